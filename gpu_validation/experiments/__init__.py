@@ -1,0 +1,1 @@
+"""Network experiments: each module registers ``kind="network"`` claims (run by ``kdverify gpu``)."""

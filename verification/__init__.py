@@ -1,0 +1,1 @@
+"""Claims (predicted vs measured) for every paper; see :mod:`verification.claims`."""
