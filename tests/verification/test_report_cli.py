@@ -1,0 +1,76 @@
+"""The report is deterministic apart from timing fields; the CLI exits as documented."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from verification import claims as C
+from verification import report as R
+from verification.cli import main
+
+
+def _noisy(rng, size):
+    x = rng.standard_normal(1000).mean()
+    return C.compare("dummy.noisy", 0.2, abs(float(x)), "<=", details={"n": 1000, "curve": np.arange(3)})
+
+
+def _bad(rng, size):
+    return C.compare("dummy.bad", 0.0, 1.0, "<=")
+
+
+def _err(rng, size):
+    return C.erratum("dummy.err", 1.0, 2.0, "<=", counterexample={"x": 1}, refuted=True, corrected_by="dummy.noisy")
+
+
+@pytest.fixture
+def dummies(monkeypatch):
+    reg = {}
+    monkeypatch.setattr(C, "_REGISTRY", reg)
+    monkeypatch.setattr(C, "load_all", lambda network=False: dict(reg))
+    for cid, fn, corr in (("dummy.noisy", _noisy, None), ("dummy.bad", _bad, None), ("dummy.err", _err, "dummy.noisy")):
+        C.register(C.Claim(cid, "000", "eq. 0", f"{cid} statement", fn, corrects=corr))
+    return reg
+
+
+def test_report_is_deterministic_apart_from_timing(dummies):
+    sel = C.select(ids=["dummy.noisy", "dummy.err"])
+    reps = [R.build_report(sel, C.run_claims(sel, seed=7), seed=7, size="quick") for _ in range(2)]
+    assert json.dumps(R.strip_timing(reps[0])) == json.dumps(R.strip_timing(reps[1]))
+    other = R.build_report(sel, C.run_claims(sel, seed=8), seed=8, size="quick")
+    assert R.strip_timing(other) != R.strip_timing(reps[0])
+    assert reps[0]["summary"] == {"holds": 1, "violated": 0, "erratum": 1, "skipped": 0, "total": 2}
+    md = R.to_markdown(reps[0])
+    assert "`dummy.err`" in md and "counterexample" in md and "| claim |" in md
+
+
+def test_cli_run_writes_reports_and_exit_codes(dummies, tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["run", "--claim", "dummy.noisy", "--claim", "dummy.err", "--out", str(tmp_path), "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    rep = json.loads((tmp_path / "verification.json").read_text())
+    assert [r["claim_id"] for r in rep["claims"]] == ["dummy.err", "dummy.noisy"] and rep["seed"] == 3
+    assert (tmp_path / "verification.md").exists()
+    res = runner.invoke(main, ["run", "--claim", "dummy.bad", "--out", str(tmp_path)])
+    assert res.exit_code == 1
+    res = runner.invoke(main, ["run", "--claim", "dummy.nope", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "no claim" in res.output
+    res = runner.invoke(main, ["run", "--size", "huge"])
+    assert res.exit_code == 2
+
+
+def test_cli_list_and_figs_errors(dummies, tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["list", "--kind", "theory"])
+    assert res.exit_code == 0 and "dummy.bad" in res.output
+    res = runner.invoke(main, ["figs", "--only", "no_such_figure", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "unknown figure" in res.output
+
+
+def test_cli_gpu_cuda_without_gpu_is_a_clear_error():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    res = CliRunner().invoke(main, ["gpu", "--device", "cuda"])
+    assert res.exit_code == 2 and "cuda" in res.output.lower()

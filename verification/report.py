@@ -1,0 +1,172 @@
+"""Reports of a run: a rich table on the terminal, a JSON file and a Markdown file.
+
+The JSON report is deterministic for a given seed and size, byte for byte, apart from the timing
+fields (``seconds`` of each claim and the ``timing`` block: date, host, total seconds), so that two
+reports can be diffed and show only what changed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import platform
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .claims import PAPERS, STATUSES, Claim, Verdict, _jsonable
+
+STATUS_STYLE = {"holds": "green", "violated": "bold red", "erratum": "yellow", "skipped": "dim"}
+
+
+def fmt(x: Any) -> str:
+    """Short human form of a number (4 significant digits) or of anything else."""
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, (int, float)):
+        if isinstance(x, float) and math.isnan(x):
+            return "-"
+        return f"{x:.4g}"
+    if x is None:
+        return "-"
+    if isinstance(x, str):
+        return x
+    return str(x)[:40]
+
+
+def build_report(
+    claims: Sequence[Claim],
+    verdicts: Sequence[Verdict],
+    *,
+    seed: int,
+    size: str,
+    kind: str = "theory",
+    options: Mapping[str, Any] | None = None,
+) -> dict:
+    """Assemble the report dict (fixed key order) from claims and their verdicts (same order)."""
+    if len(claims) != len(verdicts):
+        raise ValueError(f"claims ({len(claims)}) and verdicts ({len(verdicts)}) must pair up")
+    from kdtheory import __version__
+
+    rows = []
+    for c, v in zip(claims, verdicts):
+        if c.id != v.claim_id:
+            raise ValueError(f"verdict for {v.claim_id!r} paired with claim {c.id!r}")
+        d = v.to_dict()
+        rows.append({
+            "claim_id": c.id,
+            "paper": c.paper_key,
+            "seed_file": c.paper,
+            "where": c.where,
+            "statement": c.statement,
+            "kind": c.kind,
+            "corrects": c.corrects,
+            "status": d["status"],
+            "relation": d["relation"],
+            "predicted": d["predicted"],
+            "measured": d["measured"],
+            "margin": d["margin"],
+            "details": d["details"],
+            "seconds": d["seconds"],
+        })
+    summary = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
+    summary["total"] = len(rows)
+    return {
+        "kdtheory_version": __version__,
+        "kind": kind,
+        "seed": int(seed),
+        "size": size,
+        "options": _jsonable(dict(options or {})),
+        "papers": {k: v[0] for k, v in PAPERS.items()},
+        "summary": summary,
+        "claims": rows,
+        "timing": {
+            "generated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "host": platform.node(),
+            "total_seconds": round(sum(v.seconds for v in verdicts), 3),
+        },
+    }
+
+
+def write_json(report: Mapping, path: str | Path) -> Path:
+    """Write the report as pretty JSON (insertion order is the stable key order)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    return path
+
+
+def to_markdown(report: Mapping) -> str:
+    """The report as a Markdown page: summary, one table row per claim, then the errata."""
+    s = report["summary"]
+    lines = [
+        f"# kdtheory verification report ({report['kind']})",
+        "",
+        f"seed {report['seed']}, size `{report['size']}`, kdtheory {report['kdtheory_version']}, "
+        f"generated {report['timing']['generated']}.",
+        "",
+        "**" + ", ".join(f"{s[k]} {k}" for k in STATUSES) + f"** of {s['total']} claims.",
+        "",
+        "| claim | where | predicted | relation | measured | status | margin | s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["claims"]:
+        lines.append(
+            f"| `{r['claim_id']}` | {r['where']} | {fmt(r['predicted'])} | {r['relation']} | "
+            f"{fmt(r['measured'])} | {r['status']} | {fmt(r['margin'])} | {r['seconds']:.2f} |"
+        )
+    errata = [r for r in report["claims"] if r["status"] == "erratum"]
+    if errata:
+        lines += ["", "## Errata (printed formula refuted; corrected claim beside it)", ""]
+        for r in errata:
+            ce = r["details"].get("counterexample", {})
+            lines.append(f"- `{r['claim_id']}` ({r['where']}): {r['statement']}  ")
+            lines.append(f"  counterexample: `{json.dumps(ce, ensure_ascii=False)[:400]}`"
+                         + (f"; corrected by `{r['corrects']}`" if r.get("corrects") else ""))
+    bad = [r for r in report["claims"] if r["status"] == "violated"]
+    if bad:
+        lines += ["", "## Violated", ""]
+        for r in bad:
+            lines.append(f"- `{r['claim_id']}`: {json.dumps(r['details'], ensure_ascii=False)[:400]}")
+    lines += ["", "Statements:", ""]
+    lines += [f"- `{r['claim_id']}` — {r['statement']}" for r in report["claims"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(report: Mapping, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_markdown(report))
+    return path
+
+
+def print_table(report: Mapping, console=None) -> None:
+    """The rich table: claim, where, predicted, measured, relation, status, margin, seconds."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    t = Table(title=f"kdtheory {report['kind']} claims (seed {report['seed']}, size {report['size']})",
+              show_lines=False, header_style="bold")
+    for col, just in (("claim", "left"), ("where", "left"), ("predicted", "right"), ("measured", "right"),
+                      ("rel", "center"), ("status", "left"), ("margin", "right"), ("s", "right")):
+        t.add_column(col, justify=just, overflow="fold")
+    for r in report["claims"]:
+        st = r["status"]
+        t.add_row(r["claim_id"], r["where"], fmt(r["predicted"]), fmt(r["measured"]), r["relation"],
+                  f"[{STATUS_STYLE[st]}]{st}[/]", fmt(r["margin"]), f"{r['seconds']:.2f}")
+    console.print(t)
+    s = report["summary"]
+    console.print(", ".join(f"[{STATUS_STYLE[k]}]{s[k]} {k}[/]" for k in STATUSES) + f" of {s['total']}")
+
+
+def strip_timing(report: Mapping) -> dict:
+    """The report without its timing fields: what must be identical for the same seed."""
+    out = {k: v for k, v in report.items() if k != "timing"}
+    out["claims"] = [{k: v for k, v in r.items() if k != "seconds"} for r in report["claims"]]
+    return out
+
+
+def statuses(report: Mapping) -> Iterable[str]:
+    return (r["status"] for r in report["claims"])
