@@ -172,12 +172,10 @@ def gpu(device, dataset, data_dir, claim_ids, size, seed, out) -> None:
         console.print("[red]torch is not installed: `pip install torch==2.13.0` (CPU) or your CUDA build, "
                       "or `pip install -e .[gpu]`[/]")
         sys.exit(2)
-    try:
-        from gpu_validation.device import resolve_device
+    from gpu_validation.device import resolve_device
 
+    try:
         dev = resolve_device(device)
-    except ImportError:
-        dev = device
     except (ValueError, RuntimeError) as exc:
         raise click.BadParameter(str(exc), param_hint="--device") from None
     _claims.load_all(network=True)

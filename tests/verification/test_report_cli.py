@@ -70,6 +70,7 @@ def test_cli_list_and_figs_errors(dummies, tmp_path):
 
 def test_cli_gpu_cuda_without_gpu_is_a_clear_error():
     torch = pytest.importorskip("torch")
+    pytest.importorskip("gpu_validation.device")
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     res = CliRunner().invoke(main, ["gpu", "--device", "cuda"])
