@@ -353,11 +353,16 @@ def select(
     return sorted(out, key=lambda c: (c.paper_key, c.id))
 
 
+def rng_seed(seed: int, claim_id: str) -> list[int]:
+    """The entropy of the generator a claim receives: the global seed and a hash of the claim id."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return [int(seed), zlib.crc32(claim_id.encode())]
+
+
 def claim_rng(seed: int, claim_id: str) -> np.random.Generator:
     """The generator a claim receives: a function of the global seed and the claim id only."""
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return np.random.default_rng([int(seed), zlib.crc32(claim_id.encode())])
+    return np.random.default_rng(rng_seed(seed, claim_id))
 
 
 def run_claims(

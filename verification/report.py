@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .claims import PAPERS, STATUSES, Claim, Verdict, _jsonable
+from .claims import PAPERS, STATUSES, Claim, Verdict, _jsonable, rng_seed
 
 STATUS_STYLE = {"holds": "green", "violated": "bold red", "erratum": "yellow", "skipped": "dim"}
 
@@ -44,7 +44,11 @@ def build_report(
     kind: str = "theory",
     options: Mapping[str, Any] | None = None,
 ) -> dict:
-    """Assemble the report dict (fixed key order) from claims and their verdicts (same order)."""
+    """Assemble the report dict (fixed key order) from claims and their verdicts (same order).
+
+    Each row records ``rng_seed``: the entropy of the generator its check received
+    (``numpy.random.default_rng(rng_seed)``), so a single claim can be re-run by hand.
+    """
     if len(claims) != len(verdicts):
         raise ValueError(f"claims ({len(claims)}) and verdicts ({len(verdicts)}) must pair up")
     from kdtheory import __version__
@@ -62,6 +66,7 @@ def build_report(
             "statement": c.statement,
             "kind": c.kind,
             "corrects": c.corrects,
+            "rng_seed": rng_seed(seed, c.id),
             "status": d["status"],
             "relation": d["relation"],
             "predicted": d["predicted"],
