@@ -1,0 +1,294 @@
+"""Training loops of the network validations, device-resident and batched over seeds.
+
+Several copies of one architecture (different seeds, or different distillation weights λ) are trained
+at once as an *ensemble*: their parameters are stacked (``torch.func.stack_module_state``) and every
+step is one ``torch.func.vmap`` of ``torch.func.grad`` over the members, which keeps a GPU busy with
+one launch sequence instead of S Python loops. Inside a loop nothing leaves the device: batch indices
+for all epochs are drawn up front (numpy ``Generator``, so the same seed gives the same order on every
+device) and moved once; a NaN/inf loss marks its member dead on the device (``alive`` mask) and
+freezes it, the others go on; the mask is read once at the end.
+
+Losses (sources in the papers):
+
+* :func:`kd_loss` — paper 000, eq. (2): (1−λ)·CE(student, labels) + λ·CE(student, teacher probs).
+* :func:`approx_distillation_grad` — paper 000, eq. (5): ∇f_ξ(x) − λ∇f_ξ(θ).
+* :func:`unbiased_kd_grad` — paper 000, eq. (16): ∇f_ξ(x) − λ∇f_ξ(θ) + λ∇f(θ).
+* fixed-mask (compressed) training — paper 000, eq. (18) with the deterministic mask C(x) = m⊙x.
+* :func:`l2_self_distillation_chain` — paper 002, §5: each round fits the previous round's predictions
+  with the ℓ2 loss (round 0: the labels).
+* :func:`hinton_kd_loss` — paper 004, App. D: α·CE + (1−α)·T²·KL(teacher_T ‖ student_T).
+* :func:`lipschitz_penalty` / :func:`consistency_penalty` — paper 004, App. C (ℓ_LR, ℓ_CR); their
+  values are checked against ``kdtheory.label_distribution`` where it provides them.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, grad_and_value, stack_module_state, vmap
+
+
+# ------------------------------------------------------------------------------------------ ensembles
+@dataclasses.dataclass
+class Ensemble:
+    """S stacked copies of one architecture: ``params``/``buffers`` have a leading member axis."""
+
+    base: nn.Module  # a stateless template (on the 'meta' device)
+    params: dict[str, torch.Tensor]
+    buffers: dict[str, torch.Tensor]
+    alive: torch.Tensor  # (S,) bool, False once a member produced a non-finite loss
+
+    @property
+    def size(self) -> int:
+        return int(self.alive.shape[0])
+
+    @property
+    def device(self) -> torch.device:
+        return self.alive.device
+
+    def forward(self, x: torch.Tensor, *, shared: bool = True) -> torch.Tensor:
+        """Outputs of every member: x (B, …) shared by all members, or (S, B, …) with ``shared=False``."""
+        fn = lambda p, b, xx: functional_call(self.base, (p, b), (xx,))  # noqa: E731
+        return vmap(fn, in_dims=(0, 0, None if shared else 0))(self.params, self.buffers, x)
+
+    def member(self, i: int) -> nn.Module:
+        """Member ``i`` as an ordinary module (a copy, on the ensemble's device)."""
+        m = copy.deepcopy(self.base).to_empty(device=self.device)
+        state = {k: v[i].detach().clone() for k, v in {**self.params, **self.buffers}.items()}
+        m.load_state_dict(state)
+        return m
+
+    def clone(self) -> "Ensemble":
+        return Ensemble(self.base, {k: v.detach().clone() for k, v in self.params.items()},
+                        {k: v.detach().clone() for k, v in self.buffers.items()}, self.alive.clone())
+
+    def flat(self) -> torch.Tensor:
+        """All parameters of each member as one vector: (S, P)."""
+        return torch.cat([v.reshape(v.shape[0], -1) for v in self.params.values()], dim=1)
+
+
+def make_ensemble(models: Sequence[nn.Module], device: torch.device) -> Ensemble:
+    """Stack ``models`` (same architecture) into an :class:`Ensemble` on ``device``."""
+    if not models:
+        raise ValueError("models must be a non-empty sequence")
+    models = [m.to(device) for m in models]
+    params, buffers = stack_module_state(models)
+    params = {k: v.detach().clone() for k, v in params.items()}
+    buffers = {k: v.detach().clone() for k, v in buffers.items()}
+    base = copy.deepcopy(models[0]).to("meta")
+    return Ensemble(base, params, buffers, torch.ones(len(models), dtype=torch.bool, device=device))
+
+
+def replicate(model: nn.Module, S: int, device: torch.device) -> Ensemble:
+    """S identical copies of one model (e.g. one teacher used by S students)."""
+    return make_ensemble([copy.deepcopy(model) for _ in range(S)], device)
+
+
+def batch_schedule(n: int, batch_size: int, epochs: int, rng: np.random.Generator,
+                   device: torch.device, *, drop_last: bool = True) -> torch.Tensor:
+    """All mini-batch indices for ``epochs`` epochs, shape (epochs, steps, batch_size), on ``device``.
+
+    Drawn once from ``rng`` (deterministic, device independent) and moved in one transfer.
+    """
+    if batch_size < 1 or batch_size > n:
+        raise ValueError(f"batch_size must be in [1, n={n}], got {batch_size}")
+    steps = n // batch_size
+    idx = np.stack([rng.permutation(n)[: steps * batch_size].reshape(steps, batch_size) for _ in range(epochs)])
+    return torch.as_tensor(idx, dtype=torch.long, device=device)
+
+
+def _masked_update(ens: Ensemble, grads: dict, lr: float | torch.Tensor, ok: torch.Tensor,
+                   weight_decay: float = 0.0, momentum: float = 0.0, bufs: dict | None = None) -> None:
+    """SGD step p ← p − lr·(g + wd·p) (with optional heavy-ball momentum) for members that are ``ok``."""
+    with torch.no_grad():
+        ens.alive &= ok
+        for k, p in ens.params.items():
+            g = grads[k]
+            if weight_decay:
+                g = g + weight_decay * p
+            if momentum:
+                buf = bufs.setdefault(k, torch.zeros_like(p))
+                buf.mul_(momentum).add_(g)
+                g = buf
+            mask = ens.alive.view(-1, *([1] * (p.ndim - 1)))
+            lr_t = lr.view(-1, *([1] * (p.ndim - 1))) if isinstance(lr, torch.Tensor) else lr
+            p.sub_(torch.where(mask, lr_t * g, torch.zeros_like(g)))
+            # a non-finite gradient of a dead member must not poison anything later
+            p.copy_(torch.where(torch.isfinite(p), p, torch.zeros_like(p)))
+
+
+def train_ensemble(ens: Ensemble, loss_fn: Callable, schedule: torch.Tensor, *, lr: float | torch.Tensor,
+                   member_args: tuple = (), weight_decay: float = 0.0, momentum: float = 0.0,
+                   on_epoch: Callable[[int, torch.Tensor], None] | None = None,
+                   mask: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+    """Mini-batch SGD of every member on ``loss_fn(params, buffers, idx, *member_args) -> scalar``.
+
+    ``member_args`` are tensors with a leading member axis (e.g. λ per member). ``schedule`` comes from
+    :func:`batch_schedule`. With ``mask`` (a {name: 0/1 tensor} like the params), the parameters are
+    projected onto the mask after every step (fixed-mask compressed training, eq. 18 of paper 000 with
+    C(x) = m⊙x). Returns the per-epoch mean training loss of each member, (epochs, S), on the device.
+    """
+    g = vmap(grad_and_value(loss_fn), in_dims=(0, 0, None) + (0,) * len(member_args))
+    bufs: dict = {}
+    E, T = schedule.shape[:2]
+    hist = torch.zeros(E, ens.size, device=ens.device)
+    for e in range(E):
+        acc = torch.zeros(ens.size, device=ens.device)
+        for t in range(T):
+            grads, loss = g(ens.params, ens.buffers, schedule[e, t], *member_args)
+            ok = torch.isfinite(loss) & torch.stack([torch.isfinite(v).flatten(1).all(1) for v in grads.values()]).all(0)
+            _masked_update(ens, grads, lr, ok, weight_decay, momentum, bufs)
+            if mask is not None:
+                with torch.no_grad():
+                    for k, mk in mask.items():
+                        ens.params[k].mul_(mk)
+            acc += torch.where(ens.alive, loss.detach(), torch.full_like(acc, float("nan")))
+        hist[e] = acc / T
+        if on_epoch is not None:
+            on_epoch(e, hist[e])
+    return hist
+
+
+def status_of(ens: Ensemble) -> dict:
+    """Which members survived (read once, after training)."""
+    alive = ens.alive.cpu().numpy()
+    return {"members": int(alive.size), "nan_stopped": [int(i) for i in np.flatnonzero(~alive)]}
+
+
+# --------------------------------------------------------------------------------------------- losses
+def cross_entropy_soft(logits: torch.Tensor, target_probs: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of −Σ_c q_c log softmax(z)_c (ℓ linear in its second argument, eq. 3 of 000)."""
+    return -(target_probs * F.log_softmax(logits, dim=-1)).sum(-1).mean()
+
+
+def kd_loss(student_logits: torch.Tensor, labels: torch.Tensor, teacher_probs: torch.Tensor,
+            lam: torch.Tensor | float) -> torch.Tensor:
+    """Paper 000, eq. (2): (1−λ)·ℓ(φ_x(a), b) + λ·ℓ(φ_x(a), Φ_θ(a)) with ℓ the cross-entropy."""
+    onehot = F.one_hot(labels, student_logits.shape[-1]).to(student_logits.dtype)
+    return (1 - lam) * cross_entropy_soft(student_logits, onehot) + lam * cross_entropy_soft(student_logits, teacher_probs)
+
+
+def hinton_kd_loss(student_logits: torch.Tensor, labels: torch.Tensor, teacher_logits: torch.Tensor,
+                   alpha: float = 0.5, temperature: float = 4.0) -> torch.Tensor:
+    """Paper 004, App. D: α·CE(student, labels) + (1−α)·T²·KL(softmax(t/T) ‖ softmax(s/T))."""
+    T = temperature
+    ce = F.cross_entropy(student_logits, labels)
+    kl = F.kl_div(F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits / T, -1),
+                  reduction="batchmean", log_target=True)
+    return alpha * ce + (1 - alpha) * T * T * kl
+
+
+def flat_grad(model: nn.Module, loss: torch.Tensor, *, create_graph: bool = False) -> torch.Tensor:
+    gs = torch.autograd.grad(loss, [p for p in model.parameters()], create_graph=create_graph)
+    return torch.cat([g.reshape(-1) for g in gs])
+
+
+def true_distillation_grad(student: nn.Module, teacher: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                           lam: float) -> torch.Tensor:
+    """∇_x of eq. (4) of paper 000 (self-distillation loss, cross-entropy) on the batch (x, y)."""
+    with torch.no_grad():
+        q = F.softmax(teacher(x), -1)
+    return flat_grad(student, kd_loss(student(x), y, q, lam))
+
+
+def approx_distillation_grad(student: nn.Module, teacher: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                             lam: float) -> torch.Tensor:
+    """Paper 000, eq. (5): ∇f_ξ(x) − λ∇f_ξ(θ), both the plain cross-entropy gradient on the batch."""
+    gs = flat_grad(student, F.cross_entropy(student(x), y))
+    gt = flat_grad(teacher, F.cross_entropy(teacher(x), y))
+    return gs - lam * gt
+
+
+def unbiased_kd_grad(student: nn.Module, teacher: nn.Module, x: torch.Tensor, y: torch.Tensor, lam: float,
+                     full_teacher_grad: torch.Tensor) -> torch.Tensor:
+    """Paper 000, eq. (16): ∇f_ξ(x) − λ∇f_ξ(θ) + λ∇f(θ); ``full_teacher_grad`` = ∇f(θ) on all data."""
+    return approx_distillation_grad(student, teacher, x, y, lam) + lam * full_teacher_grad
+
+
+def full_grad(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """∇f(θ): the cross-entropy gradient over the whole training set (computed once, reused)."""
+    return flat_grad(model, F.cross_entropy(model(X), y)).detach()
+
+
+def set_flat_(model: nn.Module, vec: torch.Tensor) -> None:
+    with torch.no_grad():
+        i = 0
+        for p in model.parameters():
+            p.copy_(vec[i:i + p.numel()].view_as(p))
+            i += p.numel()
+
+
+def sgd_with_grad(model: nn.Module, grad_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                  X: torch.Tensor, y: torch.Tensor, schedule: torch.Tensor, lr: float,
+                  *, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, bool]:
+    """Plain SGD x ← C(x − γ·grad_fn(xb, yb)) of one model with a custom gradient (eqs. 5, 7, 16, 18).
+
+    ``mask`` (flat 0/1 vector) applies the fixed-mask compressor C. Returns the per-epoch mean
+    cross-entropy on the batches (device tensor) and whether the run stayed finite (read at the end).
+    """
+    params = list(model.parameters())
+    theta = torch.cat([p.detach().reshape(-1) for p in params])
+    E, T = schedule.shape[:2]
+    hist = torch.zeros(E, device=X.device)
+    finite = torch.ones((), dtype=torch.bool, device=X.device)
+    for e in range(E):
+        for t in range(T):
+            idx = schedule[e, t]
+            g = grad_fn(X[idx], y[idx])
+            with torch.no_grad():
+                hist[e] += F.cross_entropy(model(X[idx]), y[idx]) / T
+                step_ok = torch.isfinite(g).all() & finite
+                finite = step_ok
+                theta = torch.where(step_ok, theta - lr * g, theta)
+                if mask is not None:
+                    theta = theta * mask
+                set_flat_(model, theta)
+    return hist, bool(finite)
+
+
+# ----------------------------------------------------------------------------------------- SoTeacher
+def lipschitz_penalty(params: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Paper 004, App. C: ℓ_LR = Σ_f Lip(f), the 1-norm-induced Lipschitz constants of the layers.
+
+    Linear W (out×in): max_j Σ_i |W_ij| (largest column sum). Convolution (out, in, k, k): the 1-norm
+    bound of Gouk et al. (2021), max over input channels of Σ_{out, kernel} |W| (zero padding, stride 1).
+    Biases and fixed buffers carry no Lipschitz constant.
+    """
+    total = 0.0
+    for name, W in params.items():
+        if not name.endswith("weight") or W.ndim < 2:
+            continue
+        if W.ndim == 2:
+            total = total + W.abs().sum(0).max()
+        else:
+            total = total + W.abs().sum(dim=(0, 2, 3)).max()
+    return total
+
+
+def consistency_penalty(probs: torch.Tensor, running_mean: torch.Tensor) -> torch.Tensor:
+    """Paper 004, App. C: ℓ_CR = (1/N) Σ_i ‖f(x_i) − f̄(x_i)‖²₂ (temporal-ensembling target f̄)."""
+    return ((probs - running_mean) ** 2).sum(-1).mean()
+
+
+def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15) -> torch.Tensor:
+    """ECE (Guo et al. 2017) with equal-width confidence bins (used when kdtheory has none)."""
+    conf, pred = probs.max(-1)
+    acc = (pred == labels).to(probs.dtype)
+    bins = torch.clamp((conf * n_bins).long(), max=n_bins - 1)
+    z = torch.zeros(n_bins, dtype=probs.dtype, device=probs.device)
+    gap = z.scatter_add(0, bins, acc) - z.scatter_add(0, bins, conf)  # per bin: n_b·(acc_b − conf_b)
+    return gap.abs().sum() / len(labels)
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """Temperature T > 0 minimising the NLL of softmax(logits/T) (held-out set; Guo et al. 2017)."""
+    grid = torch.exp(torch.linspace(math.log(0.05), math.log(20.0), 200, device=logits.device))
+    nll = torch.stack([F.cross_entropy(logits / T, labels) for T in grid])
+    return float(grid[int(torch.argmin(nll))])
