@@ -1,0 +1,325 @@
+"""Shared simulators: stochastic iterations vectorised over seeds × a parameter grid.
+
+This module is the project's shared simulator module (not a claim module). Other papers' checks may
+add simulators here; the SGD-with-distillation engine below is written for any per-sample gradient.
+
+Distillation SGD (paper 000, Safaryan et al.)
+---------------------------------------------
+:func:`simulate_distillation` runs, for S seeds and a grid of Λ distillation weights at once,
+
+* iteration (7):  ``x ← x − γ(∇f_ξ(x) − λ∇f_ξ(θ))``,
+* iteration (16): ``x ← x − γ(∇f_ξ(x) − λ∇f_ξ(θ) + λ∇f(θ))``  (``unbiased=True``),
+* iteration (18): ``x ← C(x − γ(∇f_ξ(x) − λ∇f_ξ(θ)))`` with a compressor C (:func:`rand_k`,
+  :func:`fixed_mask`),
+
+with the iterate held as one array ``(S, Λ, *xshape)`` — no Python loop over seeds or λ. All λ of one
+seed share the same samples ξ and compression masks (common random numbers), so differences
+between λ values are not drowned in sampling noise.
+
+The problem is given by a gradient *oracle* ``oracle(X, idx) -> G`` returning the mini-batch
+gradient ``(1/B)Σ_{n∈idx}∇f_n`` at every iterate (``X``: ``(S, M, *xshape)``, ``idx``: ``(S, B)``)
+and the teacher's per-sample gradients ``(N, *xshape)``. :func:`glm_oracle` builds it for the
+linear models of :mod:`kdtheory.variance_reduction`.
+
+Exact affine fast path. When the oracle is affine in x (least squares: ``oracle.affine = True``)
+and x^0 is the same for every λ, the iterates of (7), (16) and (18) (masks shared across λ) are
+exactly affine in λ: ``x_λ^t = p^t + λ q^t`` with
+``p' = C(p − γ g_ξ(p))`` and ``q' = C(q − γ(g_ξ(q) − g_ξ(0) − ∇f_ξ(θ) [+ ∇f(θ)]))``.
+So two trajectories per seed replace Λ of them; ``X`` is formed only when observed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from kdtheory import _validate as V
+from kdtheory import variance_reduction as vr
+
+SAMPLING_MODES = ("with_replacement", "without_replacement", "epoch")
+
+
+@dataclasses.dataclass(frozen=True)
+class GLMOracle:
+    """Mini-batch gradient oracle of a linear model of :mod:`kdtheory.variance_reduction`."""
+
+    model: str
+    A: np.ndarray
+    b: np.ndarray
+    xshape: tuple
+
+    @property
+    def affine(self) -> bool:
+        """True when ∇f_n is affine in x (least squares), enabling the exact affine-in-λ path."""
+        return self.model == "least_squares"
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.A.shape[0])
+
+    def __call__(self, X, idx):
+        return vr.minibatch_gradient(self.model, X, self.A, self.b, idx, check=False)
+
+    def loss(self, X, idx):
+        """Mini-batch losses ``(S, M)`` at iterates ``(S, M, *xshape)``."""
+        return vr.minibatch_loss(self.model, X, self.A, self.b, idx)
+
+
+def glm_oracle(model: str, A, b, *, K: int | None = None) -> GLMOracle:
+    """Oracle for least squares / logistic / soft-max on lifted data ``A`` (see :func:`kdtheory.variance_reduction.lift`).
+
+    Soft-max integer labels are one-hot encoded with ``K`` classes (default ``max(b) + 1``).
+    """
+    V.one_of("model", model, vr.MODELS)
+    A = V.as_array("A", A, ndim=2)
+    if model == "softmax":
+        bb = np.asarray(b)
+        if bb.ndim == 1:
+            K = int(bb.max()) + 1 if K is None else int(K)
+        else:
+            K = bb.shape[1]
+        x = np.zeros((A.shape[1], K))
+        _, _, bb = vr._check_data(model, x, A, b)
+        return GLMOracle(model, A, bb, (A.shape[1], K))
+    _, _, bb = vr._check_data(model, np.zeros(A.shape[1]), A, b)
+    return GLMOracle(model, A, bb, (A.shape[1],))
+
+
+# ---------------------------------------------------------------------------------------------
+# compressors (Assumption 4 and the fixed mask of Fig. 6)
+
+
+@dataclasses.dataclass(frozen=True)
+class RandK:
+    """rand-k sparsification ``C(x) = (d/k)·x⊙m``, m a uniform random k-subset: unbiased, ω = d/k − 1.
+
+    One mask per seed per step, shared by every λ of that seed (and by both components of the
+    affine path), applied to the flattened parameter.
+    """
+
+    k: int
+
+    def omega(self, d: int) -> float:
+        return vr.rand_k_omega(d, self.k)
+
+    def __call__(self, rng: np.random.Generator, Ys):
+        S = Ys[0].shape[0]
+        D = int(np.prod(Ys[0].shape[2:]))
+        if self.k > D:
+            raise ValueError(f"k must be <= the parameter dimension {D}, got {self.k}")
+        if self.k == D:
+            return Ys
+        keys = rng.random((S, D))
+        keep = np.argpartition(keys, self.k - 1, axis=1)[:, : self.k]
+        m = np.zeros((S, D))
+        np.put_along_axis(m, keep, D / self.k, axis=1)
+        m = m.reshape((S, 1) + Ys[0].shape[2:])
+        return tuple(Y * m for Y in Ys)
+
+
+@dataclasses.dataclass(frozen=True)
+class FixedMask:
+    """A fixed 0/1 mask applied after every update (Fig. 6: random mask at initialisation, kept fixed).
+    Biased (not Assumption 4): it projects onto a coordinate subspace."""
+
+    mask: np.ndarray
+
+    def __call__(self, rng, Ys):
+        return tuple(Y * self.mask for Y in Ys)
+
+
+def rand_k(k: int) -> RandK:
+    """rand-k compressor with k kept coordinates (ω = d/k − 1)."""
+    return RandK(int(V.scalar("k", k, lo=1, integer=True)))
+
+
+def fixed_mask(mask) -> FixedMask:
+    """Fixed 0/1 mask of the parameter's shape."""
+    m = V.as_array("mask", mask)
+    if np.any((m != 0) & (m != 1)):
+        raise ValueError("mask must contain only 0 and 1")
+    return FixedMask(m)
+
+
+# ---------------------------------------------------------------------------------------------
+# the engine
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulationResult:
+    """Output of :func:`simulate_distillation`.
+
+    ``x``: final iterates ``(S, Λ, *xshape)``. ``windows``: for each observer name, the window
+    averages ``(W, S, Λ)`` (window w averages the observations made in steps
+    ``[w·window, (w+1)·window)``; with ``window`` = steps per epoch these are the paper's per-epoch
+    running averages). ``window_ends``: the step at which each window closes. ``lams``: the grid.
+    """
+
+    x: np.ndarray
+    lams: np.ndarray
+    windows: dict
+    window_ends: np.ndarray
+    steps: int
+    n_seeds: int
+
+    def tail_mean(self, name: str, n_windows: int) -> np.ndarray:
+        """Mean over seeds and the last ``n_windows`` windows: ``(Λ,)``."""
+        return self.windows[name][-n_windows:].mean(axis=(0, 1))
+
+    def tail_per_seed(self, name: str, n_windows: int) -> np.ndarray:
+        """Per-seed mean over the last ``n_windows`` windows: ``(S, Λ)`` (for standard errors)."""
+        return self.windows[name][-n_windows:].mean(axis=0)
+
+    def tail_sem(self, name: str, n_windows: int) -> np.ndarray:
+        """Standard error over seeds of :meth:`tail_mean`: ``(Λ,)`` (seeds are independent)."""
+        v = self.tail_per_seed(name, n_windows)
+        return v.std(axis=0, ddof=1) / np.sqrt(v.shape[0]) if v.shape[0] > 1 else np.zeros(v.shape[1])
+
+
+def _sample(rng, mode, S, N, B, step, state):
+    if mode == "with_replacement":
+        return rng.integers(0, N, size=(S, B))
+    if mode == "without_replacement":
+        return np.argpartition(rng.random((S, N)), B - 1, axis=1)[:, :B]
+    per_epoch = N // B
+    j = step % per_epoch
+    if j == 0:
+        state["perm"] = rng.permuted(np.broadcast_to(np.arange(N), (S, N)), axis=1)
+    return state["perm"][:, j * B:(j + 1) * B]
+
+
+def simulate_distillation(
+    oracle: Callable,
+    x0,
+    teacher_grads,
+    lams,
+    gamma: float,
+    steps: int,
+    *,
+    n_seeds: int,
+    rng: np.random.Generator,
+    batch_size: int = 1,
+    sampling: str = "with_replacement",
+    unbiased: bool = False,
+    compressor: Callable | None = None,
+    observers: Mapping[str, Callable] | None = None,
+    observe_every: int = 1,
+    window: int | None = None,
+    affine: bool | None = None,
+) -> SimulationResult:
+    """Run iteration (7) / (16) / (18) for ``n_seeds`` seeds × every λ in ``lams`` at once.
+
+    Parameters
+    ----------
+    oracle : callable ``(X, idx) -> G``, the mini-batch gradient (see module doc); optional
+        attributes ``affine`` (bool) and ``n_samples`` (int; else ``len(teacher_grads)``).
+    x0 : initial iterate ``xshape`` (shared by all seeds and λ).
+    teacher_grads : ``(N, *xshape)`` per-sample gradients ∇f_n(θ) at the teacher θ.
+    lams : 1-D grid of distillation weights (any real values; Algorithm 1 uses [0, 1]).
+    gamma : step size γ > 0. steps : number of iterations.
+    sampling : ``with_replacement`` (i.i.d. uniform batches), ``without_replacement``, or ``epoch``
+        (a fresh permutation per seed each epoch, N//B batches per epoch).
+    unbiased : add ``λ∇f(θ)`` (iteration 16). compressor : C of iteration (18), e.g. :func:`rand_k`.
+    observers : ``name -> f(X, idx) -> (S, Λ)``, evaluated every ``observe_every`` steps on the
+        iterate *before* the step (``idx`` is the batch of that step), averaged over windows of
+        ``window`` steps (default ``steps`` → one window).
+    affine : use the exact affine-in-λ path (default: ``oracle.affine``).
+    """
+    gamma = V.positive("gamma", gamma)
+    steps = int(V.scalar("steps", steps, lo=1, integer=True))
+    S = int(V.scalar("n_seeds", n_seeds, lo=1, integer=True))
+    B = int(V.scalar("batch_size", batch_size, lo=1, integer=True))
+    V.one_of("sampling", sampling, SAMPLING_MODES)
+    lams = V.as_array("lams", lams, ndim=1)
+    if lams.size == 0:
+        raise ValueError("lams must not be empty")
+    x0 = V.as_array("x0", x0)
+    tg = V.as_array("teacher_grads", teacher_grads)
+    if tg.shape[1:] != x0.shape:
+        raise ValueError(f"teacher_grads must have shape (N, *x0.shape) = (N, {x0.shape}), got {tg.shape}")
+    N = int(getattr(oracle, "n_samples", tg.shape[0]))
+    if tg.shape[0] != N:
+        raise ValueError(f"teacher_grads must have N = {N} rows, got {tg.shape[0]}")
+    if sampling != "with_replacement" and B > N:
+        raise ValueError(f"batch_size must be <= N = {N} for sampling={sampling!r}, got {B}")
+    if sampling == "epoch" and N // B == 0:
+        raise ValueError("an epoch must contain at least one batch")
+    observers = dict(observers or {})
+    every = int(V.scalar("observe_every", observe_every, lo=1, integer=True))
+    window = steps if window is None else int(V.scalar("window", window, lo=1, integer=True))
+    if affine is None:
+        affine = bool(getattr(oracle, "affine", False))
+
+    tbar = tg.mean(axis=0)
+    Lam = lams.reshape((1, -1) + (1,) * x0.ndim)
+    n_win = -(-steps // window)
+    sums = {k: np.zeros((n_win, S, lams.size)) for k in observers}
+    counts = np.zeros(n_win)
+    state: dict = {}
+
+    if affine:
+        P = np.broadcast_to(x0, (S, 1) + x0.shape).copy()
+        Q = np.zeros_like(P)
+        zero = np.zeros_like(P)
+    else:
+        X = np.broadcast_to(x0, (S, lams.size) + x0.shape).copy()
+
+    for t in range(steps):
+        idx = _sample(rng, sampling, S, N, B, t, state)
+        if observers and t % every == 0:
+            Xo = P + Lam * Q if affine else X
+            w = t // window
+            for name, fn in observers.items():
+                sums[name][w] += fn(Xo, idx)
+            counts[w] += 1
+        txi = tg[idx].mean(axis=1)[:, None]  # (S, 1, *xshape): ∇f_ξ(θ)
+        if affine:
+            G = oracle(np.concatenate([P, Q, zero], axis=1), idx)
+            gP, gQ, g0 = G[:, :1], G[:, 1:2], G[:, 2:3]
+            P = P - gamma * gP
+            dq = gQ - g0 - txi
+            if unbiased:
+                dq = dq + tbar
+            Q = Q - gamma * dq
+            if compressor is not None:
+                P, Q = compressor(rng, (P, Q))
+        else:
+            d = oracle(X, idx) - Lam * txi
+            if unbiased:
+                d = d + Lam * tbar
+            X = X - gamma * d
+            if compressor is not None:
+                (X,) = compressor(rng, (X,))
+    Xf = P + Lam * Q if affine else X
+    ends = np.minimum((np.arange(n_win) + 1) * window, steps)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        windows = {k: v / np.maximum(counts, 1)[:, None, None] for k, v in sums.items()}
+    return SimulationResult(Xf, lams, windows, ends, steps, S)
+
+
+def dist_sq_observer(x_star) -> Callable:
+    """Observer ``‖x − x*‖²`` → ``(S, Λ)``."""
+    xs = np.asarray(x_star, float)
+    axes = tuple(range(2, 2 + xs.ndim))
+
+    def f(X, idx):
+        return np.sum((X - xs) ** 2, axis=axes)
+
+    return f
+
+
+def quadratic_gap_observer(A, x_star) -> Callable:
+    """Observer ``f(x) − f*`` for least squares ``f = (1/N)‖Ax − b‖²`` (exact: ``(1/N)‖A(x − x*)‖²``
+    plus nothing, since ∇f(x*) = 0) → ``(S, Λ)``."""
+    A = np.asarray(A, float)
+    xs = np.asarray(x_star, float)
+    N = A.shape[0]
+    Hh = A.T @ A / N  # f(x) − f* = (x−x*)ᵀ(AᵀA/N)(x−x*)
+
+    def f(X, idx):
+        D = X - xs
+        return np.einsum("sld,de,sle->sl", D, Hh, D)
+
+    return f
