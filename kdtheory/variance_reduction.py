@@ -55,7 +55,7 @@ __all__ = [
     "descent_step_bound", "theorem1_one_step_bound", "theorem1_bound", "theorem1_rate_bound",
     "theorem2_one_step_bound", "theorem2_bound", "theorem3_descent_step", "theorem3_one_step_bound",
     "theorem3_bound", "theorem4_omega_max", "theorem4_bound", "lemma6_rhs", "rand_k_omega",
-    "minibatch_gradient", "minibatch_loss",
+    "minibatch_gradient", "minibatch_loss", "batch_equivalent_gradients",
 ]
 
 
@@ -873,3 +873,20 @@ def minibatch_loss(model: str, X, A, b, idx) -> np.ndarray:
     if model == "least_squares":
         return np.mean((z - bb[:, None, :]) ** 2, axis=-1)
     return np.mean(np.logaddexp(0.0, z) - bb[:, None, :] * z, axis=-1)
+
+
+def batch_equivalent_gradients(grads, batch_size: int, sampling: str = "with_replacement") -> np.ndarray:
+    """Per-sample gradients rescaled so that their uniform single-sample moments equal those of the
+    mini-batch mean gradient: ``ḡ + √c_b (g_n − ḡ)``, with c_b = 1/b (with replacement) or
+    (N − b)/(b(N − 1)) (without). Feeding them to Lemma 1's functions gives N(λ), λ* for mini-batch ξ
+    (first and second moments — all Lemma 1 uses — of ∇f_B(x*), ∇f_B(θ) jointly, if both arrays are
+    transformed with the same b)."""
+    g = V.as_array("grads", grads)
+    if g.ndim < 2 or g.shape[0] == 0:
+        raise ValueError(f"grads must have shape (N, ...) with N >= 1, got {g.shape}")
+    bs = int(V.scalar("batch_size", batch_size, lo=1, integer=True))
+    V.one_of("sampling", sampling, SAMPLINGS)
+    if sampling == "without_replacement" and bs > g.shape[0]:
+        raise ValueError(f"batch_size must be <= N = {g.shape[0]}, got {bs}")
+    mean = g.mean(axis=0)
+    return mean + math.sqrt(_minibatch_factor(g.shape[0], bs, sampling)) * (g - mean)
