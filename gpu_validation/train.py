@@ -275,20 +275,3 @@ def lipschitz_penalty(params: dict[str, torch.Tensor]) -> torch.Tensor:
 def consistency_penalty(probs: torch.Tensor, running_mean: torch.Tensor) -> torch.Tensor:
     """Paper 004, App. C: ℓ_CR = (1/N) Σ_i ‖f(x_i) − f̄(x_i)‖²₂ (temporal-ensembling target f̄)."""
     return ((probs - running_mean) ** 2).sum(-1).mean()
-
-
-def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15) -> torch.Tensor:
-    """ECE (Guo et al. 2017) with equal-width confidence bins (used when kdtheory has none)."""
-    conf, pred = probs.max(-1)
-    acc = (pred == labels).to(probs.dtype)
-    bins = torch.clamp((conf * n_bins).long(), max=n_bins - 1)
-    z = torch.zeros(n_bins, dtype=probs.dtype, device=probs.device)
-    gap = z.scatter_add(0, bins, acc) - z.scatter_add(0, bins, conf)  # per bin: n_b·(acc_b − conf_b)
-    return gap.abs().sum() / len(labels)
-
-
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    """Temperature T > 0 minimising the NLL of softmax(logits/T) (held-out set; Guo et al. 2017)."""
-    grid = torch.exp(torch.linspace(math.log(0.05), math.log(20.0), 200, device=logits.device))
-    nll = torch.stack([F.cross_entropy(logits / T, labels) for T in grid])
-    return float(grid[int(torch.argmin(nll))])

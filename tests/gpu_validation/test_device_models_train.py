@@ -174,13 +174,11 @@ def test_conv_lipschitz_bounds_the_1_norm_gain():
         assert float(conv(x).abs().sum()) <= L * float(x.abs().sum()) + 1e-5
 
 
-def test_ece_and_temperature():
-    labels = torch.tensor([0, 1, 0, 1])
-    perfect = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
-    assert float(train.expected_calibration_error(perfect, labels)) == pytest.approx(0.0)
-    half = torch.full((4, 2), 0.5)
-    pred_right = (half.argmax(-1) == labels).float().mean()
-    assert float(train.expected_calibration_error(half, labels)) == pytest.approx(abs(float(pred_right) - 0.5))
-    logits = torch.randn(200, 3) * 5
-    y = torch.distributions.Categorical(logits=logits / 5).sample()  # true temperature 5
-    assert 2.5 < train.fit_temperature(logits, y) < 10
+def test_torch_regularisers_match_kdtheory():
+    ld = pytest.importorskip("kdtheory.label_distribution")
+    m = models.SmallCNN((1, 8, 8), 10, width=3, seed=0)
+    params = dict(m.named_parameters())
+    mats = [v.detach().double().numpy() for k, v in params.items() if k.endswith("weight")]
+    assert float(train.lipschitz_penalty(params)) == pytest.approx(ld.network_lipschitz_l1(mats), rel=1e-6)
+    p, q = torch.softmax(torch.randn(7, 4), -1), torch.softmax(torch.randn(7, 4), -1)
+    assert float(train.consistency_penalty(p, q)) == pytest.approx(ld.consistency_loss(p.double().numpy(), q.double().numpy(), 1), rel=1e-6)
