@@ -38,3 +38,12 @@ def r(x, nd: int = 4):
         return r(x.tolist(), nd)
     x = float(x)
     return round(x, nd) if np.isfinite(x) else x
+
+
+def config(sizes: dict, size) -> dict:
+    """The configuration of ``size`` ("quick" | "full"), or "quick" overridden by a dict (figures use this)."""
+    if isinstance(size, str):
+        if size not in sizes:
+            raise ValueError(f"size must be one of {sorted(sizes)}, got {size!r}")
+        return dict(sizes[size])
+    return {**sizes["quick"], **dict(size)}

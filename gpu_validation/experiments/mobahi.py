@@ -32,7 +32,7 @@ from torch.func import functional_call
 
 from gpu_validation import data as gdata
 from gpu_validation import models, train
-from gpu_validation.experiments._common import r, seed_from, setup, tensors
+from gpu_validation.experiments._common import config, r, seed_from, setup, tensors
 from verification.claims import claim, compare, skipped
 
 _SIZES = {
@@ -48,7 +48,7 @@ def _l2(probs, target):
 
 
 def _chain(rng, size, device, dataset, data_dir):
-    cfg = _SIZES[size]
+    cfg = config(_SIZES, size)
     dev, ds, base = setup(device, dataset, data_dir)
     n = cfg["n_train"] or len(ds.y_train)
     X, y, Xte, yte = tensors(dev, ds.X_train[:n].reshape(n, -1), ds.y_train[:n],
@@ -202,7 +202,7 @@ def check_ntk_chain(rng, size, device="auto", dataset="digits", data_dir=None):
         from kdtheory.self_distillation import self_distill
     except ImportError as exc:
         return skipped("mobahi.net.ntk_chain", f"kdtheory.self_distillation not available: {exc}")
-    cfg = _SIZES[size]
+    cfg = config(_SIZES, size)
     dev, ds, base = setup(device, dataset, data_dir)
     Xtr, ytr, _, _ = gdata.two_class(ds, (3, 8), n_train=cfg["K"])
     X = torch.as_tensor(Xtr, dtype=torch.float64, device=dev)

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from gpu_validation import data as gdata
 from gpu_validation import models
-from gpu_validation.experiments._common import r, seed_from, setup
+from gpu_validation.experiments._common import config, r, seed_from, setup
 from verification.claims import claim, compare, skipped
 
 _SIZES = {
@@ -104,7 +104,7 @@ def _epsilon_thm2(w0_norm, what_norm, N):
 def _run(rng, size, device, dataset, data_dir):
     from kdtheory.linear_transfer import student_solution
 
-    cfg = _SIZES[size]
+    cfg = config(_SIZES, size)
     dev, base, P, w_star = _pool(dataset, data_dir, device)
     M, d = P.shape
     seed = seed_from(rng)

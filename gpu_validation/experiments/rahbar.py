@@ -28,7 +28,7 @@ import torch
 
 from gpu_validation import data as gdata
 from gpu_validation import models
-from gpu_validation.experiments._common import r, seed_from, setup
+from gpu_validation.experiments._common import config, r, seed_from, setup
 from verification.claims import claim, compare, skipped
 
 _SIZES = {
@@ -70,7 +70,7 @@ def _kernel_trajectory(kr, W0, X, a, lam, y, phi, f0_blocks, times):
 def _run(rng, size, device, dataset, data_dir):
     from kdtheory import kernel_regime as kr
 
-    cfg = _SIZES[size]
+    cfg = config(_SIZES, size)
     dev, ds, base = setup(device, dataset, data_dir)
     # centred by the mean image of the two classes' training pool, then unit norm: the raw digits are all
     # non-negative and nearly collinear (condition number of XXᵀ ~ 10³), which only slows GD down

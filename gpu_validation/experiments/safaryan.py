@@ -26,15 +26,15 @@ import torch.nn.functional as F
 from torch.func import functional_call, grad, grad_and_value, vmap
 
 from gpu_validation import models, train
-from gpu_validation.experiments._common import r, seed_from, setup, tensors
+from gpu_validation.experiments._common import config, r, seed_from, setup, tensors
 from verification.claims import claim, compare, skipped
 
 _SIZES = {
     "quick": dict(hidden=32, teacher_epochs=6, epochs=6, batch=32, lams=(0.1, 0.3, 0.5, 0.7, 0.9), lr=0.1,
-                  sweep_lams=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9), sweep_epochs=20, sweep_batch=10, sweep_lr=0.5),
+                  sweep_lams=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9), sweep_epochs=20, sweep_batch=10, sweep_lr=0.5, xstar_steps=60),
     "full": dict(hidden=128, teacher_epochs=30, epochs=30, batch=32, lams=(0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9),
                  lr=0.1, sweep_lams=(0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9), sweep_epochs=100,
-                 sweep_batch=10, sweep_lr=0.5),
+                 sweep_batch=10, sweep_lr=0.5, xstar_steps=300),
 }
 WEIGHT_DECAY = 5e-4
 
@@ -53,7 +53,7 @@ def _train_teacher(dev, X, y, cfg, seed, rng):
 
 
 def _fig1(rng, size, device, dataset, data_dir):
-    cfg = _SIZES[size]
+    cfg = config(_SIZES, size)
     dev, ds, base = setup(device, dataset, data_dir)
     X, y = tensors(dev, ds.X_train.reshape(len(ds.X_train), -1), ds.y_train)
     seed = seed_from(rng)
@@ -146,7 +146,7 @@ def _per_sample_grads(ens_params, buffers, base, X, y, wd):
        statement="Self-distillation (eq. 2) from an SGD teacher on a non-convex MLP: some λ > 0 reaches a lower "
                  "training loss than SGD (λ = 0); best λ reported against λ* of eq. (14) at the teacher")
 def check_lambda_sweep(rng, size, device="auto", dataset="digits", data_dir=None):
-    cfg = _SIZES[size]
+    cfg = config(_SIZES, size)
     dev, ds, base = setup(device, dataset, data_dir)
     X, y = tensors(dev, ds.X_train.reshape(len(ds.X_train), -1), ds.y_train)
     seed = seed_from(rng)
@@ -198,7 +198,7 @@ def check_lambda_sweep(rng, size, device="auto", dataset="digits", data_dir=None
         details["lambda_star"] = f"unavailable: {exc}"
     else:
         xs = train.replicate(teacher.member(0), 1, dev)
-        sch2 = train.batch_schedule(len(y), len(y), 60 if size == "quick" else 300, rng, dev)
+        sch2 = train.batch_schedule(len(y), len(y), cfg["xstar_steps"], rng, dev)
         train.train_ensemble(xs, ce, sch2, lr=cfg["sweep_lr"], weight_decay=WEIGHT_DECAY)  # full-batch GD
         xp = {k: v[0] for k, v in xs.params.items()}
         G_opt = _per_sample_grads(xp, tb, teacher.base, X, y, WEIGHT_DECAY).double().cpu().numpy()

@@ -28,7 +28,7 @@ from torch.func import functional_call
 
 from gpu_validation import data as gdata
 from gpu_validation import models, train
-from gpu_validation.experiments._common import r, seed_from, setup, tensors
+from gpu_validation.experiments._common import config, r, seed_from, setup, tensors
 from verification.claims import claim, compare, skipped
 
 METHODS = ("standard", "soteacher", "no_lr", "no_cr")
@@ -118,7 +118,7 @@ def _ms(v):
 
 
 def _run(rng, size, device, dataset, data_dir):
-    cfg = _SIZES[size]
+    cfg = config(_SIZES, size)
     dev, ds, base = setup(device, dataset, data_dir)
     flip = dataset == "cifar10"
     h = cfg["holdout"]
