@@ -26,7 +26,8 @@ SIZE = click.Choice(list(_claims.SIZES))
 def _console():
     from rich.console import Console
 
-    return Console(stderr=False, highlight=False)
+    # a pipe or a CI log gets a wide table instead of rich's 80-column default
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 
 
 def _run_with_progress(selected, *, seed, size, console, label, **options):

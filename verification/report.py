@@ -156,7 +156,10 @@ def print_table(report: Mapping, console=None) -> None:
               show_lines=False, header_style="bold")
     for col, just in (("claim", "left"), ("where", "left"), ("predicted", "right"), ("measured", "right"),
                       ("rel", "center"), ("status", "left"), ("margin", "right"), ("s", "right")):
-        t.add_column(col, justify=just, overflow="fold")
+        if col == "where":
+            t.add_column(col, justify=just, overflow="ellipsis", no_wrap=True, max_width=28)
+        else:
+            t.add_column(col, justify=just, no_wrap=True)
     for r in report["claims"]:
         st = r["status"]
         t.add_row(r["claim_id"], r["where"], fmt(r["predicted"]), fmt(r["measured"]), r["relation"],
