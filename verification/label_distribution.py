@@ -1,0 +1,584 @@
+"""Claims of paper 004 (SoTeacher): ERM with a proper scoring rule learns the true label distribution.
+
+Every formula comes from :mod:`kdtheory.label_distribution`; this module only simulates. The two
+simulators :func:`sibling_errors` and :func:`erm_errors` are public because the figures
+``paper_figs/soteacher_bound.py`` and ``paper_figs/soteacher_coverage.py`` draw them.
+
+Synthetic setting of Thm 3.6: inputs uniform on [0, 1]², true label distribution
+``p*(x) = softmax(Wx + b)`` (Lipschitz constant ``L*`` from :func:`softmax_affine_lipschitz`), one label
+per input drawn from ``p*(x)``, a greedy ``r``-covering in the Euclidean norm and its partition.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize, special
+
+from kdtheory import label_distribution as LD
+from verification.claims import Verdict, claim, compare, erratum
+
+PAPER = "004"
+NORMS = (1, 2, math.inf)
+
+
+def _norm_name(q) -> str:
+    return "inf" if q == math.inf else str(int(q))
+
+
+def _worst(*verdicts: Verdict, claim_id: str) -> Verdict:
+    """Combine sub-checks: the one with the smallest margin decides; all are kept in ``details``."""
+    worst = min(verdicts, key=lambda v: (v.margin if not math.isnan(v.margin) else -math.inf))
+    det = dict(worst.details)
+    det["subchecks"] = [{"name": v.claim_id, "status": v.status, "predicted": v.predicted, "measured": v.measured,
+                         "margin": v.margin} for v in verdicts]
+    return Verdict(claim_id, worst.predicted, worst.measured, worst.relation, worst.status, worst.margin, det)
+
+
+def _binomial_slack(freq_target: float, reps: int, z: float = 4.0) -> float:
+    """``z`` standard errors of a frequency with success probability ``freq_target`` over ``reps`` draws."""
+    return z * math.sqrt(max(freq_target * (1 - freq_target), 1e-12) / reps)
+
+
+# ---------------------------------------------------------------------------------------------
+# simulators (public: the figures use them)
+# ---------------------------------------------------------------------------------------------
+
+def sibling_errors(rng: np.random.Generator, p, n: int, reps: int, norms=NORMS) -> np.ndarray:
+    """``‖ȳ − p‖_q`` for ``reps`` draws of ``n`` one-hot labels from ``p`` (Prop. 3.3): shape (reps, len(norms)).
+
+    ``ȳ`` is the ERM prediction on the siblings for every strictly proper rule
+    (claim ``soteacher.prop33_minimiser``).
+    """
+    p = np.asarray(p, dtype=float)
+    ybar = rng.multinomial(n, p, size=reps) / n
+    return np.stack([LD.lp_norm(ybar - p, q, axis=1) for q in norms], axis=1)
+
+
+def synthetic_problem(rng: np.random.Generator, *, N: int, K: int, L_star: float, d: int = 2):
+    """Inputs ``X`` (N, d) uniform on [0, 1]^d and ``P = p*(X)`` for ``p* = softmax(Wx + b)`` with Lipschitz ``L*``."""
+    X = rng.random((N, d))
+    W = rng.normal(size=(K, d))
+    W *= L_star / LD.softmax_affine_lipschitz(W)
+    b = rng.normal(size=K)
+    P = special.softmax(X @ W.T + b, axis=1)
+    return X, P, W
+
+
+def draw_labels(rng: np.random.Generator, P: np.ndarray, reps: int) -> np.ndarray:
+    """``reps`` independent label vectors, ``y[t, i] ∼ Categorical(P[i])``: shape (reps, N)."""
+    cdf = np.cumsum(P, axis=1)
+    cdf[:, -1] = 1.0
+    u = rng.random((reps, P.shape[0]))
+    return np.stack([np.minimum((u[t][:, None] > cdf).sum(axis=1), P.shape[1] - 1) for t in range(reps)])
+
+
+def erm_errors(rng: np.random.Generator, *, N: int, K: int, r: float, L_star: float, kappa: float,
+               reps: int, norm=1, learner: str = "cells", bandwidth: float | None = None, X=None, P=None):
+    """Errors ``‖f*(x) − p*(x)‖`` on the subset ``D̃`` of Thm 3.6 for ``reps`` label draws.
+
+    ``learner="cells"``: the ERM over functions constant on the cells of the greedy covering
+    (``L = 0``): every strictly proper rule predicts the cell mean of one-hot labels.
+    ``learner="kernel"``: the Nadaraya–Watson smoother with a Gaussian kernel of ``bandwidth``
+    (default ``r/2``); its local Lipschitz constant ``L = max_j max_{x∈S_j} ‖f(x) − f(x̄_j)‖/r`` is
+    measured per draw. Returns a dict with ``errors`` (reps, |D̃|), ``L`` (reps,), ``m`` (cells),
+    ``mask`` (D̃), ``X``, ``P``.
+    """
+    if X is None:
+        X, P, _ = synthetic_problem(rng, N=N, K=K, L_star=L_star)
+    cov = LD.greedy_covering(X, r, norm=2)
+    m = cov.size
+    mask = LD.large_cell_mask(cov.assignment, kappa, m)
+    Y = draw_labels(rng, P, reps)
+    errs = np.empty((reps, int(mask.sum())))
+    Ls = np.zeros(reps)
+    if learner == "cells":
+        for t in range(reps):
+            counts = np.bincount(cov.assignment * K + Y[t], minlength=m * K).reshape(m, K)
+            ybar = counts / counts.sum(axis=1, keepdims=True)
+            errs[t] = LD.lp_norm(ybar[cov.assignment[mask]] - P[mask], norm, axis=1)
+    elif learner == "kernel":
+        h = r / 2 if bandwidth is None else bandwidth
+        D2 = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+        Kw = np.exp(-D2 / (2 * h * h))
+        Kw /= Kw.sum(axis=1, keepdims=True)
+        onehot = np.zeros((N, K * reps))
+        onehot[np.repeat(np.arange(N), reps), (np.tile(np.arange(reps) * K, N) + Y.T.ravel())] = 1.0
+        F = (Kw @ onehot).reshape(N, reps, K)
+        centre = cov.centers[cov.assignment]
+        for t in range(reps):
+            f = F[:, t, :]
+            errs[t] = LD.lp_norm(f[mask] - P[mask], norm, axis=1)
+            Ls[t] = float(np.max(LD.lp_norm(f - f[centre], norm, axis=1))) / r
+    else:
+        raise ValueError(f"learner must be 'cells' or 'kernel', got {learner!r}")
+    return {"errors": errs, "L": Ls, "m": m, "mask": mask, "X": X, "P": P, "cell_sizes": cov.cell_sizes()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Prop. 3.3
+# ---------------------------------------------------------------------------------------------
+
+def _simplex_argmin(fun, K, rng):
+    """Direct minimisation of ``fun`` over the simplex (SLSQP from a random interior start)."""
+    x0 = rng.dirichlet(np.ones(K))
+    res = optimize.minimize(fun, x0, method="SLSQP", bounds=[(0.0, 1.0)] * K,
+                            constraints=[{"type": "eq", "fun": lambda p: p.sum() - 1.0}],
+                            options={"ftol": 1e-14, "maxiter": 500})
+    return res.x
+
+
+@claim("soteacher.prop33_minimiser", paper=PAPER, where="Prop. 3.3 (proof), Def. 3.2",
+       statement="On siblings, the empirical risk of NLL and of Brier is minimised over the simplex by the "
+                 "sample mean of the one-hot labels")
+def _check_prop33_minimiser(rng, size):
+    trials = 30 if size == "quick" else 300
+    worst = 0.0
+    worst_case = None
+    for _ in range(trials):
+        K = int(rng.integers(2, 7))
+        n = int(rng.integers(1, 40))
+        p = rng.dirichlet(np.ones(K))
+        y = rng.choice(K, size=n, p=p)
+        ybar = np.bincount(y, minlength=K) / n
+        for loss in ("nll", "brier"):
+            def risk(q, loss=loss):
+                q = np.clip(q, 1e-300, None)
+                return float(np.mean(LD.loss_values(loss, np.tile(q / q.sum(), (n, 1)), y)))
+            q = _simplex_argmin(risk, K, rng)
+            dev = float(np.max(np.abs(q - ybar)))
+            if dev > worst:
+                worst, worst_case = dev, {"loss": loss, "K": K, "n": n, "ybar": ybar.tolist(), "argmin": q.tolist()}
+    return compare("soteacher.prop33_minimiser", predicted=0.0, measured=worst, relation="==", atol=2e-4,
+                   details={"trials": trials, "worst_instance": worst_case,
+                            "what": "max over trials and losses of ‖argmin − ȳ‖_∞"})
+
+
+def _prop33_grid(size):
+    Ks = (2, 5, 20) if size == "quick" else (2, 3, 5, 10, 20, 50, 100)
+    ns = (5, 30, 200) if size == "quick" else (1, 5, 10, 30, 100, 300, 1000)
+    deltas = (0.02, 0.1, 0.5) if size == "quick" else (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.8)
+    reps = 3000 if size == "quick" else 20000
+    return Ks, ns, deltas, reps
+
+
+def prop33_coverage(rng, size, bound_fn=None):
+    """Coverage of eq. (3) for each norm over a grid of (K, n, δ, p*): a dict of per-norm summaries."""
+    Ks, ns, deltas, reps = _prop33_grid(size)
+    out = {_norm_name(q): {"min_excess": math.inf, "worst": None, "max_quantile_ratio": 0.0, "ratios": {}}
+           for q in NORMS}
+    for K in Ks:
+        ps = {"uniform": np.full(K, 1.0 / K), "dirichlet": rng.dirichlet(np.ones(K)),
+              "peaked": rng.dirichlet(np.full(K, 0.2))}
+        for n in ns:
+            for pname, p in ps.items():
+                E = sibling_errors(rng, p, n, reps)
+                for delta in deltas:
+                    b = LD.sibling_bound(K, n, delta) if bound_fn is None else bound_fn(K, n, delta)
+                    for j, q in enumerate(NORMS):
+                        o = out[_norm_name(q)]
+                        freq = float(np.mean(E[:, j] <= b))
+                        excess = freq - (1 - delta)
+                        if excess < o["min_excess"]:
+                            o["min_excess"] = excess
+                            o["worst"] = {"K": K, "n": n, "delta": delta, "p": pname, "freq": freq, "bound": b}
+                        ratio = float(np.quantile(E[:, j], 1 - delta)) / b
+                        o["max_quantile_ratio"] = max(o["max_quantile_ratio"], ratio)
+                        key = f"K={K}"
+                        o["ratios"][key] = max(o["ratios"].get(key, 0.0), ratio)
+    return out, reps
+
+
+@claim("soteacher.prop33_coverage", paper=PAPER, where="Prop. 3.3, eq. (3); Lemma A.2, eq. (12)-(13)",
+       statement="For every p-norm (p = 1, 2, inf), ‖ȳ − p*‖ ≤ sqrt(2K/|S| log(2/δ)) with frequency ≥ 1 − δ; the "
+                 "constant is of the right order only for the 1-norm")
+def _check_prop33_coverage(rng, size):
+    out, reps = prop33_coverage(rng, size)
+    worst_key = min(out, key=lambda k: out[k]["min_excess"])
+    deltas = _prop33_grid(size)[2]
+    slack = max(_binomial_slack(1 - d, reps) for d in deltas)
+    return compare("soteacher.prop33_coverage", predicted=0.0, measured=out[worst_key]["min_excess"], relation=">=",
+                   atol=slack, details={
+                       "what": "min over (norm, K, n, δ, p*) of coverage frequency − (1 − δ)",
+                       "reps_per_config": reps, "worst_norm": worst_key,
+                       "per_norm": {k: {"min_coverage_excess": v["min_excess"], "worst_config": v["worst"],
+                                        "max_quantile_over_bound": v["max_quantile_ratio"],
+                                        "quantile_over_bound_by_K": v["ratios"]} for k, v in out.items()}})
+
+
+@claim("soteacher.prop33_l2_kfree", paper=PAPER, where="Prop. 3.3, eq. (3) (2-norm)",
+       statement="In the 2-norm the K of eq. (3) is not needed: ‖ȳ − p*‖_2 ≤ (1 + sqrt(log(1/δ)))/sqrt(|S|) w.p. "
+                 "≥ 1 − δ, smaller than eq. (3) by a factor growing like sqrt(K)")
+def _check_prop33_l2(rng, size):
+    Ks, ns, deltas, reps = _prop33_grid(size)
+    worst = math.inf
+    worst_cfg = None
+    looseness = {}
+    for K in Ks:
+        for n in ns:
+            for pname, p in (("uniform", np.full(K, 1.0 / K)), ("dirichlet", rng.dirichlet(np.ones(K)))):
+                E = sibling_errors(rng, p, n, reps, norms=(2,))[:, 0]
+                for delta in deltas:
+                    b = LD.sibling_bound_l2(n, delta)
+                    ex = float(np.mean(E <= b)) - (1 - delta)
+                    if ex < worst:
+                        worst, worst_cfg = ex, {"K": K, "n": n, "delta": delta, "p": pname}
+                    looseness[f"K={K},delta={delta}"] = LD.sibling_bound(K, n, delta) / b
+    slack = max(_binomial_slack(1 - d, reps) for d in deltas)
+    return compare("soteacher.prop33_l2_kfree", predicted=0.0, measured=worst, relation=">=", atol=slack,
+                   details={"worst_config": worst_cfg, "reps_per_config": reps,
+                            "eq3_over_kfree_bound": looseness})
+
+
+# ---------------------------------------------------------------------------------------------
+# Lemma A.4
+# ---------------------------------------------------------------------------------------------
+
+def _compositions(N: int, m: int):
+    """All ordered ways of writing N as m non-negative parts (cell sizes of a partition into m cells)."""
+    if m == 1:
+        yield (N,)
+        return
+    for first in range(N + 1):
+        for rest in _compositions(N - first, m - 1):
+            yield (first,) + rest
+
+
+@claim("soteacher.lemma_a4", paper=PAPER, where="Lemma A.4, eq. (30)",
+       statement="For every partition of N inputs into N^r cells and κ ≥ 1, at least (1 − 1/κ + 1/(κN^r))N inputs lie "
+                 "in a cell of ≥ N/(κN^r) inputs (exhaustive enumeration)")
+def _check_lemma_a4(rng, size):
+    Nmax, mmax = (10, 4) if size == "quick" else (16, 6)
+    kappas = (1.0, 1.2, 1.5, 2.0, 3.0, 4.0, 7.5)
+    worst = math.inf
+    worst_case = None
+    tight = 0
+    n_part = 0
+    for N in range(1, Nmax + 1):
+        for m in range(1, min(mmax, N) + 1):
+            for sizes in _compositions(N, m):
+                n_part += 1
+                assignment = np.repeat(np.arange(m), sizes)
+                for kappa in kappas:
+                    count = int(LD.large_cell_mask(assignment, kappa, m).sum())
+                    gap = count - LD.covering_fraction(kappa, m) * N
+                    if gap < worst:
+                        worst, worst_case = gap, {"N": N, "cells": m, "sizes": list(sizes), "kappa": kappa,
+                                                  "count": count, "bound": LD.covering_fraction(kappa, m) * N}
+                    tight += gap < 1.0
+    return compare("soteacher.lemma_a4", predicted=0.0, measured=worst, relation=">=", atol=1e-9,
+                   details={"partitions_enumerated": n_part, "kappas": list(kappas), "N_max": Nmax,
+                            "cells_max": mmax, "tightest": worst_case, "cases_within_one_input": tight})
+
+
+# ---------------------------------------------------------------------------------------------
+# Lemma A.3, eq. (22), (25), (27), (28)
+# ---------------------------------------------------------------------------------------------
+
+def _random_ybar(rng, K):
+    y = rng.dirichlet(np.full(K, 0.6))
+    if rng.random() < 0.3:
+        y[rng.integers(K)] = 0.0  # an absent class
+    n = int(rng.integers(5, 40))
+    y = np.round(y * n)
+    if y.sum() == 0:
+        y[0] = 1
+    return y / y.sum()
+
+
+def _direct_min_22(ybar, eps, rng):
+    K = len(ybar)
+    act = ybar > 0
+    return _simplex_argmin(lambda p: -float(np.sum(ybar[act] * np.log(p[act] + eps))), K, rng)
+
+
+@claim("soteacher.lemma_a3", paper=PAPER, where="Lemma A.3 (corrected), eq. (20), (22), (28)",
+       statement="Cell ERM with an ∞-norm Lipschitz constraint ε = Lr: eq. (22) is minimised by the water-filling "
+                 "max(0, ȳ/λ − ε); the printed ȳ(1+Kε) − ε is the centre of the ERM when it lies in [0, 1−ε); and "
+                 "always ‖f(x) − ȳ‖_∞ ≤ ε ξ_K (eq. 28)")
+def _check_lemma_a3(rng, size):
+    trials = 60 if size == "quick" else 600
+    dev22 = 0.0
+    devI = 0.0
+    ratio28 = 0.0
+    n_case1 = 0
+    worst28 = None
+    for _ in range(trials):
+        K = int(rng.integers(2, 5))
+        y = _random_ybar(rng, K)
+        eps = float(rng.choice([0.01, 0.05, 0.1, 0.2]))
+        w = LD.smoothed_minimiser(y, eps)
+        d = _direct_min_22(y, eps, rng)
+        act = y > 0
+        obj = lambda p: -float(np.sum(y[act] * np.log(np.clip(p[act], 0, None) + eps)))  # noqa: E731
+        dev22 = max(dev22, obj(w) - obj(d))  # > 0 would mean the water-filling is not the minimiser
+        p, Q, _ = LD.lipschitz_cell_erm(y, eps)
+        pr = LD.printed_smoothed_minimiser(y, eps)
+        if pr.min() >= 0 and pr.max() + eps < 1:
+            n_case1 += 1
+            devI = max(devI, float(np.max(np.abs(p - pr))))
+        bound28 = eps * LD.xi(K, math.inf)
+        r = float(np.max(np.abs(Q[act] - y))) / bound28
+        if r > ratio28:
+            ratio28, worst28 = r, {"ybar": y.tolist(), "eps": eps, "centre": p.tolist()}
+    v22 = compare("eq22_waterfilling", 0.0, dev22, "<=", atol=1e-7)
+    vI = compare("case1_printed_centre", 0.0, devI, "==", atol=1e-4)
+    v28 = compare("eq28", 1.0, ratio28, "<=", atol=1e-6)
+    out = _worst(v28, v22, vI, claim_id="soteacher.lemma_a3")
+    out.details.update({"trials": trials, "case1_instances": n_case1, "max_ratio_to_eps_xi": ratio28,
+                        "worst_eq28_instance": worst28})
+    return out
+
+
+@claim("soteacher.lemma_a3_printed", paper=PAPER, where="Lemma A.3, proof Case I (eq. 22)",
+       statement="As printed: the minimum of problem (19) is achieved only if f(x̄_j) = ȳ_j(1 + KLr) − Lr",
+       corrects="soteacher.lemma_a3")
+def _check_lemma_a3_printed(rng, size):
+    y = np.array([0.85, 0.15])
+    eps = 0.2
+    p, Q, val = LD.lipschitz_cell_erm(y, eps)
+    pr = LD.printed_smoothed_minimiser(y, eps)
+    risk_printed = LD.centre_risk(y, eps, pr)
+    y2 = np.array([0.5, 0.3, 0.2, 0.0])
+    pr2 = LD.printed_smoothed_minimiser(y2, 0.05)
+    refuted = bool(risk_printed > val + 1e-6 and pr2.min() < 0)
+    return erratum("soteacher.lemma_a3_printed", printed=float(np.max(np.abs(pr - y))),
+                   measured=float(np.max(np.abs(p - y))), relation="==",
+                   counterexample={"ybar": y.tolist(), "eps_Lr": eps, "printed_centre": pr.tolist(),
+                                   "risk_at_printed_centre": risk_printed, "erm_centre": p.tolist(),
+                                   "erm_risk": val, "erm_predictions_per_label": Q.tolist(),
+                                   "second": {"ybar": y2.tolist(), "eps_Lr": 0.05, "printed_centre": pr2.tolist(),
+                                              "why": "negative entry: not a probability vector"}},
+                   refuted=refuted, corrected_by="soteacher.lemma_a3",
+                   details={"why": "Case I needs ȳ_k ≥ ε/(1+Kε) and p_k + ε < 1 for all k; the proof dismisses the "
+                                   "other case without showing the printed point is optimal there"})
+
+
+@claim("soteacher.eq25_printed", paper=PAPER, where="Lemma A.3, proof Case II, eq. (25) and (27)",
+       statement="As printed: in Case II the minimiser is p̂_k = Kε ȳ_k/Σ_{j≠k'} ȳ_j − ε (eq. 25), and Case II "
+                 "occurs iff Σ_{k≠k'} ȳ_k < Kε/(1+Kε) (eq. 27)", corrects="soteacher.lemma_a3")
+def _check_eq25_printed(rng, size):
+    y = np.array([0.02, 0.17, 0.81])
+    eps = 0.2
+    p, _, val = LD.lipschitz_cell_erm(y, eps)
+    p25 = LD.case2_minimiser(y, eps, 2)
+    y27 = np.array([0.094, 0.02, 0.886])
+    eps27 = 0.05
+    q27, _, _ = LD.lipschitz_cell_erm(y27, eps27)
+    cond = LD.condition_27(y27, eps27, 2)
+    case2 = bool(q27.max() + eps27 >= 1 - 1e-7)
+    refuted = bool(p25.min() < 0 and p.max() + eps >= 1 - 1e-7 and cond and not case2)
+    return erratum("soteacher.eq25_printed", printed=float(p25.min()), measured=float(p.min()), relation="==",
+                   counterexample={"eq25": {"ybar": y.tolist(), "eps": eps, "k_prime": 2, "printed": p25.tolist(),
+                                            "erm_centre": p.tolist(), "erm_risk": val},
+                                   "eq27": {"ybar": y27.tolist(), "eps": eps27, "k_prime": 2,
+                                            "condition_27": cond, "erm_centre": q27.tolist(),
+                                            "case_II_occurs": case2}},
+                   refuted=refuted, corrected_by="soteacher.lemma_a3",
+                   details={"why": "(25) ignores p̂_k ≥ 0 (same omission as Case I); (26) drops the k' term "
+                                   "ȳ_k' log(p_k' + ε) of the Case I risk, so (27) is not the Case II condition"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Thm 3.6
+# ---------------------------------------------------------------------------------------------
+
+def _thm36_settings(size):
+    if size == "quick":
+        return [dict(N=3000, K=2, r=0.15, L_star=0.5, kappa=2.0, reps=150),
+                dict(N=6000, K=10, r=0.2, L_star=0.5, kappa=2.0, reps=60)]
+    return [dict(N=3000, K=2, r=0.15, L_star=0.5, kappa=2.0, reps=1000),
+            dict(N=20000, K=10, r=0.15, L_star=0.5, kappa=2.0, reps=400),
+            dict(N=40000, K=100, r=0.3, L_star=0.5, kappa=1.5, reps=100)]
+
+
+@claim("soteacher.thm36", paper=PAPER, where="Thm 3.6, eq. (4) (D̃ = inputs in cells of ≥ N/(κN^r))",
+       statement="ERM constant on the cells of an r-covering (L = 0) and a kernel smoother (measured L): on D̃ the error "
+                 "‖f*(x) − p*(x)‖ is ≤ eq. (4) with frequency ≥ 1 − δ, for p = 1, 2, inf")
+def _check_thm36(rng, size):
+    deltas = (0.05, 0.3)
+    worst = math.inf
+    rows = []
+    for s in _thm36_settings(size):
+        X, P, _ = synthetic_problem(rng, N=s["N"], K=s["K"], L_star=s["L_star"])
+        for q in NORMS:
+            res = erm_errors(rng, **s, norm=q, X=X, P=P)
+            E = res["errors"]
+            for delta in deltas:
+                b = LD.erm_bound(s["N"], s["K"], res["m"], s["kappa"], delta, 0.0, s["r"], s["L_star"], q)
+                freq = (E <= b).mean(axis=0)  # per input over label draws
+                ex = float(freq.min()) - (1 - delta)
+                rows.append({"learner": "cells", "K": s["K"], "N": s["N"], "norm": _norm_name(q), "delta": delta,
+                             "cells": res["m"], "D_tilde": int(res["mask"].sum()), "bound": b,
+                             "worst_input_freq": float(freq.min()), "max_error": float(E.max()),
+                             "q95_error": float(np.quantile(E, 0.95))})
+                worst = min(worst, ex + _binomial_slack(1 - delta, s["reps"]))
+    # kernel smoother, K = 3, measured local Lipschitz constant
+    Nk, Kk, r, Ls = (900, 3, 0.2, 0.5) if size == "quick" else (2500, 3, 0.15, 0.5)
+    reps = 40 if size == "quick" else 200
+    res = erm_errors(rng, N=Nk, K=Kk, r=r, L_star=Ls, kappa=2.0, reps=reps, norm=1, learner="kernel")
+    for delta in deltas:
+        b = np.array([LD.erm_bound(Nk, Kk, res["m"], 2.0, delta, L, r, Ls, 1) for L in res["L"]])
+        freq = (res["errors"] <= b[:, None]).mean(axis=0)
+        worst = min(worst, float(freq.min()) - (1 - delta) + _binomial_slack(1 - delta, reps))
+        rows.append({"learner": "kernel", "K": Kk, "N": Nk, "norm": "1", "delta": delta, "cells": res["m"],
+                     "D_tilde": int(res["mask"].sum()), "bound_median": float(np.median(b)),
+                     "L_median": float(np.median(res["L"])), "worst_input_freq": float(freq.min()),
+                     "max_error": float(res["errors"].max())})
+    return compare("soteacher.thm36", predicted=0.0, measured=worst, relation=">=",
+                   details={"what": "min over settings of (worst-input coverage frequency − (1 − δ) + 4 s.e.)",
+                            "rows": rows})
+
+
+@claim("soteacher.thm36_any_subset", paper=PAPER, where="Thm 3.6 (statement of D̃)",
+       statement="As printed: eq. (4) holds for any x in any subset D̃ with |D̃| ≥ (1 − 1/κ + 1/(κN^r))N",
+       corrects="soteacher.thm36")
+def _check_thm36_any_subset(rng, size):
+    N, K, r, kappa, delta = 1000, 2, 0.1, 1.0, 0.05
+    reps = 400
+    X = np.vstack([0.2 + 0.01 * rng.random((N - 1, 2)), [[0.9, 0.9]]])  # one isolated input
+    P = np.full((N, K), 1.0 / K)  # constant p*: L* = 0
+    cov = LD.greedy_covering(X, r)
+    m = cov.size
+    need = LD.covering_fraction(kappa, m) * N
+    mask = LD.large_cell_mask(cov.assignment, kappa, m)
+    isolated = N - 1
+    D_tilde = np.zeros(N, dtype=bool)  # an admissible subset as printed: the isolated input + enough others
+    D_tilde[isolated] = True
+    D_tilde[: int(math.ceil(need)) - 1] = True
+    Y = draw_labels(rng, P, reps)
+    err = np.empty(reps)
+    for t in range(reps):
+        counts = np.bincount(cov.assignment * K + Y[t], minlength=m * K).reshape(m, K)
+        ybar = counts / counts.sum(axis=1, keepdims=True)
+        err[t] = LD.lp_norm(ybar[cov.assignment[isolated]] - P[isolated], math.inf)
+    b = LD.erm_bound(N, K, m, kappa, delta, 0.0, r, 0.0, math.inf)
+    viol = float(np.mean(err > b))
+    return erratum("soteacher.thm36_any_subset", printed=b, measured=float(np.min(err)), relation="<=",
+                   counterexample={"N": N, "K": K, "r": r, "kappa": kappa, "delta": delta, "cells": m,
+                                   "required_size": need, "subset_size": int(D_tilde.sum()),
+                                   "x": X[isolated].tolist(), "p_star": P[isolated].tolist(),
+                                   "its_cell_size": int(cov.cell_sizes()[cov.assignment[isolated]]),
+                                   "error_inf_norm_min_over_draws": float(err.min()), "bound_eq4": b,
+                                   "violation_frequency": viol, "in_corrected_D_tilde": bool(mask[isolated])},
+                   refuted=bool(viol > delta and not mask[isolated]), corrected_by="soteacher.thm36",
+                   details={"why": "a cell holding one input makes the ERM predict its one-hot label; the proof "
+                                   "(Lemma A.4) only covers inputs of cells with ≥ N/(κN^r) inputs"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Def. 3.2: scoring rules
+# ---------------------------------------------------------------------------------------------
+
+@claim("soteacher.def32_proper", paper=PAPER, where="Def. 3.2",
+       statement="NLL and Brier are strictly proper on the simplex (checker + sympy certificate), with modulus: "
+                 "ℓ(p,q) − ℓ(q,q) ≥ ½‖p − q‖_1² for NLL (Pinsker) and = ‖p − q‖_2² for Brier")
+def _check_def32_proper(rng, size):
+    Ks = (2, 3, 5) if size == "quick" else (2, 3, 4, 5, 10, 50)
+    n = 40 if size == "quick" else 300
+    pairs = 4000 if size == "quick" else 40000
+    rows = {}
+    worst = math.inf
+    certified = True
+    for loss in ("nll", "brier"):
+        for K in Ks:
+            rep = LD.check_proper(loss, K, rng, n_q=n, n_p=n, symbolic=(K <= 3))
+            p = rng.dirichlet(np.full(K, 0.7), size=pairs)
+            q = rng.dirichlet(np.full(K, 0.7), size=pairs)
+            div = LD.score_divergence(loss, p, q)
+            modulus = 0.5 * LD.lp_norm(p - q, 1, axis=1) ** 2 if loss == "nll" else LD.lp_norm(p - q, 2, axis=1) ** 2
+            ratio = float(np.min(div / modulus))
+            rows[f"{loss},K={K}"] = {"proper": rep.proper, "strict": rep.strict, "symbolic": rep.symbolic,
+                                     "min_divergence_over_modulus": ratio}
+            worst = min(worst, ratio)
+            certified &= rep.strict and rep.symbolic is not False
+    return compare("soteacher.def32_proper", predicted=1.0, measured=worst if certified else -1.0, relation=">=",
+                   rtol=1e-6, details={"what": "min over pairs of divergence/modulus (−1 if the checker or sympy "
+                                               "fails)", "pairs_per_case": pairs, "checks": rows})
+
+
+@claim("soteacher.def32_improper", paper=PAPER, where="Def. 3.2 (counterexamples)",
+       statement="The absolute error is not proper and the 0-1 loss is not strictly proper: the checker returns "
+                 "counterexamples")
+def _check_def32_improper(rng, size):
+    n = 40 if size == "quick" else 300
+    a = LD.check_proper("absolute", 3, rng, n_q=n, n_p=n)
+    z = LD.check_proper("zero_one", 3, rng, n_q=n, n_p=n)
+    found = (not a.proper) and a.counterexample is not None and z.proper and not z.strict
+    # measured: the largest divergence among the counterexamples (≤ 0 refutes strict properness)
+    div_a = a.counterexample["score_p"] - a.counterexample["score_q"] if a.counterexample else math.inf
+    div_z = z.counterexample["score_p"] - z.counterexample["score_q"] if z.counterexample else math.inf
+    measured = max(div_a, div_z) if found else math.inf
+    return compare("soteacher.def32_improper", predicted=0.0, measured=measured, relation="<=", atol=1e-12,
+                   details={"absolute": a.counterexample, "zero_one": z.counterexample,
+                            "absolute_min_divergence": a.min_divergence})
+
+
+# ---------------------------------------------------------------------------------------------
+# calibration (Sec. 5.2, Table 3)
+# ---------------------------------------------------------------------------------------------
+
+def _calibrated_sample(rng, n, K, *, power=1.0):
+    """A predictor whose labels are drawn from its own prediction (perfectly calibrated when power = 1)."""
+    Z = rng.normal(size=(n, K)) * 2.0
+    P = special.softmax(Z, axis=1)
+    Ptrue = special.softmax(power * Z, axis=1)
+    cdf = np.cumsum(Ptrue, axis=1)
+    cdf[:, -1] = 1.0
+    y = np.minimum((rng.random(n)[:, None] > cdf).sum(axis=1), K - 1)
+    return Z, P, y
+
+
+@claim("soteacher.ece_consistency", paper=PAPER, where="Sec. 5.2, Table 3 (ECE, equal-width bins)",
+       statement="ECE of a perfectly calibrated predictor tends to 0 as N grows (mean ≤ sqrt(B/N)/2), while a "
+                 "miscalibrated one does not")
+def _check_ece(rng, size):
+    B = 15
+    Ns = (200, 1000, 5000, 20000) if size == "quick" else (200, 1000, 5000, 20000, 100000)
+    reps = 20 if size == "quick" else 100
+    ratio = 0.0
+    curve = []
+    for N in Ns:
+        e = np.mean([LD.expected_calibration_error(*_calibrated_sample(rng, N, 5)[1:], n_bins=B) for _ in range(reps)])
+        curve.append(float(e))
+        ratio = max(ratio, e / (0.5 * math.sqrt(B / N)))
+    _, P, y = _calibrated_sample(rng, Ns[-1], 5, power=2.0)  # labels sharper than predictions
+    mis = LD.expected_calibration_error(P, y, n_bins=B)
+    v1 = compare("ece_calibrated", 1.0, ratio, "<=")
+    v2 = compare("ece_miscalibrated_stays", 3 * 0.5 * math.sqrt(B / Ns[-1]), mis, ">=")
+    out = _worst(v1, v2, claim_id="soteacher.ece_consistency")
+    out.details.update({"N": list(Ns), "mean_ece": curve, "max_ratio_to_sqrt_B_over_N_half": ratio,
+                        "miscalibrated_ece_at_largest_N": mis, "bins": B, "reps": reps})
+    return out
+
+
+@claim("soteacher.temperature_scaling", paper=PAPER, where="Sec. 5.2, Table 3 (NLL w/ TS)",
+       statement="The temperature fitted on a held-out set never raises that set's NLL, and recovers the true "
+                 "temperature of softmax(z/T0) labels")
+def _check_ts(rng, size):
+    trials = 40 if size == "quick" else 300
+    worst = -math.inf
+    worst_T = 0.0
+    raised_elsewhere = 0
+    for _ in range(trials):
+        n = int(rng.integers(50, 2000))
+        K = int(rng.integers(2, 20))
+        T0 = float(np.exp(rng.uniform(np.log(0.3), np.log(5.0))))
+        Z = rng.normal(size=(2 * n, K)) * rng.uniform(0.5, 6.0)
+        Pt = special.softmax(Z / T0, axis=1)
+        cdf = np.cumsum(Pt, axis=1)
+        cdf[:, -1] = 1.0
+        y = np.minimum((rng.random(2 * n)[:, None] > cdf).sum(axis=1), K - 1)
+        T = LD.fit_temperature(Z[:n], y[:n])
+        gain = LD.nll(LD.softmax(Z[:n], T), y[:n]) - LD.nll(LD.softmax(Z[:n]), y[:n])
+        worst = max(worst, gain)
+        raised_elsewhere += LD.nll(LD.softmax(Z[n:], T), y[n:]) > LD.nll(LD.softmax(Z[n:]), y[n:])
+        if n >= 1500:
+            worst_T = max(worst_T, abs(math.log(T / T0)))
+    v1 = compare("ts_never_raises_fit_nll", 0.0, worst, "<=", atol=1e-9)
+    v2 = compare("ts_recovers_T0_log_error", 0.35, worst_T, "<=")
+    out = _worst(v1, v2, claim_id="soteacher.temperature_scaling")
+    out.details.update({"trials": trials, "max_nll_change_on_fit_set": worst, "max_abs_log_T_error_n_ge_1500": worst_T,
+                        "raised_nll_on_a_second_held_out_set": int(raised_elsewhere)})
+    return out
