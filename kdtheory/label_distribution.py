@@ -855,8 +855,8 @@ def fit_temperature(logits, labels, *, bounds: tuple[float, float] = (0.05, 20.0
     """Temperature scaling (Guo et al. 2017): ``T* = argmin_T NLL(softmax(z/T), y)`` on a held-out set.
 
     Bounded scalar minimisation over ``β = 1/T ∈ [1/T_max, 1/T_min]``: the NLL is convex in ``β``
-    (log-sum-exp of linear functions minus a linear one), so the bounded Brent search finds the global
-    minimum on the interval, and ``NLL(T*) ≤ NLL(1)`` whenever ``1 ∈ bounds``.
+    (log-sum-exp of linear functions minus a linear one), so the bounded Brent search (plus the two ends of
+    the interval) finds the global minimum on it, and ``NLL(T*) ≤ NLL(1)`` whenever ``1 ∈ bounds``.
     (Source: SoTeacher Sec. 5.2, Table 3, "NLL (w/ TS)".)
     """
     z = _logits(logits)
@@ -864,9 +864,11 @@ def fit_temperature(logits, labels, *, bounds: tuple[float, float] = (0.05, 20.0
     lo, hi = (V.positive("bounds[0]", bounds[0]), V.positive("bounds[1]", bounds[1]))
     if not lo < hi:
         raise ValueError(f"bounds must satisfy T_min < T_max, got {bounds}")
-    res = optimize.minimize_scalar(lambda b: _nll_logits(z, y, b), bounds=(1.0 / hi, 1.0 / lo),
-                                   method="bounded", options={"xatol": xatol})
-    return float(1.0 / res.x)
+    f = lambda b: _nll_logits(z, y, b)  # noqa: E731
+    res = optimize.minimize_scalar(f, bounds=(1.0 / hi, 1.0 / lo), method="bounded", options={"xatol": xatol})
+    # Brent's bounded search never evaluates the ends exactly; a convex minimum may sit on one of them
+    cands = [(f(res.x), res.x), (f(1.0 / hi), 1.0 / hi), (f(1.0 / lo), 1.0 / lo)]
+    return float(1.0 / min(cands)[1])
 
 
 def top1_agreement(p1, p2) -> float:
