@@ -1,0 +1,224 @@
+"""PEP oracles (verification/oracles) and the safaryan.pep.* claims.
+
+The golden checks always run (no extra needed). Tests that solve SDPs are marked ``oracles`` and
+skipped when PEPit/cvxpy are absent; they check the encoding against closed forms derived
+independently of the paper (gradient descent on the class, PESTO's SGD worst case).
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from verification import oracles as O
+from verification import pep as P
+from verification.claims import claim_rng, get, load_all
+
+load_all()
+needs_extra = pytest.mark.skipif(not O.available(), reason="optional extra 'oracles' (PEPit + cvxpy) not installed")
+PEP_IDS = ["safaryan.pep.thm1_step", "safaryan.pep.descent13", "safaryan.pep.thm2_step", "safaryan.pep.thm3_step",
+           "safaryan.pep.thm1_steps", "safaryan.pep.thm1_params", "safaryan.pep.lambda_wc"]
+
+
+# ------------------------------------------------------------------ golden (always run)
+
+@pytest.fixture(scope="module")
+def golden():
+    return O.load_golden(P.GOLDEN_NAME)
+
+
+def test_golden_records_carry_solver_info_and_parameters(golden):
+    assert golden["paper"] == "000" and golden["oracle"].get("pepit")
+    assert len(golden["ratio_cases"]) >= 15 and len(golden["class_cases"]) >= 3
+    for rec in golden["ratio_cases"] + golden["class_cases"]:
+        assert rec["solver"] and rec["status"]
+        assert "duality_gap" in rec and isinstance(rec["accurate"], bool)
+    for rec in golden["ratio_cases"]:
+        assert {"L", "mu", "gamma", "lam", "steps", "fn"} <= set(rec["case"])
+        if rec["accurate"]:
+            assert rec["status"] in ("optimal", "optimal_inaccurate") and abs(rec["duality_gap"]) < 1e-5
+            assert 0.0 < rec["rho"] <= 1.0 + 1e-6  # the paper's step holds on the class ...
+            assert rec["tightness_gap"] == pytest.approx(1.0 - rec["rho"])
+
+
+def test_golden_worst_instances_are_consistent_with_their_gradients(golden):
+    """Independent route (plain numpy on the stored Gram factor): the quantities recorded for each worst
+    instance are the ones its per-function gradients give."""
+    for rec in golden["ratio_cases"]:
+        if not rec["accurate"]:
+            continue
+        go, gt = np.asarray(rec["grads_opt"]), np.asarray(rec["grads_teacher"])
+        lam, inst = rec["case"]["lam"], rec["instance"]
+        scale = max(1.0, abs(inst["dist0"]))
+        assert np.sum(go.mean(axis=0) ** 2) < 1e-6 * scale  # x* is stationary: mean gradient 0
+        assert np.mean(np.sum(go**2, axis=1)) == pytest.approx(inst["sigma_sq"], abs=1e-6 * scale)
+        assert np.sum(gt.mean(axis=0) ** 2) == pytest.approx(inst["grad_theta_sq"], abs=1e-6 * scale)
+        assert np.mean(np.sum((go - lam * gt) ** 2, axis=1)) == pytest.approx(inst["noise_lam"], abs=1e-6 * scale)
+
+
+def test_golden_kdtheory_bounds_dominate_the_exact_worst_instances(golden):
+    rows = P.check_golden(golden)
+    assert len(rows) >= 18
+    for r in rows:
+        assert r["margin"] >= 0, r
+        assert r["bound"] == pytest.approx(r["stored_bound"], rel=1e-9, abs=1e-12), r  # formula unchanged
+        assert r.get("coefficient_drift", 0.0) < 1e-9, r
+
+
+def test_golden_check_catches_a_wrong_bound(golden, monkeypatch):
+    """The golden claim can fail: a Thm 1 step with a contraction factor (1 - 2γμ) instead of (1 - γμ)
+    is below the exact worst case on the committed instance."""
+    real = P.vr.theorem1_one_step_bound
+
+    def too_strong(e_t, gamma, mu, calL, lam, grad_theta_sq, noise_lam):
+        return real(e_t, gamma, mu, calL, lam, grad_theta_sq, noise_lam) - gamma * mu * e_t
+
+    monkeypatch.setattr(P.vr, "theorem1_one_step_bound", too_strong)
+    rows = [r for r in P.check_golden(golden) if r["label"].startswith("thm1 one step")]
+    assert rows and min(r["margin"] for r in rows) < 0
+
+
+def test_golden_claim_holds_and_is_deterministic():
+    c = get("safaryan.pep.golden")
+    v1 = c.run(claim_rng(0, c.id), "quick")
+    v2 = c.run(claim_rng(0, c.id), "quick")
+    assert v1.status == "holds" and v1.margin >= 0
+    assert v1.details["records"] >= 18
+    d1, d2 = v1.to_dict(), v2.to_dict()
+    d1.pop("seconds"), d2.pop("seconds")
+    assert d1 == d2
+
+
+def test_without_the_extra_the_pep_claims_are_skipped(monkeypatch):
+    monkeypatch.setattr(O, "available", lambda: False)
+    for cid in PEP_IDS:
+        v = get(cid).run(claim_rng(0, cid), "quick")
+        assert v.status == "skipped" and "extra not installed" in v.details["reason"], cid
+    with pytest.raises(O.OracleUnavailable, match="oracles"):
+        from verification.oracles import pep_kd
+
+        monkeypatch.setattr(pep_kd, "available", lambda: False)
+        pep_kd.kd_sgd_worst_case(1.0, 0.1, 0.1, 0.5, bounds={"dist0": 1.0})
+
+
+def test_load_golden_rejects_bad_names():
+    with pytest.raises(FileNotFoundError, match="no golden file"):
+        O.load_golden("nope")
+    with pytest.raises(ValueError, match="name"):
+        O.load_golden("../x")
+
+
+# ------------------------------------------------------------------ with the extra
+
+
+@pytest.mark.oracles
+@needs_extra
+@pytest.mark.parametrize("L,mu,gamma", [(1.0, 0.1, 0.5), (2.0, 0.5, 0.9), (1.0, 0.2, 1.5)])
+def test_single_function_is_gradient_descent_with_the_known_rate(L, mu, gamma):
+    """n = 1, λ = 0: one gradient step on an L-smooth μ-strongly convex f; the exact worst case of
+    ‖x⁺ − x*‖² is max(|1 − γL|, |1 − γμ|)² R² (attained by a quadratic)."""
+    R2 = 2.0
+    r = O.kd_sgd_worst_case(L, mu, gamma, 0.0, n=1, bounds={"dist0": R2})
+    assert r.accurate, r.reason
+    assert r.value == pytest.approx(max(abs(1 - gamma * L), abs(1 - gamma * mu)) ** 2 * R2, rel=1e-6)
+
+
+@pytest.mark.oracles
+@needs_extra
+@pytest.mark.parametrize("n", [2, 3])
+def test_lambda_zero_matches_the_pesto_sgd_worst_case(n):
+    """λ = 0 is plain SGD; its one-step worst case with E‖∇f_i(x*)‖² ≤ v² and ‖x⁰ − x*‖ ≤ R is the
+    empirically tight PESTO expression (γ(L−μ)R/2 + √((1 − γ(L+μ)/2)²R² + γ²v²))²."""
+    L, mu, gamma, v, R = 1.0, 0.1, 0.7, 1.0, 2.0
+    r = O.kd_sgd_worst_case(L, mu, gamma, 0.0, n=n, bounds={"dist0": R * R, "sigma_sq": v * v})
+    assert r.accurate, r.reason
+    tau = (gamma * R * (L - mu) / 2 + math.sqrt((1 - gamma * (L + mu) / 2) ** 2 * R * R + gamma**2 * v * v)) ** 2
+    assert r.value == pytest.approx(tau, rel=1e-5)
+
+
+@pytest.mark.oracles
+@needs_extra
+def test_unbiased_step_with_an_optimal_teacher_has_no_noise():
+    """(16) with λ = 1 and a teacher at x* (D → 0): the noise vanishes and the step is no worse than a
+    gradient step, however large σ is; the biased (7) with λ = 0 does feel σ."""
+    L, mu, gamma = 1.0, 0.1, 0.5
+    b = {"dist0": 1.0, "sigma_sq": 100.0, "teacher_dist": 1e-10}
+    r16 = O.kd_sgd_worst_case(L, mu, gamma, 1.0, unbiased=True, bounds=b)
+    r7 = O.kd_sgd_worst_case(L, mu, gamma, 0.0, bounds=b)
+    assert r16.accurate and r7.accurate
+    gd = max(abs(1 - gamma * L), abs(1 - gamma * mu)) ** 2
+    assert r16.value <= gd * (1 + 1e-4) + 1e-6
+    assert r7.value > 10 * gd
+
+
+@pytest.mark.oracles
+@needs_extra
+def test_bound_ratio_detects_a_false_inequality():
+    """A bound with the GD contraction but no noise term is false for SGD: ρ > 1 (or unbounded)."""
+    L, mu, gamma = 1.0, 0.1, 0.2
+    r = O.kd_sgd_bound_ratio(L, mu, gamma, 0.0, coefficients={"dist0": (1 - gamma * mu) ** 2, "sigma_sq": 1e-3})
+    assert r.value > 1.0
+
+
+@pytest.mark.oracles
+@needs_extra
+@settings(max_examples=4, deadline=None)
+@given(lam=st.floats(0.0, 1.0), u=st.floats(0.1, 1.0), sigma=st.floats(0.05, 3.0), D=st.floats(0.01, 2.0),
+       R=st.floats(0.1, 3.0), kappa=st.floats(2.0, 30.0))
+def test_class_level_thm1_bound_dominates_the_worst_case(lam, u, sigma, D, R, kappa):
+    L = 1.0
+    mu, gamma = L / kappa, u / (4 * L)
+    r = O.kd_sgd_worst_case(L, mu, gamma, lam, bounds={"dist0": R * R, "sigma_sq": sigma**2, "teacher_dist": D * D})
+    if not r.accurate:
+        pytest.skip(f"inaccurate solve: {r.reason}")
+    assert r.value <= P.param_level_thm1_bound(L, mu, gamma, lam, sigma, D, R) * (1 + 1e-6)
+
+
+@pytest.mark.oracles
+@needs_extra
+def test_every_result_records_solver_status_and_gap():
+    r = O.kd_sgd_bound_ratio(1.0, 0.1, 0.25, 0.5, coefficients={"dist0": 0.975, "grad_theta_sq": 5.0, "noise_lam": 0.125})
+    s = r.summary()
+    assert s["solver"] == "CLARABEL" and s["status"] in ("optimal", "optimal_inaccurate")
+    assert abs(s["duality_gap"]) < 1e-6 and s["accurate"]
+    assert set(r.params["feasibility"]) == {"primal_psd", "primal_violation", "dual_psd", "dual_sign", "proof_residual"}
+    assert r.grads_opt.shape[0] == 2 and r.grads_opt.shape == r.grads_teacher.shape
+
+
+@pytest.mark.oracles
+@needs_extra
+@pytest.mark.parametrize("kw,match", [
+    (dict(L=1.0, mu=2.0), "mu must be <= L"),
+    (dict(n=0), "n must be"),
+    (dict(steps=5), "steps must be"),
+    (dict(n=4, steps=3), "n\\*\\*steps"),
+    (dict(metric="loss"), "metric"),
+    (dict(bounds={"radius": 1.0}), "unknown quantity"),
+    (dict(bounds={"dist0": -1.0}), "bounds\\['dist0'\\]"),
+    (dict(gamma=0.0), "gamma"),
+])
+def test_worst_case_rejects_bad_arguments(kw, match):
+    args = dict(L=1.0, mu=0.1, gamma=0.1, lam=0.5, bounds={"dist0": 1.0}) | kw
+    with pytest.raises(ValueError, match=match):
+        O.kd_sgd_worst_case(args.pop("L"), args.pop("mu"), args.pop("gamma"), args.pop("lam"), **args)
+
+
+@pytest.mark.oracles
+@needs_extra
+def test_bound_ratio_rejects_bad_coefficients():
+    with pytest.raises(ValueError, match="positive coefficient"):
+        O.kd_sgd_bound_ratio(1.0, 0.1, 0.1, 0.5, coefficients={"dist0": -1.0})
+    with pytest.raises(ValueError, match="unknown quantity"):
+        O.kd_sgd_bound_ratio(1.0, 0.1, 0.1, 0.5, coefficients={"x": 1.0})
+
+
+@pytest.mark.oracles
+@needs_extra
+def test_pep_claims_hold_with_the_extra_and_report_tightness():
+    for cid in ("safaryan.pep.thm1_step", "safaryan.pep.thm3_step"):
+        v = get(cid).run(claim_rng(0, cid), "quick")
+        assert v.status == "holds", v.details
+        assert 0 <= v.details["min_tightness_gap"] <= v.details["max_tightness_gap"] < 1
+        assert v.details["worst_case"]["solver"] == "CLARABEL"
