@@ -241,6 +241,23 @@ def _hessian(model: str, x, A) -> np.ndarray:
     return H / N
 
 
+def _logistic_recedes(A, b) -> bool:
+    """True when f has a direction of recession w along which it strictly decreases (no minimiser):
+    y_n wᵀā_n >= 0 for hard labels (y = ±1), wᵀā_n = 0 for soft labels, some hard margin > 0 (an LP)."""
+    hard = (b == 0) | (b == 1)
+    if not np.any(hard):
+        return False
+    y = np.where(b[hard] == 1, 1.0, -1.0)
+    Ah = A[hard] * y[:, None]
+    scale = float(np.max(np.abs(A))) or 1.0
+    Ah = Ah / scale
+    A_eq = A[~hard] / scale if np.any(~hard) else None
+    res = optimize.linprog(-Ah.sum(axis=0), A_ub=-Ah, b_ub=np.zeros(Ah.shape[0]),
+                           A_eq=A_eq, b_eq=np.zeros(A_eq.shape[0]) if A_eq is not None else None,
+                           bounds=[(-1, 1)] * A.shape[1], method="highs")
+    return bool(res.status == 0 and -res.fun > 1e-9)
+
+
 def minimizer(model: str, A, b, *, x0=None, K: int | None = None, tol: float = 1e-12, max_newton: int = 30) -> np.ndarray:
     """A minimiser x* of ``f`` (eq. 1), via scipy (least squares: ``lstsq``, minimum norm;
     logistic/soft-max: L-BFGS followed by Newton polishing with a least-squares solve).
@@ -272,6 +289,9 @@ def minimizer(model: str, A, b, *, x0=None, K: int | None = None, tol: float = 1
     D = int(np.prod(shape))
     xs = np.zeros(D) if x0 is None else V.as_array("x0", x0).ravel().copy()
     _, _, bchk = _check_data(model, xs.reshape(shape), A, b)
+    if model == "logistic" and _logistic_recedes(A, bchk):
+        raise ValueError("no finite minimiser found for the logistic problem: the data are separable "
+                         "(a direction decreases every hard-labelled loss and leaves soft-labelled ones unchanged)")
 
     def fg(v):
         X = v.reshape(shape)
