@@ -1,0 +1,76 @@
+"""Checks of the paper-004 claims that the generic registry battery does not make.
+
+Mutation tests: a claim must turn ``violated`` when the formula it checks is made wrong (so the checks
+can fail); the erratum counterexamples are re-verified here by an independent computation.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from kdtheory import label_distribution as LD
+from verification import label_distribution as VL
+from verification.claims import claim_rng, get, load_all
+
+load_all()
+
+
+def _run(cid, size="quick"):
+    return get(cid).run(claim_rng(0, cid), size)
+
+
+def test_prop33_coverage_fails_for_a_bound_that_is_too_small(monkeypatch):
+    orig = LD.sibling_bound
+    monkeypatch.setattr(LD, "sibling_bound", lambda K, n, d: 0.3 * orig(K, n, d))
+    assert _run("soteacher.prop33_coverage").status == "violated"
+
+
+def test_thm36_fails_for_a_bound_that_is_too_small(monkeypatch):
+    orig = LD.erm_bound
+    monkeypatch.setattr(LD, "erm_bound", lambda *a, **k: 0.1 * orig(*a, **k))
+    assert _run("soteacher.thm36").status == "violated"
+
+
+def test_lemma_a4_fails_for_a_larger_fraction(monkeypatch):
+    monkeypatch.setattr(LD, "covering_fraction", lambda kappa, m: 1.0 - 1.0 / (2 * kappa * m))
+    assert _run("soteacher.lemma_a4").status == "violated"
+
+
+def test_ece_claim_fails_for_a_biased_ece(monkeypatch):
+    orig = LD.expected_calibration_error
+    monkeypatch.setattr(LD, "expected_calibration_error", lambda P, y, n_bins=15: orig(P, y, n_bins) + 0.05)
+    assert _run("soteacher.ece_consistency").status == "violated"
+
+
+def test_thm36_subset_counterexample_is_genuine():
+    v = _run("soteacher.thm36_any_subset")
+    ce = v.details["counterexample"]
+    assert v.status == "erratum"
+    # the isolated input is alone in its cell: the ERM predicts a one-hot label, at ∞-distance 1/2 from (1/2, 1/2)
+    assert ce["its_cell_size"] == 1 and ce["error_inf_norm_min_over_draws"] == pytest.approx(0.5)
+    assert ce["subset_size"] >= ce["required_size"]
+    b = LD.erm_bound(ce["N"], ce["K"], ce["cells"], ce["kappa"], ce["delta"], 0.0, ce["r"], 0.0, math.inf)
+    assert b < 0.5
+
+
+def test_lemma_a3_counterexample_is_genuine():
+    v = _run("soteacher.lemma_a3_printed")
+    ce = v.details["counterexample"]
+    assert v.status == "erratum"
+    # the risk of the ERM centre (0.8, 0.2) by hand: label 0 reaches 1, label 1 reaches 0.4
+    assert ce["erm_risk"] == pytest.approx(-0.15 * math.log(0.4), rel=1e-6)
+    assert ce["risk_at_printed_centre"] == pytest.approx(-0.15 * math.log(0.21), rel=1e-9)
+    assert min(ce["second"]["printed_centre"]) < 0
+
+
+def test_simulators():
+    rng = np.random.default_rng(0)
+    E = VL.sibling_errors(rng, [0.2, 0.8], 10, 50)
+    assert E.shape == (50, 3) and np.all(E[:, 0] >= E[:, 1] - 1e-12) and np.all(E[:, 1] >= E[:, 2] - 1e-12)
+    P = np.tile([0.1, 0.6, 0.3], (4000, 1))
+    Y = VL.draw_labels(rng, P, 3)
+    freq = np.bincount(Y.ravel(), minlength=3) / Y.size
+    assert np.allclose(freq, [0.1, 0.6, 0.3], atol=0.015)
+    with pytest.raises(ValueError, match="learner"):
+        VL.erm_errors(rng, N=50, K=2, r=0.3, L_star=0.1, kappa=2, reps=2, learner="svm")
