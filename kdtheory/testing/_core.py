@@ -112,7 +112,7 @@ def spectra(*, n: int | None = None, min_n: int = 1, max_n: int = 8, condition_n
     scale = _real("scale", scale, lo=0.0, lo_open=True)
     if hi_n == 1 and k_lo > 1.0:
         raise ValueError(f"a 1x1 matrix has condition number 1; got condition range [{k_lo}, {k_hi}] with max_n = 1")
-    if not math.isfinite(scale / k_hi) or scale / k_hi == 0.0:
+    if scale / k_hi < np.finfo(float).tiny:  # subnormal smallest eigenvalue: κ would not be exact
         raise ValueError(f"scale/condition underflows: scale={scale}, condition up to {k_hi}")
 
     @st.composite
