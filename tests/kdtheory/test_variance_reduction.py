@@ -409,3 +409,11 @@ def test_bad_model_data_and_step_sizes():
         vr.theorem4_bound(1, 1 / 16, 1.0, 1.0, 1.0, 0.5, 1.0, 1.0, g0, g1)
     with pytest.raises(ValueError, match="t must be"):
         vr.theorem1_bound(-1, 0.1, 0.1, 1.0, 1.0, g0, g1)
+
+
+@given(kst.least_squares_problems(), st.integers(0, 2**31))
+def test_quadratic_gap_equals_loss_difference(prob, seed):
+    X = prob.x_star + np.random.default_rng(seed).normal(size=(2, 3, prob.x_star.size))
+    fstar = vr.loss("least_squares", prob.x_star, prob.A, prob.b)
+    ref = np.array([[vr.loss("least_squares", x, prob.A, prob.b) - fstar for x in row] for row in X])
+    np.testing.assert_allclose(vr.quadratic_gap(X, prob.A, prob.x_star), ref, rtol=1e-7, atol=1e-9 * max(1.0, fstar))
