@@ -111,20 +111,25 @@ def _pep_ratio(case: Case) -> dict:
     r = O.kd_sgd_bound_ratio(case.L, case.mu, case.gamma, case.lam, coefficients=coef, n=case.n,
                              steps=case.steps, unbiased=case.unbiased, metric=case.metric)
     out = dict(case=case.params(), coefficients=coef, rho=r.value, primal=r.primal, solver=r.solver,
-               status=r.status, duality_gap=r.duality_gap, accurate=r.accurate, reason=r.reason,
+               status=r.status, duality_gap=r.duality_gap, error=r.error, accurate=r.accurate, reason=r.reason,
                attempts=r.params.get("attempts", []), instance=r.instance,
                grads_opt=r.grads_opt.tolist(), grads_teacher=r.grads_teacher.tolist())
     if r.accurate:
         out["bound_at_instance"] = case.bound_at(r.instance, r.grads_opt, r.grads_teacher)
         out["measure"] = r.instance["measure"]
         out["tightness_gap"] = 1.0 - r.value
+        # the gap in units of the claimed contraction 1 − c (c: coefficient of the potential): the exact
+        # worst case contracts like 1 − (1 − c)(1 + slack) to first order; 0 = the paper's rate is exact
+        c_pot = coef.get("dist0" if case.metric == "distance" else "fgap0", math.nan)
+        out["contraction_slack"] = (1.0 - r.value) / (1.0 - c_pot) if 0.0 < 1.0 - c_pot else math.nan
     return out
 
 
 def _verdict(claim_id: str, results: list[dict], *, extra: Mapping | None = None) -> Verdict:
     """Worst case over solved cases; skipped if any solve was inaccurate."""
     summary = [
-        {k: res.get(k) for k in ("rho", "tightness_gap", "solver", "status", "duality_gap", "accurate")}
+        {k: res.get(k) for k in ("rho", "tightness_gap", "contraction_slack", "solver", "status", "duality_gap",
+                                 "error", "accurate")}
         | {"label": res["case"]["label"], "lam": res["case"]["lam"], "gamma": res["case"]["gamma"],
            "L": res["case"]["L"], "mu": res["case"]["mu"], "steps": res["case"]["steps"]}
         for res in results
@@ -133,12 +138,21 @@ def _verdict(claim_id: str, results: list[dict], *, extra: Mapping | None = None
     if bad:
         return skipped(claim_id, f"inaccurate PEP solve ({bad[0]['reason']})", cases=summary, **dict(extra or {}))
     worst = max(results, key=lambda res: res["measure"] - res["bound_at_instance"])
+    close = [res for res in results if abs(res["bound_at_instance"] - res["measure"]) <= res["error"]]
+    clear_violation = [res for res in results if res["bound_at_instance"] - res["measure"]
+                       < -(ATOL * max(1.0, abs(res["bound_at_instance"])) + res["error"])]
+    if close and not clear_violation:
+        # no case is violated beyond tolerance, but some are decided by less than their solve's error bar
+        return skipped(claim_id, "a case is closer to equality than its solve's error bar (too close to call)",
+                       cases=summary, **dict(extra or {}))
     details = {
         "cases": summary,
         "worst_case": {k: worst[k] for k in ("rho", "tightness_gap", "solver", "status", "duality_gap",
                                              "coefficients", "instance")} | {"params": worst["case"]},
         "min_tightness_gap": min(res["tightness_gap"] for res in results),
         "max_tightness_gap": max(res["tightness_gap"] for res in results),
+        "contraction_slack_range": [min(res["contraction_slack"] for res in results),
+                                    max(res["contraction_slack"] for res in results)],
         "oracle": O.oracle_versions(),
         **dict(extra or {}),
     }
@@ -327,7 +341,7 @@ def _check_thm1_params(rng, size):
         r = O.kd_sgd_worst_case(p["L"], p["mu"], p["gamma"], p["lam"], n=n,
                                 bounds=_class_bounds(p["sigma"], p["D"], p["R"]))
         row = dict(params=p, worst_case=r.value, solver=r.solver, status=r.status, duality_gap=r.duality_gap,
-                   accurate=r.accurate, reason=r.reason)
+                   error=r.error, accurate=r.accurate, reason=r.reason)
         if r.accurate:
             row["bound"] = param_level_thm1_bound(**p)
             row["relative_gap"] = (row["bound"] - r.value) / row["bound"]
@@ -336,6 +350,8 @@ def _check_thm1_params(rng, size):
         return skipped(cid, f"inaccurate PEP solve ({next(r['reason'] for r in rows if not r['accurate'])})",
                        cases=rows)
     worst = min(rows, key=lambda r: (r["bound"] - r["worst_case"]) / r["bound"])
+    if abs(worst["bound"] - worst["worst_case"]) <= worst["error"]:
+        return skipped(cid, "closer to equality than the solve's error bar (too close to call)", cases=rows)
     return compare(cid, worst["bound"], worst["worst_case"], "<=", atol=ATOL * max(1.0, worst["bound"]),
                    details={"cases": rows, "worst": worst, "oracle": O.oracle_versions()})
 
@@ -444,7 +460,7 @@ def write_golden(path: Path | None = None) -> Path:
         wc = worst_case_optimal_lambda(L, mu, gamma, sigma, D, R)
         params.append(dict(params=dict(L=L, mu=mu, gamma=gamma, lam=lam, sigma=sigma, D=D, R=R),
                            worst_case=r.value, primal=r.primal, solver=r.solver, status=r.status,
-                           duality_gap=r.duality_gap, accurate=r.accurate,
+                           duality_gap=r.duality_gap, error=r.error, accurate=r.accurate,
                            bound=param_level_thm1_bound(L, mu, gamma, lam, sigma, D, R),
                            lam_bound=bound_optimal_lambda(L, mu, gamma, sigma, D, R),
                            **{k: wc[k] for k in ("lam_wc", "W_wc", "W0", "W1", "lam_star_eq14_at_worst",

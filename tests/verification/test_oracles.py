@@ -35,6 +35,8 @@ def test_golden_records_carry_solver_info_and_parameters(golden):
     for rec in golden["ratio_cases"] + golden["class_cases"]:
         assert rec["solver"] and rec["status"]
         assert "duality_gap" in rec and isinstance(rec["accurate"], bool)
+        if rec["accurate"]:
+            assert 0 <= rec.get("error", 0.0) < 1e-4
     for rec in golden["ratio_cases"]:
         assert {"L", "mu", "gamma", "lam", "steps", "fn"} <= set(rec["case"])
         if rec["accurate"]:
@@ -182,7 +184,7 @@ def test_every_result_records_solver_status_and_gap():
     r = O.kd_sgd_bound_ratio(1.0, 0.1, 0.25, 0.5, coefficients={"dist0": 0.975, "grad_theta_sq": 5.0, "noise_lam": 0.125})
     s = r.summary()
     assert s["solver"] == "CLARABEL" and s["status"] in ("optimal", "optimal_inaccurate")
-    assert abs(s["duality_gap"]) < 1e-6 and s["accurate"]
+    assert abs(s["duality_gap"]) < 1e-6 and s["accurate"] and 0 <= s["error"] < 1e-4
     assert set(r.params["feasibility"]) == {"primal_psd", "primal_violation", "dual_psd", "dual_sign", "proof_residual"}
     assert r.grads_opt.shape[0] == 2 and r.grads_opt.shape == r.grads_teacher.shape
 
