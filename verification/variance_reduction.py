@@ -565,7 +565,7 @@ def _lemma6_printed(rng, size):
 
 
 def _omega_sup(mu, L, calL):
-    gam = np.geomspace(1e-6, 1.0 / (8 * calL), 4000) / 1.0
+    gam = np.geomspace(1e-6, 1.0 / (8 * calL), 600)
     return max(vr.theorem4_omega_max(float(g), mu, L, calL) for g in gam[:-1])
 
 
