@@ -1,7 +1,7 @@
 """Paper 003 (Phuong & Lampert) on real data: linear and deep linear students distilled by torch GD.
 
-A logistic-regression teacher w* (no intercept, as in the paper's linear classifiers) is fitted on the
-digits 0 vs 1 (unit-norm inputs, d = 64). Transfer sets X (d×n, n < d) are drawn from that pool; the
+A logistic-regression teacher w* (no intercept, as in the paper's linear classifiers; C = 0.1) is
+fitted on the digits 0 vs 1 (inputs centred at the pool mean and scaled to unit norm, d = 64). Transfer sets X (d×n, n < d) are drawn from that pool; the
 soft labels are y_i = σ(w*ᵀx_i) and the students minimise the normalised cross-entropy L¹ (eq. 1) by
 full-batch gradient descent in float64 — all transfer sets of one n trained at once as a batch:
 
@@ -14,7 +14,7 @@ full-batch gradient descent in float64 — all transfer sets of one n trained at
   ``transfer_risk_bound(p̂, n)`` evaluated with the empirical reverse cdf p̂ of the angles ᾱ(w*, x).
   (Thm 3 holds for every input distribution, in particular for the pool's empirical one.)
 
-Sizes: ``quick`` ≈ 20 s on one CPU core; ``full`` (more transfer sets, longer GD) ≈ 3 min on one core,
+Sizes: ``quick`` ≈ 30 s on one CPU core for both claims; ``full`` (more transfer sets, longer GD) ≈ 3 min on one core,
 < 1 min on a GPU.
 """
 
@@ -31,19 +31,23 @@ from gpu_validation import models
 from gpu_validation.experiments._common import config, r, seed_from, setup
 from verification.claims import claim, compare, skipped
 
+GD_RTOL = 0.02  # GD runs finitely many steps: 2 % of ‖ŵ‖ allowed on top of Thm 2's ε
 _SIZES = {
-    "quick": dict(ns=(4, 8, 16, 32), sets=12, steps=4000, deep_steps=6000, init_norm=1e-3),
-    "full": dict(ns=(2, 4, 8, 16, 32, 48), sets=100, steps=40000, deep_steps=60000, init_norm=1e-4),
+    "quick": dict(ns=(2, 4, 8, 16), sets=12, steps=2000, deep_steps=2500, init_norm=1e-3),
+    "full": dict(ns=(1, 2, 4, 8, 16, 32, 48), sets=100, steps=30000, deep_steps=60000, init_norm=1e-4),
 }
 
 
 def _pool(dataset, data_dir, device):
     dev, ds, base = setup(device, dataset, data_dir)
-    Xtr, ytr, Xte, yte = gdata.two_class(ds, (0, 1), labels="01")
-    P = np.concatenate([Xtr, Xte]).astype(np.float64)  # (M, d) unit rows
+    Xtr, ytr, Xte, yte = gdata.two_class(ds, (0, 1), labels="01", normalize=False)
+    P = np.concatenate([Xtr, Xte]).astype(np.float64)
+    # centred at the pool mean, then unit norm: raw digits are non-negative, so every angle ᾱ(w*, x) is
+    # close to π/2 and Thm 3's bound is 1 for every n (vacuous, reported as such by the check)
+    P = gdata.unit_norm(P - P.mean(0)).astype(np.float64)  # (M, d) unit rows
     from sklearn.linear_model import LogisticRegression
 
-    w_star = LogisticRegression(fit_intercept=False, C=10.0, max_iter=5000).fit(
+    w_star = LogisticRegression(fit_intercept=False, C=0.1, max_iter=5000).fit(
         P, np.concatenate([ytr, yte])).coef_[0].astype(np.float64)
     return dev, base, P, w_star
 
@@ -80,29 +84,38 @@ def _gd_deep(X, y, depth, steps, lr, init_norm, seed):
         return P[:, 0, :]
 
     w_init = e2e(Ws).detach()
+    balanced = max(float((torch.bmm(Ws[j + 1].transpose(1, 2), Ws[j + 1]) - torch.bmm(Ws[j], Ws[j].transpose(1, 2))).abs().max().detach())
+                   for j in range(depth - 1))  # eq. (13) at initialisation (≈ 0 by construction)
     for _ in range(steps):
         gs = torch.autograd.grad(_l1(e2e(Ws), X, y).sum(), Ws)
         with torch.no_grad():
             for W, g in zip(Ws, gs):
                 W -= lr * g
-    balanced = max(float((torch.bmm(Ws[j + 1].transpose(1, 2), Ws[j + 1]) - torch.bmm(Ws[j], Ws[j].transpose(1, 2))).abs().max())
-                   for j in range(depth - 1))
     return e2e(Ws).detach(), w_init, balanced
 
 
-def _epsilon_thm2(w0_norm, what_norm, N):
-    """Smallest ε with ‖w(0)‖ < ε^N (ε²‖ŵ‖^{−2/N} + ‖ŵ‖^{2−2/N})^{−N/2} (eq. 11), if kdtheory provides it."""
-    from kdtheory import linear_transfer as lt
+def _epsilon_star(w0_norm: float, what_norm: float, N: int) -> float:
+    """The smallest ε for which ‖w(0)‖ satisfies condition (11) of Thm 2.
 
-    for name in ("deep_init_epsilon", "theorem2_epsilon", "epsilon_from_init", "init_epsilon"):
-        fn = getattr(lt, name, None)
-        if fn is not None:
-            return float(fn(w0_norm, what_norm, N)), name
-    return None, None
+    ``kdtheory.linear_transfer.initial_radius_bound(‖ŵ‖, ε, N)`` is the right-hand side of (11) and is
+    increasing in ε; we invert it by bisection on log ε (Thm 2 then bounds ‖w(t) − ŵ‖ by any ε > ε*).
+    """
+    from kdtheory.linear_transfer import initial_radius_bound
+
+    if w0_norm >= what_norm:
+        return math.inf
+    lo, hi = math.log(1e-12), math.log(1e6)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if initial_radius_bound(what_norm, math.exp(mid), N) > w0_norm:
+            hi = mid
+        else:
+            lo = mid
+    return math.exp(hi)
 
 
-def _run(rng, size, device, dataset, data_dir):
-    from kdtheory.linear_transfer import student_solution
+def _run(rng, size, device, dataset, data_dir, deep=True):
+    from kdtheory.linear_transfer import empirical_transfer_risk, student_solution
 
     cfg = config(_SIZES, size)
     dev, base, P, w_star = _pool(dataset, data_dir, device)
@@ -117,25 +130,34 @@ def _run(rng, size, device, dataset, data_dir):
         idx = rng.integers(0, M, size=(cfg["sets"], n))
         X = Pt[torch.as_tensor(idx, device=dev)]  # (R, n, d)
         y = torch.sigmoid(torch.einsum("rnd,d->rn", X, ws_t))
-        lr_n = 1.0 / max(float(torch.linalg.matrix_norm(X, ord=2).max()) ** 2 / n / 4.0, 1e-12)
+        lr_n = 1.8 / max(float(torch.linalg.matrix_norm(X, ord=2).max()) ** 2 / n / 4.0, 1e-12)  # 1.8/L, L ≥ curvature
         w_gd = _gd_linear(X, y, cfg["steps"], lr_n)
-        what = np.stack([student_solution(X[i].T.cpu().numpy(), w_star) for i in range(len(idx))])
+        # sampling is i.i.d. (with replacement, as in Thm 3); a repeated point adds nothing to span(X)
+        what = np.stack([student_solution(P[np.unique(idx[i])].T, w_star) for i in range(len(idx))])
         what_t = torch.as_tensor(what, device=dev)
         rel = ((w_gd - what_t).norm(dim=1) / what_t.norm(dim=1)).cpu().numpy()
-        worst_lin = max(worst_lin, float(rel.max()))
-        risk = (((Pt @ w_gd.T) >= 0) != teacher_lab[:, None]).double().mean(0).cpu().numpy()
+        worst_lin = max(worst_lin, float(rel.max()) / GD_RTOL)
+        risk = np.asarray(empirical_transfer_risk(w_gd.cpu().numpy(), P.T, w_star))  # one value per transfer set
         out["n"].append(n)
         out["lin_rel_dist_max"].append(r(rel.max(), 6))
         out["risk_mean"].append(r(risk.mean(), 5))
         out["risk_std"].append(r(risk.std(), 5))
-        for depth in (2, 3):
-            w_deep, w_init, bal = _gd_deep(X, y, depth, cfg["deep_steps"], lr_n, cfg["init_norm"], seed)
+        for depth in ((2, 3) if deep else ()):
+            # the deep net's curvature grows like N‖w‖^(2−2/N): scale the step so GD stays stable
+            lr_d = lr_n / (depth * max(1.0, float(np.linalg.norm(what, axis=1).max())) ** (2 - 2 / depth))
+            w_deep, w_init, bal = _gd_deep(X, y, depth, cfg["deep_steps"], lr_d, cfg["init_norm"], seed)
             dist = (w_deep - what_t).norm(dim=1).cpu().numpy()
+            what_n = np.linalg.norm(what, axis=1)
+            w0_n = w_init.norm(dim=1).cpu().numpy()
+            eps = np.array([_epsilon_star(float(a), float(b), depth) for a, b in zip(w0_n, what_n)])
+            allowed = eps + GD_RTOL * what_n
             l1_init = _l1(w_init, X, y).cpu().numpy()
             l1_zero = _l1(torch.zeros_like(w_init), X, y).cpu().numpy()
-            deep_rows.append(dict(n=n, depth=depth, dist_max=float(dist.max()), rel_dist_max=float((dist / np.linalg.norm(what, axis=1)).max()),
+            deep_rows.append(dict(n=n, depth=depth, dist_max=float(dist.max()), eps_star_max=float(eps.max()),
+                                  dist_over_allowed_max=float((dist / allowed).max()), rel_dist_max=float((dist / np.linalg.norm(what, axis=1)).max()),
                                   what_norm_min=float(np.linalg.norm(what, axis=1).min()), init_norm=cfg["init_norm"],
-                                  eq12_holds=bool((l1_init < l1_zero).all()), balancedness_residual=bal))
+                                  eq12_holds=bool((l1_init < l1_zero).all()), eq13_residual_at_init=bal,
+                                  nan_runs=int(np.isnan(dist).sum())))
     out.update(dict(base, d=d, pool=M, seed=seed, lin_steps=cfg["steps"], deep_steps=cfg["deep_steps"],
                     worst_lin_rel_dist=worst_lin, deep=deep_rows, w_star_norm=float(np.linalg.norm(w_star))))
     return out, P, w_star
@@ -149,23 +171,16 @@ def check_students(rng, size, device="auto", dataset="digits", data_dir=None):
         m, _, _ = _run(rng, size, device, dataset, data_dir)
     except ImportError as exc:
         return skipped("phuong.net.students_reach_solution", f"kdtheory.linear_transfer not available: {exc}")
-    # Thm 2: the bound ε for the deep students, from eq. (11) via kdtheory when it provides the inversion
-    eps_rows = []
-    worst_deep_excess = -math.inf
-    for row in m["deep"]:
-        eps, name = _epsilon_thm2(row["init_norm"], row["what_norm_min"], row["depth"])
-        row["epsilon_thm2"] = eps
-        eps_rows.append(name)
-        if eps is not None:
-            worst_deep_excess = max(worst_deep_excess, row["dist_max"] - eps)
-    worst_deep_rel = max(row["rel_dist_max"] for row in m["deep"])
-    details = {**m, "measured_is": "max over n, transfer sets and depth N∈{1,2,3} of ‖w_GD − ŵ‖/‖ŵ‖",
-               "tolerance_is": "GD runs a finite number of steps: relative distance 0.05 allowed",
-               "thm2_epsilon_source": eps_rows[0] if eps_rows else None}
-    if worst_deep_excess > -math.inf:
-        details["deep_dist_minus_epsilon_max"] = worst_deep_excess
-    measured = max(m["worst_lin_rel_dist"], worst_deep_rel)
-    return compare("phuong.net.students_reach_solution", 0.0, measured, "<=", atol=0.05, details=details)
+    nan_runs = sum(row["nan_runs"] for row in m["deep"])
+    if nan_runs:  # a diverged run is a failure of the measurement, shown as such (never a silent NaN)
+        return compare("phuong.net.students_reach_solution", 1.0, float("nan"), "<=",
+                       details={**m, "nan_runs": nan_runs})
+    worst_deep = max(row["dist_over_allowed_max"] for row in m["deep"])
+    details = {**m, "measured_is": "max over n, transfer sets and depth of ‖w_GD − ŵ‖ / allowed, allowed = "
+                                   "ε*(N) + GD_RTOL·‖ŵ‖ (ε* from eq. 11 for N ≥ 2, 0 for N = 1)",
+               "gd_rtol": GD_RTOL, "worst_linear": m["worst_lin_rel_dist"], "worst_deep": worst_deep}
+    measured = max(m["worst_lin_rel_dist"], worst_deep)
+    return compare("phuong.net.students_reach_solution", 1.0, measured, "<=", details=details)
 
 
 @claim("phuong.net.transfer_risk", paper="003", where="Thm 3, eq. (19)", kind="network",
@@ -175,19 +190,17 @@ def check_transfer_risk(rng, size, device="auto", dataset="digits", data_dir=Non
     try:
         from kdtheory.linear_transfer import transfer_risk_bound
 
-        m, P, w_star = _run(rng, size, device, dataset, data_dir)
+        m, P, w_star = _run(rng, size, device, dataset, data_dir, deep=False)
     except ImportError as exc:
         return skipped("phuong.net.transfer_risk", f"kdtheory.linear_transfer not available: {exc}")
-    cos = np.abs(P @ w_star) / (np.linalg.norm(P, axis=1) * np.linalg.norm(w_star))
-    angles = np.arccos(np.clip(cos, 0.0, 1.0))  # ᾱ(w*, x), eq. (16)
+    from kdtheory.linear_transfer import empirical_p
 
-    def p_hat(theta):
-        th = np.asarray(theta, dtype=float)
-        return (angles[None, :] >= th.reshape(-1, 1)).mean(1).reshape(th.shape)
-
-    bounds = [float(transfer_risk_bound(p_hat, n)) for n in m["n"]]
+    p_hat = empirical_p(P.T, w_star)  # reverse cdf of ᾱ(w*, x) over the pool (eq. 17)
+    bounds = [float(transfer_risk_bound(p_hat, n, d=P.shape[1])) for n in m["n"]]
+    vacuous = [n for n, b in zip(m["n"], bounds) if b >= 1.0]
     slack = [b - rk for b, rk in zip(bounds, m["risk_mean"])]
     i = int(np.argmin(slack))
     return compare("phuong.net.transfer_risk", bounds[i], m["risk_mean"][i], "<=",
-                   details={**m, "bound": r(bounds, 5), "angles_quantiles": r(np.quantile(angles, [0, .1, .5, .9, 1])),
-                            "worst_n": m["n"][i], "measured_is": "mean transfer risk at the n with least slack"})
+                   details={**m, "bound": r(bounds, 5), 
+                            "worst_n": m["n"][i], "vacuous_at_n": vacuous,
+                            "measured_is": "mean transfer risk at the n with least slack"})
