@@ -392,17 +392,17 @@ def expected_smoothness(model: str, A, b=None, *, batch_size: int = 1, sampling:
             return SmoothnessConstants(0.0, 0.0, 0.0, 0.0, 0.0, bs, sampling, True)
         Uk = U[:, keep] / np.sqrt(w[keep])
         Qk = Uk.T @ Q @ Uk
-        calL = float(np.linalg.eigvalsh(0.5 * (Qk + Qk.T))[-1]) * scale**2
-        calL_ms = math.sqrt(max(float(np.linalg.eigvalsh(0.5 * (Q + Q.T))[-1]), 0.0)) * scale**2
-        L = float(w[-1]) * scale**2
-        mu = float(w[keep][0] if pl else max(w[0], 0.0)) * scale**2
+        calL = float(np.linalg.eigvalsh(0.5 * (Qk + Qk.T))[-1]) * scale * scale
+        calL_ms = math.sqrt(max(float(np.linalg.eigvalsh(0.5 * (Q + Q.T))[-1]), 0.0)) * scale * scale
+        L = float(w[-1]) * scale * scale
+        mu = float(w[keep][0] if pl else max(w[0], 0.0)) * scale * scale
         if not pl and w[0] <= tol:
             mu = 0.0
-        L_max = 2.0 * float(row_sq.max()) * scale**2
+        L_max = 2.0 * float(row_sq.max()) * scale * scale
         return SmoothnessConstants(mu, L, L_max, max(calL, L), calL_ms, bs, sampling, True)
     k = 0.25 if model == "logistic" else 0.5
-    L = k * float(np.linalg.eigvalsh(As.T @ As / N)[-1]) * scale**2
-    L_max = k * float(row_sq.max()) * scale**2
+    L = k * float(np.linalg.eigvalsh(As.T @ As / N)[-1]) * scale * scale
+    L_max = k * float(row_sq.max()) * scale * scale
     if sampling == "with_replacement":
         calL = (1 - 1.0 / bs) * L + L_max / bs
     else:
@@ -507,7 +507,8 @@ def neighborhood(lam, grads_opt, grads_teacher, gamma, c=1.0) -> float:
     r = g0 / (m.scale * w) - (lam / w) * g1 / m.scale
     noise = float(np.mean(np.sum(r * r, axis=1)))
     val = ((lam / w) ** 2 * m.g_theta + c * gamma * noise)
-    return float(val * (m.scale * w) ** 2)
+    sw = m.scale * w
+    return float(val * sw * sw)  # may overflow to inf (never an exception or NaN)
 
 
 def reduction_ratio(grads_opt, grads_teacher, gamma, c=1.0) -> float:
@@ -566,7 +567,7 @@ def rho(grads_opt, grads_teacher) -> float:
     va, vt = float(np.mean(np.sum(a * a, axis=1))), float(np.mean(np.sum(t * t, axis=1)))
     if va <= 0.0 or vt <= 0.0:
         return 0.0
-    return float(np.clip(np.mean(np.sum(a * t, axis=1)) / math.sqrt(va * vt), -1.0, 1.0))
+    return float(np.clip(np.mean(np.sum(a * t, axis=1)) / (math.sqrt(va) * math.sqrt(vt)), -1.0, 1.0))
 
 
 def rho_printed(grads_opt, grads_teacher) -> float:
@@ -621,7 +622,8 @@ def direction_variance(grads_x, grads_teacher, lam, batch_size: int = 1) -> floa
     s = float(max(np.max(np.abs(gx)), np.max(np.abs(gt)))) or 1.0
     w = (gx - lam * gt) / (s * max(1.0, abs(lam)))
     w = w - w.mean(axis=0)
-    return float(np.mean(np.sum(w * w, axis=1))) * (s * max(1.0, abs(lam))) ** 2 / bs
+    sl = s * max(1.0, abs(lam))
+    return float(np.mean(np.sum(w * w, axis=1))) * sl * sl / bs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -651,12 +653,12 @@ def descent_step_bound(e_t, f_gap_t, gamma, mu, calL, lam, grad_theta_sq, noise_
     if setting == "strongly_quasi_convex":
         fg = V.nonnegative("f_gap_t", f_gap_t)
         return float((1 - gamma * mu) * e - gamma * (1 - 4 * gamma * calL) * fg
-                     + 8 * gamma / mu * lam**2 * g2 + 2 * gamma**2 * nz)
+                     + 8 * gamma / mu * lam * lam * g2 + 2 * gamma * gamma * nz)
     if L is None:
         raise ValueError("L (smoothness of f) is required for setting='pl'")
     L = V.positive("L", L)
     return float((1 - gamma * mu) * e - gamma * mu / 2 * (1 - 4 * gamma * L * calL / mu) * e
-                 + gamma * lam**2 * g2 + L * gamma**2 * nz)
+                 + gamma * lam * lam * g2 + L * gamma * gamma * nz)
 
 
 def theorem1_one_step_bound(e_t, gamma, mu, calL, lam, grad_theta_sq, noise_lam) -> float:
@@ -695,7 +697,7 @@ def theorem1_bound(t, gamma, mu, calL, dist0_sq, grads_opt, grads_teacher, lam=N
         raise ValueError(f"gamma*mu must be <= 1, got {gamma * mu}")
     c = mu / 4.0
     lam = optimal_lambda(grads_opt, grads_teacher, gamma, c) if lam is None else V.scalar("lam", lam)
-    return float((1 - gamma * mu) ** t * d0 + 8.0 / mu**2 * neighborhood(lam, grads_opt, grads_teacher, gamma, c))
+    return float((1 - gamma * mu) ** t * d0 + 8.0 / mu / mu * neighborhood(lam, grads_opt, grads_teacher, gamma, c))
 
 
 def theorem1_rate_bound(t, gamma, mu, L, calL, dist0_sq, sigma_opt_sq, sigma_theta_sq, f_theta_gap) -> float:
@@ -726,8 +728,8 @@ def theorem2_one_step_bound(e_t, gamma, mu, L, calL, lam, grad_theta_sq, noise_l
         raise ValueError(f"gamma must be <= mu/(4 L calL) = {mu / (4 * L * calL):.6g} (Thm 2), got {gamma}")
     e = V.nonnegative("e_t", e_t)
     lam = V.scalar("lam", lam)
-    return float((1 - gamma * mu) * e + gamma * lam**2 * V.nonnegative("grad_theta_sq", grad_theta_sq)
-                 + L * gamma**2 * V.nonnegative("noise_lam", noise_lam))
+    return float((1 - gamma * mu) * e + gamma * lam * lam * V.nonnegative("grad_theta_sq", grad_theta_sq)
+                 + L * gamma * gamma * V.nonnegative("noise_lam", noise_lam))
 
 
 def theorem2_bound(t, gamma, mu, L, calL, f0_gap, grads_opt, grads_teacher, lam=None) -> float:
@@ -758,7 +760,7 @@ def theorem3_descent_step(f_gap_t, gamma, mu, L, calL, f_theta_gap) -> float:
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
     ft = V.nonnegative("f_theta_gap", f_theta_gap)
-    return float((1 - gamma * mu) * e - gamma * mu * e + 3 * L * calL * gamma**2 * e + 3 * L * (L + calL) * gamma**2 * ft)
+    return float((1 - gamma * mu) * e - gamma * mu * e + 3 * L * calL * gamma * gamma * e + 3 * L * (L + calL) * gamma * gamma * ft)
 
 
 def theorem3_one_step_bound(f_gap_t, gamma, mu, L, calL, f_theta_gap) -> float:
@@ -769,7 +771,7 @@ def theorem3_one_step_bound(f_gap_t, gamma, mu, L, calL, f_theta_gap) -> float:
     if gamma > mu / (3 * L * calL) * (1 + 1e-12):
         raise ValueError(f"gamma must be <= mu/(3 L calL) = {mu / (3 * L * calL):.6g} (Thm 3), got {gamma}")
     e = V.nonnegative("f_gap_t", f_gap_t)
-    return float((1 - gamma * mu) * e + 3 * L * (L + calL) * gamma**2 * V.nonnegative("f_theta_gap", f_theta_gap))
+    return float((1 - gamma * mu) * e + 3 * L * (L + calL) * gamma * gamma * V.nonnegative("f_theta_gap", f_theta_gap))
 
 
 def theorem3_bound(t, gamma, mu, L, calL, f0_gap, f_theta_gap) -> float:
@@ -801,7 +803,7 @@ def theorem4_omega_max(gamma, mu, L, calL) -> float:
     """
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
-    return float(mu / 2 * (0.5 - 4 * gamma * calL) / (2 * gamma * calL**2 + 2 / gamma + L - mu))
+    return float(mu / 2 * (0.5 - 4 * gamma * calL) / (2 * gamma * calL * calL + 2 / gamma + L - mu))
 
 
 def lemma6_rhs(f_gap, gamma, mu, calL, omega, xstar_norm_sq, noise_lam, *, printed: bool = False) -> float:
@@ -817,8 +819,8 @@ def lemma6_rhs(f_gap, gamma, mu, calL, omega, xstar_norm_sq, noise_lam, *, print
     xs = V.nonnegative("xstar_norm_sq", xstar_norm_sq)
     nz = V.nonnegative("noise_lam", noise_lam)
     alpha, nu = 2 * omega / mu, 2 * omega * xs
-    A = 2 * calL + (calL**2 + 1 / gamma**2) * alpha
-    B = ((calL if printed else calL**2) + 1 / gamma**2) * nu
+    A = 2 * calL + (calL * calL + 1 / (gamma * gamma)) * alpha
+    B = ((calL if printed else calL * calL) + 1 / (gamma * gamma)) * nu
     return float(4 * A * fg + 2 * B + 4 * nz)
 
 
@@ -846,8 +848,8 @@ def theorem4_bound(t, gamma, mu, L, calL, omega, dist0_sq, xstar_norm_sq, grads_
     c = 2 * mu
     lam = optimal_lambda(grads_opt, grads_teacher, gamma, c) if lam is None else V.scalar("lam", lam)
     nu = 2 * omega * xs
-    inner = (1 - gamma * mu) ** t * d0 + nu / mu * (2 * gamma * calL**2 + 2 / gamma + L - mu) \
-        + 2 / mu**2 * neighborhood(lam, grads_opt, grads_teacher, gamma, c)
+    inner = (1 - gamma * mu) ** t * d0 + nu / mu * (2 * gamma * calL * calL + 2 / gamma + L - mu) \
+        + 2 / mu / mu * neighborhood(lam, grads_opt, grads_teacher, gamma, c)
     return float((2 * omega + 1) * inner + 2 * omega * xs)
 
 

@@ -464,7 +464,7 @@ def _thm4(rng, size):
     g1 = vr.per_sample_gradients("least_squares", theta, A, b)
     lam_star = vr.optimal_lambda(g0, g1, gamma, 2 * k.mu, clip=True)
     lams = np.array([0.0, lam_star, 1.0])
-    seeds = 8 if size == "quick" else 64
+    seeds = 4 if size == "quick" else 64
     window = int(math.ceil(1 / (gamma * k.mu)))
     steps = 8 * window
     res = sim.simulate_distillation(sim.glm_oracle("least_squares", A, b), np.zeros(d), g1, lams, gamma, steps,

@@ -417,3 +417,35 @@ def test_quadratic_gap_equals_loss_difference(prob, seed):
     fstar = vr.loss("least_squares", prob.x_star, prob.A, prob.b)
     ref = np.array([[vr.loss("least_squares", x, prob.A, prob.b) - fstar for x in row] for row in X])
     np.testing.assert_allclose(vr.quadratic_gap(X, prob.A, prob.x_star), ref, rtol=1e-7, atol=1e-9 * max(1.0, fstar))
+
+
+@settings(max_examples=15)
+@given(kst.least_squares_problems(scales=(1e-100, 1e-8, 1e8, 1e100), n_features=(1, 3)), st.data())
+def test_no_nan_at_extreme_data_scales(prob, data):
+    k = vr.expected_smoothness("least_squares", prob.A, prob.b)
+    kb = vr.expected_smoothness("least_squares", prob.A, prob.b, batch_size=2, sampling="without_replacement")
+    for v in (k.mu, k.L, k.L_max, k.calL, k.calL_ms, kb.calL):
+        assert math.isfinite(v) and v >= 0
+    assert k.calL >= kb.calL * (1 - 1e-9)  # larger batches are smoother in expectation
+    theta = data.draw(kst.teachers(prob, distance=(0.0, 1.0)))
+    g0, g1 = prob.grads(prob.x_star), prob.grads(theta)
+    assert np.all(np.isfinite(g0)) and np.all(np.isfinite(g1))
+    for gamma in (1e-8, 1.0):
+        for v in (vr.optimal_lambda(g0, g1, gamma), vr.reduction_ratio(g0, g1, gamma), vr.rho(g0, g1), vr.beta(g1)):
+            assert math.isfinite(v)
+        assert not math.isnan(vr.neighborhood(0.5, g0, g1, gamma))
+
+
+@given(st.floats(1e-100, 1e100), st.floats(1e-100, 1e100), st.floats(1, 1e3), st.floats(1, 1e3), st.integers(0, 10**6),
+       st.floats(0, 1e100), st.floats(0, 1e100))
+def test_theorem_functions_never_nan(mu, scale_t, rL, rcal, t, e, ft):
+    L = mu * rL
+    calL = L * rcal
+    for v in (vr.theorem3_bound(t, mu / (3 * L * calL), mu, L, calL, e, ft),
+              vr.theorem3_descent_step(e, mu / (3 * L * calL), mu, L, calL, ft),
+              vr.theorem2_one_step_bound(e, mu / (4 * L * calL), mu, L, calL, 0.5, scale_t, scale_t),
+              vr.theorem1_one_step_bound(e, 1 / (4 * calL), mu, calL, 0.5, scale_t, scale_t),
+              vr.descent_step_bound(e, ft, 1 / (4 * calL), mu, calL, 0.5, scale_t, scale_t),
+              vr.theorem4_omega_max(1 / (16 * calL), mu, L, calL),
+              vr.lemma6_rhs(ft, 1 / (16 * calL), mu, calL, 0.1, e, scale_t)):
+        assert not math.isnan(v)
