@@ -1,0 +1,724 @@
+"""Knowledge distillation in the kernel regime (paper 001: Rahbar, Panahi, Bhattacharyya, Dubhashi,
+Haghir Chehreghani, "On the unreasonable effectiveness of knowledge distillation: analysis in the kernel
+regime", long version, 2020).
+
+Model (eq. 1): ``f(x) = Σ_k a_k/√m · σ(w_kᵀx)`` with fixed output weights ``a`` and trained hidden weights
+``W`` (m×d, rows ``w_k``); data ``X`` is d×n (one column per sample, ``‖x_i‖ = 1`` in the paper's
+experiments). Objective (eq. 2): ``Σ_i (y_i − f(x_i))² + λ Σ_i Σ_k (φ^(k)(x_i) − f^(k)(x_i))²`` where
+``f^(k) = σ(w_kᵀx)`` is the k-th hidden feature and ``φ^(k)`` the privileged knowledge (teacher features).
+
+Notation used throughout (c_k = a_k/√m, ``a`` below is the paper's scalar ``a = Σ_k a_k²/m = ‖c‖²``):
+
+* ``H_k = D_k XᵀX D_k`` with ``D_k = diag(σ'(Xᵀw_k))`` (Sec. 2.3), ``𝓗 = blockdiag(H_k)``;
+* ``M = (c cᵀ + λ I_m) ⊗ I_n`` so that ``H̄ = 𝓗 M`` has blocks ``H_k (a_k a_l/m + λ δ_kl)`` (eq. 13);
+* stacked unit outputs ``F`` (m×n, row k = ``f^(k)``), network output ``f = cᵀF``; the linearised
+  dynamics (eq. 10–11 with H_k frozen) is ``dF/dt = 𝓗 (b − M F)`` with ``b_k = c_k y + λ φ_k``.
+
+Symmetric form of the pole problem (used by :func:`poles`, :func:`smallest_pole`, the trajectories):
+
+  **Proposition.** ``H̄ = 𝓗M`` has real, non-negative eigenvalues equal (with multiplicity) to those of
+  the symmetric PSD matrix ``S = M^{1/2} 𝓗 M^{1/2}``, where ``M^{1/2} = √λ I + (√(λ+a) − √λ) ĉĉᵀ ⊗ I``
+  (ĉ = c/‖c‖).
+
+  *Proof.* ``M`` is symmetric PSD with eigenvalues ``λ + a`` (on ĉ⊗ℝⁿ) and ``λ``; the displayed
+  ``M^{1/2}`` is its PSD square root. If λ > 0, ``M^{1/2}`` is invertible and
+  ``M^{1/2} H̄ M^{-1/2} = M^{1/2} 𝓗 M^{1/2} = S`` is a similarity. For λ = 0 the same conclusion holds
+  for the spectrum because ``AB`` and ``BA`` have the same characteristic polynomial for square A, B
+  (take ``A = 𝓗M^{1/2}``, ``B = M^{1/2}``). ``S = (𝓗^{1/2}M^{1/2})ᵀ(𝓗^{1/2}M^{1/2})`` is symmetric PSD, so
+  its eigenvalues are real and ≥ 0. ∎
+
+  Consequences: (i) λ = 0: ``S = (ĉĉᵀ⊗I) 𝓗 (ĉĉᵀ⊗I)·a``, whose non-zero spectrum is that of
+  ``(cᵀ⊗I)𝓗(c⊗I) = Σ_k a_k² H_k/m = H`` (Sec. 2.7). (ii) ``S ≃ 𝓗^{1/2} M 𝓗^{1/2}`` and ``M`` grows with λ in
+  the Loewner order, so every sorted pole is non-decreasing in λ (Weyl). (iii) ``S ≃ λ𝓗 + UUᵀ`` with
+  rank(U) ≤ n, so the smallest pole lies in ``[λ μ_(1), λ μ_(n+1)]`` (μ: all eigenvalues of all H_k).
+
+The dynamics are solved exactly through a factorisation ``H_k = L_kᵀ L_k`` (``L_k = X D_k`` when d < n,
+``H_k^{1/2}`` otherwise): with ``𝓛 = blockdiag(L_k)`` and ``K = 𝓛 M 𝓛ᵀ`` (symmetric PSD, same non-zero
+spectrum as H̄), ``F(t) = F(0) + 𝓛ᵀ (I − e^{−Kt}) K⁺ 𝓛 (b − M F(0))``. This is valid for every λ ≥ 0 and every
+data set (singular H_k included): the component of ``𝓛(b − MF(0))`` in ``null(K)`` is zero (proof in
+:func:`linearised_solution`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.optimize as sopt
+import scipy.sparse.linalg as sspla
+import scipy.special as ssp
+
+from kdtheory import _validate as v
+
+__all__ = [
+    "Activation", "ACTIVATIONS", "get_activation",
+    "gram_blocks", "unit_outputs", "network_output", "symmetric_form", "hbar", "poles",
+    "secular_poles", "secular_determinant", "smallest_pole", "final_value", "unit_final_values",
+    "LinearisedSolution", "linearised_solution", "predicted_trajectory", "linearised_limit",
+    "thm3_coefficients", "thm3_printed_coefficients", "final_error", "final_error_printed",
+    "teacher_labels", "lottery_ticket_expected_error", "lottery_ticket_bound",
+    "lottery_ticket_bound_printed", "two_stage_factors", "arccos_kernel", "overlap_parameters",
+    "center_kernel", "centered_alignment", "alignf", "gaussian_kernel", "nystrom_embedding",
+    "normalize_columns",
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# activations
+# --------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Activation:
+    """An activation σ with its derivative σ' (Sec. 2.3; σ' may be a distributional derivative).
+
+    ``lipschitz_derivative``: whether σ' is Lipschitz (Assumption 3); ``positive_derivative``: whether
+    σ' > 0 everywhere (then every H_k is nonsingular as soon as XᵀX is).
+    """
+
+    name: str
+    sigma: Callable[[np.ndarray], np.ndarray]
+    dsigma: Callable[[np.ndarray], np.ndarray]
+    lipschitz_derivative: bool = True
+    positive_derivative: bool = True
+
+    def __call__(self, z):
+        return self.sigma(z)
+
+
+def _softplus(z):
+    return np.logaddexp(0.0, z)
+
+
+def _dsoftplus(z):
+    return ssp.expit(z)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "tanh": Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
+    "erf": Activation("erf", ssp.erf, lambda z: (2.0 / math.sqrt(math.pi)) * np.exp(-np.square(z))),
+    "softplus": Activation("softplus", _softplus, _dsoftplus),
+    "relu": Activation("relu", lambda z: np.maximum(z, 0.0), lambda z: (np.asarray(z) > 0).astype(float),
+                       lipschitz_derivative=False, positive_derivative=False),
+}
+
+
+def get_activation(activation) -> Activation:
+    """An :class:`Activation` from a name (``"tanh" | "erf" | "softplus" | "relu"``) or an Activation."""
+    if isinstance(activation, Activation):
+        return activation
+    if isinstance(activation, str):
+        return ACTIVATIONS[v.one_of("activation", activation, ACTIVATIONS)]
+    raise TypeError(f"activation must be a name or an Activation, got {type(activation).__name__}")
+
+
+# --------------------------------------------------------------------------------------------------
+# argument checks
+# --------------------------------------------------------------------------------------------------
+def normalize_columns(X) -> np.ndarray:
+    """Columns of X scaled to unit Euclidean norm (the paper's ‖x_i‖ = 1, Sec. 4); zero columns are an error."""
+    X = v.as_array("X", X, ndim=2)
+    nrm = np.linalg.norm(X, axis=0)
+    if np.any(nrm == 0):
+        raise ValueError("X has a zero column; it cannot be normalised to unit norm")
+    return X / nrm
+
+
+def _W_X(W, X, *, unit_norm: str = "allow"):
+    W = v.as_array("W", W, ndim=2)
+    X = v.as_array("X", X, ndim=2)
+    if W.shape[1] != X.shape[0]:
+        raise ValueError(f"W must be m×d and X d×n with the same d, got W {W.shape} and X {X.shape}")
+    if W.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"W and X must be non-empty, got W {W.shape} and X {X.shape}")
+    if unit_norm != "allow":
+        nrm = np.linalg.norm(X, axis=0)
+        if not np.allclose(nrm, 1.0, rtol=1e-6, atol=1e-9):
+            if unit_norm == "raise":
+                raise ValueError(f"X must have unit-norm columns (norms in [{nrm.min():.3g}, {nrm.max():.3g}])")
+            warnings.warn("X columns are not unit-norm; normalising them (the theory assumes ‖x_i‖ = 1)",
+                          stacklevel=3)
+            X = X / nrm
+    return W, X
+
+
+def _coeffs(a, m: int) -> np.ndarray:
+    a = v.as_array("a", a, ndim=1)
+    if a.shape[0] != m:
+        raise ValueError(f"a must have length m = {m} (one output weight per hidden unit), got {a.shape[0]}")
+    if not np.any(a):
+        raise ValueError("a must not be all zero (the network output would be identically 0)")
+    return a / math.sqrt(m)
+
+
+def _blocks(H_blocks) -> np.ndarray:
+    H = v.as_array("H_blocks", H_blocks, ndim=3)
+    m, n, n2 = H.shape
+    if n != n2 or m == 0 or n == 0:
+        raise ValueError(f"H_blocks must have shape (m, n, n) with m, n ≥ 1, got {H.shape}")
+    scale = max(1.0, float(np.max(np.abs(H))))
+    if float(np.max(np.abs(H - np.swapaxes(H, 1, 2)))) > 1e-8 * scale:
+        raise ValueError("H_blocks must be symmetric blocks H_k = H_kᵀ")
+    return 0.5 * (H + np.swapaxes(H, 1, 2))
+
+
+def _lam(lam) -> float:
+    return v.nonnegative("lam", lam)
+
+
+# --------------------------------------------------------------------------------------------------
+# gram blocks, network outputs
+# --------------------------------------------------------------------------------------------------
+def gram_blocks(W, X, activation) -> np.ndarray:
+    """The "associated Gram matrices" ``H_k = D_k XᵀX D_k``, ``D_k = diag(σ'(Xᵀw_k))`` (Sec. 2.3).
+
+    Source: Rahbar et al., Sec. 2.3 / eq. (10) (``H_k = L_kᵀL_k``, L_k has columns σ'(w_kᵀx_i)x_i).
+    W: m×d hidden weights, X: d×n data (columns are samples), activation: name or :class:`Activation`.
+    Returns an array of shape (m, n, n).
+    """
+    W, X = _W_X(W, X)
+    act = get_activation(activation)
+    Dp = act.dsigma(W @ X)
+    G = X.T @ X
+    return Dp[:, :, None] * G[None, :, :] * Dp[:, None, :]
+
+
+def unit_outputs(W, X, activation) -> np.ndarray:
+    """Hidden features ``f^(k)(x_i) = σ(w_kᵀx_i)`` as an (m, n) array (Sec. 2.3, the vectors f^k(0))."""
+    W, X = _W_X(W, X)
+    return get_activation(activation).sigma(W @ X)
+
+
+def network_output(W, a, X, activation) -> np.ndarray:
+    """``f(x_i) = Σ_k a_k/√m σ(w_kᵀx_i)`` (eq. 1) for every column of X; shape (n,)."""
+    W, X = _W_X(W, X)
+    c = _coeffs(a, W.shape[0])
+    return c @ get_activation(activation).sigma(W @ X)
+
+
+def _msqrt_apply(U: np.ndarray, c: np.ndarray, lam: float, power: float = 0.5) -> np.ndarray:
+    """``M^power U`` for U of shape (m, n) (or (m, n·r)); M = (ccᵀ + λI) ⊗ I, power ∈ {±1/2, 1}."""
+    A = float(c @ c)
+    ch = c / math.sqrt(A)
+    top, rest = (lam + A) ** power, (lam ** power if lam > 0 else 0.0)
+    return rest * U + (top - rest) * np.outer(ch, ch @ U)
+
+
+def symmetric_form(H_blocks, a, lam) -> np.ndarray:
+    """The symmetric PSD matrix ``S = M^{1/2} 𝓗 M^{1/2}`` similar to H̄ (see the module docstring).
+
+    Shape (mn, mn), index ``k·n + i`` (unit k, sample i), same ordering as :func:`hbar`.
+    """
+    H = _blocks(H_blocks)
+    m, n, _ = H.shape
+    c = _coeffs(a, m)
+    lam = _lam(lam)
+    Mh = _msqrt_apply(np.eye(m), c, lam)  # m×m
+    # S[(k,i),(l,j)] = Σ_r Mh[k,r] H_r[i,j] Mh[r,l]
+    S = np.einsum("kr,rij,rl->kilj", Mh, H, Mh, optimize=True).reshape(m * n, m * n)
+    return 0.5 * (S + S.T)
+
+
+def hbar(H_blocks, a, lam) -> np.ndarray:
+    """The (non-symmetric) block matrix H̄ with blocks ``H_k (a_k a_l/m + λ δ_kl)`` (eq. 13), shape (mn, mn).
+
+    Only for small sizes, tests and the naive baseline of the benchmark.
+    """
+    H = _blocks(H_blocks)
+    m, n, _ = H.shape
+    c = _coeffs(a, m)
+    lam = _lam(lam)
+    B = np.outer(c, c) + lam * np.eye(m)
+    return np.einsum("kij,kl->kilj", H, B).reshape(m * n, m * n)
+
+
+def poles(H_blocks, a, lam) -> np.ndarray:
+    """All eigenvalues ``p_j`` of H̄ (eq. 13), ascending and real, from the symmetric form.
+
+    Source: Rahbar et al., eq. (13), Assumption 2, Sec. 7.3 (poles = eigenvalues of H̄). H̄ is
+    similar to the symmetric PSD ``S = M^{1/2}𝓗M^{1/2}`` (proof in the module docstring), so the
+    spectrum is computed with a symmetric eigensolver; round-off negatives are clipped to 0. Zero
+    eigenvalues (singular H_k: n > d, ReLU units inactive on a sample, λ = 0) are returned as 0: they are
+    not poles of the dynamics in the paper's sense (p_j ≠ 0) but the directions that never move.
+    Works on the side ``min(n, d_eff)``: the non-zero spectrum is that of ``K = 𝓛M𝓛ᵀ``.
+    """
+    H = _blocks(H_blocks)
+    S = symmetric_form(H, a, lam)
+    w = np.linalg.eigvalsh(S)
+    tol = 1e-12 * max(1.0, float(w[-1]))
+    w[np.abs(w) < tol] = 0.0
+    return np.clip(w, 0.0, None)
+
+
+def _factors(H: np.ndarray):
+    """Square-root factors ``L_k`` with ``L_kᵀ L_k = H_k`` (rank-revealing, from eigh)."""
+    mu, V = np.linalg.eigh(H)
+    mu = np.clip(mu, 0.0, None)
+    return np.sqrt(mu)[:, :, None] * np.swapaxes(V, 1, 2), mu  # L_k = diag(√μ) Vᵀ
+
+
+def secular_determinant(s, H_blocks, a, lam) -> tuple[float, float]:
+    """``(sign, log|·|)`` of ``det(I + Γ(s))·Π_{k,i}(s + λμ_{k,i})`` with Γ of Assumption 2.
+
+    ``Γ(s) = Σ_k a_k²/m (sI + λH_k)^{-1} H_k`` (Assumption 2, sign convention as printed). The product
+    equals ``det(sI + H̄)`` (Schur complement), a polynomial in s whose roots are ``s = −p_j``; it is
+    finite at the poles of Γ, so roots can be bracketed by sign changes. Independent of the symmetric form.
+    """
+    H = _blocks(H_blocks)
+    m, n, _ = H.shape
+    c = _coeffs(a, m)
+    lam = _lam(lam)
+    mu, V = np.linalg.eigh(H)
+    s = float(s)
+    den = s + lam * mu  # (m, n)
+    if np.any(den == 0):
+        return 0.0, -math.inf
+    # Γ(s) = Σ_k c_k² V_k diag(μ/(s+λμ)) V_kᵀ
+    Gam = np.einsum("k,kia,ka,kja->ij", c ** 2, V, mu / den, V, optimize=True)
+    sg, ld = np.linalg.slogdet(np.eye(n) + Gam)
+    return float(sg * np.prod(np.sign(den))), float(ld + np.sum(np.log(np.abs(den))))
+
+
+def secular_poles(H_blocks, a, lam, *, grid: int = 400) -> np.ndarray:
+    """Poles as the roots ``s = −p`` of ``det(I + Γ(s)) = 0`` (Assumption 2), ascending in p.
+
+    Independent route for small sizes (λ > 0): sign changes of :func:`secular_determinant` on a grid
+    refined around every ``−λμ_{k,i}`` (where Γ has its poles), then Brent's method on each bracket. Roots
+    of even multiplicity (degenerate cases) are missed, so the caller checks the count.
+    """
+    H = _blocks(H_blocks)
+    lam = _lam(lam)
+    if lam == 0:
+        raise ValueError("lam must be > 0 for the secular route (at λ = 0 the poles are eig(H), Sec. 2.7)")
+    mu = np.linalg.eigvalsh(H).ravel()
+    A = float(np.sum(np.asarray(a, float) ** 2) / H.shape[0])
+    pmax = (lam + A) * float(np.max(mu)) * (1 + 1e-6) * H.shape[0] + 1.0
+    knots = np.unique(np.concatenate([[0.0], lam * mu, [pmax]]))
+    pts = [np.linspace(lo, hi, max(8, grid // max(1, len(knots))) + 2)[1:-1] for lo, hi in zip(knots[:-1], knots[1:])]
+    ps = np.unique(np.concatenate(pts + [knots[1:-1] * (1 - 1e-9), knots[1:-1] * (1 + 1e-9)]))
+    ps = ps[ps > 0]
+
+    def g(p):
+        sg, ld = secular_determinant(-p, H, a, lam)
+        return sg * math.exp(max(min(ld - ref, 600.0), -600.0)) if sg != 0 else 0.0
+
+    ref = secular_determinant(-ps[len(ps) // 2], H, a, lam)[1]
+    vals = np.array([g(p) for p in ps])
+    roots = []
+    for i in range(len(ps) - 1):
+        if vals[i] == 0:
+            roots.append(ps[i])
+        elif vals[i] * vals[i + 1] < 0:
+            roots.append(sopt.brentq(g, ps[i], ps[i + 1], xtol=1e-15, rtol=1e-13))
+    return np.sort(np.asarray(roots, float))
+
+
+# --------------------------------------------------------------------------------------------------
+# smallest pole, matrix-free
+# --------------------------------------------------------------------------------------------------
+def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int | None = None) -> float:
+    """Smallest eigenvalue of H̄ (eq. 13) without forming ``H_blocks`` or H̄ (matrix-free).
+
+    Source: Rahbar et al., Sec. 2.2/2.6 (the smallest pole sets the asymptotic rate), eq. (13).
+
+    * The answer is exactly 0 when H̄ is structurally singular: some ``σ'(w_kᵀx_i) = 0`` (ReLU), rank(X) < n
+      (e.g. n > d), or m > 1 with λ = 0 (then rank H̄ ≤ n); these zero modes never move.
+      For λ = 0 the smallest *non-zero* pole is ``λ_min(H)``, ``H = Σ_k a_k²H_k/m`` (Sec. 2.7), which is
+      obtained in O(m n²) as ``G ∘ (Dᵀ diag(c²) D)``: use ``kdtheory.kernel_regime.poles``-free
+      ``np.linalg.eigvalsh`` on it (see ``smallest_pole(..., lam=0)`` with m = 1).
+    * Otherwise S is positive definite and its exact inverse is matrix-free:
+      ``S⁻¹ = M^{-1/2} 𝓓⁻¹ (I ⊗ G⁻¹) 𝓓⁻¹ M^{-1/2}`` with ``G = XᵀX`` (one n×n Cholesky factorisation) and
+      ``M^{-1/2}`` in closed form; each product costs O(m n²). Lanczos (ARPACK) on S⁻¹ for its largest
+      eigenvalue (shift-and-invert at 0) gives ``1/p_min``; the relative gap at the bottom of the
+      spectrum is far larger for S⁻¹ than for S, where the m·n eigenvalues cluster near ``λμ_min``.
+      ``tol`` is ARPACK's relative tolerance on the Ritz value. When the m blocks are nearly equal
+      (tiny initial weights) the bottom of the spectrum is a tight cluster of ~m eigenvalues and
+      Lanczos needs many iterations to single out its lowest member (see benchmarks/bench_poles.py).
+    """
+    W, X = _W_X(W, X)
+    m, d = W.shape
+    n = X.shape[1]
+    c = _coeffs(a, m)
+    lam = _lam(lam)
+    tol = v.positive("tol", tol)
+    act = get_activation(activation)
+    Dp = act.dsigma(W @ X)
+    G = X.T @ X
+    if lam == 0:
+        Hn = G * ((Dp * (c ** 2)[:, None]).T @ Dp)
+        if m > 1:
+            return 0.0
+        return float(max(np.linalg.eigvalsh(0.5 * (Hn + Hn.T))[0], 0.0))
+    dmin = float(np.min(np.abs(Dp)))
+    if n > d or dmin <= 1e-300:
+        return 0.0
+    try:
+        cf = sla.cho_factor(G, lower=False, check_finite=False)
+        ok = np.all(np.diag(cf[0]) > 1e-10 * math.sqrt(float(np.max(np.diag(G)))))
+    except np.linalg.LinAlgError:
+        ok = False
+    if not ok:
+        return 0.0
+    R = cf[0]  # G = RᵀR, R upper triangular
+
+    def ginv_rows(U):  # U (m×n) ↦ U G⁻¹ (G symmetric): solve on the transposed system
+        Y = sla.solve_triangular(R, U.T, trans="T", check_finite=False)
+        return sla.solve_triangular(R, Y, check_finite=False).T
+
+    def matvec(x):
+        U = _msqrt_apply(x.reshape(m, n), c, lam, -0.5)
+        U = ginv_rows(U / Dp) / Dp
+        return _msqrt_apply(U, c, lam, -0.5).ravel()
+
+    v0 = np.random.default_rng(0).standard_normal(m * n)  # deterministic start
+    op = sspla.LinearOperator((m * n, m * n), matvec=matvec, dtype=float)
+    try:
+        top = sspla.eigsh(op, k=1, which="LA", tol=tol, v0=v0, ncv=min(m * n, 24),
+                          maxiter=maxiter or 20 * m * n, return_eigenvectors=False)
+    except sspla.ArpackNoConvergence as exc:  # pragma: no cover - reported, never a NaN
+        raise RuntimeError(f"smallest_pole: Lanczos did not converge within maxiter ({exc})") from None
+    return float(1.0 / top[0])
+
+
+# --------------------------------------------------------------------------------------------------
+# final values (Thm 1, Thm 3) and the exact linearised dynamics
+# --------------------------------------------------------------------------------------------------
+def _y_phi(y, phi, m: int | None = None):
+    y = v.as_array("y", y, ndim=1)
+    phi = v.as_array("phi", phi, ndim=2)
+    if phi.shape[1] != y.shape[0]:
+        raise ValueError(f"phi must be (m, n) with n = len(y) = {y.shape[0]}, got {phi.shape}")
+    if m is not None and phi.shape[0] != m:
+        raise ValueError(f"phi must have one row per hidden unit (m = {m}), got {phi.shape[0]}")
+    return y, phi
+
+
+def final_value(y, phi, a, lam) -> np.ndarray:
+    """Thm 1: ``f_∞ = (a y + λ Σ_k a_kφ_k/√m)/(a + λ)``, ``a = Σ_k a_k²/m``.
+
+    Source: Rahbar et al., Theorem 1, eq. (5). y: labels (n,), phi: privileged features (m, n) (row k =
+    φ_k evaluated on the n samples), a: output weights (m,), λ ≥ 0. This is the fixed point of the
+    linearised dynamics that satisfies ``M F = b``; it is the limit of the dynamics when
+    ``F* − F(0) ∈ range(𝓗)`` — e.g. every H_k nonsingular (n ≤ d, rank X = n, σ' ≠ 0: tanh, erf, softplus,
+    not ReLU) — see :func:`linearised_limit` for the limit in general. λ = 0 gives ``f_∞ = y``.
+    """
+    y, phi = _y_phi(y, phi)
+    c = _coeffs(a, phi.shape[0])
+    lam = _lam(lam)
+    A = float(c @ c)
+    return (A * y + lam * (c @ phi)) / (A + lam)
+
+
+def unit_final_values(y, phi, a, lam) -> np.ndarray:
+    """Thm 3: ``f_∞^(k) = a_k/(λ√m) (y − f_∞) + φ_k`` (m, n); the unique solution of ``M F = b`` (λ > 0)."""
+    y, phi = _y_phi(y, phi)
+    c = _coeffs(a, phi.shape[0])
+    lam = v.positive("lam", lam)
+    f_inf = final_value(y, phi, a, lam)
+    return np.outer(c, y - f_inf) / lam + phi
+
+
+@dataclasses.dataclass(frozen=True)
+class LinearisedSolution:
+    """Exact solution of the linearised dynamics (eq. 10–13 with H_k frozen) in modal form.
+
+    ``f(t) = f_inf + Σ_j exp(−poles[j] t) · modes[j]`` and ``F(t) = F_inf + Σ_j exp(−poles[j] t) · unit_modes[j]``.
+    Only excited, non-zero poles are kept. ``f_thm1`` is Thm 1's value (None if λ = 0 gives y trivially).
+    """
+
+    poles: np.ndarray        # (J,) ascending
+    modes: np.ndarray        # (J, n)  = α_j v^j of Thm 3 (corrected)
+    unit_modes: np.ndarray   # (J, m, n)
+    f_inf: np.ndarray        # (n,) the limit of the dynamics
+    F_inf: np.ndarray        # (m, n)
+    f0: np.ndarray           # (n,)
+
+    def f(self, t) -> np.ndarray:
+        """Network output at times t (array (T, n))."""
+        t = np.atleast_1d(np.asarray(t, float))
+        return self.f_inf[None, :] + np.exp(-np.outer(t, self.poles)) @ self.modes
+
+
+def linearised_solution(H_blocks, a, lam, y, phi, F0, *, rtol: float = 1e-10) -> LinearisedSolution:
+    """Exact solution of ``dF/dt = 𝓗(b − MF)``, F(0) = F0 (eq. 10–13 with ``H_k(t) = H_k(0)``).
+
+    Source: Rahbar et al., eq. (10)–(14), Thm 1 and Thm 3 (corrected: see docs/errata.md, 001).
+    With ``H_k = L_kᵀL_k`` and ``K = 𝓛M𝓛ᵀ = QΛQᵀ``: ``F(t) − F0 ∈ range(𝓛ᵀ)``, write it ``𝓛ᵀz``; then
+    ``dz/dt = r − Kz`` with ``r = 𝓛(b − MF0)``. ``r ⊥ null(K)``: if ``Kz = 0`` then ``M^{1/2}𝓛ᵀz = 0``,
+    so ``𝓛ᵀz ∈ null(M)``, which is orthogonal to ``range(M) ∋ b, MF0`` (``b = c⊗y + λφ``: for λ = 0,
+    b = c⊗y = M(c⊗y)/a). Hence ``z(t) = Q (I − e^{−Λt}) Λ⁺ Qᵀ r`` with no secular growth and
+    ``F(t) = F_∞ − Σ_{Λ_j>0} e^{−Λ_j t} (q_jᵀr/Λ_j) 𝓛ᵀq_j``: poles Λ_j, right eigenvectors 𝓛ᵀq_j of H̄.
+    """
+    H = _blocks(H_blocks)
+    m, n, _ = H.shape
+    c = _coeffs(a, m)
+    lam = _lam(lam)
+    y, phi = _y_phi(y, phi, m)
+    F0 = v.as_array("F0", F0, ndim=2)
+    v.same_shape(("F0", "phi"), F0, phi)
+    L, mu = _factors(H)  # (m, n, n): L_k = diag(√μ) V_kᵀ
+    b = np.outer(c, y) + lam * phi
+    MF0 = _msqrt_apply(F0, c, lam, 1.0)
+    resid = b - MF0
+    r = np.einsum("kij,kj->ki", L, resid).ravel()
+    B = np.outer(c, c) + lam * np.eye(m)
+    K = np.einsum("kia,kl,lja->kilj", L, B, L, optimize=True).reshape(m * n, m * n)
+    K = 0.5 * (K + K.T)
+    Lam, Q = np.linalg.eigh(K)
+    keep = Lam > rtol * max(1.0, float(Lam[-1]))
+    Lam, Q = Lam[keep], Q[:, keep]
+    coef = -(Q.T @ r) / Lam  # (J,)
+    LtQ = np.einsum("kaj,kaJ->Jkj", L, Q.reshape(m, n, -1))  # 𝓛ᵀq_j, shape (J, m, n)
+    unit_modes = coef[:, None, None] * LtQ
+    F_inf = F0 - unit_modes.sum(axis=0)
+    modes = np.einsum("k,Jkn->Jn", c, unit_modes)
+    return LinearisedSolution(Lam, modes, unit_modes, c @ F_inf, F_inf, c @ F0)
+
+
+def predicted_trajectory(H_blocks, a, lam, y, phi, F0, t) -> np.ndarray:
+    """Predicted network output ``f(t)`` (shape (T, n)) of the linearised dynamics (Thm 3, corrected)."""
+    return linearised_solution(H_blocks, a, lam, y, phi, F0).f(t)
+
+
+def linearised_limit(H_blocks, a, lam, y, phi, F0) -> np.ndarray:
+    """``lim_{t→∞} f(t)`` of the linearised dynamics for any data and activation (λ ≥ 0).
+
+    Equal to Thm 1's :func:`final_value` iff ``F* − F0 ∈ range(𝓗)`` (λ > 0, F* = M⁻¹b); in general it is
+    the minimiser of the linearised objective over the affine set ``F0 + range(𝓗)`` (for λ = 0: f_∞ = y
+    iff ``y − f(0) ∈ range(H)``).
+    """
+    return linearised_solution(H_blocks, a, lam, y, phi, F0).f_inf
+
+
+def _thm3_vectors(H, c, lam, p_list):
+    vs = []
+    for p in p_list:
+        Phi = np.eye(H.shape[1]) - np.einsum("k,kij->ij", c ** 2,
+                                              np.linalg.solve(p * np.eye(H.shape[1]) - lam * H, H))
+        w, V = np.linalg.eigh(0.5 * (Phi + Phi.T))
+        vs.append(V[:, np.argmin(np.abs(w))])
+    return np.array(vs)
+
+
+def thm3_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tuple[np.ndarray, np.ndarray]:
+    """Thm 3's modal expansion through the secular equation (corrected form), returns ``(alpha, v)``.
+
+    ``v^j``: unit null vector of ``I + Γ(−p_j)`` (Assumption 2; Γ is symmetric so ``u^j = v^j``).
+    Corrected coefficient (Lemma 5 with the left/right normalisation the paper omits, and the sign of η(0)):
+    ``α_j = Σ_k a_k/√m ⟨v^j, (p_jI − λH_k)^{-1}(f^(k)(0) − f_∞^(k))⟩ / Σ_k a_k²/m ⟨v^j, H_k(p_jI − λH_k)^{-2}v^j⟩``
+    so that ``f(t) = f_∞ + Σ_j e^{−p_j t} α_j v^j`` exactly for the linearised dynamics (λ > 0, H_k
+    nonsingular, Assumption 2: p_j distinct and not equal to any λμ_{k,i}).
+    """
+    H = _blocks(H_blocks)
+    m, n, _ = H.shape
+    c = _coeffs(a, m)
+    lam = v.positive("lam", lam)
+    y, phi = _y_phi(y, phi, m)
+    F0 = v.as_array("F0", F0, ndim=2)
+    Finf = unit_final_values(y, phi, a, lam)
+    P = np.asarray(pole_values, float)
+    V = _thm3_vectors(H, c, lam, P)
+    alpha = np.empty(len(P))
+    for j, p in enumerate(P):
+        R = np.linalg.inv(p * np.eye(n) - lam * H)  # (m, n, n)
+        num = np.einsum("k,i,kij,kj->", c, V[j], R, F0 - Finf)
+        RHR = np.einsum("kij,kjl,klr->kir", R, H, R)
+        den = np.einsum("k,i,kij,j->", c ** 2, V[j], RHR, V[j])
+        alpha[j] = num / den
+    return alpha, V
+
+
+def thm3_printed_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tuple[np.ndarray, np.ndarray]:
+    """Thm 3's α_j as printed: ``Σ_k a_k²/m ⟨v^j, H_k(p_jI − λH_k)^{-1}(f_∞^(k) − f^(k)(0))⟩`` (unit v^j).
+
+    Printed claim: ``f(t) = Σ_j e^{−p_j t} α_j u^j`` (+O(1/√m)), u^j = v^j. Kept for the erratum claim.
+    """
+    H = _blocks(H_blocks)
+    m, n, _ = H.shape
+    c = _coeffs(a, m)
+    lam = v.positive("lam", lam)
+    y, phi = _y_phi(y, phi, m)
+    F0 = v.as_array("F0", F0, ndim=2)
+    Finf = unit_final_values(y, phi, a, lam)
+    P = np.asarray(pole_values, float)
+    V = _thm3_vectors(H, c, lam, P)
+    alpha = np.array([np.einsum("k,i,kij,kj->", c ** 2, V[j],
+                                np.einsum("kij,kjl->kil", H, np.linalg.inv(p * np.eye(n) - lam * H)), Finf - F0)
+                      for j, p in enumerate(P)])
+    return alpha, V
+
+
+# --------------------------------------------------------------------------------------------------
+# final error (Sec. 2.7), lottery ticket (Thm 2), two-stage remark (Sec. 7.4.1)
+# --------------------------------------------------------------------------------------------------
+def final_error(y, phi, a, lam) -> float:
+    """Sec. 2.7 (corrected): ``e = ‖f_∞ − y‖ = λ/(a+λ) ‖Σ_k a_kφ_k/√m − y‖``."""
+    y, phi = _y_phi(y, phi)
+    c = _coeffs(a, phi.shape[0])
+    lam = _lam(lam)
+    A = float(c @ c)
+    return lam / (A + lam) * float(np.linalg.norm(c @ phi - y))
+
+
+def final_error_printed(y, phi, a, lam) -> float:
+    """Sec. 2.7 as printed: ``e = λ/(a+λ) ‖Σ_k a_kφ_k/m − y‖`` (/m instead of /√m; erratum)."""
+    y, phi = _y_phi(y, phi)
+    a = v.as_array("a", a, ndim=1)
+    m = phi.shape[0]
+    _coeffs(a, m)
+    lam = _lam(lam)
+    A = float(a @ a) / m
+    return lam / (A + lam) * float(np.linalg.norm(a @ phi / m - y))
+
+
+def teacher_labels(a_bar, phi_bar, m: int) -> np.ndarray:
+    """Thm 2 set-up: labels = teacher output ``y = Σ_l q ā_l/√m̄ · φ̄_l`` with ``q = √(m/m̄)``."""
+    a_bar = v.as_array("a_bar", a_bar, ndim=1)
+    phi_bar = v.as_array("phi_bar", phi_bar, ndim=2)
+    mb = phi_bar.shape[0]
+    if a_bar.shape[0] != mb:
+        raise ValueError(f"a_bar must have length m̄ = {mb}, got {a_bar.shape[0]}")
+    m = int(v.scalar("m", m, lo=1, hi=mb, integer=True))
+    q = math.sqrt(m / mb)
+    return q * (a_bar @ phi_bar) / math.sqrt(mb)
+
+
+def _lt_args(a_bar, phi_bar, m, lam):
+    a_bar = v.as_array("a_bar", a_bar, ndim=1)
+    phi_bar = v.as_array("phi_bar", phi_bar, ndim=2)
+    mb = phi_bar.shape[0]
+    if a_bar.shape[0] != mb:
+        raise ValueError(f"a_bar must have length m̄ = {mb}, got {a_bar.shape[0]}")
+    m = int(v.scalar("m", m, lo=1, hi=mb, integer=True))
+    return a_bar, phi_bar, mb, m, _lam(lam)
+
+
+def lottery_ticket_expected_error(a_bar, phi_bar, m: int, lam) -> float:
+    """Exact ``E[e²]`` over a uniformly random m-subset of the m̄ teacher units (Thm 2 set-up, |ā_l| = 1).
+
+    With ``z_l = ā_l φ̄_l``, ``Φ = Σ_{k} z_{l_k}/√m`` (sampling without replacement) has mean y and
+    ``E‖Φ − y‖² = (1 − m/m̄)·m̄/(m̄−1)·s²``, ``s² = (1/m̄)Σ_l ‖z_l − z̄‖²``; ``e = λ/(1+λ)‖Φ − y‖`` (a = 1).
+    """
+    a_bar, phi_bar, mb, m, lam = _lt_args(a_bar, phi_bar, m, lam)
+    if not np.allclose(np.abs(a_bar), 1.0):
+        raise ValueError("a_bar must have entries ±1 for the exact expectation (then a = 1 for every subset)")
+    if mb == 1:
+        return 0.0
+    Z = a_bar[:, None] * phi_bar
+    s2 = float(np.mean(np.sum((Z - Z.mean(axis=0)) ** 2, axis=1)))
+    return (lam / (1 + lam)) ** 2 * (1 - m / mb) * mb / (mb - 1) * s2
+
+
+def lottery_ticket_bound(a_bar, phi_bar, m: int, lam, *, C: float = 1.0) -> float:
+    """Thm 2 (corrected): ``Σ_i (f(x_i) − y_i)² ≤ (1 − m/m̄) C (λ/(1+λ))² [Σ_{i,l} ā_l²/m̄ σ²(w̄_lᵀx_i)] log m̄``.
+
+    The printed (6) carries an extra ``q² = m/m̄`` inside the bracket (see
+    :func:`lottery_ticket_bound_printed`); the proof (Sec. 7.4) gives the expectation without it.
+    ``phi_bar``: (m̄, n) teacher features σ(w̄_lᵀx_i).
+    """
+    a_bar, phi_bar, mb, m, lam = _lt_args(a_bar, phi_bar, m, lam)
+    C = v.positive("C", C)
+    S = float(np.sum((a_bar ** 2)[:, None] * phi_bar ** 2)) / mb
+    return (1 - m / mb) * C * (lam / (1 + lam)) ** 2 * S * math.log(mb)
+
+
+def lottery_ticket_bound_printed(a_bar, phi_bar, m: int, lam, *, C: float = 1.0) -> float:
+    """Thm 2, eq. (6) as printed (with ``q² = m/m̄`` in the bracket)."""
+    a_bar, phi_bar, mb, m, lam = _lt_args(a_bar, phi_bar, m, lam)
+    return lottery_ticket_bound(a_bar, phi_bar, m, lam, C=C) * (m / mb)
+
+
+def two_stage_factors(m: int, m1: int, m_bar: int) -> tuple[float, float]:
+    """Sec. 7.4.1: ``S1 = (1 − m/m1)(1 − m1/m̄)`` (two-stage) and ``S2 = 1 − m/m̄`` (direct); S1 ≤ S2."""
+    m = v.scalar("m", m, lo=1, integer=True)
+    m1 = v.scalar("m1", m1, lo=m, integer=True)
+    m_bar = v.scalar("m_bar", m_bar, lo=m1, integer=True)
+    al, be = m / m1, m1 / m_bar
+    return (1 - al) * (1 - be), 1 - al * be
+
+
+# --------------------------------------------------------------------------------------------------
+# infinite-width kernel, overlaps (Sec. 4.4), alignf and Nyström (Sec. 4.3)
+# --------------------------------------------------------------------------------------------------
+def arccos_kernel(X) -> np.ndarray:
+    """ReLU H^∞ for unit-norm inputs: ``H^∞_ij = x_iᵀx_j (π − arccos(x_iᵀx_j))/(2π)`` (Sec. 3, 4.4).
+
+    ``H^∞ = E_w[H_k]`` for ``w ~ N(0, k²I)`` (any k > 0) and a_k² = 1 (Du et al. 2018, ref. [13]).
+    X: d×n with unit-norm columns (checked).
+    """
+    X = v.as_array("X", X, ndim=2)
+    nrm = np.linalg.norm(X, axis=0)
+    if not np.allclose(nrm, 1.0, rtol=1e-6):
+        raise ValueError("X must have unit-norm columns for the arc-cosine kernel H^∞")
+    C = np.clip(X.T @ X, -1.0, 1.0)
+    return C * (math.pi - np.arccos(C)) / (2 * math.pi)
+
+
+def overlap_parameters(phi, H_inf, *, top: int = 5) -> np.ndarray:
+    """Sec. 4.4's overlap per hidden unit: mean over the ``top`` eigenvectors u_j of H^∞ of |⟨φ_k/‖φ_k‖, u_j⟩|.
+
+    phi: (m, n) unit outputs; returns (m,) values in [0, 1]. Units with φ_k = 0 get overlap 0.
+    """
+    phi = v.as_array("phi", phi, ndim=2)
+    w, U = v.psd_eigh("H_inf", H_inf)
+    if U.shape[0] != phi.shape[1]:
+        raise ValueError(f"H_inf must be n×n with n = {phi.shape[1]}, got {U.shape}")
+    top = int(v.scalar("top", top, lo=1, hi=U.shape[0], integer=True))
+    nrm = np.linalg.norm(phi, axis=1, keepdims=True)
+    P = np.divide(phi, nrm, out=np.zeros_like(phi), where=nrm > 0)
+    return np.mean(np.abs(P @ U[:, ::-1][:, :top]), axis=1)
+
+
+def center_kernel(K) -> np.ndarray:
+    """Centered kernel ``K^c = C K C``, ``C = I − 11ᵀ/n`` (Cortes et al. 2012, ref. [15])."""
+    K = v.square_symmetric("K", K)
+    return K - K.mean(axis=0, keepdims=True) - K.mean(axis=1, keepdims=True) + K.mean()
+
+
+def centered_alignment(K1, K2) -> float:
+    """``⟨K1^c, K2^c⟩_F / (‖K1^c‖_F ‖K2^c‖_F)`` (ref. [15]); 0 when a centred kernel vanishes."""
+    A, B = center_kernel(K1), center_kernel(K2)
+    den = float(np.linalg.norm(A) * np.linalg.norm(B))
+    return float(np.sum(A * B) / den) if den > 0 else 0.0
+
+
+def alignf(kernels, y) -> np.ndarray:
+    """alignf (Sec. 4.3, eq. 17–18): weights μ* = v*/‖v*‖, v* = argmin_{v ≥ 0} vᵀMv − 2vᵀa.
+
+    ``M_kl = ⟨K_k^c, K_l^c⟩_F``, ``a_k = ⟨K_k^c, yyᵀ⟩_F``. Solved exactly as the non-negative least squares
+    ``min_{v≥0} ‖Σ_k v_k vec(K_k^c) − vec(yyᵀ)‖²`` (its objective is vᵀMv − 2vᵀa + const).
+    kernels: (P, n, n); y: (n,). If v* = 0 (no kernel aligns positively) the zero vector is returned.
+    """
+    Ks = v.as_array("kernels", kernels, ndim=3)
+    y = v.as_array("y", y, ndim=1)
+    if Ks.shape[1:] != (y.shape[0], y.shape[0]):
+        raise ValueError(f"kernels must be (P, n, n) with n = len(y) = {y.shape[0]}, got {Ks.shape}")
+    R = np.stack([center_kernel(K).ravel() for K in Ks], axis=1)
+    vstar, _ = sopt.nnls(R, np.outer(y, y).ravel())
+    nrm = float(np.linalg.norm(vstar))
+    return vstar / nrm if nrm > 0 else vstar
+
+
+def gaussian_kernel(X1, X2, gamma: float) -> np.ndarray:
+    """``exp(−γ‖x − x'‖²)`` between the columns of X1 (d×n1) and X2 (d×n2)."""
+    X1 = v.as_array("X1", X1, ndim=2)
+    X2 = v.as_array("X2", X2, ndim=2)
+    gamma = v.positive("gamma", gamma)
+    d2 = np.sum(X1 ** 2, 0)[:, None] + np.sum(X2 ** 2, 0)[None, :] - 2 * X1.T @ X2
+    return np.exp(-gamma * np.clip(d2, 0.0, None))
+
+
+def nystrom_embedding(K_cross, K_landmarks, *, rtol: float = 1e-10) -> np.ndarray:
+    """Nyström features (Williams & Seeger, ref. [17]): ``Ψ = K_cross U Λ^{-1/2}`` from ``K_landmarks = UΛUᵀ``.
+
+    K_cross: (n, r) kernel between points and r landmarks; K_landmarks: (r, r). Then ``ΨΨᵀ = K_nr K_rr⁺ K_rn``
+    (eigenvalues below ``rtol·λ_max`` are dropped).
+    """
+    Kc = v.as_array("K_cross", K_cross, ndim=2)
+    w, U = v.psd_eigh("K_landmarks", K_landmarks)
+    if Kc.shape[1] != U.shape[0]:
+        raise ValueError(f"K_cross must have r = {U.shape[0]} columns, got {Kc.shape}")
+    keep = w > rtol * max(float(w[-1]), 1e-300)
+    return Kc @ (U[:, keep] / np.sqrt(w[keep]))
