@@ -123,9 +123,10 @@ def spectra(*, n: int | None = None, min_n: int = 1, max_n: int = 8, condition_n
         kappa = k_lo if k_lo == k_hi else math.exp(draw(st.floats(math.log(k_lo), math.log(k_hi))))
         inner = draw(st.lists(st.floats(0.0, 1.0), min_size=size - 2, max_size=size - 2))
         logs = np.concatenate([[0.0], np.asarray(inner, dtype=float), [1.0]])
-        w = scale * kappa ** (logs - 1.0)  # in [scale/κ, scale]; exact end points
-        w = np.sort(w)
-        w[0], w[-1] = scale / kappa, scale
+        lo_w = scale / kappa
+        # in [scale/κ, scale]: clip the interior (round-off may cross an end), then set the ends exactly
+        w = np.sort(np.clip(scale * kappa ** (logs - 1.0), lo_w, scale))
+        w[0], w[-1] = lo_w, scale
         return w
 
     return build()
