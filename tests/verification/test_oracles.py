@@ -224,3 +224,19 @@ def test_pep_claims_hold_with_the_extra_and_report_tightness():
         assert v.status == "holds", v.details
         assert 0 <= v.details["min_tightness_gap"] <= v.details["max_tightness_gap"] < 1
         assert v.details["worst_case"]["solver"] == "CLARABEL"
+
+
+@pytest.mark.oracles
+@needs_extra
+@settings(max_examples=4, deadline=None)
+@given(u=st.floats(0.05, 1.0), kappa=st.floats(1.5, 40.0), L=st.floats(0.3, 3.0))
+def test_thm3_step_holds_on_hypothesis_drawn_parameters(u, kappa, L):
+    """The unbiased step (16), λ = 1, γ = u·μ/(3L²): Thm 3's one-step inequality has ρ ≤ 1 on the class,
+    and the kdtheory bound on the worst instance dominates the measure there."""
+    mu = L / kappa
+    case = P._thm3_cases(dict(L=L, mu=mu, gamma=u * mu / (3 * L * L), lam=1.0), 2)[1]
+    res = P._pep_ratio(case)
+    if not res["accurate"]:
+        pytest.skip(f"inaccurate solve: {res['reason']}")
+    assert res["rho"] <= 1 + 1e-6
+    assert res["measure"] <= res["bound_at_instance"] + 1e-6 + res["error"]
