@@ -117,6 +117,25 @@ def test_every_per_paper_strategy_is_reexported():
         assert callable(getattr(T, attr)), attr
 
 
+def test_public_strategies_follow_the_house_style():
+    """Every public strategy (generic and per paper) is documented, takes its options keyword-only, and
+    builds a hypothesis SearchStrategy from its defaults."""
+    import inspect
+
+    from hypothesis.strategies import SearchStrategy
+
+    for name in T.__all__:
+        f = getattr(T, name)
+        if name == "assert_claim" or inspect.isclass(f):
+            continue
+        assert (f.__doc__ or "").strip(), f"{name} has no docstring"
+        params = inspect.signature(f).parameters.values()
+        positional_options = [p.name for p in params if p.default is not p.empty and p.kind is not p.KEYWORD_ONLY]
+        assert not positional_options, f"{name}: options must be keyword-only, got positional {positional_options}"
+        if all(p.default is not p.empty for p in params):
+            assert isinstance(f(), SearchStrategy), name
+
+
 # ------------------------------------------------------------------ assert_claim
 
 PAPER = "000_e7b664afac902525.txt"
