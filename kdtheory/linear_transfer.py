@@ -1,0 +1,834 @@
+"""Linear and deep-linear knowledge distillation (paper 003: Phuong & Lampert, "Towards understanding KD").
+
+Statement
+---------
+A linear teacher ``h*(x) = 1{w*ᵀx ≥ 0}`` labels a transfer set ``X = [x_1 … x_n] ∈ R^{d×n}`` with soft labels
+``y_i = σ(w*ᵀx_i)``; a (deep) linear student minimises the normalised cross-entropy L¹ (eq. 1, 35–36) by
+gradient flow. The student converges to ``ŵ`` = w* (n ≥ d) or the projection of w* onto span(X) (n < d)
+(Thm 1), up to ε for balanced deep linear students (Thm 2), and its expected transfer risk obeys
+``E R ≤ p(β) + p(π/2 − β)^n`` for every β (Thm 3, eq. 19), where ``p(θ) = P[ᾱ(w*, x) ≥ θ]`` (eq. 17).
+
+Source
+------
+M. Phuong, C. H. Lampert, "Towards Understanding Knowledge Distillation", ICML 2019 — seed 003.
+Equation numbers refer to that paper (main text 1–34, supplement 35–91).
+
+Conventions: ``X`` is d×n (one column per point); ``w`` vectors are 1-D arrays of length d. Angles in
+radians. ``ᾱ`` (:func:`unsigned_angle`, eq. 16) ∈ [0, π/2]; ``α`` (:func:`signed_angle`, eq. 28) ∈ [0, π].
+
+References
+----------
+Arora, Cohen, Hazan (ICML 2018), Claim 2 — the end-to-end flow of balanced deep linear networks (Lemma C.1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy import optimize, special
+
+from kdtheory import _validate as V
+
+HALF_PI = 0.5 * math.pi
+
+__all__ = [
+    "student_solution", "projection_cosine", "student_cosines", "transfer_risk_bound", "cross_entropy",
+    "cross_entropy_gradient", "cross_entropy_hessian", "soft_labels", "unsigned_angle", "signed_angle",
+    "PolynomialAngleTask", "polynomial_task", "margin_task", "EmpiricalAngleTask", "empirical_p",
+    "corollary1_bound", "corollary2_bound", "corollary2_proof_terms", "corollary2_corrected_bound",
+    "corollary2_proof_beta", "approximate_delta", "approximate_transfer_risk_bound", "lemma_d1_angle_bound",
+    "balanced_init", "balancedness_defect", "end_to_end", "initial_radius_bound", "deep_distance_bound",
+    "deep_norm_bound", "end_to_end_flow", "factor_gradients", "reduced_bias_solution", "hard_target_solution",
+    "monotonicity_index", "monotonicity_index_distillation", "transfer_risk", "transfer_risk_from_angle",
+    "expected_transfer_risk", "sample_student_angles", "empirical_transfer_risk",
+]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# argument checks
+
+
+def _data_matrix(X, name="X") -> np.ndarray:
+    X = V.as_array(name, X, ndim=2)
+    d, n = X.shape
+    if d == 0:
+        raise ValueError(f"{name} must have d >= 1 rows (input dimension), got shape {X.shape}")
+    if n == 0:
+        raise ValueError(f"{name} must have n >= 1 columns (transfer points), got shape {X.shape}")
+    return X
+
+
+def _teacher(w_star, d: int | None = None, name="w_star") -> np.ndarray:
+    w = V.as_array(name, w_star, ndim=1)
+    if w.size == 0:
+        raise ValueError(f"{name} must have length d >= 1")
+    if d is not None and w.size != d:
+        raise ValueError(f"{name} has length {w.size} but X has d = {d} rows")
+    if not np.any(w):
+        raise ValueError(f"{name} must be non-zero (the teacher is w* ∈ R^d \\ {{0}})")
+    return w
+
+
+def _full_rank_q(X: np.ndarray, name="X") -> np.ndarray:
+    """Orthonormal basis of span(X) for a full-column-rank X (n < d) via reduced QR; clear error otherwise."""
+    Q, R = np.linalg.qr(X)
+    diag = np.abs(np.diag(R))
+    scale = max(float(np.max(np.abs(X))), 1e-300)
+    tol = max(X.shape) * np.finfo(float).eps * scale * 10
+    if np.any(diag <= tol):
+        raise ValueError(
+            f"{name} must have full column rank (Thm 1 needs X full-rank, e.g. no duplicate points); "
+            f"smallest |R_ii| = {diag.min():.3g}"
+        )
+    return Q
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Theorem 1 and the loss (eq. 1, 6, 35–38)
+
+
+def student_solution(X, w_star) -> np.ndarray:
+    """The distillation solution ŵ reached by gradient flow from w = 0 (Thm 1, eq. 6).
+
+    Statement: ``ŵ = w*`` if n ≥ d, else ``ŵ = X(XᵀX)⁻¹Xᵀw* = QQᵀw*`` (projection of w* onto span(X)).
+
+    Source: Phuong & Lampert, Thm 1, eq. (6); the projection is computed from a reduced QR factorisation
+    (never an explicit inverse). X is d×n and must have full rank (a.s. for data with a density);
+    rank-deficient X (duplicate points) raises. ``ŵ = 0`` is a legitimate result when w* ⊥ span(X).
+    """
+    X = _data_matrix(X)
+    d, n = X.shape
+    w = _teacher(w_star, d)
+    if n >= d:
+        # n ≥ d: full rank means rank d
+        s = np.linalg.svd(X, compute_uv=False)
+        if s[-1] <= max(X.shape) * np.finfo(float).eps * s[0] * 10:
+            raise ValueError(f"X must have full rank d = {d} when n >= d (Thm 1); smallest singular value {s[-1]:.3g}")
+        return w.copy()
+    Q = _full_rank_q(X)
+    return Q @ (Q.T @ w)
+
+
+def projection_cosine(X, w_star) -> float:
+    """cos ᾱ(w*, ŵ(X)) = ‖Qᵀw*‖/‖w*‖ (eq. 26), 1 when n ≥ d."""
+    X = _data_matrix(X)
+    w = _teacher(w_star, X.shape[0])
+    if X.shape[1] >= X.shape[0]:
+        return 1.0
+    Q = _full_rank_q(X)
+    return float(min(1.0, np.linalg.norm(Q.T @ w) / np.linalg.norm(w)))
+
+
+def student_cosines(Xs, w_star) -> np.ndarray:
+    """Batched eq. (26): cos ᾱ(w*, ŵ(X_k)) for a stack ``Xs`` of shape (m, d, n) via one stacked QR."""
+    Xs = V.as_array("Xs", Xs, ndim=3)
+    m, d, n = Xs.shape
+    w = _teacher(w_star, d)
+    if n >= d:
+        return np.ones(m)
+    Q = np.linalg.qr(Xs, mode="reduced")[0]
+    c = np.linalg.norm(np.einsum("mdn,d->mn", Q, w / np.linalg.norm(w)), axis=1)
+    return np.minimum(c, 1.0)
+
+
+def soft_labels(X, w_star) -> np.ndarray:
+    """Teacher soft labels y_i = σ(w*ᵀx_i) (Sec. 3)."""
+    X = _data_matrix(X)
+    return special.expit(_teacher(w_star, X.shape[0]) @ X)
+
+
+def _binary_entropy(y):
+    return special.entr(y) + special.entr(1.0 - y)
+
+
+def cross_entropy(w, X, y) -> float:
+    """Normalised soft-label cross-entropy L¹(w) (eq. 1, 35–36), minimum value 0.
+
+    ``L¹(w) = (1/n) Σ_i ℓ_i(wᵀx_i)`` with ``ℓ_i(u) = −y_i log σ(u) − (1 − y_i) log(1 − σ(u)) − ℓ_i*`` and
+    ``ℓ_i* = −y_i log y_i − (1 − y_i) log(1 − y_i)`` (the binary entropy). Computed stably as
+    ``softplus(u) − y u − H(y)`` (log σ(u) = −softplus(−u)).
+    """
+    X = _data_matrix(X)
+    w = V.as_array("w", w, ndim=1)
+    y = V.as_array("y", y, ndim=1)
+    if w.size != X.shape[0] or y.size != X.shape[1]:
+        raise ValueError(f"shapes disagree: w {w.shape}, X {X.shape}, y {y.shape}")
+    if np.any((y < 0) | (y > 1)):
+        raise ValueError("y must be soft labels in [0, 1]")
+    u = w @ X
+    vals = np.logaddexp(0.0, u) - y * u - _binary_entropy(y)
+    return float(np.mean(np.maximum(vals, 0.0)))
+
+
+def cross_entropy_gradient(w, X, y) -> np.ndarray:
+    """∇L¹(w) = (1/n) Σ_i (σ(wᵀx_i) − y_i) x_i (Thm A.1, eq. 38); lies in span(X)."""
+    X = _data_matrix(X)
+    w = V.as_array("w", w, ndim=1)
+    y = V.as_array("y", y, ndim=1)
+    return X @ (special.expit(w @ X) - y) / X.shape[1]
+
+
+def cross_entropy_hessian(w, X) -> np.ndarray:
+    """∇²L¹(w) = X D_w Xᵀ / n with D_w = diag σ(wᵀx_i)(1 − σ(wᵀx_i)) (eq. 42–43, with the 1/n of eq. 35)."""
+    X = _data_matrix(X)
+    s = special.expit(V.as_array("w", w, ndim=1) @ X)
+    return (X * (s * (1 - s))) @ X.T / X.shape[1]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# angles (eq. 16, 28)
+
+
+def _angle(u, v, signed: bool):
+    u = V.as_array("u", u)
+    v = V.as_array("v", v)
+    nu = np.linalg.norm(u, axis=-1)
+    nv = np.linalg.norm(v, axis=-1)
+    if np.any(nu == 0) or np.any(nv == 0):
+        raise ValueError("u and v must be non-zero (angles are defined on R^d \\ {0})")
+    c = np.sum(u * v, axis=-1) / (nu * nv)
+    if not signed:
+        c = np.abs(c)
+    return np.arccos(np.clip(c, -1.0, 1.0))
+
+
+def unsigned_angle(u, v):
+    """ᾱ(u, v) = arccos(|uᵀv|/(‖u‖‖v‖)) ∈ [0, π/2] (eq. 16); broadcasts over leading axes."""
+    return _angle(u, v, signed=False)
+
+
+def signed_angle(u, v):
+    """α(u, v) = arccos(uᵀv/(‖u‖‖v‖)) ∈ [0, π] (eq. 28, 79); broadcasts over leading axes."""
+    return _angle(u, v, signed=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# transfer tasks: p(θ) (eq. 17) with exact samplers
+
+
+def _theta(theta) -> np.ndarray:
+    t = V.as_array("theta", theta)
+    if np.any(t < 0) or np.any(t > HALF_PI + 1e-12):
+        raise ValueError(f"theta must lie in [0, π/2], got range [{t.min():.4g}, {t.max():.4g}]")
+    return t
+
+
+def _t_cdf(s, d: int):
+    """P[t < s] for t = vᵀu, u uniform on the unit sphere of R^{d−1} and v a fixed unit vector in it."""
+    s = np.asarray(s, dtype=float)
+    if d == 2:  # S^0: t = ±1
+        return np.where(s > 1, 1.0, np.where(s > -1, 0.5, 0.0))
+    a = 0.5 * (d - 2)
+    return special.betainc(a, a, np.clip(0.5 * (s + 1.0), 0.0, 1.0))
+
+
+@dataclasses.dataclass(frozen=True)
+class PolynomialAngleTask:
+    """A transfer task with ``p(θ) = min(1, c·(1 − θ/θ_max)₊^κ)`` (eq. 17), sampled exactly.
+
+    Sec. 5.1's κ-polynomial task is ``c = 1, θ_max = π/2``: P[a ≥ θ] = (1 − 2θ/π)^κ. A margin task (Cor. 1)
+    has ``θ_max < π/2`` (no mass within π/2 − θ_max of the decision boundary). ``c > 1`` puts an atom-free
+    shell of angles in [θ_max(1 − c^{−1/κ}), θ_max] (used to test Cor. 2 with c > 1).
+    Sampling (Sec. 5.1): angle a by inversion, a direction z uniform among unit vectors at angle a with w*,
+    ``x = ν z`` with ν ~ N(0, 1). ``w_star`` defaults to e₁.
+    """
+
+    d: int
+    kappa: float
+    c: float = 1.0
+    theta_max: float = HALF_PI
+    w_star: np.ndarray | None = None
+
+    def __post_init__(self):
+        d = V.scalar("d", self.d, lo=1, integer=True)
+        V.scalar("kappa", self.kappa, lo=0.0)
+        V.scalar("c", self.c, lo=1.0)
+        V.scalar("theta_max", self.theta_max, lo=0.0, hi=HALF_PI, lo_open=True)
+        object.__setattr__(self, "d", d)
+        if self.w_star is None:
+            w = np.zeros(d)
+            w[0] = 1.0
+        else:
+            w = _teacher(self.w_star, d).copy()
+        w.setflags(write=False)
+        object.__setattr__(self, "w_star", w)
+
+    # -- p(θ) and the angle law
+    def __call__(self, theta):
+        """p(θ) = P[ᾱ(w*, x) ≥ θ] (eq. 17)."""
+        t = _theta(theta)
+        if self.kappa == 0:
+            return np.where(t <= self.theta_max, 1.0, 0.0) * np.ones_like(t)
+        base = np.clip(1.0 - t / self.theta_max, 0.0, None)
+        return np.minimum(1.0, self.c * base**self.kappa)
+
+    @property
+    def s_max(self) -> float:
+        """Largest s = 1 − a/θ_max with mass: c^{−1/κ} (the angle law on s has density cκ s^{κ−1})."""
+        return 0.0 if self.kappa == 0 else float(self.c ** (-1.0 / self.kappa))
+
+    def sample_angles(self, size, rng) -> np.ndarray:
+        """Angles a = ᾱ(w*, x) by inversion: a = θ_max(1 − (U/c)^{1/κ}), U ~ Unif(0, 1)."""
+        if self.kappa == 0:
+            return np.full(size, float(self.theta_max))
+        u = rng.random(size)
+        return self.theta_max * (1.0 - (u / self.c) ** (1.0 / self.kappa))
+
+    def sample(self, n, rng) -> np.ndarray:
+        """A transfer set X (d×n) drawn exactly as in Sec. 5.1."""
+        return self.sample_sets(1, n, rng)[0]
+
+    def sample_sets(self, m, n, rng) -> np.ndarray:
+        """m independent transfer sets, shape (m, d, n)."""
+        m = V.scalar("m", m, lo=1, integer=True)
+        n = V.scalar("n", n, lo=1, integer=True)
+        d = self.d
+        wbar = self.w_star / np.linalg.norm(self.w_star)
+        a = self.sample_angles((m, n), rng)
+        nu = rng.standard_normal((m, n))
+        g = rng.standard_normal((m, d, n))
+        g -= wbar[None, :, None] * np.einsum("d,mdn->mn", wbar, g)[:, None, :]  # into w*^⊥
+        nrm = np.linalg.norm(g, axis=1, keepdims=True)
+        u = np.divide(g, nrm, out=np.zeros_like(g), where=nrm > 0)
+        sgn = np.where(rng.random((m, n)) < 0.5, -1.0, 1.0)  # z on either side: ᾱ is unsigned
+        z = sgn[:, None, :] * (np.cos(a)[:, None, :] * wbar[None, :, None] + np.sin(a)[:, None, :] * u)
+        return nu[:, None, :] * z
+
+    # -- exact quadrature of E_a[f(a)]
+    def angle_quadrature(self, nodes: int = 8, depth: int = 24):
+        """Nodes a_k and weights w_k with Σ w_k f(a_k) ≈ E[f(a)] for the angle law of this task.
+
+        On s = 1 − a/θ_max the law has density cκ s^{κ−1} on [0, c^{−1/κ}]; Gauss–Jacobi on the first of
+        geometrically shrinking panels (exact for the s^{κ−1} singularity), Gauss–Legendre on the others,
+        so that integrands that are sharp near s = 0 (the decision boundary, large d) are resolved.
+        """
+        if self.kappa == 0:
+            return np.array([float(self.theta_max)]), np.array([1.0])
+        k, smax = float(self.kappa), self.s_max
+        edges = smax * np.concatenate([[0.0], 2.0 ** -np.arange(depth, -1, -1)])
+        xs, ws = [], []
+        gl_x, gl_w = np.polynomial.legendre.leggauss(nodes)
+        # first panel [0, e1]: ∫ cκ s^{κ−1} f ds, with s = e1(1 + t)/2, weight (1 + t)^{κ−1}
+        e1 = edges[1]
+        tj, wj = special.roots_jacobi(nodes, 0.0, k - 1.0)
+        xs.append(e1 * 0.5 * (1 + tj))
+        ws.append(self.c * k * wj * (0.5 * e1) ** k)
+        for lo, hi in zip(edges[1:-1], edges[2:]):
+            s = lo + (hi - lo) * 0.5 * (gl_x + 1)
+            xs.append(s)
+            ws.append(gl_w * 0.5 * (hi - lo) * self.c * k * s ** (k - 1))
+        s = np.concatenate(xs)
+        w = np.concatenate(ws)
+        return self.theta_max * (1.0 - s), w / w.sum()
+
+
+def polynomial_task(d, kappa, *, w_star=None) -> PolynomialAngleTask:
+    """Sec. 5.1's κ-polynomial task: P[a ≥ θ] = (1 − 2θ/π)^κ."""
+    return PolynomialAngleTask(d=d, kappa=kappa, w_star=w_star)
+
+
+def margin_task(d, margin, *, kappa=1.0, w_star=None) -> PolynomialAngleTask:
+    """A large-margin task (Cor. 1): angles ᾱ(w*, x) ≤ π/2 − margin, P[a ≥ θ] = (1 − θ/(π/2 − margin))^κ."""
+    margin = V.scalar("margin", margin, lo=0.0, hi=HALF_PI, hi_open=True)
+    return PolynomialAngleTask(d=d, kappa=kappa, theta_max=HALF_PI - margin, w_star=w_star)
+
+
+@dataclasses.dataclass(frozen=True)
+class EmpiricalAngleTask:
+    """The empirical reverse CDF p̂(θ) = (1/M) #{j : ᾱ(w*, x_j) ≥ θ} of sample angles (eq. 17 on a sample).
+
+    Build it with :func:`empirical_p` from points and a teacher. ``points`` (d×M) are kept when given so
+    that :func:`empirical_transfer_risk` can evaluate a student on the same sample.
+    """
+
+    angles: np.ndarray
+    points: np.ndarray | None = None
+    w_star: np.ndarray | None = None
+
+    def __post_init__(self):
+        a = np.sort(V.as_array("angles", self.angles, ndim=1))
+        if a.size == 0:
+            raise ValueError("angles must not be empty")
+        if np.any(a < 0) or np.any(a > HALF_PI + 1e-12):
+            raise ValueError("angles must lie in [0, π/2]")
+        a.setflags(write=False)
+        object.__setattr__(self, "angles", a)
+
+    def __call__(self, theta):
+        t = _theta(theta)
+        return 1.0 - np.searchsorted(self.angles, t, side="left") / self.angles.size
+
+    @property
+    def breakpoints(self) -> np.ndarray:
+        return self.angles
+
+
+def empirical_p(X, w_star) -> EmpiricalAngleTask:
+    """p̂ from sample points X (d×M): the angles ᾱ(w*, x_j) (eq. 16). Zero columns are rejected."""
+    X = _data_matrix(X)
+    w = _teacher(w_star, X.shape[0])
+    if np.any(np.linalg.norm(X, axis=0) == 0):
+        raise ValueError("X must not contain zero columns (their angle is undefined)")
+    ang = unsigned_angle(X.T, w[None, :])
+    return EmpiricalAngleTask(angles=ang, points=X, w_star=w)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Theorem 3 and its corollaries
+
+
+def _p_callable(p) -> Callable:
+    if not callable(p):
+        raise TypeError("p must be callable: p(theta) -> reverse CDF of the angle (eq. 17)")
+    return p
+
+
+def _beta_grid(p, lo=0.0, hi=HALF_PI, size=4097) -> np.ndarray:
+    g = np.linspace(lo, hi, size)
+    bp = getattr(p, "breakpoints", None)
+    if bp is not None:
+        bp = np.asarray(bp, dtype=float)
+        extra = np.concatenate([bp, np.nextafter(bp, np.inf), hi - bp, np.nextafter(hi - bp, np.inf)])
+        g = np.concatenate([g, extra[(extra >= lo) & (extra <= hi)]])
+    return g
+
+
+def transfer_risk_bound(p, n, beta=None, tight=False, *, d=None) -> float:
+    """Theorem 3's bound on the expected transfer risk E_X[R(ĥ_X)] (eq. 19).
+
+    Statement: for n < d and any β ∈ [0, π/2], ``E R ≤ p(β) + p(π/2 − β)^n``; the proof yields the sharper
+    ``p(β) + (1 − p(β))·p(π/2 − β)^n`` (``tight=True``). ``beta=None`` minimises over β (on a fine grid plus
+    the breakpoints of an empirical p̂; every grid value is itself a valid bound). If ``d`` is given and
+    n ≥ d the bound is 0 (eq. 18). The result is clipped to 1 (a risk is a probability).
+
+    Source: Phuong & Lampert, Thm 3, eqs. (18)–(19) and the last display of Sec. 4.3.
+    p: callable θ ↦ P[ᾱ(w*, x) ≥ θ] (a task object or :func:`empirical_p`); n: transfer-set size.
+    """
+    p = _p_callable(p)
+    n = V.scalar("n", n, lo=1, integer=True)
+    if d is not None:
+        d = V.scalar("d", d, lo=1, integer=True)
+        if n >= d:
+            return 0.0
+    if beta is None:
+        b = _beta_grid(p)
+    else:
+        b = np.atleast_1d(V.scalar("beta", beta, lo=0.0, hi=HALF_PI))
+    pb = np.asarray(p(b), dtype=float)
+    pc = np.asarray(p(np.clip(HALF_PI - b, 0.0, HALF_PI)), dtype=float)
+    vals = pb + ((1.0 - pb) if tight else 1.0) * pc ** float(n)
+    return float(min(1.0, np.min(vals)))
+
+
+def corollary1_bound(p, n, beta) -> float:
+    """Cor. 1 (eq. 20): if p(β) = 0 then E R ≤ γ^n with γ = p(π/2 − β). Raises if p(β) > 0."""
+    p = _p_callable(p)
+    n = V.scalar("n", n, lo=1, integer=True)
+    beta = V.scalar("beta", beta, lo=0.0, hi=HALF_PI)
+    if float(p(beta)) > 0:
+        raise ValueError(f"Cor. 1 needs p(beta) = 0; got p({beta:.4g}) = {float(p(beta)):.4g}")
+    return float(p(HALF_PI - beta)) ** n
+
+
+def corollary2_bound(n, kappa, c=1.0) -> float:
+    """Cor. 2 as printed (eq. 21): E R ≤ c(1 + (log n)^κ)/n^κ when p(θ) ≤ c(1 − 2θ/π)^κ.
+
+    Holds for c = 1 (the proof's β = (π/2)n^{−1/n} gives exactly this); for c > 1 the proof's second term is
+    c^n n^{−κ}, not c n^{−κ} (erratum 003-1): use :func:`corollary2_corrected_bound`.
+    """
+    n = V.scalar("n", n, lo=1, integer=True)
+    kappa = V.scalar("kappa", kappa, lo=0.0)
+    c = V.scalar("c", c, lo=0.0, lo_open=True)
+    return c * (1.0 + math.log(n) ** kappa) / n**kappa
+
+
+def corollary2_proof_beta(n) -> float:
+    """The β the proof of Cor. 2 sets: (π/2)·n^{−1/n}."""
+    n = V.scalar("n", n, lo=1, integer=True)
+    return HALF_PI * n ** (-1.0 / n)
+
+
+def corollary2_proof_terms(n, kappa, c=1.0, beta=None) -> tuple[float, float]:
+    """The two terms of eq. (22) *with* the constant c: (c(1 − 2β/π)^κ, (c(2β/π)^κ)^n) at the proof's β."""
+    n = V.scalar("n", n, lo=1, integer=True)
+    kappa = V.scalar("kappa", kappa, lo=0.0)
+    c = V.scalar("c", c, lo=1.0)
+    b = corollary2_proof_beta(n) if beta is None else V.scalar("beta", beta, lo=0.0, hi=HALF_PI)
+    return c * (1.0 - b / HALF_PI) ** kappa, (c * (b / HALF_PI) ** kappa) ** n
+
+
+def corollary2_corrected_bound(n, kappa, c=1.0) -> float:
+    """Corrected Cor. 2: E R ≤ min(1, c((log n)/n)^κ + c^n n^{−κ}) (= the printed bound's rate when c = 1).
+
+    From Thm 3 at β = (π/2)n^{−1/n}: p(β) ≤ c(1 − n^{−1/n})^κ ≤ c((log n)/n)^κ (1 − e^{−x} ≤ x) and
+    p(π/2 − β)^n ≤ (c n^{−κ/n})^n = c^n n^{−κ}. For c > 1 the second term does not give the printed rate.
+    """
+    n = V.scalar("n", n, lo=1, integer=True)
+    kappa = V.scalar("kappa", kappa, lo=0.0)
+    c = V.scalar("c", c, lo=1.0)
+    first = c * (math.log(n) / n) ** kappa if n > 1 or kappa > 0 else c
+    second = math.exp(min(700.0, n * math.log(c) - kappa * math.log(n)))
+    return float(min(1.0, first + second))
+
+
+def lemma_d1_angle_bound(eps, w_norm) -> float:
+    """Lemma D.1: ‖w − v‖ ≤ ε ≤ ‖w‖/2 ⇒ α(w, v) ≤ √(2πε/‖w‖)."""
+    eps = V.nonnegative("eps", eps)
+    w_norm = V.positive("w_norm", w_norm)
+    if eps > 0.5 * w_norm:
+        raise ValueError(f"eps must be <= ‖ŵ‖/2 = {0.5 * w_norm:.4g} (Lemma D.1), got {eps}")
+    return math.sqrt(2.0 * math.pi * eps / w_norm)
+
+
+approximate_delta = lemma_d1_angle_bound
+approximate_delta.__doc__ = "δ = √(2πε/‖ŵ‖) of Thm D.1 (= Lemma D.1's angle bound)."
+
+
+def approximate_transfer_risk_bound(p, n, eps, w_hat_norm, beta=None) -> float:
+    """Thm D.1 (eq. 78): for ‖ŵ_ε − ŵ‖ ≤ ε ≤ ‖ŵ‖/2, E R ≤ p(β) + p(π/2 − δ − β)^n, β ∈ [0, π/2 − δ].
+
+    δ = √(2πε/‖ŵ‖). Minimised over β when ``beta`` is None; 1 when the β range is empty (δ > π/2).
+    """
+    p = _p_callable(p)
+    n = V.scalar("n", n, lo=1, integer=True)
+    delta = lemma_d1_angle_bound(eps, w_hat_norm)
+    hi = HALF_PI - delta
+    if hi < 0:
+        return 1.0
+    if beta is None:
+        b = _beta_grid(p, 0.0, hi)
+    else:
+        b = np.atleast_1d(V.scalar("beta", beta, lo=0.0, hi=hi))
+    vals = np.asarray(p(b)) + np.asarray(p(np.clip(hi - b, 0.0, HALF_PI))) ** float(n)
+    return float(min(1.0, np.min(vals)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# transfer risk of a given student (exact for the angular tasks, empirical for p̂)
+
+
+def transfer_risk_from_angle(phi, task: PolynomialAngleTask, *, nodes: int = 8) -> np.ndarray:
+    """R(h_w) (eq. 4) for students at signed angle φ = α(w*, w) under an angular task (exact quadrature).
+
+    For x = ν(cos a w̄* + sin a u) with u uniform on the sphere of w*^⊥ and w = cos φ w̄* + sin φ v, the
+    prediction differs iff t = vᵀu < −cot a · cot φ, where (1 + t)/2 ~ Beta((d−2)/2, (d−2)/2). So
+    R = E_a[P(t < −cot a cot φ)], integrated by :meth:`PolynomialAngleTask.angle_quadrature`.
+    Vectorised over φ (any shape). φ = 0 gives 0, φ = π gives 1.
+    """
+    phi = V.as_array("phi", phi)
+    if np.any(phi < 0) or np.any(phi > math.pi + 1e-12):
+        raise ValueError("phi must lie in [0, π]")
+    a, wq = task.angle_quadrature(nodes)
+    flat = phi.reshape(-1, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cot_a = np.cos(a) / np.sin(a)
+        cot_p = np.cos(flat) / np.sin(flat)
+        s = -cot_a[None, :] * cot_p
+    s = np.nan_to_num(s, nan=0.0, posinf=np.inf, neginf=-np.inf)
+    if task.d == 1:
+        r = np.where(flat[:, 0] > HALF_PI, 1.0, 0.0)
+        return r.reshape(phi.shape)
+    r = _t_cdf(s, task.d) @ wq
+    r = np.where(flat[:, 0] == 0, 0.0, r)
+    r = np.where(flat[:, 0] >= math.pi, 1.0, r)
+    return np.clip(r, 0.0, 1.0).reshape(phi.shape)
+
+
+def transfer_risk(w, task: PolynomialAngleTask) -> np.ndarray:
+    """R(h_w) for weight vector(s) w (shape (d,) or (m, d)) under an angular task; w = 0 predicts 1 → 1/2."""
+    w = V.as_array("w", w, ndim=(1, 2))
+    W = np.atleast_2d(w)
+    if W.shape[1] != task.d:
+        raise ValueError(f"w has length {W.shape[1]}, task has d = {task.d}")
+    nrm = np.linalg.norm(W, axis=1)
+    wbar = task.w_star / np.linalg.norm(task.w_star)
+    c = np.divide(W @ wbar, nrm, out=np.zeros(len(W)), where=nrm > 0)
+    r = transfer_risk_from_angle(np.arccos(np.clip(c, -1, 1)), task)
+    r = np.where(nrm == 0, 0.5, r)
+    return r if w.ndim == 2 else float(r[0])
+
+
+def empirical_transfer_risk(w, X, w_star) -> np.ndarray:
+    """Fraction of the columns of X (d×M) on which 1{wᵀx ≥ 0} ≠ 1{w*ᵀx ≥ 0}; w may be (d,) or (m, d)."""
+    X = _data_matrix(X)
+    ws = _teacher(w_star, X.shape[0])
+    w = V.as_array("w", w, ndim=(1, 2))
+    W = np.atleast_2d(w)
+    r = np.mean((W @ X >= 0) != (ws @ X >= 0)[None, :], axis=1)
+    return r if w.ndim == 2 else float(r[0])
+
+
+def _reduced_sets(task: PolynomialAngleTask, n: int, m: int, rng) -> np.ndarray:
+    """Exact (n+1)×n isometric images of m transfer sets: row 0 = coordinates along w̄*.
+
+    The perpendicular parts g_i ~ N(0, I_{d−1}) enter ŵ only through their Gram matrix; G = QR with the
+    Bartlett factor R (R_kk ~ χ_{d−1−k}, R_kl ~ N(0,1) for k < l), so [c; R·diag(1/‖r_i‖)·diag(s)] has the same
+    ‖P_X w̄*‖ as the d-dimensional set, at O(n³) cost independent of d. Needs n ≤ d − 1.
+    """
+    d = task.d
+    a = task.sample_angles((m, n), rng)
+    nu = rng.standard_normal((m, n))
+    R = np.triu(rng.standard_normal((m, n, n)), 1)
+    dfs = (d - 1) - np.arange(n)
+    R[:, np.arange(n), np.arange(n)] = np.sqrt(rng.chisquare(dfs, size=(m, n)))
+    U = R / np.linalg.norm(R, axis=1, keepdims=True)
+    out = np.empty((m, n + 1, n))
+    out[:, 0, :] = nu * np.cos(a)
+    out[:, 1:, :] = U * (nu * np.sin(a))[:, None, :]
+    return out
+
+
+def sample_student_angles(task: PolynomialAngleTask, n, m, rng, *, method="reduced") -> np.ndarray:
+    """ᾱ(w*, ŵ(X)) for m transfer sets of size n drawn from an angular task (vectorised, no loop over sets).
+
+    ``method="reduced"``: exact Bartlett-reduced sets (see :func:`_reduced_sets`) and one stacked QR of
+    shape (m, n+1, n); ``method="full"``: d-dimensional sets and a stacked QR of shape (m, d, n) (in chunks).
+    Both have the same distribution; n ≥ d gives 0 (eq. 18).
+    """
+    n = V.scalar("n", n, lo=1, integer=True)
+    m = V.scalar("m", m, lo=1, integer=True)
+    V.one_of("method", method, {"reduced", "full"})
+    if n >= task.d:
+        return np.zeros(m)
+    if method == "reduced":
+        Xs = _reduced_sets(task, n, m, rng)
+        Q = np.linalg.qr(Xs)[0]
+        c = np.linalg.norm(Q[:, 0, :], axis=1)
+    else:
+        chunk = max(1, int(2e7 // (task.d * n)))
+        c = np.concatenate([
+            student_cosines(task.sample_sets(min(chunk, m - i), n, rng), task.w_star) for i in range(0, m, chunk)
+        ])
+    return np.arccos(np.clip(c, 0.0, 1.0))
+
+
+def expected_transfer_risk(task: PolynomialAngleTask, n, m, rng, *, method="reduced") -> tuple[float, float]:
+    """Monte-Carlo E_X[R(ĥ_X)] over m transfer sets (exact risk per set): returns (mean, standard error)."""
+    phi = sample_student_angles(task, n, m, rng, method=method)
+    r = transfer_risk_from_angle(phi, task)
+    return float(r.mean()), float(r.std(ddof=1) / math.sqrt(len(r))) if len(r) > 1 else 0.0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# deep linear students (Thm 2, Lemma C.1)
+
+
+def end_to_end(Ws: Sequence[np.ndarray]) -> np.ndarray:
+    """w with wᵀ = W_N ⋯ W_1 (eq. 2); W_1 is h_1×d, W_N is 1×h_{N−1}."""
+    out = np.asarray(Ws[0], dtype=float)
+    for W in Ws[1:]:
+        out = np.asarray(W, dtype=float) @ out
+    if out.shape[0] != 1:
+        raise ValueError(f"the last factor must have one row, product has shape {out.shape}")
+    return out[0]
+
+
+def balanced_init(d, N, radius, rng, *, width=None, direction=None) -> list[np.ndarray]:
+    """A balanced initialisation (eq. 13) of an N-layer linear student with ‖w(0)‖ = radius.
+
+    Rank-one construction: W_1 = s u_1 vᵀ, W_j = s u_j u_{j−1}ᵀ, W_N = s u_{N−1}ᵀ with unit vectors u_j
+    (random) and v (random or ``direction``), s = radius^{1/N}; then W_{j+1}ᵀW_{j+1} = s² u_j u_jᵀ = W_jW_jᵀ
+    exactly and w(0) = radius·v. ``width`` is the hidden width (default d).
+    """
+    d = V.scalar("d", d, lo=1, integer=True)
+    N = V.scalar("N", N, lo=1, integer=True)
+    radius = V.positive("radius", radius)
+    h = d if width is None else V.scalar("width", width, lo=1, integer=True)
+    if direction is None:
+        v = rng.standard_normal(d)
+    else:
+        v = V.as_array("direction", direction, ndim=1).copy()
+        if v.size != d or not np.any(v):
+            raise ValueError("direction must be a non-zero vector of length d")
+    v /= np.linalg.norm(v)
+    s = radius ** (1.0 / N)
+    if N == 1:
+        return [radius * v[None, :]]
+    us = [rng.standard_normal(h) for _ in range(N - 1)]
+    us = [u / np.linalg.norm(u) for u in us]
+    Ws = [s * np.outer(us[0], v)]
+    for j in range(1, N - 1):
+        Ws.append(s * np.outer(us[j], us[j - 1]))
+    Ws.append(s * us[-1][None, :])
+    return Ws
+
+
+def balancedness_defect(Ws: Sequence[np.ndarray]) -> float:
+    """max_j ‖W_{j+1}ᵀW_{j+1} − W_jW_jᵀ‖_F (eq. 13); 0 for a balanced network."""
+    out = 0.0
+    for Wj, Wn in zip(Ws[:-1], Ws[1:]):
+        out = max(out, float(np.linalg.norm(Wn.T @ Wn - Wj @ Wj.T)))
+    return out
+
+
+def initial_radius_bound(w_hat_norm, eps, N) -> float:
+    """Condition (11): ‖w(0)‖ < min{‖ŵ‖, ε^N (ε²‖ŵ‖^{−2/N} + ‖ŵ‖^{2−2/N})^{−N/2}}."""
+    W = V.positive("w_hat_norm", w_hat_norm)
+    eps = V.positive("eps", eps)
+    N = V.scalar("N", N, lo=1, integer=True)
+    inner = eps**2 * W ** (-2.0 / N) + W ** (2.0 - 2.0 / N)
+    return float(min(W, eps**N * inner ** (-N / 2.0)))
+
+
+def deep_norm_bound(w0_norm, w_hat_norm, N) -> float:
+    """eq. (73): limsup ‖w(t)‖ ≤ ‖ŵ‖(1 − (‖w(0)‖/‖ŵ‖)^{2/N})^{−N/(2(N−1))} (N ≥ 2, ‖w(0)‖ < ‖ŵ‖)."""
+    r0 = V.positive("w0_norm", w0_norm)
+    W = V.positive("w_hat_norm", w_hat_norm)
+    N = V.scalar("N", N, lo=2, integer=True)
+    if r0 >= W:
+        raise ValueError("w0_norm must be < w_hat_norm (condition 11)")
+    return W * (1.0 - (r0 / W) ** (2.0 / N)) ** (-N / (2.0 * (N - 1)))
+
+
+def deep_distance_bound(w0_norm, w_hat_norm, N) -> float:
+    """eq. (75)–(76): limsup ‖w(t) − ŵ‖ ≤ √(‖ŵ‖^{2+2/N}/(‖ŵ‖^{2/N} − ‖w(0)‖^{2/N}) − ‖ŵ‖²) (returns the norm).
+
+    Written as ‖ŵ‖·√(b/(a − b)) with a = ‖ŵ‖^{2/N}, b = ‖w(0)‖^{2/N} (no cancellation). It is < ε exactly
+    when ‖w(0)‖ satisfies the second part of (11).
+    """
+    r0 = V.nonnegative("w0_norm", w0_norm)
+    W = V.positive("w_hat_norm", w_hat_norm)
+    N = V.scalar("N", N, lo=1, integer=True)
+    if r0 >= W:
+        raise ValueError("w0_norm must be < w_hat_norm (condition 11)")
+    rho = (r0 / W) ** (2.0 / N)
+    return float(W * math.sqrt(rho / (1.0 - rho)))
+
+
+def end_to_end_flow(w, X, y, N) -> np.ndarray:
+    """Lemma C.1 (eq. 56): dw/dτ = −‖w‖^{2(N−1)/N}(∇L¹(w) + (N − 1) P_w ∇L¹(w)), P_w = wwᵀ/‖w‖²."""
+    w = V.as_array("w", w, ndim=1)
+    N = V.scalar("N", N, lo=1, integer=True)
+    g = cross_entropy_gradient(w, X, y)
+    nw = float(np.linalg.norm(w))
+    if nw == 0:
+        return np.zeros_like(w)
+    proj = w * (w @ g) / nw**2
+    return -(nw ** (2.0 * (N - 1) / N)) * (g + (N - 1) * proj)
+
+
+def factor_gradients(Ws: Sequence[np.ndarray], X, y) -> list[np.ndarray]:
+    """∂L/∂W_i of L(W_1, …, W_N) = L¹((W_N⋯W_1)ᵀ) (eq. 2): (W_N⋯W_{i+1})ᵀ ∇L¹ᵀ (W_{i−1}⋯W_1)ᵀ."""
+    Ws = [np.asarray(W, dtype=float) for W in Ws]
+    g = cross_entropy_gradient(end_to_end(Ws), X, y)[None, :]  # 1×d
+    N = len(Ws)
+    left = [None] * N  # left[i] = W_N ⋯ W_{i+1}
+    acc = np.eye(1)
+    for i in range(N - 1, -1, -1):
+        left[i] = acc
+        acc = acc @ Ws[i]
+    out = []
+    right = np.eye(Ws[0].shape[1])  # W_{i−1}⋯W_1
+    for i in range(N):
+        out.append(left[i].T @ g @ right.T)
+        right = Ws[i] @ right
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# learners: reduced optimisation bias (Sec. 5.2), hard targets, strong monotonicity (Lemma 1, eq. 34)
+
+
+def reduced_bias_solution(X, w_star, delta, g) -> np.ndarray:
+    """w_δ = ŵ + δ(‖ŵ‖/‖q‖) q with q = (I − P_X) g, the component of a Gaussian g orthogonal to span(X) (Sec. 5.2).
+
+    Every w_δ minimises L¹ (XᵀQ-part unchanged). ``g`` is the Gaussian vector (pass the same g for nested
+    datasets to couple the learners, as the monotonicity index compares w_δ(X) and w_δ([X, x])).
+    """
+    X = _data_matrix(X)
+    w_hat = student_solution(X, w_star)
+    delta = V.scalar("delta", delta)
+    g = V.as_array("g", g, ndim=1)
+    if g.size != X.shape[0]:
+        raise ValueError(f"g must have length d = {X.shape[0]}")
+    if X.shape[1] >= X.shape[0] or delta == 0:
+        return w_hat
+    Q = _full_rank_q(X)
+    q = g - Q @ (Q.T @ g)
+    nq = np.linalg.norm(q)
+    if nq == 0:
+        raise ValueError("g lies in span(X); draw another Gaussian vector")
+    return w_hat + delta * np.linalg.norm(w_hat) / nq * q
+
+
+def hard_target_solution(X, w_star) -> np.ndarray:
+    """Hard-target learner: the max-margin separator through the origin of (x_i, sign(w*ᵀx_i)).
+
+    This is the direction gradient descent on the logistic loss with hard labels converges to (Soudry et al.,
+    2018). Solved exactly from the dual QP min ½αᵀHα − 1ᵀα, α ≥ 0 (H = YXᵀXY) as a non-negative least-squares
+    problem via H = LLᵀ. X must have full column rank (n ≤ d); points on the teacher's boundary raise.
+    """
+    X = _data_matrix(X)
+    w = _teacher(w_star, X.shape[0])
+    s = w @ X
+    if np.any(s == 0):
+        raise ValueError("X has a point on the teacher's decision boundary (hard label undefined)")
+    yl = np.sign(s)
+    Z = X * yl
+    H = Z.T @ Z
+    try:
+        L = np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        raise ValueError("X must have full column rank for the hard-target learner (n <= d, no duplicates)") from None
+    b = np.linalg.solve(L, np.ones(X.shape[1]))
+    alpha, _ = optimize.nnls(L.T, b)
+    return Z @ alpha
+
+
+def monotonicity_index(learner: Callable, sets, extra, w_star) -> float:
+    """Monotonicity index (eq. 34): fraction of trials with ᾱ(w*, w([X, x])) < ᾱ(w*, w(X)).
+
+    ``learner(X, k) -> w`` maps a training set X (d×n) to a student weight vector; k is the trial index so
+    that a randomised learner can couple its two calls (same Gaussian draw for X and [X, x]).
+    ``sets``: (m, d, n) transfer sets; ``extra``: (m, d) additional points x. A zero student counts as
+    angle π/2. Generic (one call per set); see :func:`monotonicity_index_distillation` for the fast route.
+    """
+    sets = V.as_array("sets", sets, ndim=3)
+    extra = V.as_array("extra", extra, ndim=2)
+    if extra.shape != (sets.shape[0], sets.shape[1]):
+        raise ValueError(f"extra must have shape (m, d) = {sets.shape[:2]}, got {extra.shape}")
+    if not callable(learner):
+        raise TypeError("learner must be callable: learner(X, k) -> w")
+    w_star = _teacher(w_star, sets.shape[1])
+    hits = 0
+    for k in range(sets.shape[0]):
+        w0 = learner(sets[k], k)
+        w1 = learner(np.column_stack([sets[k], extra[k]]), k)
+        a0 = _safe_unsigned(w_star, w0)
+        a1 = _safe_unsigned(w_star, w1)
+        hits += bool(a1 < a0)
+    return hits / sets.shape[0]
+
+
+def _safe_unsigned(w_star, w) -> float:
+    nw = np.linalg.norm(w)
+    if nw == 0:
+        return HALF_PI
+    return float(unsigned_angle(w_star, w))
+
+
+def monotonicity_index_distillation(sets, extra, w_star, *, return_angles=False):
+    """eq. (34) for the distillation learner with a rank-one update: adding x to X adds (rᵀw̄*)²/‖r‖² to
+    cos²ᾱ, r = (I − QQᵀ)x. One stacked QR for all m sets; no second factorisation.
+    """
+    sets = V.as_array("sets", sets, ndim=3)
+    extra = V.as_array("extra", extra, ndim=2)
+    m, d, n = sets.shape
+    w = _teacher(w_star, d)
+    wbar = w / np.linalg.norm(w)
+    if n >= d:
+        return (0.0, np.zeros(m), np.zeros(m)) if return_angles else 0.0
+    Q = np.linalg.qr(sets)[0]
+    c0 = np.einsum("mdn,d->mn", Q, wbar)
+    cos2_0 = np.sum(c0**2, axis=1)
+    r = extra - np.einsum("mdn,mn->md", Q, np.einsum("mdn,md->mn", Q, extra))
+    rn2 = np.sum(r**2, axis=1)
+    gain = np.divide((r @ wbar) ** 2, rn2, out=np.zeros(m), where=rn2 > 0)
+    cos2_1 = np.minimum(cos2_0 + gain, 1.0)
+    a0 = np.arccos(np.sqrt(np.clip(cos2_0, 0, 1)))
+    a1 = np.arccos(np.sqrt(cos2_1))
+    idx = float(np.mean(a1 < a0))
+    return (idx, a0, a1) if return_angles else idx
