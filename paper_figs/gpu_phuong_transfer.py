@@ -27,10 +27,12 @@ def make(size="quick"):
     ax1.set_xlabel("transfer set size n")
     ax1.set_ylabel("transfer risk")
     ax1.legend()
-    ax2.semilogy(d["n"], d["lin_rel_dist_max"], marker="o", label="N = 1")
+    floor = 1e-16  # exact zeros (GD reached ŵ to the last bit) drawn at the floor of the log axis
+    ax2.semilogy(d["n"], np.maximum(d["lin_rel_dist_max"], floor), marker="o", label="N = 1")
     for depth in (2, 3):
         rows = [row for row in d["deep"] if row["depth"] == depth]
-        ax2.semilogy([row["n"] for row in rows], [row["rel_dist_max"] for row in rows], marker="s", label=f"N = {depth}")
+        ax2.semilogy([row["n"] for row in rows], np.maximum([row["rel_dist_max"] for row in rows], floor), marker="s",
+                     label=f"N = {depth}")
     ax2.set_xscale("log", base=2)
     ax2.set_xlabel("n")
     ax2.set_ylabel("max ‖w_GD − ŵ‖/‖ŵ‖")

@@ -12,7 +12,7 @@ FIGURE = {"id": "gpu_rahbar_width", "paper": "001",
 def make(size="quick"):
     from gpu_validation.experiments import rahbar
 
-    cfg = {"widths": (64, 256, 1024), "horizon": 25.0, "checkpoints": 25} if size == "quick" else "full"
+    cfg = {"widths": (32, 128, 512), "horizon": 15.0, "checkpoints": 15} if size == "quick" else "full"
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.subplots()
     try:

@@ -12,7 +12,7 @@ FIGURE = {"id": "gpu_safaryan_fig1", "paper": "000",
 def make(size="quick"):
     from gpu_validation.experiments import safaryan
 
-    cfg = {"hidden": 16, "teacher_epochs": 2, "epochs": 3} if size == "quick" else "full"
+    cfg = {"hidden": 16, "teacher_epochs": 1, "epochs": 3, "batch": 64} if size == "quick" else "full"
     m = safaryan._fig1(np.random.default_rng(0), cfg, "auto", "digits", None)
     fig = Figure(figsize=(11, 3.4), layout="constrained")
     axes = fig.subplots(1, 3)

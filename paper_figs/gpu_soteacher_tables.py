@@ -12,7 +12,7 @@ FIGURE = {"id": "gpu_soteacher_tables", "paper": "004",
 def make(size="quick"):
     from gpu_validation.experiments import soteacher
 
-    cfg = {"seeds": 2, "epochs": 4, "student_epochs": 3, "width": 4} if size == "quick" else "full"
+    cfg = {"seeds": 2, "epochs": 6, "student_epochs": 3, "width": 4, "lr": 0.2, "batch": 128} if size == "quick" else "full"
     fig = Figure(figsize=(11, 3.4), layout="constrained")
     axes = fig.subplots(1, 4)
     try:
