@@ -457,7 +457,12 @@ def corollary2_proof_terms(n, kappa, c=1.0, beta=None) -> tuple[float, float]:
     kappa = V.scalar("kappa", kappa, lo=0.0)
     c = V.scalar("c", c, lo=1.0)
     b = corollary2_proof_beta(n) if beta is None else V.scalar("beta", beta, lo=0.0, hi=HALF_PI)
-    return c * (1.0 - b / HALF_PI) ** kappa, (c * (b / HALF_PI) ** kappa) ** n
+    first = c * (1.0 - b / HALF_PI) ** kappa
+    base = c * (b / HALF_PI) ** kappa
+    if base == 0:
+        return first, 0.0
+    log_second = n * math.log(base)  # in log space: c^n overflows for large n (returned as inf)
+    return first, math.exp(log_second) if log_second < 709.0 else math.inf
 
 
 def corollary2_corrected_bound(n, kappa, c=1.0) -> float:

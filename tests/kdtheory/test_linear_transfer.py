@@ -1,0 +1,350 @@
+"""Property tests for kdtheory.linear_transfer (paper 003, Phuong & Lampert).
+
+Independent routes: lstsq/pinv vs the QR projection (Thm 1), finite differences vs the gradient and Hessian
+(eq. 38, 42), scipy minimisation vs the normalising constant (eq. 36), sampling vs p(θ) and vs the quadrature
+risk, full-dimensional vs Bartlett-reduced sampling, SLSQP vs the NNLS max-margin learner, sympy vs eq. (75)=(76).
+"""
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import optimize, stats
+
+from kdtheory import linear_transfer as lt
+from kdtheory.testing.linear_transfer import angular_tasks, data_matrices, nested_datasets, teacher_vectors
+
+HP = math.pi / 2
+
+
+def _pinv_projection(X, w):
+    """Slow reference: min-norm solution of Xᵀv = Xᵀw via the pseudo-inverse (never used by the library)."""
+    return np.linalg.pinv(X.T) @ (X.T @ w)
+
+
+# ------------------------------------------------------------------------------------------------ Thm 1 / loss
+
+
+@given(X=data_matrices(max_d=12, max_n=12, max_cond=1e4), data=st.data())
+def test_student_solution_is_the_min_norm_global_minimiser(X, data):
+    w = data.draw(teacher_vectors(d=X.shape[0]))
+    w_hat = lt.student_solution(X, w)
+    d, n = X.shape
+    if n >= d:
+        np.testing.assert_array_equal(w_hat, w)
+    # Thm A.2: Xᵀŵ = Xᵀw* (a global minimiser), and ŵ is the minimiser in span(X) (= pinv route)
+    np.testing.assert_allclose(X.T @ w_hat, X.T @ w, atol=1e-8 * np.linalg.norm(w) * np.abs(X).max())
+    np.testing.assert_allclose(w_hat, _pinv_projection(X, w), atol=1e-7 * np.linalg.norm(w))
+    assert np.linalg.norm(w_hat) <= np.linalg.norm(w) * (1 + 1e-12)
+    y = lt.soft_labels(X, w)
+    assert lt.cross_entropy(w_hat, X, y) <= 1e-10
+
+
+@given(X=data_matrices(max_d=8, max_n=8, max_cond=1e3), data=st.data())
+def test_gradient_and_hessian_match_finite_differences(X, data):
+    d, n = X.shape
+    w_star = data.draw(teacher_vectors(d=d, max_norm=3.0))
+    w = data.draw(teacher_vectors(d=d, max_norm=3.0))
+    y = lt.soft_labels(X, w_star)
+    g = lt.cross_entropy_gradient(w, X, y)
+    H = lt.cross_entropy_hessian(w, X)
+    h = 1e-6
+    for i in range(d):
+        e = np.zeros(d)
+        e[i] = h
+        fd = (lt.cross_entropy(w + e, X, y) - lt.cross_entropy(w - e, X, y)) / (2 * h)
+        assert fd == pytest.approx(g[i], abs=1e-6 * (1 + np.abs(X).max() ** 2))
+        fdg = (lt.cross_entropy_gradient(w + e, X, y) - lt.cross_entropy_gradient(w - e, X, y)) / (2 * h)
+        np.testing.assert_allclose(fdg, H[:, i], atol=1e-5 * (1 + np.abs(X).max() ** 2))
+    # Thm A.1: the gradient lies in span(X)
+    coef = np.linalg.lstsq(X, g, rcond=None)[0]
+    np.testing.assert_allclose(X @ coef, g, atol=1e-9 * (1 + np.linalg.norm(g)))
+
+
+@pytest.mark.parametrize("y", [0.0, 1e-9, 0.2, 0.5, 0.93, 1.0])
+def test_normalising_constant_makes_minimum_zero(y):
+    X = np.array([[1.0]])
+    f = lambda u: lt.cross_entropy(np.array([u]), X, np.array([y]))  # noqa: E731
+    res = optimize.minimize_scalar(f, bounds=(-40, 40), method="bounded", options={"xatol": 1e-10})
+    assert res.fun == pytest.approx(0.0, abs=1e-9)
+    assert f(3.0) > 0 or y == pytest.approx(1 / (1 + math.exp(-3.0)))
+    # sympy: ℓ(u) + ℓ* at u = logit(y) equals the binary entropy ℓ*
+    if 0 < y < 1:
+        u, yy = sp.symbols("u y", positive=True)
+        ce = -yy * sp.log(1 / (1 + sp.exp(-u))) - (1 - yy) * sp.log(1 - 1 / (1 + sp.exp(-u)))
+        val = ce.subs(u, sp.log(yy / (1 - yy))).subs(yy, sp.nsimplify(y))
+        ent = -(y * math.log(y) + (1 - y) * math.log(1 - y))
+        assert float(val) == pytest.approx(ent, rel=1e-10)
+
+
+def test_cross_entropy_is_finite_for_extreme_weights():
+    X = np.array([[1.0, -2.0], [0.5, 3.0]])
+    y = np.array([0.0, 1.0])
+    for scale in (1e-300, 1.0, 1e6, 1e300):
+        v = lt.cross_entropy(np.array([scale, -scale]), X, y)
+        assert np.isfinite(v) and v >= 0
+
+
+# ------------------------------------------------------------------------------------------------ angles
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 10))
+def test_angles(seed, d):
+    rng = np.random.default_rng(seed)
+    u, v = rng.standard_normal((2, d))
+    a, ab = lt.signed_angle(u, v), lt.unsigned_angle(u, v)
+    assert 0 <= ab <= HP + 1e-15 and 0 <= a <= math.pi
+    assert ab == pytest.approx(min(a, math.pi - a), abs=1e-7)
+    assert lt.signed_angle(u, -v) == pytest.approx(math.pi - a, abs=1e-7)
+    assert lt.unsigned_angle(3 * u, -2 * v) == pytest.approx(ab, abs=1e-7)
+
+
+# ------------------------------------------------------------------------------------------------ tasks
+
+
+@pytest.mark.parametrize("kappa,c,theta_max", [(0.5, 1.0, HP), (1.0, 1.0, HP), (3.0, 1.0, HP), (2.0, 4.0, HP),
+                                               (1.0, 1.0, 1.0)])
+def test_sampler_angles_follow_p(kappa, c, theta_max):
+    rng = np.random.default_rng(7)
+    task = lt.PolynomialAngleTask(d=6, kappa=kappa, c=c, theta_max=theta_max, w_star=rng.standard_normal(6))
+    X = task.sample(4000, rng)
+    ang = lt.unsigned_angle(X.T, task.w_star[None, :])
+    # KS test against the law P[a < θ] = 1 − p(θ) (exact sampler ⇒ p-values uniform)
+    res = stats.kstest(ang, lambda t: 1 - task(np.clip(t, 0, HP)))
+    assert res.pvalue > 1e-3
+    phat = lt.empirical_p(X, task.w_star)
+    grid = np.linspace(0, HP, 50)
+    assert np.max(np.abs(phat(grid) - task(grid))) < 0.04
+
+
+def test_quadrature_risk_matches_monte_carlo_test_points():
+    rng = np.random.default_rng(3)
+    M = 40_000
+    for d, kappa in [(3, 1.0), (30, 0.5), (200, 3.0)]:
+        task = lt.polynomial_task(d, kappa)
+        test = task.sample(M, rng)
+        for phi in (0.05, 0.7, 1.3, 2.5):
+            w = np.zeros(d)
+            w[0], w[1] = math.cos(phi), math.sin(phi)
+            exact = lt.transfer_risk(w, task)
+            mc = lt.empirical_transfer_risk(w, test, task.w_star)
+            assert abs(exact - mc) <= 4 * math.sqrt(max(exact * (1 - exact), 1e-6) / M) + 1e-5
+    assert lt.transfer_risk(np.zeros(5), lt.polynomial_task(5, 1.0)) == 0.5
+    r = lt.transfer_risk_from_angle(np.array([0.0, HP, math.pi]), lt.polynomial_task(10, 2.0))
+    assert r[0] == 0 and r[2] == 1 and r[1] == pytest.approx(0.5) and np.all(np.isfinite(r))
+
+
+@pytest.mark.parametrize("d,n,kappa", [(6, 3, 1.0), (40, 10, 2.0), (15, 14, 0.5)])
+def test_reduced_sampler_matches_full_dimensional_sampler(d, n, kappa):
+    rng = np.random.default_rng(11)
+    task = lt.polynomial_task(d, kappa)
+    a = lt.sample_student_angles(task, n, 3000, rng)
+    b = lt.sample_student_angles(task, n, 3000, rng, method="full")
+    assert stats.ks_2samp(a, b).pvalue > 1e-3
+    assert np.all(lt.sample_student_angles(task, d, 10, rng) == 0)  # eq. (18)
+
+
+@given(task=angular_tasks(max_d=30, max_c=3.0, margin=None), n=st.integers(1, 40))
+def test_bound_properties(task, n):
+    b = lt.transfer_risk_bound(task, n)
+    bt = lt.transfer_risk_bound(task, n, tight=True)
+    assert 0 <= bt <= b <= 1
+    assert lt.transfer_risk_bound(task, n + 1) <= b + 1e-15  # more data never loosens the bound
+    for beta in (0.0, 0.3, HP / 2, HP):
+        assert b <= lt.transfer_risk_bound(task, n, beta=beta) + 1e-15
+    # independent route: brute force over a much finer grid cannot beat the minimiser by more than the grid gap
+    fine = np.linspace(0, HP, 200_001)
+    brute = float(np.min(task(fine) + task(HP - fine) ** n))
+    assert b <= min(1.0, brute) + 2e-3
+    assert lt.transfer_risk_bound(task, n, d=n) == 0.0
+
+
+def test_cor1_and_empirical_p():
+    task = lt.margin_task(10, 0.3)
+    beta = HP - 0.3
+    assert lt.corollary1_bound(task, 5, beta) == pytest.approx(float(task(0.3)) ** 5)
+    assert lt.corollary1_bound(task, 5, beta) >= lt.transfer_risk_bound(task, 5) - 1e-12
+    with pytest.raises(ValueError, match="p\\(beta\\) = 0"):
+        lt.corollary1_bound(task, 5, 0.2)
+    p = lt.EmpiricalAngleTask(angles=np.array([0.1, 0.5, 0.5, 1.2]))
+    np.testing.assert_allclose(p(np.array([0.0, 0.1, 0.11, 0.5, 0.6, 1.2, 1.3])), [1, 1, .75, .75, .25, .25, 0])
+    # the empirical bound uses its breakpoints: β just above 0.5 gives p(β) = 1/4, p(π/2 − β) ≤ …
+    assert lt.transfer_risk_bound(p, 3) <= float(p(0.5000001) + p(HP - 0.5000001) ** 3) + 1e-12
+
+
+@given(n=st.integers(1, 5000), kappa=st.floats(0.0, 8.0), c=st.floats(1.0, 5.0))
+def test_cor2_printed_holds_for_c1_and_corrected_always(n, kappa, c):
+    task = lt.PolynomialAngleTask(d=n + 1, kappa=kappa, c=c)
+    beta = lt.corollary2_proof_beta(n)
+    at_beta = float(task(beta) + task(HP - beta) ** n)
+    assert min(1.0, at_beta) <= lt.corollary2_corrected_bound(n, kappa, c) * (1 + 1e-12) + 1e-300
+    t1 = lt.PolynomialAngleTask(d=n + 1, kappa=kappa)
+    at1 = float(t1(beta) + t1(HP - beta) ** n)
+    assert at1 <= lt.corollary2_bound(n, kappa) * (1 + 1e-12) + 1e-300
+    p1, p2 = lt.corollary2_proof_terms(n, kappa, c)
+    log_pred = n * math.log(c) - kappa * math.log(n)  # the proof's second term is c^n n^(−κ), in log space
+    assert (math.isinf(p2) and log_pred > 700) or math.log(p2) == pytest.approx(log_pred, rel=1e-9, abs=1e-9)
+    assert p1 <= c * (math.log(n) / n) ** kappa * (1 + 1e-12) + 1e-300 if n > 1 else True
+
+
+@given(st.integers(0, 2**32 - 1), st.floats(1e-6, 0.5))
+def test_lemma_d1(seed, frac):
+    rng = np.random.default_rng(seed)
+    d = int(rng.integers(2, 6))
+    w = rng.standard_normal(d)
+    eps = frac * np.linalg.norm(w)
+    u = rng.standard_normal(d)
+    v = w + eps * u / np.linalg.norm(u)
+    assert lt.signed_angle(w, v) <= lt.lemma_d1_angle_bound(eps, np.linalg.norm(w)) + 1e-12
+    # the exact worst case is arcsin(ε/‖w‖) and it is below the bound too
+    assert math.asin(frac) <= math.sqrt(2 * math.pi * frac)
+
+
+def test_thm_d1_reduces_to_thm3_as_eps_to_zero():
+    task = lt.polynomial_task(50, 2.0)
+    assert lt.approximate_transfer_risk_bound(task, 8, 1e-14, 1.0) == pytest.approx(lt.transfer_risk_bound(task, 8), abs=1e-5)
+    assert lt.approximate_transfer_risk_bound(task, 8, 0.1, 1.0) >= lt.transfer_risk_bound(task, 8)
+
+
+# ------------------------------------------------------------------------------------------------ Lemma 1
+
+
+@given(nested_datasets())
+def test_lemma1_strong_monotonicity(data):
+    Xp, idx, w = data
+    a_plus = lt.unsigned_angle(w, lt.student_solution(Xp, w)) if np.any(lt.student_solution(Xp, w)) else HP
+    wm = lt.student_solution(Xp[:, idx], w)
+    a_minus = lt.unsigned_angle(w, wm) if np.any(wm) else HP
+    assert a_plus <= a_minus + 1e-9
+
+
+def test_monotonicity_index_routes_agree():
+    rng = np.random.default_rng(5)
+    task = lt.polynomial_task(30, 1.0)
+    sets, extra = task.sample_sets(60, 4, rng), task.sample_sets(60, 1, rng)[:, :, 0]
+    fast, a0, a1 = lt.monotonicity_index_distillation(sets, extra, task.w_star, return_angles=True)
+    slow = lt.monotonicity_index(lambda X, k: lt.student_solution(X, task.w_star), sets, extra, task.w_star)
+    assert fast == slow == 1.0
+    for k in range(5):
+        assert a1[k] == pytest.approx(lt.unsigned_angle(task.w_star, lt.student_solution(
+            np.column_stack([sets[k], extra[k]]), task.w_star)), abs=1e-8)
+    hard = lt.monotonicity_index(lambda X, k: lt.hard_target_solution(X, task.w_star), sets, extra, task.w_star)
+    assert hard < 1.0
+
+
+def test_hard_target_is_the_max_margin_separator():
+    rng = np.random.default_rng(2)
+    d, n = 7, 4
+    w_star = rng.standard_normal(d)
+    X = rng.standard_normal((d, n))
+    w = lt.hard_target_solution(X, w_star)
+    yl = np.sign(w_star @ X)
+    res = optimize.minimize(lambda v: v @ v, np.ones(d), jac=lambda v: 2 * v, method="SLSQP",
+                            constraints=[{"type": "ineq", "fun": lambda v: yl * (v @ X) - 1}], options={"ftol": 1e-14})
+    np.testing.assert_allclose(w, res.x, atol=1e-5)
+    assert np.all(yl * (w @ X) >= 1 - 1e-9)
+
+
+def test_reduced_bias_learner_minimises_the_loss():
+    rng = np.random.default_rng(4)
+    X, w, g = rng.standard_normal((12, 4)), rng.standard_normal(12), rng.standard_normal(12)
+    w_hat = lt.student_solution(X, w)
+    for delta in (0.0, 0.5, 3.0):
+        wd = lt.reduced_bias_solution(X, w, delta, g)
+        np.testing.assert_allclose(X.T @ wd, X.T @ w, atol=1e-10)
+        assert np.linalg.norm(wd - w_hat) == pytest.approx(delta * np.linalg.norm(w_hat))
+
+
+# ------------------------------------------------------------------------------------------------ Thm 2
+
+
+@given(N=st.integers(1, 6), d=st.integers(1, 8), r=st.floats(1e-4, 10.0), seed=st.integers(0, 2**32 - 1))
+def test_balanced_init(N, d, r, seed):
+    Ws = lt.balanced_init(d, N, r, np.random.default_rng(seed), width=3)
+    assert lt.balancedness_defect(Ws) <= 1e-12 * max(1.0, r ** (2 / N))
+    assert np.linalg.norm(lt.end_to_end(Ws)) == pytest.approx(r, rel=1e-12)
+
+
+@given(W=st.floats(1e-2, 1e2), frac=st.floats(1e-3, 2.0), N=st.integers(2, 8), shrink=st.floats(1e-3, 0.999))
+def test_initial_radius_condition_implies_distance_below_eps(W, frac, N, shrink):
+    eps = frac * W
+    r_max = lt.initial_radius_bound(W, eps, N)
+    assert lt.deep_distance_bound(shrink * r_max, W, N) < eps
+    if r_max < W:  # the second term of (11) is active: the bound (76) equals ε at the boundary
+        assert lt.deep_distance_bound(r_max * (1 - 1e-12), W, N) == pytest.approx(eps, rel=1e-6)
+    assert lt.deep_norm_bound(shrink * min(r_max, W), W, N) >= W
+
+
+def test_eq75_equals_eq76_symbolically():
+    r, W, N = sp.symbols("r W N", positive=True)
+    e75 = r ** (2 / N) * W ** (2 * (N - 1) / N) / (1 - r ** (2 / N) / W ** (2 / N))
+    e76 = W ** (2 + 2 / N) / (W ** (2 / N) - r ** (2 / N)) - W**2
+    assert sp.simplify(e75 - e76) == 0
+    assert lt.deep_distance_bound(0.3, 2.0, 3) ** 2 == pytest.approx(float(e76.subs({r: 0.3, W: 2.0, N: 3})))
+
+
+# ------------------------------------------------------------------------------------------------ bad input
+
+
+def test_bad_inputs():
+    X = np.array([[1.0, 2.0], [0.0, 1.0], [3.0, 1.0]])
+    with pytest.raises(ValueError, match="w_star must be non-zero"):
+        lt.student_solution(X, np.zeros(3))
+    with pytest.raises(ValueError, match="X must have full column rank"):
+        lt.student_solution(np.column_stack([X[:, 0], X[:, 0]]), np.ones(3))
+    with pytest.raises(ValueError, match="X must have full rank"):
+        lt.student_solution(np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]), np.ones(2))
+    with pytest.raises(ValueError, match="X must have d >= 1"):
+        lt.student_solution(np.zeros((0, 2)), np.ones(0))
+    with pytest.raises(ValueError, match="X must have n >= 1"):
+        lt.student_solution(np.zeros((3, 0)), np.ones(3))
+    with pytest.raises(ValueError, match="w_star has length"):
+        lt.student_solution(X, np.ones(4))
+    with pytest.raises(ValueError, match="X contains"):
+        lt.student_solution(X * np.nan, np.ones(3))
+    with pytest.raises(ValueError, match="kappa"):
+        lt.polynomial_task(5, -1.0)
+    with pytest.raises(ValueError, match="d must be >= 1"):
+        lt.polynomial_task(0, 1.0)
+    with pytest.raises(ValueError, match="c must be >= 1"):
+        lt.PolynomialAngleTask(d=3, kappa=1.0, c=0.5)
+    task = lt.polynomial_task(5, 1.0)
+    for beta in (-0.1, 1.6, math.nan):
+        with pytest.raises(ValueError, match="beta"):
+            lt.transfer_risk_bound(task, 3, beta=beta)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        lt.transfer_risk_bound(task, 0)
+    with pytest.raises(TypeError, match="p must be callable"):
+        lt.transfer_risk_bound(0.5, 3)
+    with pytest.raises(ValueError, match="theta"):
+        task(np.array([2.0]))
+    with pytest.raises(ValueError, match="eps must be <="):
+        lt.lemma_d1_angle_bound(1.0, 1.0)
+    with pytest.raises(ValueError, match="margin"):
+        lt.margin_task(5, HP)
+    with pytest.raises(ValueError, match="u and v must be non-zero"):
+        lt.unsigned_angle(np.zeros(3), np.ones(3))
+
+
+@pytest.mark.parametrize("kw,match", [({"min_d": 0}, "min_d"), ({"min_d": 5, "max_d": 3}, "max_d"),
+                                      ({"min_kappa": -1.0}, "min_kappa"), ({"max_c": 0.5}, "max_c"),
+                                      ({"margin": "yes"}, "margin")])
+def test_strategies_reject_bad_arguments(kw, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        angular_tasks(**kw)
+
+
+def test_data_matrix_strategy_rejects_impossible_regime():
+    with pytest.raises(ValueError, match="impossible"):
+        data_matrices(min_n=5, max_d=5, regime="n<d")
+    with pytest.raises(TypeError, match="d must be an integer"):
+        teacher_vectors(d=2.5)
+
+
+@settings(max_examples=10)
+@given(X=data_matrices(max_d=6, max_n=6, regime="n<d"))
+def test_data_matrix_strategy_regime(X):
+    assert X.shape[1] < X.shape[0] and np.linalg.matrix_rank(X) == X.shape[1]
