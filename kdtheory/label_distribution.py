@@ -700,8 +700,8 @@ def lipschitz_conv2d_l1(weight) -> float:
     Gouk et al. (2021): the 1-norm operator norm of a convolution is the max absolute column sum of
     its unrolled matrix; an input pixel of channel ``j`` meets every kernel tap once (stride 1), so the
     bound is ``max_j Σ_{i, u, v} |weight[i, j, u, v]|``. It is exact for stride 1 whenever the image has
-    a pixel at distance ≥ kernel size from its border, and an upper bound for any stride, padding or
-    dilation. (Source: SoTeacher App. C, ℓ_LR; layout of torch ``Conv2d.weight``.)
+    a pixel at distance ≥ kernel size − 1 from its border (every tap lands on an output), and an upper
+    bound for any stride, padding or dilation. (Source: SoTeacher App. C, ℓ_LR; layout of torch ``Conv2d.weight``.)
     """
     w = V.as_array("weight", weight, ndim=4)
     if w.size == 0:
