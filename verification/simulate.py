@@ -31,6 +31,7 @@ instead of Λ) and the (S, Λ, d) iterate is formed only when observed and at th
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -314,3 +315,40 @@ def quadratic_gap_observer(A, x_star) -> Callable:
         return vr.quadratic_gap(X, A, xs)
 
     return f
+
+
+def least_squares_stationary(A, b, teacher_grads, lam: float, gamma: float, *, x_star=None, unbiased: bool = False):
+    """Exact stationary moments of iteration (7) (or (16) with ``unbiased``) for least squares with
+    single-sample uniform sampling — an independent, Monte-Carlo-free route to what
+    :func:`simulate_distillation` estimates.
+
+    With H_n = 2ā_nā_nᵀ, M_n = I − γH_n and c_n = 2b_nā_n + λ∇f_n(θ) (− λ∇f(θ) when unbiased), the
+    iterate obeys x' = M_n x + γc_n. The stationary mean solves H m = c̄ and the stationary second
+    moment solves the Lyapunov-type equation S = E[M_n S M_nᵀ] + γE[M_n m c_nᵀ + c_n mᵀ M_nᵀ] + γ²E[c_n c_nᵀ],
+    i.e. (I − E[M_n ⊗ M_n]) vec S = vec R. Returns ``(E‖x − x*‖², E f(x) − f*, spectral radius of
+    E[M_n ⊗ M_n])``; the first two are ``inf`` when that radius is >= 1 (no stationary second moment).
+    """
+    A = V.as_array("A", A, ndim=2)
+    b = V.as_array("b", b, ndim=1)
+    tg = V.as_array("teacher_grads", teacher_grads, ndim=2)
+    if tg.shape != A.shape or b.shape[0] != A.shape[0]:
+        raise ValueError(f"teacher_grads must have shape {A.shape} and b length {A.shape[0]}")
+    gamma = V.positive("gamma", gamma)
+    lam = V.scalar("lam", lam)
+    N, d = A.shape
+    xs = vr.minimizer("least_squares", A, b) if x_star is None else V.as_array("x_star", x_star, ndim=1)
+    I = np.eye(d)
+    Ms = I[None] - gamma * 2.0 * A[:, :, None] * A[:, None, :]          # (N, d, d)
+    C = 2.0 * b[:, None] * A + lam * tg - (lam * tg.mean(axis=0) if unbiased else 0.0)
+    H = 2.0 * A.T @ A / N
+    m = np.linalg.lstsq(H, C.mean(axis=0), rcond=None)[0]
+    T = np.einsum("nij,nkl->ikjl", Ms, Ms).reshape(d * d, d * d) / N    # E[M ⊗ M] acting on vec (row-major)
+    radius = float(np.max(np.abs(np.linalg.eigvals(T))))
+    if radius >= 1.0:
+        return math.inf, math.inf, radius
+    Mm = Ms @ m                                                          # (N, d)
+    R = gamma * (np.einsum("ni,nj->ij", Mm, C) + np.einsum("ni,nj->ij", C, Mm)) / N + gamma**2 * C.T @ C / N
+    S = np.linalg.solve(np.eye(d * d) - T, R.reshape(-1)).reshape(d, d)
+    S = 0.5 * (S + S.T)
+    E = S - np.outer(m, xs) - np.outer(xs, m) + np.outer(xs, xs)        # E[(x − x*)(x − x*)ᵀ]
+    return float(np.trace(E)), float(np.sum(E * (A.T @ A / N))), radius

@@ -158,3 +158,22 @@ def test_bad_input():
         sim.fixed_mask([0.5, 1.0])
     with pytest.raises(ValueError, match="k must be"):
         sim.rand_k(0)
+
+
+def test_least_squares_stationary_properties():
+    """Exact stationary moments: λ = 1 with an optimal teacher is SGD-star (zero error); the error
+    is a quadratic in λ (four points on one parabola); an unstable step size reports inf."""
+    rng = np.random.default_rng(4)
+    A = vr.lift(rng.normal(size=(25, 2)))
+    b = A @ rng.normal(size=3) + rng.normal(size=25)
+    xs = vr.minimizer("least_squares", A, b)
+    k = vr.expected_smoothness("least_squares", A, b)
+    g_opt = vr.per_sample_gradients("least_squares", xs, A, b)
+    e1, f1, rad = sim.least_squares_stationary(A, b, g_opt, 1.0, 1 / (4 * k.calL))
+    assert rad < 1 and e1 < 1e-20 and f1 < 1e-20
+    tg = vr.per_sample_gradients("least_squares", xs + 0.4, A, b)
+    ls = np.array([0.0, 0.3, 0.6, 0.9])
+    e = np.array([sim.least_squares_stationary(A, b, tg, float(l), 1 / (4 * k.calL))[0] for l in ls])
+    coef = np.polyfit(ls[:3], e[:3], 2)
+    assert np.polyval(coef, ls[3]) == pytest.approx(e[3], rel=1e-8)
+    assert sim.least_squares_stationary(A, b, tg, 0.5, 10.0 / k.L_max)[0] == float("inf")
