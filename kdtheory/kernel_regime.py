@@ -203,7 +203,8 @@ def _msqrt_apply(U: np.ndarray, c: np.ndarray, lam: float, power: float = 0.5) -
     A = float(c @ c)
     ch = c / math.sqrt(A)
     top, rest = (lam + A) ** power, (lam ** power if lam > 0 else 0.0)
-    return rest * U + (top - rest) * np.outer(ch, ch @ U)
+    U_par = np.outer(ch, ch @ U)  # component along ĉ ⊗ ℝⁿ (no cancellation between top and rest)
+    return top * U_par + rest * (U - U_par)
 
 
 def symmetric_form(H_blocks, a, lam) -> np.ndarray:
@@ -281,37 +282,41 @@ def secular_determinant(s, H_blocks, a, lam) -> tuple[float, float]:
     return float(sg * np.prod(np.sign(den))), float(ld + np.sum(np.log(np.abs(den))))
 
 
-def secular_poles(H_blocks, a, lam, *, grid: int = 400) -> np.ndarray:
+def secular_poles(H_blocks, a, lam) -> np.ndarray:
     """Poles as the roots ``s = −p`` of ``det(I + Γ(s)) = 0`` (Assumption 2), ascending in p.
 
-    Independent route for small sizes (λ > 0): sign changes of :func:`secular_determinant` on a grid
-    refined around every ``−λμ_{k,i}`` (where Γ has its poles), then Brent's method on each bracket. Roots
-    of even multiplicity (degenerate cases) are missed, so the caller checks the count.
+    Independent route for small sizes (λ > 0), not using H̄ or the symmetric form. With p = −s,
+    ``I + Γ(−p) = Φ(p) = I + Σ_k a_k²/m · H_k(λH_k − pI)^{-1}`` is symmetric and, between consecutive
+    singular points ``λμ_{k,i}`` (μ: eigenvalues of the H_k), ``Φ'(p) = Σ_k a_k²/m H_k(λH_k − pI)^{-2} ⪰ 0``:
+    every sorted eigenvalue branch of Φ increases, so it vanishes at most once per interval. Each root is
+    found by Brent's method on the branch that changes sign. (Below λμ_min, Φ ⪰ I: no poles there.)
     """
     H = _blocks(H_blocks)
+    m, n, _ = H.shape
+    c = _coeffs(a, m)
     lam = _lam(lam)
     if lam == 0:
         raise ValueError("lam must be > 0 for the secular route (at λ = 0 the poles are eig(H), Sec. 2.7)")
-    mu = np.linalg.eigvalsh(H).ravel()
-    A = float(np.sum(np.asarray(a, float) ** 2) / H.shape[0])
-    pmax = (lam + A) * float(np.max(mu)) * (1 + 1e-6) * H.shape[0] + 1.0
-    knots = np.unique(np.concatenate([[0.0], lam * mu, [pmax]]))
-    pts = [np.linspace(lo, hi, max(8, grid // max(1, len(knots))) + 2)[1:-1] for lo, hi in zip(knots[:-1], knots[1:])]
-    ps = np.unique(np.concatenate(pts + [knots[1:-1] * (1 - 1e-9), knots[1:-1] * (1 + 1e-9)]))
-    ps = ps[ps > 0]
+    mu, V = np.linalg.eigh(H)
+    A = float(c @ c)
+    pmax = (lam + A) * float(np.max(mu)) * 1.01 + 1e-300
 
-    def g(p):
-        sg, ld = secular_determinant(-p, H, a, lam)
-        return sg * math.exp(max(min(ld - ref, 600.0), -600.0)) if sg != 0 else 0.0
+    def branches(p):
+        Gam = np.einsum("k,kia,ka,kja->ij", c ** 2, V, mu / (lam * mu - p), V, optimize=True)
+        return np.linalg.eigvalsh(np.eye(n) + 0.5 * (Gam + Gam.T))
 
-    ref = secular_determinant(-ps[len(ps) // 2], H, a, lam)[1]
-    vals = np.array([g(p) for p in ps])
+    knots = np.unique(lam * mu[mu > 1e-14 * max(1.0, float(mu.max()))])
+    edges = list(knots) + [max(pmax, float(knots[-1]) * 1.01 if len(knots) else pmax)]
     roots = []
-    for i in range(len(ps) - 1):
-        if vals[i] == 0:
-            roots.append(ps[i])
-        elif vals[i] * vals[i + 1] < 0:
-            roots.append(sopt.brentq(g, ps[i], ps[i + 1], xtol=1e-15, rtol=1e-13))
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        eps = 1e-12 * max(hi - lo, 1e-300) + 1e-15 * hi
+        a_lo, a_hi = lo + eps, hi - eps
+        if a_hi <= a_lo:
+            continue
+        b_lo, b_hi = branches(a_lo), branches(a_hi)
+        for i in range(n):
+            if b_lo[i] < 0 < b_hi[i]:
+                roots.append(sopt.brentq(lambda p, i=i: branches(p)[i], a_lo, a_hi, xtol=1e-15, rtol=1e-15))
     return np.sort(np.asarray(roots, float))
 
 
@@ -330,8 +335,8 @@ def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int |
       ``np.linalg.eigvalsh`` on it (see ``smallest_pole(..., lam=0)`` with m = 1).
     * Otherwise S is positive definite and its exact inverse is matrix-free:
       ``S⁻¹ = M^{-1/2} 𝓓⁻¹ (I ⊗ G⁻¹) 𝓓⁻¹ M^{-1/2}`` with ``G = XᵀX`` (one n×n Cholesky factorisation) and
-      ``M^{-1/2}`` in closed form; each product costs O(m n²). Lanczos (ARPACK) on S⁻¹ for its largest
-      eigenvalue (shift-and-invert at 0) gives ``1/p_min``; the relative gap at the bottom of the
+      ``M^{-1/2}`` in closed form; each product costs O(m n²). Lanczos (ARPACK) on ``λS⁻¹`` (bounded for
+      tiny λ) for its largest eigenvalue (shift-and-invert at 0) gives ``λ/p_min``; the relative gap at the bottom of the
       spectrum is far larger for S⁻¹ than for S, where the m·n eigenvalues cluster near ``λμ_min``.
       ``tol`` is ARPACK's relative tolerance on the Ritz value. When the m blocks are nearly equal
       (tiny initial weights) the bottom of the spectrum is a tight cluster of ~m eigenvalues and
@@ -367,11 +372,23 @@ def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int |
         Y = sla.solve_triangular(R, U.T, trans="T", check_finite=False)
         return sla.solve_triangular(R, Y, check_finite=False).T
 
-    def matvec(x):
-        U = _msqrt_apply(x.reshape(m, n), c, lam, -0.5)
-        U = ginv_rows(U / Dp) / Dp
-        return _msqrt_apply(U, c, lam, -0.5).ravel()
+    # work with T = λ·S⁻¹ = N 𝓓⁻¹(I⊗G⁻¹)𝓓⁻¹ N, N = √λ M^{-1/2} = (I − P) + √(λ/(λ+a)) P (bounded for tiny λ)
+    A = float(c @ c)
+    ch = c / math.sqrt(A)
+    shrink = math.sqrt(lam / (lam + A))
 
+    def Napply(U):
+        U_par = np.outer(ch, ch @ U)
+        return (U - U_par) + shrink * U_par
+
+    def matvec(x):
+        U = Napply(x.reshape(m, n))
+        U = ginv_rows(U / Dp) / Dp
+        return Napply(U).ravel()
+
+    if m * n <= 16:  # too small for ARPACK: apply the same operator to the unit vectors
+        Sinv = np.stack([matvec(e) for e in np.eye(m * n)], axis=1)
+        return float(lam / np.linalg.eigvalsh(0.5 * (Sinv + Sinv.T))[-1])
     v0 = np.random.default_rng(0).standard_normal(m * n)  # deterministic start
     op = sspla.LinearOperator((m * n, m * n), matvec=matvec, dtype=float)
     try:
@@ -379,7 +396,7 @@ def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int |
                           maxiter=maxiter or 20 * m * n, return_eigenvectors=False)
     except sspla.ArpackNoConvergence as exc:  # pragma: no cover - reported, never a NaN
         raise RuntimeError(f"smallest_pole: Lanczos did not converge within maxiter ({exc})") from None
-    return float(1.0 / top[0])
+    return float(lam / top[0])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -412,12 +429,16 @@ def final_value(y, phi, a, lam) -> np.ndarray:
 
 
 def unit_final_values(y, phi, a, lam) -> np.ndarray:
-    """Thm 3: ``f_∞^(k) = a_k/(λ√m) (y − f_∞) + φ_k`` (m, n); the unique solution of ``M F = b`` (λ > 0)."""
+    """Thm 3: ``f_∞^(k) = a_k/(λ√m) (y − f_∞) + φ_k`` (m, n); the unique solution of ``M F = b`` (λ > 0).
+
+    Computed as ``a_k/√m (y − Σ_l a_lφ_l/√m)/(a + λ) + φ_k`` (equal, since y − f_∞ = λ(y − Σ c φ)/(a+λ)),
+    which stays accurate for tiny λ; at λ = 0 it is the λ → 0 limit (one solution of MF = b).
+    """
     y, phi = _y_phi(y, phi)
     c = _coeffs(a, phi.shape[0])
-    lam = v.positive("lam", lam)
-    f_inf = final_value(y, phi, a, lam)
-    return np.outer(c, y - f_inf) / lam + phi
+    lam = _lam(lam)
+    # y − f_∞ = λ(y − Σ_k c_kφ_k)/(a + λ): divide analytically (no cancellation for tiny λ)
+    return np.outer(c, y - c @ phi) / (float(c @ c) + lam) + phi
 
 
 @dataclasses.dataclass(frozen=True)
