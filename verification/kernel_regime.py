@@ -433,14 +433,14 @@ def _final_error(rng, size):
 @claim("rahbar.final_error_printed", paper=P, where="Sec. 2.7 as printed", corrects="rahbar.final_error",
        statement="printed: e = λ/(a+λ)·‖Σ_k a_kφ_k/m − y‖")
 def _final_error_printed(rng, size):
-    W, a, X, H, F0, y, lam = _e_instance(rng, m=4, n=3, d=4)
+    W, a, X, H, F0, y, lam = _e_instance(rng, m=16, n=3, d=4)
     phi = F0 + 0.2 * rng.standard_normal(F0.shape)
     f_lim = kr.linearised_limit(H, a, lam, y, phi, F0)
     e_dyn = float(np.linalg.norm(f_lim - y))
     printed = kr.final_error_printed(y, phi, a, lam)
     return erratum("rahbar.final_error_printed", printed, e_dyn, "==", refuted=abs(printed - e_dyn) > 1e-3,
                    corrected_by="rahbar.final_error",
-                   counterexample={"m": 4, "lam": lam, "a": a.tolist(), "y": y.tolist(), "phi": phi.round(8).tolist(),
+                   counterexample={"m": 16, "lam": lam, "a": a.tolist(), "y": y.tolist(), "phi": phi.round(8).tolist(),
                                    "e_printed": printed, "e_dynamics": e_dyn,
                                    "e_corrected": kr.final_error(y, phi, a, lam)})
 
