@@ -307,7 +307,7 @@ def _stationary_run(rng, size, A, b, xs, theta, lams, gamma, mu, observer, batch
     oracle = sim.glm_oracle("least_squares", A, b)
     tg = vr.per_sample_gradients("least_squares", theta, A, b)
     window = int(math.ceil(1.0 / (gamma * mu)))
-    burn, tail = (6, 25) if size == "quick" else (10, 100)
+    burn, tail = (5, 15) if size == "quick" else (10, 100)
     seeds = 200 if size == "quick" else 1000
     res = sim.simulate_distillation(oracle, xs, tg, lams, gamma, (burn + tail) * window, n_seeds=seeds, rng=rng,
                                     batch_size=batch_size, observers={"e": observer}, window=window,
