@@ -603,7 +603,7 @@ def sample_student_angles(task: PolynomialAngleTask, n, m, rng, *, method="reduc
         Q = np.linalg.qr(Xs)[0]
         c = np.linalg.norm(Q[:, 0, :], axis=1)
     else:
-        chunk = max(1, int(2e7 // (task.d * n)))
+        chunk = max(1, int(2e6 // (task.d * n)))
         c = np.concatenate([
             student_cosines(task.sample_sets(min(chunk, m - i), n, rng), task.w_star) for i in range(0, m, chunk)
         ])
@@ -816,24 +816,54 @@ def _safe_unsigned(w_star, w) -> float:
 
 
 def monotonicity_index_distillation(sets, extra, w_star, *, return_angles=False):
-    """eq. (34) for the distillation learner with a rank-one update: adding x to X adds (rᵀw̄*)²/‖r‖² to
-    cos²ᾱ, r = (I − QQᵀ)x. One stacked QR for all m sets; no second factorisation.
+    """eq. (34) for the distillation learner, batched, with a rank-one update when the point is added.
+
+    cos²ᾱ(w*, ŵ(X)) = ‖Qᵀw̄*‖² (eq. 26) and adding x adds (rᵀw̄*)²/‖r‖² with r = (I − QQᵀ)x — no second
+    factorisation. Q is never formed: with the Cholesky factor R of XᵀX (one batched Gram product), Qᵀv =
+    R^{−T}Xᵀv, so everything is O(dn) per set after the Gram matrix. Sets whose Gram matrix is ill-conditioned
+    (cond > 1e6) or whose residual ‖r‖² is below 1e-8‖x‖² (where the subtraction ‖x‖² − ‖Qᵀx‖² would cancel)
+    are recomputed with Householder QR. Returns the index (and the angles before/after when asked).
     """
     sets = V.as_array("sets", sets, ndim=3)
     extra = V.as_array("extra", extra, ndim=2)
     m, d, n = sets.shape
+    if extra.shape != (m, d):
+        raise ValueError(f"extra must have shape (m, d) = {(m, d)}, got {extra.shape}")
     w = _teacher(w_star, d)
     wbar = w / np.linalg.norm(w)
     if n >= d:
         return (0.0, np.zeros(m), np.zeros(m)) if return_angles else 0.0
-    Q = np.linalg.qr(sets)[0]
-    c0 = np.einsum("mdn,d->mn", Q, wbar)
-    cos2_0 = np.sum(c0**2, axis=1)
-    r = extra - np.einsum("mdn,mn->md", Q, np.einsum("mdn,md->mn", Q, extra))
-    rn2 = np.sum(r**2, axis=1)
-    gain = np.divide((r @ wbar) ** 2, rn2, out=np.zeros(m), where=rn2 > 0)
+    Xt = np.swapaxes(sets, 1, 2)
+    G = Xt @ sets  # (m, n, n) Gram matrices
+    B = Xt @ np.stack([np.broadcast_to(wbar, (m, d)), extra], axis=2)  # (m, n, 2): Xᵀw̄, Xᵀx
+    cos2_0 = np.empty(m)
+    gain = np.empty(m)
+    xx = np.einsum("md,md->m", extra, extra)
+    xw = extra @ wbar
+    ok = np.ones(m, dtype=bool)
+    ev = np.linalg.eigvalsh(G)
+    ok &= ev[:, 0] > 1e-12 * ev[:, -1]
+    if np.any(ok):
+        L = np.linalg.cholesky(G[ok])
+        P = np.linalg.solve(L, B[ok])  # R^{−T}Xᵀ[w̄, x] = Qᵀ[w̄, x]
+        qw, qx = P[:, :, 0], P[:, :, 1]
+        c0 = np.sum(qw**2, axis=1)
+        r2 = xx[ok] - np.sum(qx**2, axis=1)
+        rw = xw[ok] - np.sum(qx * qw, axis=1)
+        good = r2 > 1e-8 * xx[ok]
+        cos2_0[ok] = c0
+        gain[ok] = np.divide(rw**2, r2, out=np.zeros_like(r2), where=good)
+        bad_idx = np.flatnonzero(ok)[~good]
+        ok[bad_idx] = False
+    for k in np.flatnonzero(~ok):  # rare: fall back to Householder QR
+        Q = np.linalg.qr(sets[k])[0]
+        cos2_0[k] = np.sum((Q.T @ wbar) ** 2)
+        r = extra[k] - Q @ (Q.T @ extra[k])
+        rn2 = float(r @ r)
+        gain[k] = (r @ wbar) ** 2 / rn2 if rn2 > 0 else 0.0
+    cos2_0 = np.clip(cos2_0, 0.0, 1.0)
     cos2_1 = np.minimum(cos2_0 + gain, 1.0)
-    a0 = np.arccos(np.sqrt(np.clip(cos2_0, 0, 1)))
+    a0 = np.arccos(np.sqrt(cos2_0))
     a1 = np.arccos(np.sqrt(cos2_1))
     idx = float(np.mean(a1 < a0))
     return (idx, a0, a1) if return_angles else idx

@@ -348,3 +348,15 @@ def test_data_matrix_strategy_rejects_impossible_regime():
 @given(X=data_matrices(max_d=6, max_n=6, regime="n<d"))
 def test_data_matrix_strategy_regime(X):
     assert X.shape[1] < X.shape[0] and np.linalg.matrix_rank(X) == X.shape[1]
+
+
+def test_rank_one_index_handles_points_already_in_the_span():
+    rng = np.random.default_rng(8)
+    task = lt.polynomial_task(20, 1.0)
+    sets = task.sample_sets(30, 4, rng)
+    extra = sets[:, :, 0] * 2.0 + 1e-300  # x already in span(X): the angle cannot change (fallback route)
+    idx, a0, a1 = lt.monotonicity_index_distillation(sets, extra, task.w_star, return_angles=True)
+    assert idx == 0.0
+    np.testing.assert_allclose(a1, a0, atol=1e-7)
+    for k in range(3):
+        assert a0[k] == pytest.approx(lt.unsigned_angle(task.w_star, lt.student_solution(sets[k], task.w_star)), abs=1e-8)
