@@ -822,7 +822,7 @@ def monotonicity_index_distillation(sets, extra, w_star, *, return_angles=False)
     factorisation. Q is never formed: with the Cholesky factor R of XᵀX (one batched Gram product), Qᵀv =
     R^{−T}Xᵀv, so everything is O(dn) per set after the Gram matrix. Sets whose Gram matrix is ill-conditioned
     (cond > 1e6) or whose residual ‖r‖² is below 1e-8‖x‖² (where the subtraction ‖x‖² − ‖Qᵀx‖² would cancel)
-    are recomputed with Householder QR. Returns the index (and the angles before/after when asked).
+    are recomputed with Householder QR; a point within 1e-12‖x‖ of span(X) leaves the angle unchanged. Returns the index (and the angles before/after when asked).
     """
     sets = V.as_array("sets", sets, ndim=3)
     extra = V.as_array("extra", extra, ndim=2)
@@ -860,7 +860,8 @@ def monotonicity_index_distillation(sets, extra, w_star, *, return_angles=False)
         cos2_0[k] = np.sum((Q.T @ wbar) ** 2)
         r = extra[k] - Q @ (Q.T @ extra[k])
         rn2 = float(r @ r)
-        gain[k] = (r @ wbar) ** 2 / rn2 if rn2 > 0 else 0.0
+        # ‖r‖ < 1e-12‖x‖: x lies in span(X) up to round-off, [X, x] is rank-deficient and the angle is unchanged
+        gain[k] = (r @ wbar) ** 2 / rn2 if rn2 > 1e-24 * xx[k] else 0.0
     cos2_0 = np.clip(cos2_0, 0.0, 1.0)
     cos2_1 = np.minimum(cos2_0 + gain, 1.0)
     a0 = np.arccos(np.sqrt(cos2_0))
