@@ -239,7 +239,7 @@ def _check_cor1(rng, size):
     m = 400 if size == "quick" else 10_000
     rows = []
     for d in (20, 200):
-        for margin in (0.1, 0.3, 0.6):
+        for margin in (0.1, 0.3, 0.6, 0.9):  # 0.9 > π/4: γ = 0, the risk must be exactly 0
             for n in (2, 5, 10):
                 task = lt.margin_task(d, margin)
                 beta = lt.HALF_PI - margin
