@@ -419,3 +419,47 @@ def _check_mono_hard(rng, size):
     se = math.sqrt(max(m_hard * (1 - m_hard), 1e-12) / len(sets))
     return compare("phuong.mono_hard_lower", m_dist - _Z * se, m_hard, "<=",
                    details={"m_distillation": m_dist, "m_hard": m_hard, "se": se, "sets": len(sets)})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the Hessian of L¹ (eq. 42): the printed form drops the 1/n of eq. (35)
+
+
+def _fd_hessian(w, X, y, h=1e-5):
+    d = w.size
+    H = np.empty((d, d))
+    for i in range(d):
+        e = np.zeros(d)
+        e[i] = h
+        H[:, i] = (lt.cross_entropy_gradient(w + e, X, y) - lt.cross_entropy_gradient(w - e, X, y)) / (2 * h)
+    return H
+
+
+@claim("phuong.eq42_hessian_printed", paper=PAPER, where="Thm A.3 proof, eq. (42)", corrects="phuong.eq42_hessian",
+       statement="Printed: the Hessian of L¹ (eq. 35) is X D_w Xᵀ, D_w = diag σ(wᵀx_i)(1 − σ(wᵀx_i))")
+def _check_eq42_printed(rng, size):
+    X = np.array([[1.0, 2.0]])  # d = 1, n = 2
+    y = np.array([0.5, 0.5])
+    w = np.zeros(1)
+    fd = float(_fd_hessian(w, X, y)[0, 0])  # (1/2)(¼·1 + ¼·4) = 0.625
+    s = 0.25
+    printed = float(X[0] @ (s * X[0]))  # X D Xᵀ = 1.25
+    return erratum("phuong.eq42_hessian_printed", printed=printed, measured=fd, relation="==",
+                   counterexample={"X": X.tolist(), "y": y.tolist(), "w": [0.0], "finite_difference_hessian": fd,
+                                   "printed_XDXt": printed, "with_1_over_n": printed / 2},
+                   refuted=abs(fd - printed) > 1e-6 and abs(fd - printed / 2) < 1e-8,
+                   corrected_by="phuong.eq42_hessian",
+                   details={"note": "a constant factor: Thm A.3 holds with ω replaced by ω/n"})
+
+
+@claim("phuong.eq42_hessian", paper=PAPER, where="eq. (42) corrected: ∇²L¹ = X D_w Xᵀ / n",
+       statement="The Hessian of L¹ equals X D_w Xᵀ/n (finite differences of the gradient, random instances)")
+def _check_eq42(rng, size):
+    worst = 0.0
+    for _ in range(5 if size == "quick" else 50):
+        d, n = int(rng.integers(1, 8)), int(rng.integers(1, 8))
+        w_star, X, y = _instance(rng, d, n)
+        w = rng.standard_normal(d)
+        H = lt.cross_entropy_hessian(w, X)
+        worst = max(worst, float(np.max(np.abs(_fd_hessian(w, X, y) - H)) / max(1.0, np.max(np.abs(H)))))
+    return compare("phuong.eq42_hessian", 0.0, worst, "==", atol=1e-7, details={"max_rel_err": worst})
