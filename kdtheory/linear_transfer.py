@@ -488,8 +488,9 @@ def lemma_d1_angle_bound(eps, w_norm) -> float:
     return math.sqrt(2.0 * math.pi * eps / w_norm)
 
 
-approximate_delta = lemma_d1_angle_bound
-approximate_delta.__doc__ = "δ = √(2πε/‖ŵ‖) of Thm D.1 (= Lemma D.1's angle bound)."
+def approximate_delta(eps, w_hat_norm) -> float:
+    """δ = √(2πε/‖ŵ‖) of Thm D.1 (Lemma D.1's angle bound for a student ε-close to ŵ, ε ≤ ‖ŵ‖/2)."""
+    return lemma_d1_angle_bound(eps, w_hat_norm)
 
 
 def approximate_transfer_risk_bound(p, n, eps, w_hat_norm, beta=None) -> float:
@@ -499,7 +500,7 @@ def approximate_transfer_risk_bound(p, n, eps, w_hat_norm, beta=None) -> float:
     """
     p = _p_callable(p)
     n = V.scalar("n", n, lo=1, integer=True)
-    delta = lemma_d1_angle_bound(eps, w_hat_norm)
+    delta = approximate_delta(eps, w_hat_norm)
     hi = HALF_PI - delta
     if hi < 0:
         return 1.0
