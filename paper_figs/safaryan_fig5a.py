@@ -4,6 +4,12 @@ Linear soft-max on (pooled) digits, batch 10. For each step size γ the teacher 
 that γ (λ = 0 in the plot is plain SGD), then self-distillation (7) sweeps λ. The paper: a larger γ
 means more gradient noise, and KD's variance reduction then helps more; for every γ some λ > 0
 beats SGD.
+
+What this reproduction shows (full size, 100 epochs): the first part holds — the gain grows with γ
+(≈13% at γ = 1, best λ ≈ 0.7). The second does not hold here for small steps: at γ ≤ 0.1 every λ > 0
+is worse than SGD. That is what Theorem 1 predicts when γ ≲ O(f(θ) − f*): the neighbourhood term is
+min(γ, O(f(θ) − f*)) and an SGD teacher trained with a small step is still far from optimal, so
+distillation mostly adds bias. (The paper's statement is about its MNIST runs, not a formula.)
 """
 
 from __future__ import annotations
