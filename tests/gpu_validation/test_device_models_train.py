@@ -58,7 +58,7 @@ def test_balanced_init(depth):
         torch.testing.assert_close(Ws[j + 1].T @ Ws[j + 1], Ws[j] @ Ws[j].T)
     w = models.DeepLinear(Ws).end_to_end()
     torch.testing.assert_close(w.norm(), torch.tensor(0.3 ** depth, dtype=torch.float64))
-    assert float(torch.dot(w, v)) > 0
+    assert float(torch.dot(w.detach(), v)) > 0
 
 
 def test_kd_loss_gradient_matches_eq5_for_softmax_regression():
@@ -140,6 +140,29 @@ def test_fixed_mask_keeps_pruned_weights_zero():
                          lr=0.1, mask=mask)
     for k, v in ens.params.items():
         assert torch.all(v[mask[k] == 0] == 0)
+
+
+def test_sgd_with_grad_matches_torch_sgd_and_keeps_the_mask():
+    X, y = torch.randn(12, 4), torch.randint(0, 3, (12,))
+    m, ref = models.MLP(4, 5, 3, seed=0), models.MLP(4, 5, 3, seed=0)
+    sch = train.batch_schedule(12, 4, 2, np.random.default_rng(0), torch.device("cpu"))
+    _, ok = train.sgd_with_grad(m, lambda xb, yb: train.flat_grad(m, F.cross_entropy(m(xb), yb)), X, y, sch, 0.1)
+    opt = torch.optim.SGD(ref.parameters(), lr=0.1)
+    for e in range(2):
+        for t in range(sch.shape[1]):
+            opt.zero_grad()
+            F.cross_entropy(ref(X[sch[e, t]]), y[sch[e, t]]).backward()
+            opt.step()
+    assert ok
+    torch.testing.assert_close(m.fc2.weight, ref.fc2.weight)
+    # eq. (18) with a fixed mask: pruned coordinates stay exactly zero
+    P = sum(p.numel() for p in m.parameters())
+    mask = (torch.arange(P) % 3 != 0).float()
+    teacher = models.MLP(4, 5, 3, seed=1)
+    train.sgd_with_grad(m, lambda xb, yb: train.approx_distillation_grad(m, teacher, xb, yb, 0.5), X, y, sch, 0.1,
+                        mask=mask)
+    flat = torch.cat([p.detach().reshape(-1) for p in m.parameters()])
+    assert torch.all(flat[mask == 0] == 0) and torch.any(flat[mask == 1] != 0)
 
 
 def test_sgd_with_grad_reports_nan():
