@@ -62,11 +62,12 @@ def epochs_for(size: str, quick: int, full: int = 100) -> int:
 
 
 def train(teacher, lams, gamma, epochs, seed, *, n_seeds=1, unbiased=False, compressor=None, extra_observers=None,
-          x0=None):
+          x0=None, observe_every=1):
     """Run (7)/(16)/(18) on digits for ``epochs`` epochs with batch 10 and per-epoch windows.
 
-    ``teacher``: parameters θ (65, 10) or None (plain SGD: zero teacher gradients). Returns the
-    SimulationResult; ``windows["loss"]`` holds per-epoch running averages of the mini-batch loss.
+    ``teacher``: parameters θ (17, 10) or None (plain SGD: zero teacher gradients). Returns the
+    SimulationResult; ``windows["loss"]`` holds per-epoch running averages of the mini-batch loss
+    (over every ``observe_every``-th batch).
     """
     A, B = digits()
     orc = oracle()
@@ -77,7 +78,8 @@ def train(teacher, lams, gamma, epochs, seed, *, n_seeds=1, unbiased=False, comp
     return sim.simulate_distillation(orc, np.zeros(orc.xshape) if x0 is None else x0, tg, np.asarray(lams, float),
                                      gamma, epochs * steps_per_epoch, n_seeds=n_seeds,
                                      rng=np.random.default_rng(seed), batch_size=BATCH, sampling="epoch",
-                                     unbiased=unbiased, compressor=compressor, observers=obs, window=steps_per_epoch)
+                                     unbiased=unbiased, compressor=compressor, observers=obs, window=steps_per_epoch,
+                                     observe_every=observe_every)
 
 
 def sgd_teacher(gamma, epochs, seed=0):

@@ -21,15 +21,16 @@ GAMMA = 0.5
 
 
 def make(size="quick"):
-    epochs = C.epochs_for(size, 5, 100)
+    epochs = C.epochs_for(size, 4, 100)
     last = min(10, max(2, epochs // 3))
     lams = [0.0, 0.1, 0.3, 0.6, 1.0] if size == "quick" else [0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
     teachers = {"SGD teacher": C.sgd_teacher(GAMMA, epochs, seed=0),
-                "L-BFGS teacher": C.lbfgs_teacher(100 if size == "quick" else 2000)}
+                "L-BFGS teacher": C.lbfgs_teacher(60 if size == "quick" else 2000)}
     fig = Figure(figsize=(10, 4))
     axes = fig.subplots(1, 2)
     for ax, (name, theta) in zip(axes, teachers.items()):
-        res = C.train(theta, lams, GAMMA, epochs, seed=1, n_seeds=1 if size == "quick" else 3)
+        res = C.train(theta, lams, GAMMA, epochs, seed=1, n_seeds=1 if size == "quick" else 3,
+                      observe_every=2 if size == "quick" else 1)
         mn, lastm, _ = C.min_and_last(res, last)
         lam = np.array(lams)
         ax.plot(lam[1:], mn[1:], "o-", label="KD: min over epochs")

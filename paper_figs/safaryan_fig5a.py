@@ -33,7 +33,8 @@ def make(size="quick"):
     ax = fig.subplots()
     for i, gamma in enumerate(gammas):
         teacher = C.sgd_teacher(gamma, epochs, seed=10 + i)
-        res = C.train(teacher, lams, gamma, epochs, seed=20 + i, n_seeds=1 if size == "quick" else 3)
+        res = C.train(teacher, lams, gamma, epochs, seed=20 + i, n_seeds=1 if size == "quick" else 3,
+                      observe_every=2 if size == "quick" else 1)
         _, lastm, _ = C.min_and_last(res, last)
         rel = lastm / lastm[0]
         best = int(np.argmin(rel))
