@@ -177,3 +177,16 @@ def test_least_squares_stationary_properties():
     coef = np.polyfit(ls[:3], e[:3], 2)
     assert np.polyval(coef, ls[3]) == pytest.approx(e[3], rel=1e-8)
     assert sim.least_squares_stationary(A, b, tg, 0.5, 10.0 / k.L_max)[0] == float("inf")
+
+
+@pytest.mark.parametrize("model", ["least_squares", "logistic"])
+def test_seed_blocks_do_not_change_the_iterates(model):
+    rng = np.random.default_rng(7)
+    A = vr.lift(rng.normal(size=(15, 2)))
+    b = rng.uniform(0.1, 0.9, size=15)
+    orc = sim.glm_oracle(model, A, b)
+    tg = vr.per_sample_gradients(model, np.ones(3), A, b)
+    kw = dict(n_seeds=130, batch_size=2, unbiased=True, compressor=sim.rand_k(2), affine=False)
+    one = sim.simulate_distillation(orc, np.zeros(3), tg, [0.0, 0.5, 1.0], 0.05, 12, rng=np.random.default_rng(3), seed_block=130, **kw)
+    blk = sim.simulate_distillation(orc, np.zeros(3), tg, [0.0, 0.5, 1.0], 0.05, 12, rng=np.random.default_rng(3), seed_block=7, **kw)
+    np.testing.assert_array_equal(one.x, blk.x)
