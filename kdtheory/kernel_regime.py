@@ -216,9 +216,20 @@ def symmetric_form(H_blocks, a, lam) -> np.ndarray:
     m, n, _ = H.shape
     c = _coeffs(a, m)
     lam = _lam(lam)
-    Mh = _msqrt_apply(np.eye(m), c, lam)  # m×m
-    # S[(k,i),(l,j)] = Σ_r Mh[k,r] H_r[i,j] Mh[r,l]
-    S = np.einsum("kr,rij,rl->kilj", Mh, H, Mh, optimize=True).reshape(m * n, m * n)
+    # M^{1/2} = √λ I + γ P with P = ĉĉᵀ ⊗ I, γ = √(λ+a) − √λ, so block (k, l) of S is
+    # λ δ_kl H_k + √λ γ ĉ_kĉ_l (H_k + H_l) + γ² ĉ_kĉ_l Σ_r ĉ_r² H_r — O(m²n²), no m³ contraction
+    A = float(c @ c)
+    ch = c / math.sqrt(A)
+    sl = math.sqrt(lam)
+    g = math.sqrt(lam + A) - sl
+    Ht = np.einsum("r,rij->ij", ch ** 2, H)
+    S = np.empty((m, n, m, n))
+    cc = np.outer(ch, ch)
+    S[...] = (sl * g) * cc[:, None, :, None] * (H[:, :, None, :] + H[None, :, :, :].transpose(1, 2, 0, 3))
+    S += (g * g) * cc[:, None, :, None] * Ht[None, :, None, :]
+    idx = np.arange(m)
+    S[idx, :, idx, :] += lam * H
+    S = S.reshape(m * n, m * n)
     return 0.5 * (S + S.T)
 
 
