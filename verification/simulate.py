@@ -279,7 +279,8 @@ def simulate_distillation(
     block = S if seed_block is None else int(V.scalar("seed_block", seed_block, lo=1, integer=True))
     if seed_block is None:
         per_seed = run.size * max(1, int(np.prod(x0.shape))) * 8 * max(1, B)
-        block = min(S, max(64, (1 << 18) // per_seed))  # never fewer than 64 seeds per vectorised block
+        if S * per_seed > (4 << 20):  # small problems (e.g. the affine path) run as one block
+            block = min(S, max(64, (1 << 18) // per_seed))  # never fewer than 64 seeds per vectorised block
     for t in range(steps):
         idx = _sample(rng, sampling, S, N, B, t, state)
         if observers and t % every == 0:
