@@ -32,6 +32,12 @@ Symmetric form of the pole problem (used by :func:`poles`, :func:`smallest_pole`
   the Loewner order, so every sorted pole is non-decreasing in λ (Weyl). (iii) ``S ≃ λ𝓗 + UUᵀ`` with
   rank(U) ≤ n, so the smallest pole lies in ``[λ μ_(1), λ μ_(n+1)]`` (μ: all eigenvalues of all H_k).
 
+Inputs: X need not have unit-norm columns for the Gram blocks, poles and dynamics (the formulas hold for
+any X); the paper's experiments normalise them (:func:`normalize_columns`), and the one place that needs
+it — the closed-form arc-cosine kernel H^∞ — raises a ``ValueError`` otherwise. Singular H̄ (n > d, ReLU
+units inactive on a sample, λ = 0) is not an error: its zero eigenvalues are returned as 0 and the
+dynamics' limit is :func:`linearised_limit` (documented result, never NaN).
+
 The dynamics are solved exactly through a factorisation ``H_k = L_kᵀ L_k`` (``L_k = X D_k`` when d < n,
 ``H_k^{1/2}`` otherwise): with ``𝓛 = blockdiag(L_k)`` and ``K = 𝓛 M 𝓛ᵀ`` (symmetric PSD, same non-zero
 spectrum as H̄), ``F(t) = F(0) + 𝓛ᵀ (I − e^{−Kt}) K⁺ 𝓛 (b − M F(0))``. This is valid for every λ ≥ 0 and every

@@ -39,26 +39,31 @@ def data(n_train):
 @functools.lru_cache(maxsize=4)
 def teacher(size):
     """Train the 100-unit teacher on the labels (λ = 0); returns its run and the weights at T/10 and T."""
+    return teacher_on(size, *data(sizes(size)[0]))
+
+
+def teacher_on(size, Xtr, ytr, Xte, yte):
+    """The teacher of :func:`teacher` on given data (d×n inputs)."""
     n, T, lr = sizes(size)
-    Xtr, ytr, Xte, yte = data(n)
     rng = np.random.default_rng(0)
     W0 = K_INIT * rng.standard_normal((M_TEACHER, Xtr.shape[0]))
     a = rng.choice([-1.0, 1.0], M_TEACHER)
     steps = int(round(T / lr))
-    zeros = np.zeros((M_TEACHER, n))
+    zeros = np.zeros((M_TEACHER, Xtr.shape[1]))
     early = simulate_two_layer(W0, a, Xtr, ytr, zeros, 0.0, ACT, lr=lr, steps=steps // 10, linearised=False)
     run = simulate_two_layer(W0, a, Xtr, ytr, zeros, 0.0, ACT, lr=lr, steps=steps,
                              record_every=max(1, steps // 100), X_test=Xte, linearised=False)
     return run, a, early.W[0], run.W[0]
 
 
-def student(size, *, lam, init="teacher", teacher_stage="final", seed=1, predict=True, return_weights=False):
+def student(size, *, lam, init="teacher", teacher_stage="final", seed=1, predict=True, return_weights=False,
+            dataset=None, teacher_run=None):
     """Train a 20-unit student on eq. (2). init: "teacher" (w(0) = selected teacher units) or "random";
     teacher_stage: "final" or "early" (imperfect teacher). Returns (t, train loss, test loss, predicted
-    train loss or None)."""
+    train loss or None). ``dataset``/``teacher_run`` replace the default digits data and teacher."""
     n, T, lr = sizes(size)
-    Xtr, ytr, Xte, yte = data(n)
-    _, a_bar, W_early, W_final = teacher(size)
+    Xtr, ytr, Xte, yte = dataset if dataset is not None else data(n)
+    _, a_bar, W_early, W_final = teacher_run if teacher_run is not None else teacher(size)
     rng = np.random.default_rng(seed)
     idx = rng.choice(M_TEACHER, size=M_STUDENT, replace=False)
     Wt = (W_final if teacher_stage == "final" else W_early)[idx]
@@ -80,10 +85,10 @@ def student(size, *, lam, init="teacher", teacher_stage="final", seed=1, predict
     return run.t, train, test, pred
 
 
-def teacher_curves(size):
+def teacher_curves(size, dataset=None, teacher_run=None):
     n, _, _ = sizes(size)
-    _, ytr, _, yte = data(n)
-    run = teacher(size)[0]
+    _, ytr, _, yte = dataset if dataset is not None else data(n)
+    run = (teacher_run if teacher_run is not None else teacher(size))[0]
     return run.t, np.mean((run.f[0] - ytr) ** 2, axis=1), np.mean((run.f_test[0] - yte) ** 2, axis=1)
 
 
