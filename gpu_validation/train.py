@@ -104,24 +104,37 @@ def batch_schedule(n: int, batch_size: int, epochs: int, rng: np.random.Generato
     return torch.as_tensor(idx, dtype=torch.long, device=device)
 
 
-def _masked_update(ens: Ensemble, grads: dict, lr: float | torch.Tensor, ok: torch.Tensor,
+def sgd_update(ens: Ensemble, grads: dict, lr: float | torch.Tensor, ok: torch.Tensor,
                    weight_decay: float = 0.0, momentum: float = 0.0, bufs: dict | None = None) -> None:
-    """SGD step p ← p − lr·(g + wd·p) (with optional heavy-ball momentum) for members that are ``ok``."""
+    """SGD step p ← p − lr·(g + wd·p) (with optional heavy-ball momentum) for members that are ``ok``.
+
+    A member that is not ok (non-finite loss or gradient) is marked dead and frozen from then on; its
+    gradient is replaced by zeros *before* any arithmetic, so a NaN never reaches a parameter.
+    """
     with torch.no_grad():
         ens.alive &= ok
         for k, p in ens.params.items():
-            g = grads[k]
+            mask = ens.alive.view(-1, *([1] * (p.ndim - 1)))
+            g = torch.where(mask, grads[k], 0.0)
             if weight_decay:
-                g = g + weight_decay * p
+                g = g + weight_decay * p * mask
             if momentum:
                 buf = bufs.setdefault(k, torch.zeros_like(p))
                 buf.mul_(momentum).add_(g)
-                g = buf
-            mask = ens.alive.view(-1, *([1] * (p.ndim - 1)))
-            lr_t = lr.view(-1, *([1] * (p.ndim - 1))) if isinstance(lr, torch.Tensor) else lr
-            p.sub_(torch.where(mask, lr_t * g, torch.zeros_like(g)))
-            # a non-finite gradient of a dead member must not poison anything later
-            p.copy_(torch.where(torch.isfinite(p), p, torch.zeros_like(p)))
+                g = torch.where(mask, buf, 0.0)  # a dead member's old momentum must not move it either
+            if isinstance(lr, torch.Tensor):
+                g = g * lr.view(-1, *([1] * (p.ndim - 1)))
+                p.sub_(g)
+            else:
+                p.sub_(g, alpha=lr)
+
+
+def finite_members(loss: torch.Tensor, grads: dict) -> torch.Tensor:
+    """(S,) True where the loss and every gradient entry are finite (one reduction per tensor)."""
+    tot = loss.detach().clone()
+    for v in grads.values():
+        tot = tot + v.detach().reshape(v.shape[0], -1).sum(1)  # NaN/inf anywhere makes the sum non-finite
+    return torch.isfinite(tot)
 
 
 def train_ensemble(ens: Ensemble, loss_fn: Callable, schedule: torch.Tensor, *, lr: float | torch.Tensor,
@@ -143,8 +156,7 @@ def train_ensemble(ens: Ensemble, loss_fn: Callable, schedule: torch.Tensor, *, 
         acc = torch.zeros(ens.size, device=ens.device)
         for t in range(T):
             grads, loss = g(ens.params, ens.buffers, schedule[e, t], *member_args)
-            ok = torch.isfinite(loss) & torch.stack([torch.isfinite(v).flatten(1).all(1) for v in grads.values()]).all(0)
-            _masked_update(ens, grads, lr, ok, weight_decay, momentum, bufs)
+            sgd_update(ens, grads, lr, finite_members(loss, grads), weight_decay, momentum, bufs)
             if mask is not None:
                 with torch.no_grad():
                     for k, mk in mask.items():

@@ -145,7 +145,7 @@ def check_early_stopping(rng, size, device="auto", dataset="digits", data_dir=No
     for e in range(sch.shape[0]):
         for t in range(sch.shape[1]):
             grads, lv = g(ens.params, ens.buffers, sch[e, t])
-            train._masked_update(ens, grads, cfg["lr"], torch.isfinite(lv), cfg["wd"], 0.9, bufs)
+            train.sgd_update(ens, grads, cfg["lr"], train.finite_members(lv, grads), cfg["wd"], 0.9, bufs)
             snapshot()
     reached = done.cpu().numpy()
     res = []

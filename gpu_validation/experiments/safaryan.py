@@ -95,8 +95,7 @@ def _fig1(rng, size, device, dataset, data_dir):
             cos[e] += F.cosine_similarity(true, approx, dim=1) / T
             dist[e] += d / T
             snr[e] += d / true.norm(dim=1).clamp_min(1e-30) / T
-            ok = torch.isfinite(loss)
-            train._masked_update(stud, gt, cfg["lr"], ok, WEIGHT_DECAY)
+            train.sgd_update(stud, gt, cfg["lr"], train.finite_members(loss, gt), WEIGHT_DECAY)
     out = dict(base, lams=list(cfg["lams"]), epochs=E, steps_per_epoch=T, batch=cfg["batch"], hidden=cfg["hidden"],
                teacher_epochs=cfg["teacher_epochs"], lr=cfg["lr"], weight_decay=WEIGHT_DECAY, seed=seed,
                cosine=r(cos.cpu().numpy().T), l2_distance=r(dist.cpu().numpy().T), snr=r(snr.cpu().numpy().T),

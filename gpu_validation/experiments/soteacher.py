@@ -80,8 +80,7 @@ def _train_teachers(method, X, y, shape, cfg, seeds, dev, flip, data_rng):
             idx = sch[e, t]
             xb = gdata.random_shift_flip(X[idx], gen, max_shift=1, flip=flip)
             grads, lv = g(ens.params, ens.buffers, idx, xb, avg)
-            _ok = torch.isfinite(lv)
-            train._masked_update(ens, grads, cfg["lr"], _ok, 5e-4, 0.9, bufs)
+            train.sgd_update(ens, grads, cfg["lr"], train.finite_members(lv, grads), 5e-4, 0.9, bufs)
             with torch.no_grad():
                 cur[:, idx] = F.softmax(ens.forward(xb), -1)
         with torch.no_grad():
@@ -108,7 +107,7 @@ def _train_students(teachers, X, y, cfg, seeds, dev, flip, data_rng):
             with torch.no_grad():
                 tl = teachers.forward(xb)
             grads, lv = g(studs.params, studs.buffers, idx, xb, tl)
-            train._masked_update(studs, grads, cfg["lr"], torch.isfinite(lv), 5e-4, 0.9, bufs)
+            train.sgd_update(studs, grads, cfg["lr"], train.finite_members(lv, grads), 5e-4, 0.9, bufs)
     return studs
 
 

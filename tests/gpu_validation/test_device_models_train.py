@@ -113,19 +113,24 @@ def test_ensemble_step_equals_single_model_sgd():
 def test_nan_member_is_stopped_and_others_continue():
     X, y = torch.randn(12, 4), torch.randint(0, 3, (12,))
     ens = train.make_ensemble([models.MLP(4, 5, 3, seed=s) for s in range(3)], torch.device("cpu"))
-    scale = torch.tensor([1.0, float("nan"), 1.0])
+    scale = torch.ones(3)
+    snap = {}
 
     def loss(p, b, idx, s):
         return s * F.cross_entropy(functional_call(ens.base, (p, b), (X[idx],)), y[idx])
 
+    def on_epoch(e, _):  # member 1 turns NaN after one epoch, with its momentum buffer full
+        if e == 0:
+            scale[1] = float("nan")
+            snap["w"] = ens.flat().clone()
+
     sch = train.batch_schedule(12, 4, 3, np.random.default_rng(0), torch.device("cpu"))
-    before = ens.flat().clone()
-    hist = train.train_ensemble(ens, loss, sch, lr=0.1, member_args=(scale,))
+    hist = train.train_ensemble(ens, loss, sch, lr=0.1, momentum=0.9, member_args=(scale,), on_epoch=on_epoch)
     st = train.status_of(ens)
     assert st["nan_stopped"] == [1]
-    assert torch.isnan(hist[:, 1]).all() and torch.isfinite(hist[:, [0, 2]]).all()
-    assert torch.equal(ens.flat()[1], before[1])  # frozen, not poisoned
-    assert not torch.equal(ens.flat()[0], before[0])
+    assert torch.isfinite(hist[0]).all() and torch.isnan(hist[1:, 1]).all() and torch.isfinite(hist[:, [0, 2]]).all()
+    assert torch.equal(ens.flat()[1], snap["w"][1])  # frozen (momentum included), not poisoned
+    assert not torch.equal(ens.flat()[0], snap["w"][0])
 
 
 def test_fixed_mask_keeps_pruned_weights_zero():
