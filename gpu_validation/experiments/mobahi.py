@@ -19,6 +19,8 @@ Three seeds are trained at once (one vmapped ensemble). Training accuracy is mea
 
 Sizes: ``quick`` ≈ 60 s on one CPU core; ``full`` (8 rounds, 100 epochs, widths to 16384) ≈ 20 min on
 one CPU core, ≈ 2 min on a GPU.
+(GPU times are estimates from the CPU timings and the vmapped batch sizes; no GPU was available to
+measure them. Quick timings were measured on a shared 2-core CPU.)
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ full-batch gradient descent in float64 — all transfer sets of one n trained at
 
 Sizes: ``quick`` ≈ 30 s on one CPU core for both claims; ``full`` (more transfer sets, longer GD) ≈ 3 min on one core,
 < 1 min on a GPU.
+(GPU times are estimates from the CPU timings and the vmapped batch sizes; no GPU was available to
+measure them. Quick timings were measured on a shared 2-core CPU.)
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ Thm 3's footnote) shrinks like m^(−1/2) (fitted log–log slope).
 
 Sizes: ``quick`` (m = 64 … 4096, n = 12, horizon t = 40) ≈ 60 s on one CPU core for both claims; ``full`` (m up to 16384, n = 20,
 horizon 600) ≈ 5 min on one CPU core, < 1 min on a GPU.
+(GPU times are estimates from the CPU timings and the vmapped batch sizes; no GPU was available to
+measure them. Quick timings were measured on a shared 2-core CPU.)
 """
 
 from __future__ import annotations

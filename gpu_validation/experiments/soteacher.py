@@ -15,6 +15,8 @@ scaling and top-1 agreement come from ``kdtheory.label_distribution``.
 
 Sizes: ``quick`` (3 seeds, 50 teacher + 25 student epochs) ≈ 70 s on one CPU core;
 ``full`` (5 seeds, 100 + 100 epochs, wider CNN) ≈ 30 min on one CPU core, ≈ 3 min on a GPU.
+(GPU times are estimates from the CPU timings and the vmapped batch sizes; no GPU was available to
+measure them. Quick timings were measured on a shared 2-core CPU.)
 """
 
 from __future__ import annotations
