@@ -14,7 +14,7 @@ Experiments
    ``kdtheory.variance_reduction.optimal_lambda`` from per-sample gradients at the teacher θ and at
    x* (a long, small-step refinement of the teacher standing in for the optimum).
 
-Sizes: ``quick`` ≈ 20 s on one CPU core for the three claims; ``full`` (wider MLP, 30 epochs for Fig. 1,
+Sizes: ``quick`` ≈ 60 s on one (shared) CPU core for the three claims; ``full`` (wider MLP, 30 epochs for Fig. 1,
 100 epochs and 9 λ values for the sweep, as in the paper) ≈ 15 min on one CPU core, ≈ 2 min on a GPU.
 (GPU times are estimates from the CPU timings and the vmapped batch sizes; no GPU was available to
 measure them. Quick timings were measured on a shared 2-core CPU.)
