@@ -355,7 +355,9 @@ def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int |
       ``M^{-1/2}`` in closed form; each product costs O(m n²). Lanczos (ARPACK) on ``λS⁻¹`` (bounded for
       tiny λ) for its largest eigenvalue (shift-and-invert at 0) gives ``λ/p_min``; the relative gap at the bottom of the
       spectrum is far larger for S⁻¹ than for S, where the m·n eigenvalues cluster near ``λμ_min``.
-      ``tol`` is ARPACK's relative tolerance on the Ritz value. When the m blocks are nearly equal
+      ``tol``: Lanczos stops when the Ritz residual is ≤ tol·θ (:func:`_lanczos_top`), so an eigenvalue
+      of H̄ lies within ≈ tol·p of the returned p, and p ≥ p_min (a Rayleigh quotient of λS⁻¹ bounds
+      λ/p_min from below). When the m blocks are nearly equal
       (tiny initial weights) the bottom of the spectrum is a tight cluster of ~m eigenvalues and
       Lanczos needs many iterations to single out its lowest member (see benchmarks/bench_poles.py).
     """
