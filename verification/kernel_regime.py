@@ -185,7 +185,9 @@ def _smallest_pole(rng, size):
         err = abs(p_mf - p_dn) / max(p_dn, 1e-300) if p_dn > 0 else abs(p_mf)
         worst = max(worst, err)
         rows.append({"m": m, "n": n, "d": d, "act": act, "lam": lam, "matrix_free": p_mf, "dense": p_dn})
-    return compare("rahbar.smallest_pole", 0.0, worst, "==", atol=1e-7, details={"cases": rows})
+    # Lanczos certifies an eigenvalue within tol of the Ritz value; inside a tight bottom cluster that may be a
+    # neighbour of p_min at the cluster's width (~1e-7 relative in the full-size tanh case), hence 1e-6
+    return compare("rahbar.smallest_pole", 0.0, worst, "==", atol=1e-6, details={"cases": rows})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -262,7 +264,7 @@ def _thm1_conditions(rng, size):
 @claim("rahbar.thm1_network", paper=P, where="Thm 1 vs real GD on eq. 2",
        statement="real GD of a finite network follows the exact linearised solution and heads to its general limit (tanh/ReLU, n<=d and n>d), not to Thm 1's f_∞ where F*−F(0) ∉ range(𝓗)")
 def _thm1_network(rng, size):
-    m, cap = (150, 800) if size == "quick" else (800, 6000)
+    m, cap = (150, 800) if size == "quick" else (600, 3000)
     rows, worst_rel, wrong_side = [], 0.0, 0
     for act in ("tanh", "relu"):
         for n, d in ((4, 8), (8, 4)):
@@ -271,7 +273,7 @@ def _thm1_network(rng, size):
             W = rng.standard_normal((m, d))
             a = rng.choice([-1.0, 1.0], m)
             F0 = kr.unit_outputs(W, X, act)
-            phi = F0 + 0.5 * rng.standard_normal(F0.shape)
+            phi = F0 + 2.0 / math.sqrt(m) * rng.standard_normal(F0.shape)  # Assumption 4: ‖φ_k − f_k(0)‖ = O(1/√m)
             y = rng.choice([-1.0, 1.0], n)
             sol = kr.linearised_solution(kr.gram_blocks(W, X, act), a, lam, y, phi, F0)
             lr = 1.0 / float(sol.poles[-1])
