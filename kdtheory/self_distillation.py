@@ -1,0 +1,493 @@
+"""Self-distillation in a Hilbert space (paper 002: Mobahi, Farajtabar, Bartlett).
+
+Statement
+---------
+Round ``t`` of self-distillation solves the constrained problem (1)
+
+    f_t = argmin_f R(f)   s.t.   (1/K) Σ_k (f(x_k) − y_{t,k})² ≤ ε,
+
+whose solution (Prop. 1, eq. 18) is ``f_t(x) = g_xᵀ (c_t I + G)⁻¹ y_t`` with ``G[j, k] = g(x_j, x_k)/K``,
+``g_x[k] = g(x, x_k)/K`` and the multiplier ``c_t > 0`` the root of ``h(c) = (1/K)Σ_k (z_k c/(c + d_k))² − ε``
+(Prop. 2, eq. 21; ``G = V diag(d) Vᵀ``, ``z = Vᵀ y``). The next labels are the predictions,
+``y_{t+1} = G (c_t I + G)⁻¹ y_t``, so in the eigenbasis ``z_{t+1} = d/(c_t + d) ⊙ z_t`` (eq. 35) and
+``B_t = Π_{i≤t} diag(d/(c_i + d))`` (eq. 46). Once ``(1/K)‖y_t‖² ≤ ε`` the zero function is feasible and optimal:
+the path has *collapsed* (Sec. 2.1) and stays at zero.
+
+The ε convention (decided here, see docs/errata.md, 002-1)
+---------------------------------------------------------
+``eps`` is the **mean-squared** tolerance of (1). The paper's Sec. 2.3–3.5 write ``√K·ε`` where this convention
+needs ``√(K·ε)`` (the root of (22) is ``c₁ = d_max √(Kε)/(‖z‖ − √(Kε))``); the printed formulas are exactly right
+if ε there is read as the RMS tolerance. Every bound below is stated with ``s = √(K·eps)``,
+``u₀ = ‖y₀‖/s`` (eq. 43 with that substitution).
+
+Positive semi-definite G
+------------------------
+When some training points sit where the boundary conditions pin every admissible f to 0 (x = 0 or 1 for the
+spline of eq. 57), G has zero rows and is only PSD. Components of y in the null space of G cannot be fitted by
+any f: they contribute the *reachable floor* ``(1/K)‖P_null y‖²`` to the training error. ``eps`` at or below that
+floor is infeasible (a ``ValueError`` stating the floor); above it, the bracket (25) is applied to the range of
+G (``d_min`` = smallest positive eigenvalue, ``s'² = Kε − ‖z_null‖²``). Eigenvalues below
+``K·d_max·machine-ε`` (numpy's rank tolerance) are treated as exactly zero.
+
+Source
+------
+Paper 002, Sec. 2–3 and App. A–B: eqs. (1), (16)–(18), (19)–(25), (28)–(35), (40)–(47), (49), (51), (52).
+
+References
+----------
+H. Mobahi, M. Farajtabar, P. L. Bartlett. Self-distillation amplifies regularization in Hilbert space.
+NeurIPS 2020.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+from scipy import optimize
+
+from kdtheory import _validate as v
+
+__all__ = [
+    "Spectrum", "SelfDistillationPath", "EarlyStoppingFit",
+    "spectrum", "fit_coefficients", "predict", "fit_predictions", "residual_mse", "h", "reachable_floor",
+    "multiplier_bracket", "multiplier_bracket_printed", "solve_multiplier", "self_distill",
+    "effective_basis_count", "guaranteed_rounds", "prop3_lower_bound", "prop4_crossing",
+    "prop5_ratio_bound", "prop6_bound", "training_loss", "early_stopping", "early_stopping_match",
+    "multiclass_self_distill",
+]
+
+_MACHEPS = float(np.finfo(float).eps)
+
+
+# ----------------------------------------------------------------------------------------------- spectrum
+@dataclasses.dataclass(frozen=True)
+class Spectrum:
+    """Eigendecomposition ``G = V diag(d) Vᵀ`` (eq. 19; numpy's V is the paper's Vᵀ), d ascending, ≥ 0.
+
+    ``null`` marks the components no fit can reach (d == 0 after the rank tolerance).
+    """
+
+    d: np.ndarray
+    V: np.ndarray
+
+    @property
+    def K(self) -> int:
+        return int(self.d.shape[0])
+
+    @property
+    def null(self) -> np.ndarray:
+        return self.d == 0.0
+
+    @property
+    def d_max(self) -> float:
+        return float(self.d[-1]) if self.K else 0.0
+
+    @property
+    def d_min(self) -> float:
+        """Smallest *positive* eigenvalue (``d_min`` of eq. 25 restricted to the range of G); 0 if G = 0."""
+        pos = self.d[self.d > 0]
+        return float(pos[0]) if pos.size else 0.0
+
+    @property
+    def kappa(self) -> float:
+        """Condition number ``d_max/d_min`` of eq. (43) on the range of G (inf if G = 0)."""
+        return self.d_max / self.d_min if self.d_min > 0 else math.inf
+
+    def rotate(self, y: np.ndarray) -> np.ndarray:
+        """``z = Vᵀ y`` (eq. 20), along the first axis."""
+        return self.V.T @ y
+
+    def unrotate(self, z: np.ndarray) -> np.ndarray:
+        return self.V @ z
+
+
+def spectrum(G, *, name: str = "G") -> Spectrum:
+    """Validate ``G`` (square, finite, symmetric, PSD — else a ValueError naming the smallest eigenvalue) and
+    eigendecompose it once. Eigenvalues ≤ ``K·d_max·machine-ε`` are set to exactly 0 (numerically null)."""
+    G = v.as_array(name, G, ndim=2)
+    if G.shape[0] == 0:
+        raise ValueError(f"{name} must be non-empty, got shape {G.shape}")
+    d, V = v.psd_eigh(name, G)
+    tol = G.shape[0] * _MACHEPS * (float(d[-1]) if d.size else 0.0)
+    d = np.where(d <= tol, 0.0, d)
+    return Spectrum(d=d, V=V)
+
+
+def _labels(name: str, y, K: int, *, ndim=1) -> np.ndarray:
+    y = v.as_array(name, y, ndim=ndim)
+    if y.shape[0] != K:
+        raise ValueError(f"{name} has {y.shape[0]} entries but G is {K}×{K} (K must agree)")
+    return y
+
+
+def _spec(G) -> Spectrum:
+    return G if isinstance(G, Spectrum) else spectrum(G)
+
+
+# ------------------------------------------------------------------------------------------ Prop. 1 / 2
+def fit_coefficients(G, y, c) -> np.ndarray:
+    """``(cI + G)⁻¹ y`` — the coefficients of Prop. 1 (eq. 18), computed in the eigenbasis of G. ``c > 0``."""
+    S = _spec(G)
+    c = v.positive("c", c)
+    y = _labels("y", y, S.K, ndim=(1, 2))
+    z = S.rotate(y)
+    scale = 1.0 / (c + S.d)
+    return S.unrotate(scale[:, None] * z if z.ndim == 2 else scale * z)
+
+
+def predict(g_new, G, y, c) -> np.ndarray:
+    """``f*(x) = g_xᵀ (cI + G)⁻¹ y`` (Prop. 1, eq. 18) at new points.
+
+    ``g_new``: (m, K) with ``g_new[i, k] = g(x_i, x_k)/K`` (eq. 17); returns (m,) (or (m, Q) for (K, Q) labels).
+    """
+    S = _spec(G)
+    g_new = v.as_array("g_new", g_new, ndim=(1, 2))
+    if g_new.shape[-1] != S.K:
+        raise ValueError(f"g_new has {g_new.shape[-1]} columns but G is {S.K}×{S.K} (K must agree)")
+    return g_new @ fit_coefficients(S, y, c)
+
+
+def fit_predictions(G, y, c) -> np.ndarray:
+    """Training predictions ``f = G(cI + G)⁻¹ y = V D(cI + D)⁻¹ Vᵀ y`` (eq. 26–27)."""
+    S = _spec(G)
+    c = v.positive("c", c)
+    y = _labels("y", y, S.K)
+    return S.unrotate(S.d / (c + S.d) * S.rotate(y))
+
+
+def residual_mse(d, z, c) -> float:
+    """Right side of Prop. 2 (eq. 21): ``(1/K) Σ_k (z_k c/(c + d_k))²`` — the training MSE of the Prop. 1 fit."""
+    d = np.asarray(d, dtype=float)
+    z = np.asarray(z, dtype=float)
+    c = float(c)
+    return float(np.mean((z * (c / (c + d))) ** 2))
+
+
+def h(c, d, z, eps) -> float:
+    """``h(c) = (1/K)Σ_k (z_k c/(c + d_k))² − ε`` (Sec. 2.3); increasing in c > 0, root = the multiplier."""
+    return residual_mse(d, z, c) - float(eps)
+
+
+def reachable_floor(G, y) -> float:
+    """The smallest training MSE any f can reach: ``(1/K)‖P_null(G) y‖²`` (0 when G is positive definite)."""
+    S = _spec(G)
+    y = _labels("y", y, S.K)
+    z = S.rotate(y)
+    return float(np.sum(z[S.null] ** 2) / S.K)
+
+
+# ----------------------------------------------------------------------------------- bracket and root
+def multiplier_bracket(d, z, eps) -> tuple[float, float]:
+    """The bracket (25) on the multiplier: ``d_min s/(‖z‖ − s) ≤ c ≤ d_max s/(‖z‖ − s)``, ``s = √(K·eps)``.
+
+    ``d``: eigenvalues of G (≥ 0), ``z = Vᵀy``; requires ``(1/K)‖z‖² > eps`` (no collapse). With null
+    components (PSD G) the bracket is taken on the range of G with ``s² = K·eps − ‖z_null‖²`` and ``d_min`` the
+    smallest positive eigenvalue; ``eps`` at or below the reachable floor raises.
+    Source: eqs. (22)–(25) with √K·ε read as √(K·ε) (erratum 002-1).
+    """
+    d = np.asarray(d, dtype=float)
+    z = np.asarray(z, dtype=float)
+    eps = v.positive("eps", eps)
+    K = d.shape[0]
+    null = d == 0.0
+    zn2 = float(np.sum(z[null] ** 2))
+    zr2 = float(np.sum(z[~null] ** 2))
+    if zn2 + zr2 <= K * eps:
+        raise ValueError(f"eps={eps:.6g} ≥ (1/K)‖y‖² = {(zn2 + zr2) / K:.6g}: the zero function is feasible "
+                         "(collapsed); there is no positive multiplier")
+    floor = zn2 / K
+    if eps <= floor:
+        raise ValueError(f"eps={eps:.6g} is infeasible: no f can reach a training MSE below the reachable floor "
+                         f"{floor:.6g} (label components in the null space of G, e.g. points where the boundary "
+                         "conditions force f = 0); eps must exceed the floor")
+    s = math.sqrt(K * eps - zn2)
+    nz = math.sqrt(zr2)
+    pos = d[~null]
+    return float(pos[0] * s / (nz - s)), float(pos[-1] * s / (nz - s))
+
+
+def multiplier_bracket_printed(d, z, eps) -> tuple[float, float]:
+    """Eq. (24)–(25) **as printed**: ``√K·ε`` with ε the mean-squared tolerance of (1). Kept for erratum 002-1
+    only (the bracket does not contain the root in general); PD ``d`` required."""
+    d = np.asarray(d, dtype=float)
+    s = math.sqrt(d.shape[0]) * float(eps)
+    nz = float(np.linalg.norm(z))
+    return float(d.min() * s / (nz - s)), float(d.max() * s / (nz - s))
+
+
+def _solve_spectral(d: np.ndarray, z: np.ndarray, eps: float) -> tuple[float, int]:
+    """Root of h in the bracket (25) by Brent's method; returns (c, number of h evaluations)."""
+    lo, hi = multiplier_bracket(d, z, eps)
+    K = d.shape[0]
+    null = d == 0.0
+    zr, dr = z[~null], d[~null]
+    target = K * eps - float(np.sum(z[null] ** 2))
+    count = [0]
+
+    def f(c):  # K·h(c) restricted to the range; O(K)
+        count[0] += 1
+        return float(np.sum((zr * (c / (c + dr))) ** 2)) - target
+
+    if hi <= lo * (1 + 1e-14):  # κ = 1: the bracket is the root
+        return 0.5 * (lo + hi), 0
+    a, b = lo * (1 - 1e-12), hi * (1 + 1e-12)
+    fa, fb = f(a), f(b)
+    if fa > 0 or fb < 0:  # only possible through round-off at the ends; the end point is then the root
+        return (a if fa > 0 else b), count[0]
+    c = optimize.brentq(f, a, b, xtol=lo * 1e-15 + 1e-300, rtol=4 * _MACHEPS, maxiter=200)
+    return float(c), count[0]
+
+
+def solve_multiplier(G, y, eps) -> float:
+    """The multiplier ``c > 0`` with ``(1/K)Σ_k (f_c(x_k) − y_k)² = eps`` (Sec. 2.3), found by a bracketed root
+    finder (Brent) inside the bracket (25), ``h`` evaluated in O(K) in the eigenbasis (Prop. 2).
+
+    ``G``: (K, K) symmetric PSD (G[j,k] = g(x_j,x_k)/K) or a :class:`Spectrum`; ``y``: (K,); ``eps`` > 0 the
+    mean-squared tolerance. Raises if ``(1/K)‖y‖² ≤ eps`` (collapsed: no positive root; :func:`self_distill`
+    returns the zero function then) or if ``eps`` is at or below the reachable floor.
+    """
+    S = _spec(G)
+    y = _labels("y", y, S.K)
+    eps = v.positive("eps", eps)
+    return _solve_spectral(S.d, S.rotate(y), eps)[0]
+
+
+# ------------------------------------------------------------------------------------------- the path
+@dataclasses.dataclass(frozen=True)
+class SelfDistillationPath:
+    """The self-distillation path (eqs. 28–35, 46).
+
+    Fields
+    ------
+    c : (T,) multipliers c_0 … c_{T−1}, one per fitted (non-collapsed) round.
+    y : list of (K,) label vectors y_0, y_1, …, y_T (y_{t+1} = training predictions of round t, eq. 30).
+    log_B : (T, K) ``log diag(B_t)``, columns in the order of ``d`` (ascending eigenvalues); −inf on null
+        components (B = 0 exactly there).
+    collapsed_at : first t with (1/K)‖y_t‖² ≤ eps (f_t is the zero function from then on), or None.
+    z_norm : (T+1,) ‖z_t‖ = ‖y_t‖.
+    effective_basis : (T,) participation ratio (Σ B)²/Σ B² of diag(B_t) — the effective number of basis
+        functions of Sec. 3.3 (K for B ∝ I, 1 for a single surviving entry).
+    d : (K,) eigenvalues of G, ascending; eps: the mean-squared tolerance; evaluations: number of h evaluations.
+    """
+
+    c: np.ndarray
+    y: list
+    log_B: np.ndarray
+    collapsed_at: int | None
+    z_norm: np.ndarray
+    effective_basis: np.ndarray
+    d: np.ndarray
+    eps: float
+    evaluations: int = 0
+
+    @property
+    def rounds_fitted(self) -> int:
+        return int(self.c.shape[0])
+
+    @property
+    def u(self) -> np.ndarray:
+        """``u_t = ‖z_t‖/√(K·eps)`` (eq. 116 with the √(Kε) reading)."""
+        return self.z_norm / math.sqrt(self.d.shape[0] * self.eps)
+
+
+def effective_basis_count(log_B) -> np.ndarray:
+    """Participation ratio ``(Σ_k B_k)² / Σ_k B_k²`` of each row of ``log_B`` (computed in log space)."""
+    L = np.atleast_2d(np.asarray(log_B, dtype=float))
+    if L.shape[1] == 0:
+        return np.zeros(L.shape[0])
+    m = np.max(L, axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    b = np.exp(L - m)
+    s1, s2 = b.sum(axis=1), (b ** 2).sum(axis=1)
+    return np.where(s2 > 0, s1 ** 2 / np.where(s2 > 0, s2, 1.0), 0.0)
+
+
+def self_distill(G, y0, eps, rounds) -> SelfDistillationPath:
+    """Run ``rounds`` rounds of self-distillation (round 0 = ordinary training) from labels ``y0``.
+
+    ``G``: (K, K) symmetric PSD Gram matrix, ``G[j, k] = g(x_j, x_k)/K`` (eq. 16; any kernel Gram divided by K,
+    e.g. an empirical NTK); ``y0``: (K,) labels; ``eps``: the mean-squared tolerance of eq. (1),
+    ``(1/K)Σ(f(x_k) − y_k)² ≤ eps``; ``rounds``: number of fits to attempt (≥ 0).
+
+    One eigendecomposition of G, then O(K) per root-finding evaluation and O(K²) per round (y_t = V z_t).
+    Stops at the first collapsed round (the zero function is a fixed point). Source: eqs. (28)–(35), (46).
+    """
+    S = _spec(G)
+    y0 = _labels("y0", y0, S.K)
+    eps = v.positive("eps", eps)
+    rounds = int(v.scalar("rounds", rounds, lo=0, integer=True))
+    K = S.K
+    z = S.rotate(y0)
+    ys, zn, cs, logB = [y0.copy()], [float(np.linalg.norm(y0))], [], []
+    acc = np.zeros(K)
+    collapsed, evals = None, 0
+    with np.errstate(divide="ignore"):
+        logd = np.log(S.d)
+    for t in range(rounds + 1):
+        if zn[-1] ** 2 <= K * eps:
+            collapsed = t
+            break
+        if t == rounds:
+            break
+        c, n = _solve_spectral(S.d, z, eps)
+        evals += n
+        cs.append(c)
+        # log(d/(c+d)) = log d − log(c + d): exact −inf on null components
+        acc = acc + (logd - np.log(c + S.d))
+        logB.append(acc.copy())
+        z = S.d / (c + S.d) * z
+        ys.append(S.unrotate(z))
+        zn.append(float(np.linalg.norm(z)))
+    log_B = np.array(logB).reshape(len(logB), K)
+    return SelfDistillationPath(c=np.array(cs, dtype=float), y=ys, log_B=log_B, collapsed_at=collapsed,
+                                z_norm=np.array(zn), effective_basis=effective_basis_count(log_B),
+                                d=S.d.copy(), eps=eps, evaluations=evals)
+
+
+# --------------------------------------------------------------------------------- Props. 3–6 (bounds)
+def _u0(y0_norm, K, eps) -> float:
+    y0_norm = v.nonnegative("y0_norm", y0_norm)
+    K = int(v.scalar("K", K, lo=1, integer=True))
+    eps = v.positive("eps", eps)
+    return y0_norm / math.sqrt(K * eps)
+
+
+def _kappa(kappa) -> float:
+    if isinstance(kappa, (float, np.floating)) and math.isinf(kappa) and kappa > 0:
+        return math.inf
+    return v.scalar("kappa", kappa, lo=1.0)
+
+
+def guaranteed_rounds(y0_norm, K, eps, kappa) -> float:
+    """Prop. 4 (eq. 44): ``t̲ = (‖y₀‖/√(K·eps) − 1)/κ`` — the path does not collapse before round t̲
+    (collapsed_at ≥ t̲). ``eps`` is the mean-squared tolerance; κ = d_max/d_min ≥ 1 (inf allowed → 0).
+    Returns 0 when the path collapses at round 0 (‖y₀‖² ≤ K·eps)."""
+    u0 = _u0(y0_norm, K, eps)
+    kappa = _kappa(kappa)
+    if u0 <= 1 or math.isinf(kappa):
+        return 0.0
+    return (u0 - 1.0) / kappa
+
+
+def _ab(u0: float, x: float) -> tuple[float, float]:
+    """a(x), b(x) of eqs. (41)–(42)."""
+    den = (u0 - 1.0 + x) ** 2
+    return ((u0 - 1.0) ** 2 + x * (2 * u0 - 1.0)) / den, u0 ** 2 * x / den
+
+
+def prop3_lower_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
+    """Prop. 3 (eq. 40): ``‖z_t‖ ≥ a^t ‖z₀‖ − s·b·(a^t − 1)/(a − 1)``, ``a = a(κ)``, ``b = b(κ)``, ``s = √(K·eps)``.
+
+    Vectorized over ``t`` (≥ 0). Note ``a(κ) = 1 − κ(κ−1)/(u₀−1+κ)² ∈ (0, 1]``; the geometric sum is t at κ = 1.
+    """
+    u0 = _u0(z0_norm, K, eps)
+    kappa = _kappa(kappa)
+    if math.isinf(kappa):
+        raise ValueError("kappa must be finite for Prop. 3 (G must be positive definite on its range)")
+    if u0 <= 1:
+        raise ValueError(f"Prop. 3 needs ‖z₀‖ > √(K·eps) (u₀ = {u0:.6g} ≤ 1: collapsed at round 0)")
+    t = np.asarray(t, dtype=float)
+    if np.any(t < 0) or not np.all(np.isfinite(t)):
+        raise ValueError("t must be finite and >= 0")
+    s = math.sqrt(int(K) * float(eps))
+    a, b = _ab(u0, kappa)
+    one_minus_a = kappa * (kappa - 1.0) / (u0 - 1.0 + kappa) ** 2
+    if one_minus_a == 0:
+        geo = t
+    else:
+        geo = -np.expm1(t * math.log1p(-one_minus_a)) / one_minus_a  # (1 − aᵗ)/(1 − a)
+    return s * (a ** t * u0 - b * geo)
+
+
+def prop4_crossing(u0, kappa) -> float:
+    """The t where Prop. 3's lower bound on u_t = ‖z_t‖/√(Kε) equals 1 (eq. 125, left side of 126)."""
+    u0 = v.scalar("u0", u0, lo=1.0, lo_open=True)
+    kappa = _kappa(kappa)
+    a, b = _ab(u0, kappa)
+    one_minus_a = kappa * (kappa - 1.0) / (u0 - 1.0 + kappa) ** 2
+    if one_minus_a == 0:
+        return (u0 - 1.0) / b
+    # aᵗ u0 − b(1 − aᵗ)/(1 − a) = 1  ⇔  aᵗ = (1 − a + b)/(b + u0(1 − a))
+    return math.log((one_minus_a + b) / (b + u0 * one_minus_a)) / math.log1p(-one_minus_a)
+
+
+def prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, t) -> np.ndarray:
+    """Prop. 5 (eq. 47): ``B_t[k,k]/B_t[j,j] ≥ ((u₀ − 1 + d_min/d_j)/(u₀ − 1 + d_min/d_k))^{t+1}`` for d_k > d_j.
+
+    Vectorized over ``d_j, d_k, t``; ``u₀ = ‖y₀‖/√(K·eps)``. Valid for every non-collapsed round t.
+    """
+    u0 = _u0(y0_norm, K, eps)
+    d_min = v.positive("d_min", d_min)
+    d_j = np.asarray(d_j, dtype=float)
+    d_k = np.asarray(d_k, dtype=float)
+    if np.any(d_j < d_min * (1 - 1e-12)) or np.any(d_k < d_min * (1 - 1e-12)):
+        raise ValueError("d_j and d_k must be >= d_min")
+    t = np.asarray(t, dtype=float)
+    return ((u0 - 1 + d_min / d_j) / (u0 - 1 + d_min / d_k)) ** (t + 1)
+
+
+def prop6_bound(y0_norm, K, eps, d_min, d_j, d_k, kappa) -> np.ndarray:
+    """Prop. 6 (eq. 51): Prop. 5's bound at the guaranteed round t̲ (exponent ``1 + t̲``, t̲ of eq. 44).
+    The paper states it is increasing in eps (checked in mobahi.prop6); Sec. 3.5's reading that a *smaller*
+    eps gives more sparsity is the opposite (erratum 002-3)."""
+    tl = guaranteed_rounds(y0_norm, K, eps, kappa)
+    return prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, tl)
+
+
+# ---------------------------------------------------------------------------- early stopping, multiclass
+def training_loss(path: SelfDistillationPath, y0=None) -> np.ndarray:
+    """Training MSE of each fitted round on the *original* labels: ``(1/K)Σ_k (1 − B_t[k])² z₀[k]²``."""
+    if not isinstance(path, SelfDistillationPath):
+        raise TypeError(f"path must be a SelfDistillationPath, got {type(path).__name__}")
+    y_0 = path.y[0] if y0 is None else y0
+    K = path.d.shape[0]
+    out = []
+    for t in range(path.rounds_fitted):
+        out.append(float(np.sum((y_0 - path.y[t + 1]) ** 2) / K))
+    return np.array(out)
+
+
+@dataclasses.dataclass(frozen=True)
+class EarlyStoppingFit:
+    """A one-shot fit (no distillation) at a larger tolerance (Sec. 3.4, eq. 49): ``B₀ = D(c₀I + D)⁻¹``."""
+
+    eps: float
+    c: float
+    log_B: np.ndarray
+    effective_basis: float
+    f: np.ndarray
+
+
+def early_stopping(G, y0, eps) -> EarlyStoppingFit:
+    """Early stopping as Sec. 3.4 defines it: f₀* (eq. 49) with the (larger) tolerance ``eps``."""
+    S = _spec(G)
+    y0 = _labels("y0", y0, S.K)
+    eps = v.positive("eps", eps)
+    z = S.rotate(y0)
+    c, _ = _solve_spectral(S.d, z, eps)
+    with np.errstate(divide="ignore"):
+        lb = np.log(S.d) - np.log(c + S.d)
+    return EarlyStoppingFit(eps=eps, c=c, log_B=lb, effective_basis=float(effective_basis_count(lb)[0]),
+                            f=S.unrotate(S.d / (c + S.d) * z))
+
+
+def early_stopping_match(G, path: SelfDistillationPath) -> list[EarlyStoppingFit]:
+    """For each fitted round t ≥ 1 of ``path``, the early-stopped fit with the *same training loss on y₀*
+    (its eps is that loss, since the constraint is active). Sec. 3.4."""
+    S = _spec(G)
+    losses = training_loss(path)
+    return [early_stopping(S, path.y[0], float(loss)) for loss in losses[1:]]
+
+
+def multiclass_self_distill(G, Y0, eps, rounds) -> list[SelfDistillationPath]:
+    """Sec. 3.6 (eq. 52): Q outputs, each self-distilled independently with the same G (one eigh for all).
+
+    ``Y0``: (K, Q) (e.g. one-hot); ``eps``: scalar or (Q,) per-output mean-squared tolerances.
+    """
+    S = _spec(G)
+    Y0 = _labels("Y0", Y0, S.K, ndim=2)
+    Q = Y0.shape[1]
+    e = np.broadcast_to(np.asarray(eps, dtype=float), (Q,)) if np.ndim(eps) else np.full(Q, float(eps))
+    return [self_distill(S, Y0[:, q], float(e[q]), rounds) for q in range(Q)]
