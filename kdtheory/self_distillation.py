@@ -204,6 +204,8 @@ def multiplier_bracket(d, z, eps) -> tuple[float, float]:
                          "conditions force f = 0); eps must exceed the floor")
     s = math.sqrt(K * eps - zn2)
     nz = math.sqrt(zr2)
+    if nz <= s:  # round-off at the collapse boundary
+        raise ValueError(f"eps={eps:.6g} equals (1/K)‖y‖² to rounding: the path has collapsed")
     pos = d[~null]
     return float(pos[0] * s / (nz - s)), float(pos[-1] * s / (nz - s))
 
@@ -326,7 +328,7 @@ def self_distill(G, y0, eps, rounds) -> SelfDistillationPath:
     with np.errstate(divide="ignore"):
         logd = np.log(S.d)
     for t in range(rounds + 1):
-        if zn[-1] ** 2 <= K * eps:
+        if zn[-1] ** 2 <= K * eps * (1 + 1e-12):  # rounding at the boundary counts as collapsed
             collapsed = t
             break
         if t == rounds:
