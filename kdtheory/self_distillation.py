@@ -51,7 +51,7 @@ from kdtheory import _validate as v
 
 __all__ = [
     "Spectrum", "SelfDistillationPath", "EarlyStoppingFit",
-    "spectrum", "fit_coefficients", "predict", "fit_predictions", "residual_mse", "h", "reachable_floor",
+    "spectrum", "fit_coefficients", "predict", "interpolant", "round_functions", "fit_predictions", "residual_mse", "h", "reachable_floor",
     "multiplier_bracket", "multiplier_bracket_printed", "solve_multiplier", "self_distill",
     "effective_basis_count", "guaranteed_rounds", "prop3_lower_bound", "prop4_crossing",
     "prop5_ratio_bound", "prop6_bound", "training_loss", "early_stopping", "early_stopping_match",
@@ -147,6 +147,24 @@ def predict(g_new, G, y, c) -> np.ndarray:
     if g_new.shape[-1] != S.K:
         raise ValueError(f"g_new has {g_new.shape[-1]} columns but G is {S.K}×{S.K} (K must agree)")
     return g_new @ fit_coefficients(S, y, c)
+
+
+def interpolant(g_new, G, y) -> np.ndarray:
+    """The unregularised fit, the c → 0 limit of Prop. 1: ``g_xᵀ G⁺ y`` (minimum-R interpolant of the reachable
+    part of y; exact interpolation when G is positive definite). ``g_new``: (m, K) as in :func:`predict`."""
+    S = _spec(G)
+    y = _labels("y", y, S.K)
+    g_new = v.as_array("g_new", g_new, ndim=(1, 2))
+    if g_new.shape[-1] != S.K:
+        raise ValueError(f"g_new has {g_new.shape[-1]} columns but G is {S.K}×{S.K} (K must agree)")
+    inv = np.divide(1.0, S.d, out=np.zeros_like(S.d), where=S.d > 0)
+    return g_new @ S.unrotate(inv * S.rotate(y))
+
+
+def round_functions(g_new, G, path: "SelfDistillationPath") -> np.ndarray:
+    """``f_t(x) = g_xᵀ(c_t I + G)⁻¹ y_t`` (eq. 32) for every fitted round of ``path``: array (T, m)."""
+    S = _spec(G)
+    return np.array([predict(g_new, S, path.y[t], c) for t, c in enumerate(path.c)]).reshape(len(path.c), -1)
 
 
 def fit_predictions(G, y, c) -> np.ndarray:
