@@ -51,7 +51,9 @@ def spline_green(x, t) -> np.ndarray:
         if a.size and (a.min() < 0 or a.max() > 1):
             raise ValueError(f"{name} must lie in [0, 1] (the domain of eq. 57), got range "
                              f"[{a.min():.6g}, {a.max():.6g}]")
-    return np.maximum(x - t, 0.0) ** 3 / 6.0 - x * (1.0 - t) * (x * x - 2.0 * t + t * t) / 6.0
+    g = np.maximum(x - t, 0.0) ** 3 / 6.0 - x * (1.0 - t) * (x * x - 2.0 * t + t * t) / 6.0
+    # exactly 0 on the boundary (eq. 55 pins f(0) = f(1) = 0); the formula leaves ~1e-19 round-off at x = 1
+    return np.where((x > 0) & (x < 1) & (t > 0) & (t < 1), g, 0.0)
 
 
 def spline_green_expr() -> sp.Piecewise:

@@ -430,7 +430,8 @@ def prop4_crossing(u0, kappa) -> float:
     if one_minus_a == 0:
         return (u0 - 1.0) / b
     # aᵗ u0 − b(1 − aᵗ)/(1 − a) = 1  ⇔  aᵗ = (1 − a + b)/(b + u0(1 − a))
-    return math.log((one_minus_a + b) / (b + u0 * one_minus_a)) / math.log1p(-one_minus_a)
+    #   (1 − a + b)/(b + u0(1 − a)) = 1 − (u0 − 1)(1 − a)/(b + u0(1 − a)); log1p keeps κ → 1 accurate
+    return math.log1p(-(u0 - 1.0) * one_minus_a / (b + u0 * one_minus_a)) / math.log1p(-one_minus_a)
 
 
 def prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, t) -> np.ndarray:
