@@ -232,15 +232,13 @@ def symmetric_form(H_blocks, a, lam) -> np.ndarray:
     cc = np.outer(ch, ch)
     # T = 𝓗P: block (k, l) = ĉ_kĉ_l H_k; then S = λ𝓗 + √λγ (T + Tᵀ) + γ² (ĉĉᵀ ⊗ H̃)
     T = ((sl * g) * cc[:, None, :, None] * H[:, :, None, :]).reshape(m * n, m * n)
-    S = T + T.T
+    S = np.add(T, T.T)
     del T
-    S += (g * g) * np.kron(cc, Ht)
+    S += np.kron((g * g) * cc, Ht)
     S4 = S.reshape(m, n, m, n)
     idx = np.arange(m)
     S4[idx, :, idx, :] += lam * H
-    S *= 0.5
-    S += S.T.copy()  # exact symmetry (the parts are symmetric up to round-off)
-    return S
+    return S  # exactly symmetric: T + Tᵀ, ĉĉᵀ ⊗ H̃ and the symmetric diagonal blocks
 
 
 def hbar(H_blocks, a, lam) -> np.ndarray:
@@ -363,8 +361,9 @@ def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int |
       ``tol``: Lanczos stops when the Ritz residual is ≤ tol·θ (:func:`_lanczos_top`), so an eigenvalue
       of H̄ lies within ≈ tol·p of the returned p, and p ≥ p_min (a Rayleigh quotient of λS⁻¹ bounds
       λ/p_min from below). When the m blocks are nearly equal
-      (tiny initial weights) the bottom of the spectrum is a tight cluster of ~m eigenvalues and
-      Lanczos needs many iterations to single out its lowest member (see benchmarks/bench_poles.py).
+      (tiny initial weights) the bottom of the spectrum is a tight cluster of ~m eigenvalues that a
+      random start would need hundreds of products to resolve; the start vector of :func:`_block_start`
+      (per-unit bottom eigenvectors, O(m n²) per sweep) avoids that (benchmarks/bench_poles.py).
     """
     W, X = _W_X(W, X)
     m, d = W.shape
