@@ -15,28 +15,18 @@ the strategy is built, before hypothesis draws anything). See ``docs/extending.m
 
 from __future__ import annotations
 
-import importlib
-
+from . import kernel_regime, label_distribution, linear_transfer, self_distillation, variance_reduction
 from ._core import generators, gram_matrices, orthogonal_matrices, spectra
 from .assertions import assert_claim
+from .kernel_regime import *  # noqa: F401,F403  (names listed in each module's __all__)
+from .label_distribution import *  # noqa: F401,F403
+from .linear_transfer import *  # noqa: F401,F403
+from .self_distillation import *  # noqa: F401,F403
+from .variance_reduction import *  # noqa: F401,F403
 
-__all__ = ["assert_claim", "generators", "gram_matrices", "orthogonal_matrices", "spectra"]
-
-# Per-paper strategy modules, re-exported by name. Imported guardedly while they are being written:
-# only the module itself being absent is tolerated (an error inside a module still surfaces).
-_PAPER_MODULES = ("variance_reduction", "kernel_regime", "self_distillation", "linear_transfer", "label_distribution")
-for _name in _PAPER_MODULES:
-    try:
-        _mod = importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"{__name__}.{_name}":
-            raise
-        continue
-    for _attr in getattr(_mod, "__all__", ()):
-        if _attr in globals() and globals()[_attr] is not getattr(_mod, _attr):
-            raise ImportError(f"kdtheory.testing: {_name}.{_attr} clashes with an existing public name")
-        globals()[_attr] = getattr(_mod, _attr)
-        __all__.append(_attr)
-for _leftover in ("_name", "_mod", "_attr", "_exc"):
-    globals().pop(_leftover, None)
-del _leftover
+_GENERIC = ["assert_claim", "generators", "gram_matrices", "orthogonal_matrices", "spectra"]
+_PAPER_MODULES = (variance_reduction, kernel_regime, self_distillation, linear_transfer, label_distribution)
+__all__ = _GENERIC + [name for mod in _PAPER_MODULES for name in mod.__all__]
+if len(set(__all__)) != len(__all__):  # a name exported twice would silently shadow another paper's strategy
+    _dup = sorted({n for n in __all__ if __all__.count(n) > 1})
+    raise ImportError(f"kdtheory.testing: public names exported by more than one module: {_dup}")
