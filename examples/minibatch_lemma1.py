@@ -132,6 +132,18 @@ def test_optimum_shrinks_the_neighbourhood_and_larger_batches_help(G, seed, b, g
     assert nxt <= n_b * (1 + 1e-10) + 1e-15
 
 
+@settings(max_examples=25, deadline=None)
+@given(pair=gradient_pairs(n_samples=(1, 12), dim=(1, 4), scales=(1e-3, 1.0, 1e3)),
+       gamma=st.floats(1e-3, 1.0), b=st.integers(1, 16))
+def test_agrees_with_batch_equivalent_gradients(pair, gamma, b):
+    """A second route already in kdtheory: Lemma 1's λ* on gradients rescaled to the batch's moments."""
+    g0, g1 = pair
+    e0 = vr.batch_equivalent_gradients(g0, b)
+    e1 = vr.batch_equivalent_gradients(g1, b)
+    assert np.isclose(minibatch_optimal_lambda(g0, g1, gamma, 1.0, b), vr.optimal_lambda(e0, e1, gamma),
+                      rtol=1e-7, atol=1e-9)
+
+
 # ----------------------------------------------------------------------------- 3. the Claim
 
 
@@ -167,7 +179,8 @@ CLAIM = Claim(
 
 def main(argv=None) -> int:
     for test in (test_batch_of_one_is_lemma1, test_noise_matches_enumeration_of_all_batches,
-                 test_optimum_shrinks_the_neighbourhood_and_larger_batches_help):
+                 test_optimum_shrinks_the_neighbourhood_and_larger_batches_help,
+                 test_agrees_with_batch_equivalent_gradients):
         test()
         print(f"property test passed: {test.__name__}")
     v = assert_claim(CLAIM, size="quick", seed=0)

@@ -229,6 +229,7 @@ def test_example_bound_reduces_to_lemma1_and_its_claim_passes_the_battery():
     ex.test_batch_of_one_is_lemma1()
     ex.test_noise_matches_enumeration_of_all_batches()
     ex.test_optimum_shrinks_the_neighbourhood_and_larger_batches_help()
+    ex.test_agrees_with_batch_equivalent_gradients()
     v = assert_claim(ex.CLAIM)
     assert v.status == "holds" and v.details["lam_star_b"] < v.details["lam_star_b1"]
 
