@@ -510,5 +510,8 @@ def multiclass_self_distill(G, Y0, eps, rounds) -> list[SelfDistillationPath]:
     S = _spec(G)
     Y0 = _labels("Y0", Y0, S.K, ndim=2)
     Q = Y0.shape[1]
-    e = np.broadcast_to(np.asarray(eps, dtype=float), (Q,)) if np.ndim(eps) else np.full(Q, float(eps))
+    e = v.as_array("eps", eps, ndim=(0, 1))
+    if e.ndim == 1 and e.shape[0] != Q:
+        raise ValueError(f"eps has {e.shape[0]} entries but Y0 has {Q} columns (one tolerance per output)")
+    e = np.broadcast_to(e, (Q,))
     return [self_distill(S, Y0[:, q], float(e[q]), rounds) for q in range(Q)]

@@ -147,6 +147,8 @@ def test_multiclass_is_per_column(inst, Q):
     for q, p in enumerate(paths):
         ref = sd.self_distill(G, Y[:, q], eps, 3)
         np.testing.assert_allclose(p.c, ref.c)
+    with pytest.raises(ValueError, match="eps has"):
+        sd.multiclass_self_distill(G, Y, [eps] * (Q + 1), 3)
 
 
 # ---------------------------------------------------------------------- PSD G and the paper's edges
