@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 
 from kdtheory import variance_reduction as vr
 
+from ._core import _real
+
 __all__ = ["Problem", "least_squares_problems", "logistic_problems", "softmax_problems", "glm_problems",
            "teachers", "gradient_pairs"]
 
@@ -48,18 +50,32 @@ class Problem:
 
 
 def _int_range(name, r, lo):
-    if not (isinstance(r, tuple) and len(r) == 2 and all(isinstance(v, int) for v in r)):
+    if not (isinstance(r, tuple) and len(r) == 2
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in r)):
         raise TypeError(f"{name} must be a tuple (min, max) of ints, got {r!r}")
     if r[0] < lo or r[1] < r[0]:
         raise ValueError(f"{name} must satisfy {lo} <= min <= max, got {r}")
-    return r
+    return int(r[0]), int(r[1])
 
 
 def _scales(name, scales):
+    if isinstance(scales, (str, bytes)) or not isinstance(scales, (tuple, list, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of positive numbers, got {scales!r}")
+    if not all(isinstance(s, (int, float, np.integer, np.floating)) and not isinstance(s, (bool, np.bool_))
+               for s in scales):
+        raise TypeError(f"{name} must contain real numbers only, got {scales!r}")
     vals = tuple(float(s) for s in scales)
     if not vals or any(not np.isfinite(s) or s <= 0 for s in vals):
         raise ValueError(f"{name} must be a non-empty sequence of finite positive numbers, got {scales!r}")
     return vals
+
+
+def _flag(name, v, *, allow_none=False):
+    if v is None and allow_none:
+        return None
+    if not isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be {'True, False or None' if allow_none else 'a bool'}, got {v!r}")
+    return bool(v)
 
 
 def least_squares_problems(*, n_samples: tuple = (4, 30), n_features: tuple = (1, 4),
@@ -73,10 +89,8 @@ def least_squares_problems(*, n_samples: tuple = (4, 30), n_features: tuple = (1
     ns = _int_range("n_samples", n_samples, 1)
     nf = _int_range("n_features", n_features, 1)
     sc = _scales("scales", scales)
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be finite and >= 0, got {noise}")
-    if rank_deficient is not None and not isinstance(rank_deficient, bool):
-        raise TypeError(f"rank_deficient must be True, False or None, got {rank_deficient!r}")
+    noise = _real("noise", noise, lo=0.0)
+    rank_deficient = _flag("rank_deficient", rank_deficient, allow_none=True)
 
     @st.composite
     def strat(draw):
@@ -141,6 +155,8 @@ def softmax_problems(*, n_samples: tuple = (8, 24), n_features: tuple = (1, 3), 
 
 def glm_problems(*, models=vr.MODELS):
     """One of the three models' problem strategies (default settings)."""
+    if isinstance(models, str) or not isinstance(models, (tuple, list)):
+        raise TypeError(f"models must be a tuple or list of model names from {vr.MODELS}, got {models!r}")
     models = tuple(models)
     if not models or any(m not in vr.MODELS for m in models):
         raise ValueError(f"models must be a non-empty subset of {vr.MODELS}, got {models!r}")
@@ -154,8 +170,13 @@ def teachers(problem: Problem, *, distance: tuple = (0.0, 2.0), relative: bool =
     distance is in units of max(1, ‖x*‖). r = 0 gives the optimal teacher exactly."""
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a kdtheory.testing.variance_reduction.Problem, got {type(problem).__name__}")
-    if not (isinstance(distance, tuple) and len(distance) == 2 and 0 <= distance[0] <= distance[1] < np.inf):
-        raise ValueError(f"distance must be a tuple (min, max) with 0 <= min <= max < inf, got {distance!r}")
+    if not (isinstance(distance, tuple) and len(distance) == 2
+            and all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                    for v in distance)):
+        raise TypeError(f"distance must be a tuple (min, max) of real numbers, got {distance!r}")
+    if not 0 <= distance[0] <= distance[1] < np.inf:
+        raise ValueError(f"distance must satisfy 0 <= min <= max < inf, got {distance!r}")
+    relative = _flag("relative", relative)
     unit = max(1.0, float(np.linalg.norm(problem.x_star))) if relative else 1.0
 
     @st.composite
@@ -179,6 +200,8 @@ def gradient_pairs(*, n_samples: tuple = (1, 20), dim: tuple = (1, 6), scales=(1
     ns = _int_range("n_samples", n_samples, 1)
     dm = _int_range("dim", dim, 1)
     sc = _scales("scales", scales)
+    centred = _flag("centred", centred)
+    allow_zero = _flag("allow_zero", allow_zero)
 
     @st.composite
     def strat(draw):

@@ -136,6 +136,115 @@ def test_public_strategies_follow_the_house_style():
             assert isinstance(f(), SearchStrategy), name
 
 
+# ------------------------------------------------------------------ every kind the issue lists: bad arguments
+
+_PROBLEM = T.Problem("least_squares", np.ones((3, 2)), np.ones(3), np.zeros(2))
+
+BAD_ARGUMENTS = [
+    # (strategy, kwargs, exception, message fragment) -- raised when the strategy is built
+    (gram_matrices, dict(condition_number=0.5), ValueError, "condition_number"),
+    (T.green_gram_matrices, dict(min_gap=0.0), ValueError, "min_gap"),
+    (T.green_gram_matrices, dict(min_points=5, max_points=3), ValueError, "max_points"),
+    (T.green_gram_matrices, dict(max_points=60, min_gap=0.05), ValueError, "cannot be"),
+    (T.least_squares_problems, dict(n_samples=(True, 5)), TypeError, "n_samples"),
+    (T.least_squares_problems, dict(n_samples=(5, 3)), ValueError, "n_samples"),
+    (T.least_squares_problems, dict(noise="a"), TypeError, "noise"),
+    (T.least_squares_problems, dict(noise=-1.0), ValueError, "noise"),
+    (T.least_squares_problems, dict(scales=1.0), TypeError, "scales"),
+    (T.least_squares_problems, dict(scales=("a",)), TypeError, "scales"),
+    (T.least_squares_problems, dict(scales=(0.0, 1.0)), ValueError, "scales"),
+    (T.least_squares_problems, dict(rank_deficient="yes"), TypeError, "rank_deficient"),
+    (T.logistic_problems, dict(n_features=(0, 2)), ValueError, "n_features"),
+    (T.softmax_problems, dict(n_classes=(1, 3)), ValueError, "n_classes"),
+    (T.glm_problems, dict(models="logistic"), TypeError, "models"),
+    (T.glm_problems, dict(models=("ridge",)), ValueError, "models"),
+    (T.gradient_pairs, dict(dim=(0, 2)), ValueError, "dim"),
+    (T.gradient_pairs, dict(centred="yes"), TypeError, "centred"),
+    (T.gradient_pairs, dict(allow_zero=1), TypeError, "allow_zero"),
+    (T.networks, dict(units=(0, 3)), ValueError, "units"),
+    (T.networks, dict(activations=("sigmoid",)), ValueError, "activation"),
+    (T.networks, dict(output_weights="ones"), ValueError, "output_weights"),
+    (T.networks, dict(regime="singular", dims=(4, 6), samples=(1, 3)), ValueError, "singular"),
+    (T.distillation_problems, dict(lam=(-1.0, 1.0)), ValueError, "lam"),
+    (T.angular_tasks, dict(min_kappa=2.0, max_kappa=1.0), ValueError, "max_kappa"),
+    (T.angular_tasks, dict(max_c=0.5), ValueError, "max_c"),
+    (T.angular_tasks, dict(margin="yes"), TypeError, "margin"),
+    (T.categorical_distributions, dict(min_classes=1), ValueError, "min_classes"),
+    (T.categorical_distributions, dict(min_prob=0.2, max_classes=10), ValueError, "min_prob"),
+    (T.categorical_distributions, dict(min_prob="0.1"), TypeError, "min_prob"),
+]
+
+
+@pytest.mark.parametrize("strategy,kw,exc,match", BAD_ARGUMENTS,
+                         ids=[f"{s.__name__}-{'-'.join(kw)}" for s, kw, _, _ in BAD_ARGUMENTS])
+def test_every_kind_of_strategy_rejects_bad_arguments_when_built(strategy, kw, exc, match):
+    with pytest.raises(exc, match=match):
+        strategy(**kw)
+
+
+@pytest.mark.parametrize("kw,exc,match", [
+    (dict(distance=(1.0, 0.5)), ValueError, "distance"),
+    (dict(distance=("a", "b")), TypeError, "distance"),
+    (dict(distance=[0.0, 1.0]), TypeError, "distance"),
+    (dict(distance=(0.0, float("inf"))), ValueError, "distance"),
+    (dict(relative="x"), TypeError, "relative"),
+])
+def test_teachers_reject_bad_arguments_when_built(kw, exc, match):
+    with pytest.raises(exc, match=match):
+        T.teachers(_PROBLEM, **kw)
+    with pytest.raises(TypeError, match="problem must be"):
+        T.teachers("not a problem")
+
+
+def test_the_strategies_cover_every_kind_the_issue_lists():
+    """Gram matrices with a chosen κ, Green's Gram matrices on [0, 1], LS/logistic/softmax problems with x*,
+    teachers at a distance, two-layer networks (W, a, X, activation), angular tasks, categorical label
+    distributions: each is public in kdtheory.testing."""
+    for name in ("gram_matrices", "green_gram_matrices", "least_squares_problems", "logistic_problems",
+                 "softmax_problems", "teachers", "networks", "angular_tasks", "categorical_distributions"):
+        assert name in T.__all__, name
+
+
+# ------------------------------------------------------------------ paper-000 strategies deliver what they promise
+
+@settings(max_examples=15)
+@given(prob=T.glm_problems(), data=st.data())
+def test_problem_instances_come_with_their_minimiser(prob, data):
+    """Independent of how x* was computed: the mean per-sample gradient vanishes there (first-order
+    condition) and the loss is no smaller at random nearby points (zeroth order)."""
+    from kdtheory import variance_reduction as vr
+
+    g = prob.grads(prob.x_star)
+    assert g.shape[0] == prob.n_samples
+    scale = max(1.0, float(np.max(np.abs(prob.grads(np.zeros_like(prob.x_star))))))
+    assert np.max(np.abs(g.mean(axis=0))) <= 1e-6 * scale
+    f0 = vr.loss(prob.model, prob.x_star, prob.A, prob.b)
+    rng = data.draw(generators())
+    for _ in range(3):
+        x = prob.x_star + 1e-2 * rng.standard_normal(prob.x_star.shape)
+        assert vr.loss(prob.model, x, prob.A, prob.b) >= f0 - 1e-9 * max(1.0, abs(f0))
+
+
+@settings(max_examples=15)
+@given(prob=T.least_squares_problems(n_samples=(4, 12), n_features=(1, 3)), data=st.data(),
+       lo=st.floats(0.0, 1.0), width=st.floats(0.0, 2.0), relative=st.booleans())
+def test_teachers_lie_at_the_chosen_distance(prob, data, lo, width, relative):
+    theta = data.draw(T.teachers(prob, distance=(lo, lo + width), relative=relative))
+    unit = max(1.0, float(np.linalg.norm(prob.x_star))) if relative else 1.0
+    r = float(np.linalg.norm(theta - prob.x_star)) / unit
+    assert theta.shape == prob.x_star.shape
+    assert lo * (1 - 1e-9) - 1e-12 <= r <= (lo + width) * (1 + 1e-9) + 1e-12
+
+
+@given(pair=T.gradient_pairs(n_samples=(1, 10), dim=(1, 4)))
+def test_gradient_pairs_are_centred_at_the_optimum(pair):
+    g0, g1 = pair
+    assert g0.shape == g1.shape and g0.ndim == 2
+    s = max(float(np.max(np.abs(g0))), np.finfo(float).tiny)
+    assert np.max(np.abs(g0.mean(axis=0))) <= 1e-12 * s * g0.shape[0]
+    assert np.all(np.isfinite(g0)) and np.all(np.isfinite(g1))
+
+
 # ------------------------------------------------------------------ assert_claim
 
 PAPER = "000_e7b664afac902525.txt"
