@@ -35,7 +35,7 @@ from kdtheory import _validate as V
 HALF_PI = 0.5 * math.pi
 
 __all__ = [
-    "student_solution", "projection_cosine", "student_cosines", "transfer_risk_bound", "cross_entropy",
+    "student_solution", "optimal_beta", "projection_cosine", "student_cosines", "transfer_risk_bound", "cross_entropy",
     "cross_entropy_gradient", "cross_entropy_hessian", "soft_labels", "unsigned_angle", "signed_angle",
     "PolynomialAngleTask", "polynomial_task", "margin_task", "EmpiricalAngleTask", "empirical_p",
     "corollary1_bound", "corollary2_bound", "corollary2_proof_terms", "corollary2_corrected_bound",
@@ -129,7 +129,12 @@ def student_cosines(Xs, w_star) -> np.ndarray:
     w = _teacher(w_star, d)
     if n >= d:
         return np.ones(m)
-    Q = np.linalg.qr(Xs, mode="reduced")[0]
+    Q, R = np.linalg.qr(Xs, mode="reduced")
+    diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
+    tol = 10 * max(d, n) * np.finfo(float).eps * np.max(np.abs(Xs), axis=(1, 2))
+    if np.any(diag <= tol[:, None]):
+        k = int(np.flatnonzero(np.any(diag <= tol[:, None], axis=1))[0])
+        raise ValueError(f"Xs[{k}] must have full column rank (Thm 1 needs X full-rank, e.g. no duplicate points)")
     c = np.linalg.norm(np.einsum("mdn,d->mn", Q, w / np.linalg.norm(w)), axis=1)
     return np.minimum(c, 1.0)
 
@@ -233,7 +238,7 @@ class PolynomialAngleTask:
     has ``θ_max < π/2`` (no mass within π/2 − θ_max of the decision boundary). ``c > 1`` puts an atom-free
     shell of angles in [θ_max(1 − c^{−1/κ}), θ_max] (used to test Cor. 2 with c > 1).
     Sampling (Sec. 5.1): angle a by inversion, a direction z uniform among unit vectors at angle a with w*,
-    ``x = ν z`` with ν ~ N(0, 1). ``w_star`` defaults to e₁.
+    ``x = ν z`` with ν ~ N(0, 1). ``w_star`` defaults to e₁. Needs d ≥ 2 (in R¹ every angle is 0).
     """
 
     d: int
@@ -243,7 +248,8 @@ class PolynomialAngleTask:
     w_star: np.ndarray | None = None
 
     def __post_init__(self):
-        d = V.scalar("d", self.d, lo=1, integer=True)
+        # d = 1 has only the angle 0 (every x is parallel to w*): no angular law but a point mass exists there
+        d = V.scalar("d", self.d, lo=2, integer=True)
         V.scalar("kappa", self.kappa, lo=0.0)
         V.scalar("c", self.c, lo=1.0)
         V.scalar("theta_max", self.theta_max, lo=0.0, hi=HALF_PI, lo_open=True)
@@ -387,25 +393,69 @@ def _p_callable(p) -> Callable:
 
 
 def _beta_grid(p, lo=0.0, hi=HALF_PI, size=4097) -> np.ndarray:
+    """Candidate β: a uniform grid, geometric grids towards both ends (for large n the minimiser sits at
+    distance ~ (log n)/n from an end, below the uniform spacing) and, for a step function p̂, its breakpoints
+    and their mirror images with the next float above (p̂ is constant between consecutive candidates)."""
     g = np.linspace(lo, hi, size)
+    geo = (hi - lo) * 2.0 ** -np.linspace(1.0, 60.0, 1200)
+    g = np.concatenate([g, lo + geo, hi - geo])
     bp = getattr(p, "breakpoints", None)
     if bp is not None:
         bp = np.asarray(bp, dtype=float)
         extra = np.concatenate([bp, np.nextafter(bp, np.inf), hi - bp, np.nextafter(hi - bp, np.inf)])
-        g = np.concatenate([g, extra[(extra >= lo) & (extra <= hi)]])
-    return g
+        g = np.concatenate([g, extra])
+    return np.unique(g[(g >= lo) & (g <= hi)])
+
+
+def _minimise_over_beta(objective: Callable, p, lo: float, hi: float) -> tuple[float, float]:
+    """(β*, value): grid search over :func:`_beta_grid`, then (for a p without breakpoints) a bounded Brent
+    search on the bracket of the best grid point. Every evaluated β gives a valid bound, so refining can
+    only tighten it; the returned value is attained at the returned β."""
+    b = _beta_grid(p, lo, hi)
+    vals = np.asarray(objective(b), dtype=float)
+    k = int(np.argmin(vals))
+    best_b, best_v = float(b[k]), float(vals[k])
+    if getattr(p, "breakpoints", None) is None and 0 < best_v:
+        a, c = float(b[max(k - 1, 0)]), float(b[min(k + 1, b.size - 1)])
+        if c > a:
+            # minimise log f: the values span many decades when n is large
+            res = optimize.minimize_scalar(lambda t: math.log(max(float(objective(np.array([t]))[0]), 1e-300)),
+                                           bounds=(a, c), method="bounded", options={"xatol": 1e-15 * (1 + c)})
+            v = float(objective(np.array([res.x]))[0])
+            if v < best_v:
+                best_b, best_v = float(res.x), v
+    return best_b, best_v
+
+
+def _thm3_objective(p, n: int, tight: bool) -> Callable:
+    def f(b):
+        pb = np.asarray(p(b), dtype=float)
+        pc = np.asarray(p(np.clip(HALF_PI - b, 0.0, HALF_PI)), dtype=float)
+        return pb + ((1.0 - pb) if tight else 1.0) * pc ** float(n)
+    return f
+
+
+def optimal_beta(p, n, tight=False) -> float:
+    """The β ∈ [0, π/2] minimising Thm 3's right-hand side p(β) + p(π/2 − β)^n (eq. 19), or the tight form
+    p(β) + (1 − p(β))·p(π/2 − β)^n when ``tight`` (grid search then Brent refinement; see
+    :func:`transfer_risk_bound`)."""
+    p = _p_callable(p)
+    n = V.scalar("n", n, lo=1, integer=True)
+    return _minimise_over_beta(_thm3_objective(p, n, bool(tight)), p, 0.0, HALF_PI)[0]
 
 
 def transfer_risk_bound(p, n, beta=None, tight=False, *, d=None) -> float:
     """Theorem 3's bound on the expected transfer risk E_X[R(ĥ_X)] (eq. 19).
 
     Statement: for n < d and any β ∈ [0, π/2], ``E R ≤ p(β) + p(π/2 − β)^n``; the proof yields the sharper
-    ``p(β) + (1 − p(β))·p(π/2 − β)^n`` (``tight=True``). ``beta=None`` minimises over β (on a fine grid plus
-    the breakpoints of an empirical p̂; every grid value is itself a valid bound). If ``d`` is given and
-    n ≥ d the bound is 0 (eq. 18). The result is clipped to 1 (a risk is a probability).
+    ``p(β) + (1 − p(β))·p(π/2 − β)^n`` (``tight=True``). ``beta=None`` minimises over β: a uniform grid,
+    geometric grids towards both ends and the breakpoints of an empirical p̂, then a bounded Brent search
+    around the best grid point when p is continuous (every evaluated β is itself a valid bound). If ``d`` is
+    given and n ≥ d the bound is 0 (eq. 18). The result is clipped to 1 (a risk is a probability).
 
     Source: Phuong & Lampert, Thm 3, eqs. (18)–(19) and the last display of Sec. 4.3.
-    p: callable θ ↦ P[ᾱ(w*, x) ≥ θ] (a task object or :func:`empirical_p`); n: transfer-set size.
+    p: callable θ ↦ P[ᾱ(w*, x) ≥ θ] (a task object or :func:`empirical_p`); n: transfer-set size;
+    beta: a fixed β ∈ [0, π/2] (ValueError outside).
     """
     p = _p_callable(p)
     n = V.scalar("n", n, lo=1, integer=True)
@@ -413,14 +463,12 @@ def transfer_risk_bound(p, n, beta=None, tight=False, *, d=None) -> float:
         d = V.scalar("d", d, lo=1, integer=True)
         if n >= d:
             return 0.0
+    f = _thm3_objective(p, n, bool(tight))
     if beta is None:
-        b = _beta_grid(p)
+        val = _minimise_over_beta(f, p, 0.0, HALF_PI)[1]
     else:
-        b = np.atleast_1d(V.scalar("beta", beta, lo=0.0, hi=HALF_PI))
-    pb = np.asarray(p(b), dtype=float)
-    pc = np.asarray(p(np.clip(HALF_PI - b, 0.0, HALF_PI)), dtype=float)
-    vals = pb + ((1.0 - pb) if tight else 1.0) * pc ** float(n)
-    return float(min(1.0, np.min(vals)))
+        val = float(f(np.atleast_1d(V.scalar("beta", beta, lo=0.0, hi=HALF_PI)))[0])
+    return float(min(1.0, val))
 
 
 def corollary1_bound(p, n, beta) -> float:
@@ -504,12 +552,15 @@ def approximate_transfer_risk_bound(p, n, eps, w_hat_norm, beta=None) -> float:
     hi = HALF_PI - delta
     if hi < 0:
         return 1.0
+
+    def f(b):
+        return np.asarray(p(b), dtype=float) + np.asarray(p(np.clip(hi - b, 0.0, HALF_PI)), dtype=float) ** float(n)
+
     if beta is None:
-        b = _beta_grid(p, 0.0, hi)
+        val = _minimise_over_beta(f, p, 0.0, hi)[1]
     else:
-        b = np.atleast_1d(V.scalar("beta", beta, lo=0.0, hi=hi))
-    vals = np.asarray(p(b)) + np.asarray(p(np.clip(hi - b, 0.0, HALF_PI))) ** float(n)
-    return float(min(1.0, np.min(vals)))
+        val = float(f(np.atleast_1d(V.scalar("beta", beta, lo=0.0, hi=hi)))[0])
+    return float(min(1.0, val))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -534,9 +585,6 @@ def transfer_risk_from_angle(phi, task: PolynomialAngleTask, *, nodes: int = 8) 
         cot_p = np.cos(flat) / np.sin(flat)
         s = -cot_a[None, :] * cot_p
     s = np.nan_to_num(s, nan=0.0, posinf=np.inf, neginf=-np.inf)
-    if task.d == 1:
-        r = np.where(flat[:, 0] > HALF_PI, 1.0, 0.0)
-        return r.reshape(phi.shape)
     r = _t_cdf(s, task.d) @ wq
     r = np.where(flat[:, 0] == 0, 0.0, r)
     r = np.where(flat[:, 0] >= math.pi, 1.0, r)
@@ -823,7 +871,9 @@ def monotonicity_index_distillation(sets, extra, w_star, *, return_angles=False)
     factorisation. Q is never formed: with the Cholesky factor R of XᵀX (one batched Gram product), Qᵀv =
     R^{−T}Xᵀv, so everything is O(dn) per set after the Gram matrix. Sets whose Gram matrix is ill-conditioned
     (cond > 1e6) or whose residual ‖r‖² is below 1e-8‖x‖² (where the subtraction ‖x‖² − ‖Qᵀx‖² would cancel)
-    are recomputed with Householder QR; a point within 1e-12‖x‖ of span(X) leaves the angle unchanged. Returns the index (and the angles before/after when asked).
+    are recomputed with Householder QR; a point within 1e-12‖x‖ of span(X) leaves the angle unchanged. A
+    rank-deficient set X (duplicate points) raises ValueError. Returns the index (and the angles
+    before/after when asked).
     """
     sets = V.as_array("sets", sets, ndim=3)
     extra = V.as_array("extra", extra, ndim=2)
@@ -856,8 +906,8 @@ def monotonicity_index_distillation(sets, extra, w_star, *, return_angles=False)
         gain[ok] = np.divide(rw**2, r2, out=np.zeros_like(r2), where=good)
         bad_idx = np.flatnonzero(ok)[~good]
         ok[bad_idx] = False
-    for k in np.flatnonzero(~ok):  # rare: fall back to Householder QR
-        Q = np.linalg.qr(sets[k])[0]
+    for k in np.flatnonzero(~ok):  # rare: fall back to Householder QR (raises if X itself is rank-deficient)
+        Q = _full_rank_q(sets[k], name=f"sets[{k}]")
         cos2_0[k] = np.sum((Q.T @ wbar) ** 2)
         r = extra[k] - Q @ (Q.T @ extra[k])
         rn2 = float(r @ r)

@@ -109,10 +109,11 @@ def angular_tasks(*, min_d: int = 2, max_d: int = 50, min_kappa: float = 0.25, m
                   margin: bool | None = False, max_c: float = 1.0) -> st.SearchStrategy[PolynomialAngleTask]:
     """Angular transfer tasks (Sec. 5.1 / Cor. 1): :class:`~kdtheory.linear_transfer.PolynomialAngleTask`.
 
-    ``p(θ) = min(1, c(1 − θ/θ_max)^κ)`` with κ ∈ [min_kappa, max_kappa], c ∈ [1, max_c], a random teacher,
+    ``p(θ) = min(1, c(1 − θ/θ_max)^κ)`` with d ∈ [min_d, max_d] (min_d ≥ 2), κ ∈ [min_kappa, max_kappa],
+    c ∈ [1, max_c], a random teacher,
     and θ_max = π/2 (``margin=False``), θ_max < π/2 (``margin=True``: a large-margin task) or either (None).
     """
-    dlo, dhi = _range("min_d", min_d, "max_d", max_d, 1)
+    dlo, dhi = _range("min_d", min_d, "max_d", max_d, 2)  # an angular law needs d >= 2
     klo = _real_arg("min_kappa", min_kappa, lo=0.0)
     khi = _real_arg("max_kappa", max_kappa, lo=0.0)
     if khi < klo:

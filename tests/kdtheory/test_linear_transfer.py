@@ -112,9 +112,22 @@ def test_sampler_angles_follow_p(kappa, c, theta_max):
     task = lt.PolynomialAngleTask(d=6, kappa=kappa, c=c, theta_max=theta_max, w_star=rng.standard_normal(6))
     X = task.sample(4000, rng)
     ang = lt.unsigned_angle(X.T, task.w_star[None, :])
-    # KS test against the law P[a < θ] = 1 − p(θ) (exact sampler ⇒ p-values uniform)
-    res = stats.kstest(ang, lambda t: 1 - task(np.clip(t, 0, HP)))
-    assert res.pvalue > 1e-3
+
+    def ref_cdf(t):  # P[a < θ] = 1 − min(1, c(1 − θ/θ_max)₊^κ), written out here (not the library's p)
+        return 1.0 - np.minimum(1.0, c * np.clip(1.0 - np.asarray(t) / theta_max, 0.0, None) ** kappa)
+
+    # KS test against the law of Sec. 5.1 (exact sampler ⇒ p-values uniform)
+    assert stats.kstest(ang, ref_cdf).pvalue > 1e-3
+    # x = ν z with ν ~ N(0, 1) and ‖z‖ = 1: ‖x‖ is half-normal (χ with 1 degree of freedom)
+    assert stats.kstest(np.linalg.norm(X, axis=0), stats.chi(1).cdf).pvalue > 1e-3
+    # z uniform among directions at angle a: the unit perpendicular part has mean 0, covariance I/(d − 1)
+    wbar = task.w_star / np.linalg.norm(task.w_star)
+    perp = X - np.outer(wbar, wbar @ X)
+    u = perp / np.linalg.norm(perp, axis=0)
+    Qc = np.linalg.qr(np.column_stack([wbar, np.eye(6)]))[0][:, 1:6]  # basis of w*^⊥
+    uc = Qc.T @ u
+    assert np.max(np.abs(uc.mean(axis=1))) < 5 / math.sqrt(5 * 4000)
+    assert np.max(np.abs(uc @ uc.T / 4000 - np.eye(5) / 5)) < 0.03
     phat = lt.empirical_p(X, task.w_star)
     grid = np.linspace(0, HP, 50)
     assert np.max(np.abs(phat(grid) - task(grid))) < 0.04
@@ -145,6 +158,35 @@ def test_reduced_sampler_matches_full_dimensional_sampler(d, n, kappa):
     b = lt.sample_student_angles(task, n, 3000, rng, method="full")
     assert stats.ks_2samp(a, b).pvalue > 1e-3
     assert np.all(lt.sample_student_angles(task, d, 10, rng) == 0)  # eq. (18)
+
+
+def _thm3_min_by_stationarity(kappa, n):
+    """min over s = 2β/π ∈ [0, 1] of f(s) = (1 − s)^κ + s^{nκ} (Thm 3 for c = 1, θ_max = π/2) by calculus:
+    the interior stationary points solve log n + (nκ − 1) log s = (κ − 1) log(1 − s) (brentq on every sign
+    change over a grid dense at both ends); the minimum is over them and the end points (f(0) = f(1) = 1)."""
+    from scipy.optimize import brentq
+
+    def h(s):
+        return math.log(n) + (n * kappa - 1) * math.log(s) - (kappa - 1) * math.log1p(-s)
+
+    ends = np.geomspace(1e-15, 0.5, 3000)
+    grid = np.unique(np.concatenate([ends, 1 - ends]))
+    hv = np.array([h(s) for s in grid])
+    cands = [0.0, 1.0]
+    for i in np.flatnonzero(np.sign(hv[:-1]) != np.sign(hv[1:])):
+        cands.append(brentq(h, grid[i], grid[i + 1], xtol=1e-300, rtol=1e-15))
+    return min((1 - s) ** kappa + s ** (n * kappa) for s in cands)
+
+
+@given(task=angular_tasks(max_d=30, margin=False), n=st.integers(1, 20_000))
+def test_minimised_bound_equals_the_stationary_point_minimum(task, n):
+    # independent route: the calculus minimum of (1 − s)^κ + s^{nκ}; the library value is attained at a β,
+    # so it can never be below the true minimum, and it must be within 1e-7 (relative) of it
+    b = lt.transfer_risk_bound(task, n)
+    truth = min(1.0, _thm3_min_by_stationarity(task.kappa, n))
+    assert truth * (1 - 1e-9) <= b <= truth * (1 + 1e-7)
+    beta = lt.optimal_beta(task, n)
+    assert lt.transfer_risk_bound(task, n, beta=beta) == pytest.approx(b, rel=1e-12)
 
 
 @given(task=angular_tasks(max_d=30, max_c=3.0, margin=None), n=st.integers(1, 40))
@@ -307,8 +349,11 @@ def test_bad_inputs():
         lt.student_solution(X * np.nan, np.ones(3))
     with pytest.raises(ValueError, match="kappa"):
         lt.polynomial_task(5, -1.0)
-    with pytest.raises(ValueError, match="d must be >= 1"):
-        lt.polynomial_task(0, 1.0)
+    for d in (0, 1):  # an angular law needs d >= 2
+        with pytest.raises(ValueError, match="d must be >= 2"):
+            lt.polynomial_task(d, 1.0)
+    with pytest.raises(ValueError, match="kappa"):
+        lt.margin_task(5, 0.2, kappa=-0.5)
     with pytest.raises(ValueError, match="c must be >= 1"):
         lt.PolynomialAngleTask(d=3, kappa=1.0, c=0.5)
     task = lt.polynomial_task(5, 1.0)
@@ -327,6 +372,29 @@ def test_bad_inputs():
         lt.margin_task(5, HP)
     with pytest.raises(ValueError, match="u and v must be non-zero"):
         lt.unsigned_angle(np.zeros(3), np.ones(3))
+    for beta in (-0.1, HP + 0.1):
+        with pytest.raises(ValueError, match="beta"):
+            lt.corollary1_bound(lt.margin_task(5, 0.3), 3, beta)
+        with pytest.raises(ValueError, match="beta"):
+            lt.approximate_transfer_risk_bound(task, 3, 0.01, 1.0, beta=beta)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        lt.expected_transfer_risk(task, 0, 10, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        task.sample(0, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="d must be >= 1"):
+        lt.balanced_init(0, 2, 0.1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="kappa must be >= 0"):
+        lt.corollary2_bound(5, -1.0)
+    # rank-deficient transfer sets (a duplicate point) in the batched routes: an error, not a wrong angle
+    rng = np.random.default_rng(1)
+    sets = lt.polynomial_task(8, 1.0).sample_sets(4, 3, rng)
+    sets[1, :, 2] = sets[1, :, 0]
+    with pytest.raises(ValueError, match=r"Xs\[1\] must have full column rank"):
+        lt.student_cosines(sets, np.eye(8)[0])
+    with pytest.raises(ValueError, match=r"sets\[1\] must have full column rank"):
+        lt.monotonicity_index_distillation(sets, rng.standard_normal((4, 8)), np.eye(8)[0])
+    with pytest.raises(ValueError, match="w_star must be non-zero"):
+        lt.monotonicity_index_distillation(np.delete(sets, 1, axis=0), rng.standard_normal((3, 8)), np.zeros(8))
 
 
 @pytest.mark.parametrize("kw,match", [({"min_d": 0}, "min_d"), ({"min_d": 5, "max_d": 3}, "max_d"),
