@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from kdtheory import _validate as V
 from kdtheory import variance_reduction as vr
-from kdtheory.testing import assert_claim, gradient_pairs, gram_matrices
+from kdtheory.testing import Problem, assert_claim, gradient_pairs, gram_matrices, teachers
 from verification.claims import Claim, compare, register, registry
 
 CLAIM_ID = "safaryan.user.minibatch_lemma1"
@@ -111,19 +111,19 @@ def test_noise_matches_enumeration_of_all_batches(pair, lam, b):
 
 @settings(max_examples=20, deadline=None)
 @given(G=gram_matrices(min_n=1, max_n=4, max_condition=1e3), seed=st.integers(0, 2**32 - 1),
-       b=st.integers(1, 8), gamma=st.floats(1e-3, 0.5))
-def test_optimum_shrinks_the_neighbourhood_and_larger_batches_help(G, seed, b, gamma):
-    """On least-squares data with a feature covariance G of chosen condition number: λ*_b minimises N_b,
-    and min_λ N_b(λ) does not increase with b (the per-sample second moment dominates ‖mean‖², Jensen)."""
+       b=st.integers(1, 8), gamma=st.floats(1e-3, 0.5), data=st.data())
+def test_optimum_shrinks_the_neighbourhood_and_larger_batches_help(G, seed, b, gamma, data):
+    """On least-squares data with a feature covariance G of chosen condition number and a teacher at a
+    drawn distance: λ*_b minimises N_b, and min_λ N_b(λ) does not increase with b (the per-sample second
+    moment dominates ‖mean‖², Jensen)."""
     rng = np.random.default_rng(seed)
     d = G.shape[0]
     w, Q = np.linalg.eigh(G)
     A = rng.standard_normal((12, d)) @ (Q * np.sqrt(np.clip(w, 0, None))) @ Q.T
     y = A @ rng.standard_normal(d) + 0.3 * rng.standard_normal(12)
-    x_star = np.linalg.lstsq(A, y, rcond=None)[0]
-    theta = x_star + 0.3 * rng.standard_normal(d)
-    g0 = vr.per_sample_gradients("least_squares", x_star, A, y)
-    g1 = vr.per_sample_gradients("least_squares", theta, A, y)
+    prob = Problem("least_squares", A, y, vr.minimizer("least_squares", A, y))
+    theta = data.draw(teachers(prob, distance=(0.0, 1.0)))
+    g0, g1 = prob.grads(prob.x_star), prob.grads(theta)
     lam_b = minibatch_optimal_lambda(g0, g1, gamma, 1.0, b)
     n_b = minibatch_neighborhood(lam_b, g0, g1, gamma, 1.0, b)
     for dl in (-0.1, 0.1):

@@ -105,6 +105,35 @@ def test_without_the_extra_the_pep_claims_are_skipped(monkeypatch):
         pep_kd.kd_sgd_worst_case(1.0, 0.1, 0.1, 0.5, bounds={"dist0": 1.0})
 
 
+def _result(label, *, accurate=True, measure=0.9, bound=1.0, error=1e-8):
+    """A solve record as verification.pep._pep_ratio returns it (no solver needed)."""
+    rho = measure / bound
+    return {"case": {"label": label, "lam": 0.5, "gamma": 0.1, "L": 1.0, "mu": 0.1, "steps": 1}, "rho": rho,
+            "solver": "CLARABEL", "status": "optimal" if accurate else "optimal_inaccurate", "duality_gap": 1e-9,
+            "error": error if accurate else 1.0, "accurate": accurate,
+            "reason": "" if accurate else "inaccurate solve: status='optimal_inaccurate'",
+            "measure": measure, "bound_at_instance": bound, "tightness_gap": 1.0 - rho, "contraction_slack": 0.5,
+            "coefficients": {"dist0": 0.9}, "instance": {"measure": measure}}
+
+
+def test_an_inaccurate_solve_is_skipped_never_holds():
+    """All (or most) solves inaccurate: skipped, whatever numbers they carry; an inaccurate solve that
+    would even 'violate' cannot make the verdict; one closer to equality than its error bar is skipped."""
+    for results in ([_result("a", accurate=False)],
+                    [_result("a", accurate=False), _result("b", accurate=False), _result("c")],
+                    [_result("a", accurate=False, measure=0.5)]):
+        v = P._verdict("safaryan.pep.test", results)
+        assert v.status == "skipped" and "inaccurate" in v.details["reason"]
+        assert all({"solver", "status", "duality_gap"} <= set(c) for c in v.details["cases"])
+    v = P._verdict("safaryan.pep.test", [_result("a"), _result("b", accurate=False, measure=5.0), _result("c")])
+    assert v.status == "holds" and v.details["inaccurate_solves_left_out"][0]["label"] == "b"
+    assert [c["accurate"] for c in v.details["cases"]] == [True, False, True]
+    v = P._verdict("safaryan.pep.test", [_result("a", measure=1.0 - 1e-9, error=1e-6)])
+    assert v.status == "skipped" and "too close to call" in v.details["reason"]
+    v = P._verdict("safaryan.pep.test", [_result("a", measure=1.1)])  # an accurate violation is reported
+    assert v.status == "violated"
+
+
 def test_load_golden_rejects_bad_names():
     with pytest.raises(FileNotFoundError, match="no golden file"):
         O.load_golden("nope")
@@ -214,6 +243,23 @@ def test_bound_ratio_rejects_bad_coefficients():
         O.kd_sgd_bound_ratio(1.0, 0.1, 0.1, 0.5, coefficients={"dist0": -1.0})
     with pytest.raises(ValueError, match="unknown quantity"):
         O.kd_sgd_bound_ratio(1.0, 0.1, 0.1, 0.5, coefficients={"x": 1.0})
+
+
+@pytest.mark.oracles
+@needs_extra
+def test_a_claim_on_inaccurate_solves_is_skipped(monkeypatch):
+    """Real solves judged against an unreachable accuracy (error bar 0) or by a solver that fails: the PEP
+    claims say ``skipped`` with the solver's status recorded, never ``holds``."""
+    from verification.oracles import pep_kd
+
+    monkeypatch.setattr(pep_kd, "ACCURACY_TOL", 0.0)
+    for cid in ("safaryan.pep.thm1_step", "safaryan.pep.thm1_params"):
+        v = get(cid).run(claim_rng(0, cid), "quick")
+        assert v.status == "skipped" and "inaccurate" in v.details["reason"], (cid, v.details.get("reason"))
+        assert all(c["status"] and c["solver"] and not c["accurate"] for c in v.details["cases"])
+    monkeypatch.undo()
+    r = O.kd_sgd_worst_case(1.0, 0.1, 0.2, 0.5, bounds={"dist0": 1.0}, solver="NO_SUCH_SOLVER")
+    assert not r.accurate and "solver failure" in r.reason
 
 
 @pytest.mark.oracles
