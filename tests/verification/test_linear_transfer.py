@@ -43,3 +43,24 @@ def test_margin_beyond_quarter_pi_gives_exactly_zero_risk():
     assert np.all(phi <= lt.HALF_PI - 0.9 + 1e-12)
     assert np.all(lt.transfer_risk_from_angle(phi, task) == 0.0)
     assert lt.corollary1_bound(task, 3, lt.HALF_PI - 0.9) == 0.0
+
+
+def test_thm_d1_claim_uses_the_worst_student_in_the_eps_ball():
+    # the claim perturbs ŵ to the largest angle with w* inside ‖ŵ_ε − ŵ‖ ≤ η‖ŵ‖: φ + arcsin η. Independent route:
+    # maximise the angle over the ball numerically (SLSQP from several starts) in R³.
+    from scipy import optimize
+
+    rng = np.random.default_rng(4)
+    for phi, eta in [(0.3, 0.05), (1.0, 0.2), (0.05, 0.4)]:
+        w_star = np.array([1.0, 0.0, 0.0])
+        w_hat = 2.0 * np.array([math.cos(phi), math.sin(phi), 0.0])
+        eps = eta * np.linalg.norm(w_hat)
+        best = 0.0
+        for _ in range(5):
+            e0 = rng.standard_normal(3)
+            res = optimize.minimize(lambda e: -float(lt.signed_angle(w_star, w_hat + e)), eps * e0 / np.linalg.norm(e0) / 2,
+                                    method="SLSQP", constraints=[{"type": "ineq", "fun": lambda e: eps**2 - e @ e}],
+                                    options={"ftol": 1e-14, "maxiter": 500})
+            best = max(best, -res.fun)
+        assert best == pytest.approx(phi + math.asin(eta), abs=1e-6)
+        assert best > phi + math.atan(eta) + eta**3 / 4  # arctan η (perpendicular ε-step) is not the worst: asin − atan ≈ η³/2
