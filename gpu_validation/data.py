@@ -162,12 +162,33 @@ def _load_mnist(root: Path) -> ImageData:
 
 
 # -------------------------------------------------------------------------------------------- CIFAR-10
+# A CIFAR-10 batch is a pickle; unpickling may call any global it names, so only the few that a dict of
+# numpy arrays needs are allowed (numpy 1.x and 2.x module names; _codecs.encode for Python 2 bytes).
+_PICKLE_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+    ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+}
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) not in _PICKLE_GLOBALS:
+            raise pickle.UnpicklingError(f"refusing to load the global {module}.{name} (a CIFAR-10 batch holds only "
+                                         "numpy arrays and lists)")
+        return super().find_class(module, name)
+
+
 def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Read one CIFAR-10 python batch: a pickled dict with ``data`` (N×3072 uint8) and ``labels``."""
+    """Read one CIFAR-10 python batch: a pickled dict with ``data`` (N×3072 uint8) and ``labels``.
+
+    The pickle is read with an unpickler that allows only numpy arrays (never arbitrary code).
+    """
     path = Path(path)
     try:
         with open(path, "rb") as fh:
-            d = pickle.load(fh, encoding="bytes")
+            d = _SafeUnpickler(fh, encoding="bytes").load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError,
             IndexError, KeyError) as exc:
         raise ValueError(f"{path}: not a CIFAR-10 python batch (unpickling failed: {type(exc).__name__}: {exc})") from None

@@ -141,3 +141,80 @@ def test_shift_flip_is_a_permutation_with_zero_fill():
     assert torch.equal(data.random_shift_flip(x, torch.Generator().manual_seed(0), max_shift=0), x)
     with pytest.raises(ValueError, match="x must have shape"):
         data.random_shift_flip(x[0], g)
+
+
+def test_absent_datasets_say_which_files_go_where(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte.*MNIST/raw"):
+        data.load("mnist", tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"data_batch_1.*test_batch.*cifar-10-batches-py"):
+        data.load("cifar10", tmp_path)
+    with pytest.raises(FileNotFoundError, match="is not a directory"):
+        data.load("cifar10", tmp_path / "nowhere")
+
+
+def test_more_malformed_files_name_the_file_and_the_fault(tmp_path):
+    make_mnist(tmp_path, gz=True)
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8bnot really gzip")
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte\.gz: cannot be read"):
+        data.load("mnist", tmp_path)
+    make_mnist(tmp_path, gz=True)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.full(6, 11), gz=True)
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte\.gz: label 11 outside 0\.\.9"):
+        data.load("mnist", tmp_path)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros((6, 2)), gz=True)
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte\.gz: IDX file has 2 dimensions, expected 1"):
+        data.load("mnist", tmp_path)
+
+    make_cifar(tmp_path)
+    with open(tmp_path / "test_batch", "wb") as fh:
+        pickle.dump([1, 2, 3], fh)
+    with pytest.raises(ValueError, match="test_batch.*a list, expected a dict"):
+        data.load("cifar10", tmp_path)
+    with open(tmp_path / "test_batch", "wb") as fh:
+        pickle.dump({b"data": np.zeros((2, 3072), np.uint8)}, fh)
+    with pytest.raises(ValueError, match="test_batch.*lacks the 'data' or 'labels'"):
+        data.load("cifar10", tmp_path)
+    with open(tmp_path / "test_batch", "wb") as fh:
+        pickle.dump({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 10]}, fh)
+    with pytest.raises(ValueError, match="test_batch: labels outside 0..9"):
+        data.load("cifar10", tmp_path)
+
+
+class _Evil:
+    def __reduce__(self):
+        import os
+
+        return (os.getcwd, ())
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_cifar_reader_runs_no_code_but_reads_numpy_pickles(tmp_path, protocol):
+    p = tmp_path / "data_batch_1"
+    d = {b"data": np.arange(2 * 3072, dtype=np.int64).reshape(2, 3072) % 256, b"labels": [3, 7]}
+    p.write_bytes(pickle.dumps({k: (v.astype(np.uint8) if k == b"data" else v) for k, v in d.items()},
+                               protocol=protocol))
+    X, y = data.read_cifar_batch(p)
+    np.testing.assert_allclose(X.reshape(2, -1) * 255.0, d[b"data"], atol=1e-3)
+    np.testing.assert_array_equal(y, [3, 7])
+    p.write_bytes(pickle.dumps({b"data": _Evil(), b"labels": [0]}, protocol=protocol))
+    with pytest.raises(ValueError, match=r"data_batch_1.*refusing to load the global posix\.getcwd|data_batch_1.*refusing"):
+        data.read_cifar_batch(p)
+
+
+def test_shift_moves_the_image_by_the_drawn_offset():
+    """With max_shift = 1 every output is one of the 9 zero-filled shifts of its input (checked by numpy)."""
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(6, 2, 5, 5, generator=g) + 0.1
+    y = data.random_shift_flip(x, g, max_shift=1).numpy()
+    xn = x.numpy()
+
+    def shifted(a, dy, dx):
+        p = np.pad(a, ((0, 0), (1, 1), (1, 1)))
+        return p[:, 1 + dy:6 + dy, 1 + dx:6 + dx]
+
+    for i in range(6):
+        assert any(np.array_equal(y[i], shifted(xn[i], dy, dx)) for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    flipped = data.random_shift_flip(x, torch.Generator().manual_seed(0), max_shift=0, flip=True).numpy()
+    for i in range(6):
+        assert np.array_equal(flipped[i], xn[i]) or np.array_equal(flipped[i], xn[i][..., ::-1])
+    assert not np.array_equal(flipped, xn)  # some image was mirrored (p = 1/2 each, 6 images; seed 0)
