@@ -36,6 +36,10 @@ Errata (see ``docs/errata.md``, section 004)
   :func:`smoothed_minimiser` (equal to the printed form when it is feasible).
 * Thm 3.6: "any subset ``D̃`` with cardinality at least ``(1 − 1/κ + 1/(κN^r))N``" must be the subset
   of inputs whose partition cell holds at least ``N/(κN^r)`` points (:func:`large_cell_mask`).
+* Lemma A.3 / eq. (25): the Case II minimiser is negative when a class is nearly absent; (27) itself is
+  fine (claim ``soteacher.eq27``).
+* Thm 3.8 / eq. (6): ``L_p^A = max ‖p*(x') − p*(A(x))‖`` misses the invariance gap
+  ``‖p*(A(x)) − p*(x)‖``; the corrected constant compares with ``p*(x)`` (:func:`augmentation_constant`).
 
 References
 ----------
@@ -58,7 +62,8 @@ from kdtheory import _validate as V
 
 __all__ = [
     "NORMS", "LOSSES", "SCHEDULES",
-    "lp_norm", "sibling_bound", "sibling_bound_l2", "xi", "erm_bound", "augmented_erm_bound",
+    "lp_norm", "sibling_bound", "sibling_bound_l2", "xi", "erm_bound", "augmented_erm_bound", "augmented_neighbourhoods",
+    "augmentation_constant",
     "covering_fraction", "large_cell_mask", "Covering", "greedy_covering", "softmax_affine_lipschitz",
     "loss_values", "expected_score", "score_divergence", "ProperReport", "check_proper",
     "symbolic_divergence", "symbolic_properness",
@@ -210,13 +215,72 @@ def augmented_erm_bound(N, K, covering_number, kappa, delta, L, r, L_star, L_f_A
     """Thm 3.8, eq. (6): the bound of eq. (4) plus ``L_f^A ξ_K + L_p^A``.
 
     ``L_f_A = max ‖f*(x') − f*(A(x))‖`` and ``L_p_A = max ‖p*(x') − p*(A(x))‖`` over covering centres
-    ``x``, augmentations ``A`` and augmented neighbours ``x'`` (Def. 3.7). With both zero it is
-    :func:`erm_bound`. (Source: SoTeacher, Thm 3.8, eq. 6.)
+    ``x``, augmentations ``A`` and augmented neighbours ``x'`` (Def. 3.7); both can be measured with
+    :func:`augmentation_constant`. With both zero it is :func:`erm_bound`. (Source: SoTeacher, Thm 3.8, eq. 6.)
+
+    Erratum (docs/errata.md, 004): with ``L_p^A`` as printed the bound fails when ``p*`` is not invariant
+    under the augmentations (the assumption ``‖p*(A(x)) − p*(x)‖ ≤ L′`` of Sec. 3.3 is not in eq. 6);
+    pass the corrected ``L_p_A = max ‖p*(x') − p*(x)‖`` (``augmentation_constant`` with ``F_ref = p*(x̄)``),
+    (at most the printed one plus the gap ``max ‖p*(A(x̄)) − p*(x̄)‖``, by the triangle inequality); the
+    bound with it held in the simulations of claim ``soteacher.thm38`` (the paper gives no proof of Thm 3.8).
     """
     base = erm_bound(N, K, covering_number, kappa, delta, L, r, L_star, norm)
     L_f_A = V.nonnegative("L_f_A", L_f_A)
     L_p_A = V.nonnegative("L_p_A", L_p_A)
     return base + L_f_A * xi(K, norm) + L_p_A
+
+
+def augmented_neighbourhoods(X, images, r, norm=2) -> list:
+    """Index arrays of the training inputs within ``r`` of each augmented centre ``z_i = A(x̄)`` (Def. 3.7).
+
+    ``X`` (N, d) are the inputs ``D_X``, ``images`` (M, d) the points ``A(x̄)``; entry ``i`` lists the
+    ``x' ∈ D_X`` with ``‖x' − z_i‖_norm ≤ r`` (the augmented neighbourhood ``N_𝒜(x̄)`` read as: close to
+    *some* augmented ``x̄``, one ``A`` at a time). (Source: SoTeacher, Def. 3.7.)
+    """
+    X = V.as_array("X", X, ndim=2)
+    Z = V.as_array("images", images, ndim=2)
+    if Z.shape[1] != X.shape[1]:
+        raise ValueError(f"images must have the dimension of X ({X.shape[1]}), got {Z.shape[1]}")
+    r = V.nonnegative("r", r)
+    p = _norm(norm)
+    return [np.flatnonzero(lp_norm(X - z, p, axis=1) <= r) for z in Z]
+
+
+def augmentation_constant(X, F_X, images, F_ref, r, *, norm=2, out_norm=2, neighbours=None) -> float:
+    """``max_i max_{x' ∈ D_X, ‖x' − z_i‖ ≤ r} ‖F(x') − F_ref[i]‖``: the constants ``L_f^A``, ``L_p^A`` of Thm 3.8.
+
+    ``X`` (N, d) are the training inputs ``D_X`` with values ``F_X`` (N, K); ``images`` (M, d) are the
+    augmented covering centres ``z = A(x̄)`` (every centre ``x̄ ∈ C`` under every ``A ∈ 𝒜``) and
+    ``F_ref`` (M, K) the reference value of each; ``neighbours`` may pass
+    :func:`augmented_neighbourhoods` ``(X, images, r, norm)`` computed once (it does not depend on ``F``).
+
+    As printed (Thm 3.8, below eq. 6) ``F_ref[i] = F(A(x̄))`` with ``F = f*`` for ``L_f^A`` and
+    ``F = p*`` for ``L_p^A``. The corrected ``L_p^A`` of the errata takes ``F_ref[i] = p*(x̄)``, the
+    label distribution of the centre itself, so that it also measures how far ``p*`` is from invariant
+    under ``A`` (the assumption ``‖p*(A(x)) − p*(x)‖ ≤ L′`` of Sec. 3.3 that eq. (6) leaves out).
+    ``0`` when no input lies in any augmented neighbourhood. (Source: SoTeacher, Def. 3.7, Thm 3.8.)
+    """
+    F_X = V.as_array("F_X", F_X, ndim=2)
+    F_ref = V.as_array("F_ref", F_ref, ndim=2)
+    if neighbours is None:
+        neighbours = augmented_neighbourhoods(X, images, r, norm)
+        n_x = V.as_array("X", X, ndim=2).shape[0]
+    else:
+        n_x = F_X.shape[0]
+    if F_X.shape[0] != n_x:
+        raise ValueError(f"F_X must have one row per input of X ({n_x}), got {F_X.shape[0]}")
+    if F_ref.shape[0] != len(neighbours):
+        raise ValueError(f"F_ref must have one row per image ({len(neighbours)}), got {F_ref.shape[0]}")
+    if F_ref.shape[1] != F_X.shape[1]:
+        raise ValueError(f"F_X and F_ref must have the same number of columns, got {F_X.shape[1]} and {F_ref.shape[1]}")
+    q = _norm(out_norm)
+    idx = [np.asarray(n, dtype=np.int64) for n in neighbours]
+    sizes = np.array([len(n) for n in idx])
+    if sizes.sum() == 0:
+        return 0.0
+    rows = np.concatenate(idx)
+    ref = np.repeat(np.arange(len(idx)), sizes)
+    return float(np.max(lp_norm(F_X[rows] - F_ref[ref], q, axis=1)))
 
 
 def covering_fraction(kappa, covering_number) -> float:

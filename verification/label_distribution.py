@@ -7,6 +7,7 @@ simulators :func:`sibling_errors` and :func:`erm_errors` are public because the 
 Synthetic setting of Thm 3.6: inputs uniform on [0, 1]², true label distribution
 ``p*(x) = softmax(Wx + b)`` (Lipschitz constant ``L*`` from :func:`softmax_affine_lipschitz`), one label
 per input drawn from ``p*(x)``, a greedy ``r``-covering in the Euclidean norm and its partition.
+Thm 3.8 adds the mirror augmentation ``x ↦ (1 − x_1, x_2)`` (:func:`augmented_erm_errors`).
 """
 
 from __future__ import annotations
@@ -427,29 +428,53 @@ def _check_lemma_a3_printed(rng, size):
                                    "other case without showing the printed point is optimal there"})
 
 
-@claim("soteacher.eq25_printed", paper=PAPER, where="Lemma A.3, proof Case II, eq. (25) and (27)",
-       statement="As printed: in Case II the minimiser is p̂_k = Kε ȳ_k/Σ_{j≠k'} ȳ_j − ε (eq. 25), and Case II "
-                 "occurs iff Σ_{k≠k'} ȳ_k < Kε/(1+Kε) (eq. 27)", corrects="soteacher.lemma_a3")
+@claim("soteacher.eq25_printed", paper=PAPER, where="Lemma A.3, proof Case II, eq. (25)",
+       statement="As printed: in Case II (the ERM centre has p̂_k' + ε ≥ 1) the minimiser is "
+                 "p̂_k = Kε ȳ_k/Σ_{j≠k'} ȳ_j − ε for k ≠ k' (eq. 25)", corrects="soteacher.lemma_a3")
 def _check_eq25_printed(rng, size):
     y = np.array([0.02, 0.17, 0.81])
     eps = 0.2
     p, _, val = LD.lipschitz_cell_erm(y, eps)
     p25 = LD.case2_minimiser(y, eps, 2)
-    y27 = np.array([0.094, 0.02, 0.886])
-    eps27 = 0.05
-    q27, _, _ = LD.lipschitz_cell_erm(y27, eps27)
-    cond = LD.condition_27(y27, eps27, 2)
-    case2 = bool(q27.max() + eps27 >= 1 - 1e-7)
-    refuted = bool(p25.min() < 0 and p.max() + eps >= 1 - 1e-7 and cond and not case2)
+    case2 = bool(p.max() + eps >= 1 - 1e-7)  # the exact ERM is in Case II, with k' = the third class
+    refuted = bool(p25.min() < 0 and case2)
     return erratum("soteacher.eq25_printed", printed=float(p25.min()), measured=float(p.min()), relation="==",
-                   counterexample={"eq25": {"ybar": y.tolist(), "eps": eps, "k_prime": 2, "printed": p25.tolist(),
-                                            "erm_centre": p.tolist(), "erm_risk": val},
-                                   "eq27": {"ybar": y27.tolist(), "eps": eps27, "k_prime": 2,
-                                            "condition_27": cond, "erm_centre": q27.tolist(),
-                                            "case_II_occurs": case2}},
+                   counterexample={"ybar": y.tolist(), "eps": eps, "k_prime": 2, "printed": p25.tolist(),
+                                   "erm_centre": p.tolist(), "erm_risk": val, "case_II_occurs": case2},
                    refuted=refuted, corrected_by="soteacher.lemma_a3",
-                   details={"why": "(25) ignores p̂_k ≥ 0 (same omission as Case I); (26) drops the k' term "
-                                   "ȳ_k' log(p_k' + ε) of the Case I risk, so (27) is not the Case II condition"})
+                   details={"why": "(25) is the KKT point of (24) with Σ_{k≠k'} p̂_k = ε but without p̂_k ≥ 0 (the same "
+                                   "omission as Case I); with it, the water-filling of the budget ε over k ≠ k' gives "
+                                   "the exact ERM centre (0, 0.2, 0.8)"})
+
+
+@claim("soteacher.eq27", paper=PAPER, where="Lemma A.3, proof Case II, eq. (26)-(27)",
+       statement="Although (26) leaves out the k' term of the Case I risk, condition (27) decides correctly which of the "
+                 "printed points ȳ(1+Kε) − ε and (25) has the smaller exact risk of problem (20), whenever both are "
+                 "probability vectors")
+def _check_eq27(rng, size):
+    trials = 4000 if size == "quick" else 40000
+    checked = disagree = 0
+    example = None
+    for _ in range(trials):
+        K = int(rng.integers(3, 6))
+        y = rng.dirichlet(np.full(K, 0.7))
+        eps = float(rng.uniform(0.01, 0.3))
+        k = int(np.argmax(y))
+        p1 = LD.printed_smoothed_minimiser(y, eps)
+        p2 = LD.case2_minimiser(y, eps, k)
+        if p1.min() < 0 or p2.min() < 0:
+            continue
+        r1, r2 = LD.centre_risk(y, eps, p1), LD.centre_risk(y, eps, p2)
+        if abs(r1 - r2) < 1e-9:
+            continue
+        checked += 1
+        if (r2 < r1) != LD.condition_27(y, eps, k):
+            disagree += 1
+            example = example or {"ybar": y.tolist(), "eps": eps, "risk_case_I": r1, "risk_case_II": r2}
+    return compare("soteacher.eq27", predicted=0.0, measured=float(disagree), relation="==",
+                   details={"trials": trials, "feasible_instances_checked": checked, "first_disagreement": example,
+                            "why": "if (27) holds, p*_k' + ε = ȳ_k'(1+Kε) ≥ 1, so label k' already reaches 1 and the "
+                                   "omitted term is 0; if it fails, the Case I point is the global minimiser"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -672,3 +697,152 @@ def _check_ts(rng, size):
     out.details.update({"trials": trials, "max_nll_change_on_fit_set": worst, "max_abs_log_T_error_n_ge_1500": worst_T,
                         "raised_nll_on_a_second_held_out_set": int(raised_elsewhere)})
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Thm 3.8 (data augmentation)
+# ---------------------------------------------------------------------------------------------
+
+def flip_x1(X):
+    """The augmentation ``A(x) = (1 − x_1, x_2, …)``: a mirror image, far from ``x`` away from the axis."""
+    Z = np.array(X, dtype=float, copy=True)
+    Z[:, 0] = 1.0 - Z[:, 0]
+    return Z
+
+
+def augmented_erm_errors(rng: np.random.Generator, X, p_star, augmentations, *, r: float, kappa: float, reps: int,
+                         norm=1):
+    """The ERM of eq. (5) over functions constant on the cells of a covering, and the constants of eq. (6).
+
+    Cells: nearest greedy-covering centre (an ``r``-covering of ``D_X``; augmented inputs go to their nearest
+    centre as well). With a proper scoring rule the minimiser of eq. (5) predicts, on each cell, the mean of
+    the one-hot labels of all augmented inputs ``(A(x_i), y_i)`` that fall in it (``L = 0``).
+    ``augmentations`` is a list of maps ``(n, d) -> (n, d)``, the identity first. Per label draw it returns
+    the errors on ``D̃`` and ``L_f^A`` (printed), and once ``L_p^A`` printed and corrected
+    (:func:`kdtheory.label_distribution.augmentation_constant`).
+    """
+    X = np.asarray(X, dtype=float)
+    N = X.shape[0]
+    P = p_star(X)
+    K = P.shape[1]
+    cov = LD.greedy_covering(X, r, norm=2)
+    C = X[cov.centers]
+    m = cov.size
+
+    def nearest(Z):
+        out = np.empty(len(Z), dtype=np.int64)
+        for s in range(0, len(Z), 4096):
+            D = np.sum((Z[s:s + 4096, None, :] - C[None, :, :]) ** 2, axis=-1)
+            out[s:s + 4096] = np.argmin(D, axis=1)
+        return out
+
+    cell_of = [nearest(A(X)) for A in augmentations]  # cell of A(x_i), identity first
+    assign = cell_of[0]
+    mask = LD.large_cell_mask(assign, kappa, m)
+    images = np.vstack([A(C) for A in augmentations])
+    image_cell = np.concatenate([nearest(A(C)) for A in augmentations])
+    nb = LD.augmented_neighbourhoods(X, images, r)
+    L_p_printed = LD.augmentation_constant(X, P, images, p_star(images), r, out_norm=norm, neighbours=nb)
+    L_p_corrected = LD.augmentation_constant(X, P, images, np.tile(P[cov.centers], (len(augmentations), 1)), r,
+                                             out_norm=norm, neighbours=nb)
+    Y = draw_labels(rng, P, reps)
+    errs = np.empty((reps, int(mask.sum())))
+    L_f = np.empty(reps)
+    for t in range(reps):
+        counts = np.zeros((m, K))
+        for cells in cell_of:
+            np.add.at(counts, (cells, Y[t]), 1.0)
+        F = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+        errs[t] = LD.lp_norm(F[assign[mask]] - P[mask], norm, axis=1)
+        L_f[t] = LD.augmentation_constant(X, F[assign], images, F[image_cell], r, out_norm=norm, neighbours=nb)
+    return {"errors": errs, "L_f_A": L_f, "L_p_A_printed": L_p_printed, "L_p_A_corrected": L_p_corrected,
+            "m": m, "mask": mask, "P": P}
+
+
+def _two_strips(rng, N):
+    """Inputs on two strips x_1 ∈ [0, 0.1] ∪ [0.9, 1] of [0, 1]², mirror images of each other under :func:`flip_x1`."""
+    X = rng.random((N, 2))
+    X[:, 0] *= 0.1
+    X[N // 2:, 0] += 0.9
+    return X
+
+
+def _strip_p_star(X):
+    """``p* = (0.9, 0.1)`` on the left strip and ``(0.1, 0.9)`` on the right one (``L* = 0`` within radius < 0.8)."""
+    left = X[:, 0] < 0.5
+    return np.where(left[:, None], [[0.9, 0.1]], [[0.1, 0.9]])
+
+
+def _thm38_coverage(res, *, N, K, kappa, delta, r, L_star, L_p_A):
+    b = np.array([LD.augmented_erm_bound(N, K, res["m"], kappa, delta, 0.0, r, L_star, lf, L_p_A, 1)
+                  for lf in res["L_f_A"]])
+    freq = (res["errors"] <= b[:, None]).mean(axis=0)
+    return float(freq.min()), float(np.median(b))
+
+
+@claim("soteacher.thm38", paper=PAPER, where="Thm 3.8, eq. (5)-(6), corrected L_p^A",
+       statement="Cell-constant ERM of eq. (5) with a mirror augmentation: on D̃ the error is ≤ eq. (6) with frequency "
+                 "≥ 1 − δ when L_p^A = max ‖p*(x') − p*(x̄)‖ (corrected; L_f^A as printed, measured per draw)")
+def _check_thm38(rng, size):
+    deltas = (0.05, 0.3)
+    reps = 60 if size == "quick" else 200
+    rows = []
+    worst = math.inf
+    # (a) nearly invariant p* = softmax(Wx + b) on [0, 1]^2, weak dependence on x_1; (b) the two strips
+    N, K, r, kappa = (20000, 2, 0.15, 2.0) if size == "quick" else (60000, 3, 0.1, 2.0)
+    X = rng.random((N, 2))
+    W = rng.normal(size=(K, 2))
+    W[:, 0] *= 0.15
+    W *= 1.0 / LD.softmax_affine_lipschitz(W)
+    b0 = rng.normal(size=K)
+    L_star = 1.0
+
+    def smooth(Z):
+        return special.softmax(Z @ W.T + b0, axis=1)
+
+    Ns = 20000 if size == "quick" else 100000
+    settings = [("smooth, nearly invariant", X, smooth, K, r, L_star),
+                ("two strips, not invariant", _two_strips(rng, Ns), _strip_p_star, 2, 0.1, 0.0)]
+    for name, Xs, ps, Ks, rs, Ls in settings:
+        res = augmented_erm_errors(rng, Xs, ps, [lambda Z: Z, flip_x1], r=rs, kappa=kappa, reps=reps, norm=1)
+        for delta in deltas:
+            fmin, bmed = _thm38_coverage(res, N=len(Xs), K=Ks, kappa=kappa, delta=delta, r=rs, L_star=Ls,
+                                         L_p_A=res["L_p_A_corrected"])
+            worst = min(worst, fmin - (1 - delta) + _binomial_slack(1 - delta, reps))
+            rows.append({"setting": name, "N": len(Xs), "K": Ks, "r": rs, "delta": delta, "cells": res["m"],
+                         "D_tilde": int(res["mask"].sum()), "L_p_A_corrected": res["L_p_A_corrected"],
+                         "L_p_A_printed": res["L_p_A_printed"], "L_f_A_median": float(np.median(res["L_f_A"])),
+                         "bound_median": bmed, "worst_input_freq": fmin,
+                         "max_error_1norm": float(res["errors"].max())})
+    return compare("soteacher.thm38", predicted=0.0, measured=worst, relation=">=",
+                   details={"what": "min over settings of (worst-input coverage frequency − (1 − δ) + 4 s.e.), "
+                                    "1-norm, augmentations {identity, x_1 ↦ 1 − x_1}", "reps": reps, "rows": rows})
+
+
+@claim("soteacher.thm38_printed", paper=PAPER, where="Thm 3.8, eq. (6) (L_p^A as printed)",
+       statement="As printed: eq. (6) with L_p^A = max ‖p*(x') − p*(A(x))‖ bounds the error of the augmented ERM on D̃ "
+                 "w.p. ≥ 1 − δ", corrects="soteacher.thm38")
+def _check_thm38_printed(rng, size):
+    N, r, kappa, delta = 20000, 0.1, 2.0, 0.05
+    reps = 20
+    res = augmented_erm_errors(rng, _two_strips(rng, N), _strip_p_star, [lambda Z: Z, flip_x1], r=r, kappa=kappa,
+                               reps=reps, norm=1)
+    bounds = [LD.augmented_erm_bound(N, 2, res["m"], kappa, delta, 0.0, r, 0.0, lf, res["L_p_A_printed"], 1)
+              for lf in res["L_f_A"]]
+    viol = float(np.mean(res["errors"] > np.array(bounds)[:, None]))
+    b = float(max(bounds))
+    return erratum("soteacher.thm38_printed", printed=b, measured=float(res["errors"].min()), relation="<=",
+                   counterexample={"inputs": f"N = {N} uniform on two strips x_1 ∈ [0, 0.1] and [0.9, 1] of [0, 1]²",
+                                   "p_star": "(0.9, 0.1) on the left strip, (0.1, 0.9) on the right (L* = 0 for r < 0.8)",
+                                   "augmentations": "identity and x ↦ (1 − x_1, x_2)", "K": 2, "r": r,
+                                   "kappa": kappa, "delta": delta, "cells": res["m"],
+                                   "L_p_A_printed": res["L_p_A_printed"],
+                                   "L_f_A_max_over_draws": float(res["L_f_A"].max()),
+                                   "bound_eq6_max_over_draws": b,
+                                   "error_1norm_min_over_inputs_and_draws": float(res["errors"].min()),
+                                   "violation_frequency": viol,
+                                   "L_p_A_corrected": res["L_p_A_corrected"]},
+                   refuted=bool(viol > delta), corrected_by="soteacher.thm38",
+                   details={"why": "the ERM of eq. (5) averages the labels of x and of the inputs whose augmentation "
+                                   "lands near x, so f*(x) ≈ (p*(x) + p*(A⁻¹x))/2; L_p^A compares p* at x' and A(x), "
+                                   "both on the same strip, and never sees ‖p*(A(x)) − p*(x)‖ = 1.6"})

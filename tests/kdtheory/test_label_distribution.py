@@ -86,6 +86,37 @@ def test_erm_bound_with_one_cell_is_the_sibling_bound():
     assert LD.erm_bound(500, 7, 1, 1.0, 0.1, 0, 0.3, 0) == pytest.approx(LD.sibling_bound(7, 500, 0.1), rel=1e-14)
 
 
+@given(seed=st.integers(0, 10**6), n=st.integers(1, 30), m=st.integers(1, 6), r=st.floats(0.0, 0.8),
+       norm=st.sampled_from([1, 2, math.inf]))
+def test_augmentation_constant_matches_double_loop(seed, n, m, r, norm):
+    # Def. 3.7 / Thm 3.8 by the definition, one pair at a time
+    rng = np.random.default_rng(seed)
+    X, Z = rng.random((n, 2)), rng.random((m, 2))
+    F_X, F_ref = rng.dirichlet(np.ones(3), size=n), rng.dirichlet(np.ones(3), size=m)
+    slow = 0.0
+    for i in range(m):
+        for j in range(n):
+            if np.linalg.norm(X[j] - Z[i], ord=norm) <= r:
+                slow = max(slow, float(np.linalg.norm(F_X[j] - F_ref[i], ord=1)))
+    nb = LD.augmented_neighbourhoods(X, Z, r, norm)
+    assert LD.augmentation_constant(X, F_X, Z, F_ref, r, norm=norm, out_norm=1) == pytest.approx(slow, abs=1e-15)
+    assert LD.augmentation_constant(X, F_X, Z, F_ref, r, norm=norm, out_norm=1, neighbours=nb) == pytest.approx(
+        slow, abs=1e-15)
+
+
+def test_augmentation_constant_invariance_gap():
+    # p* constant on each of two mirror strips: printed L_p^A sees nothing, the corrected one the full gap
+    X = np.array([[0.05, 0.5], [0.95, 0.5]])
+    P = np.array([[0.9, 0.1], [0.1, 0.9]])
+    images = np.array([[0.95, 0.5], [0.05, 0.5]])  # flips of the two centres
+    assert LD.augmentation_constant(X, P, images, P[::-1], 0.1, out_norm=1) == 0.0  # F_ref = p*(A(x̄))
+    assert LD.augmentation_constant(X, P, images, P, 0.1, out_norm=1) == pytest.approx(1.6)  # F_ref = p*(x̄)
+    with pytest.raises(ValueError, match="F_ref"):
+        LD.augmentation_constant(X, P, images, P[:1], 0.1)
+    with pytest.raises(ValueError, match="r"):
+        LD.augmented_neighbourhoods(X, images, -0.1)
+
+
 # ------------------------------------------------------------------ Lemma A.4, coverings
 
 @given(sizes=st.lists(st.integers(0, 30), min_size=1, max_size=8), kappa=st.floats(1, 50))

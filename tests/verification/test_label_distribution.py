@@ -74,3 +74,51 @@ def test_simulators():
     assert np.allclose(freq, [0.1, 0.6, 0.3], atol=0.015)
     with pytest.raises(ValueError, match="learner"):
         VL.erm_errors(rng, N=50, K=2, r=0.3, L_star=0.1, kappa=2, reps=2, learner="svm")
+
+
+def test_thm38_fails_for_a_bound_that_is_too_small(monkeypatch):
+    orig = LD.augmented_erm_bound
+    monkeypatch.setattr(LD, "augmented_erm_bound", lambda *a, **k: 0.3 * orig(*a, **k))
+    assert _run("soteacher.thm38").status == "violated"
+
+
+def test_thm38_printed_counterexample_is_genuine():
+    v = _run("soteacher.thm38_printed")
+    ce = v.details["counterexample"]
+    assert v.status == "erratum"
+    # f*(x) mixes the labels of both strips half and half: ‖(0.5, 0.5) − (0.9, 0.1)‖_1 = 0.8, up to label noise
+    assert ce["error_1norm_min_over_inputs_and_draws"] == pytest.approx(0.8, abs=0.1)
+    assert ce["L_p_A_printed"] == 0.0 and ce["L_p_A_corrected"] == pytest.approx(1.6)
+    # eq. (6) recomputed from its parts, with the largest measured L_f^A
+    b = LD.augmented_erm_bound(20000, 2, ce["cells"], ce["kappa"], ce["delta"], 0.0, ce["r"], 0.0,
+                               ce["L_f_A_max_over_draws"], 0.0, 1)
+    assert b == pytest.approx(ce["bound_eq6_max_over_draws"], rel=1e-12)
+    assert b < ce["error_1norm_min_over_inputs_and_draws"]
+
+
+def test_augmented_erm_is_the_augmented_cell_mean():
+    # eq. (5) on cells: the prediction of a cell is the label mean over the augmented inputs that fall in it
+    rng = np.random.default_rng(1)
+    X = rng.random((300, 2))
+    res = VL.augmented_erm_errors(rng, X, lambda Z: np.tile([0.3, 0.7], (len(Z), 1)), [lambda Z: Z], r=0.3,
+                                  kappa=1.0, reps=3, norm=1)
+    # with the identity alone this is the cell ERM of Thm 3.6 on the nearest-centre cells
+    assert res["L_p_A_printed"] == 0.0 and res["L_p_A_corrected"] == 0.0
+    assert res["errors"].shape == (3, int(res["mask"].sum()))
+    assert np.all(res["errors"] <= 2.0 + 1e-12)
+
+
+def test_eq27_claim_fails_for_the_wrong_inequality(monkeypatch):
+    orig = LD.condition_27
+    monkeypatch.setattr(LD, "condition_27", lambda y, eps, k: not orig(y, eps, k))
+    assert _run("soteacher.eq27").status == "violated"
+
+
+def test_eq25_counterexample_is_genuine():
+    v = _run("soteacher.eq25_printed")
+    ce = v.details["counterexample"]
+    assert v.status == "erratum" and ce["case_II_occurs"]
+    # (25) by hand: 3·0.2·0.02/0.19 − 0.2 < 0; the ERM centre (0, 0.2, 0.8): label 2 reaches 1, label 1 reaches 0.4,
+    # label 0 reaches 0.2
+    assert ce["printed"][0] == pytest.approx(3 * 0.2 * 0.02 / 0.19 - 0.2)
+    assert ce["erm_risk"] == pytest.approx(-0.17 * math.log(0.4) - 0.02 * math.log(0.2), rel=1e-6)
