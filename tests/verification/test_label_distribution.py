@@ -97,15 +97,24 @@ def test_thm38_printed_counterexample_is_genuine():
 
 
 def test_augmented_erm_is_the_augmented_cell_mean():
-    # eq. (5) on cells: the prediction of a cell is the label mean over the augmented inputs that fall in it
+    # eq. (5) on cells: a cell predicts the label mean over the augmented inputs that fall in it
     rng = np.random.default_rng(1)
-    X = rng.random((300, 2))
-    res = VL.augmented_erm_errors(rng, X, lambda Z: np.tile([0.3, 0.7], (len(Z), 1)), [lambda Z: Z], r=0.3,
-                                  kappa=1.0, reps=3, norm=1)
-    # with the identity alone this is the cell ERM of Thm 3.6 on the nearest-centre cells
-    assert res["L_p_A_printed"] == 0.0 and res["L_p_A_corrected"] == 0.0
-    assert res["errors"].shape == (3, int(res["mask"].sum()))
-    assert np.all(res["errors"] <= 2.0 + 1e-12)
+    left = rng.random((150, 2)) * [0.1, 1.0]
+    X = np.vstack([left, VL.flip_x1(left)])  # the right strip is the exact mirror image of the left one
+
+    def onehot_by_side(Z):
+        return np.where(Z[:, :1] < 0.5, [[1.0, 0.0]], [[0.0, 1.0]])
+
+    # identity alone: deterministic labels, the cell means are exact, no error and no augmentation gap
+    res = VL.augmented_erm_errors(rng, X, onehot_by_side, [lambda Z: Z], r=0.2, kappa=1.0, reps=2, norm=1)
+    assert np.all(res["errors"] == 0.0) and res["L_p_A_printed"] == 0.0 and res["L_p_A_corrected"] == 0.0
+    # with the mirror: every cell holds each of its inputs twice, once with its label and once (as the image of
+    # its mirror twin) with the other, so f* = (1/2, 1/2) and the 1-norm error is exactly 1 on every input
+    res = VL.augmented_erm_errors(rng, X, onehot_by_side, [lambda Z: Z, VL.flip_x1], r=0.2, kappa=1.0, reps=2,
+                                  norm=1)
+    assert np.allclose(res["errors"], 1.0, atol=1e-12)
+    assert res["L_p_A_printed"] == 0.0 and res["L_p_A_corrected"] == pytest.approx(2.0)
+    assert np.all(res["L_f_A"] == 0.0)
 
 
 def test_eq27_claim_fails_for_the_wrong_inequality(monkeypatch):
