@@ -76,6 +76,15 @@ def _check_model(model: str) -> str:
     return V.one_of("model", model, MODELS)
 
 
+def _no_nan(what: str, out):
+    """Return ``out`` unless float64 overflow made a NaN (inf − inf, 0·inf) in it: then a clear error.
+    An overflow to ±inf alone is returned as is (an honest 'too large to represent')."""
+    if np.isnan(out).any():
+        raise ValueError(f"{what} overflows float64 at this scale of A, b and x (inf - inf or 0 * inf); "
+                         "rescale the data or the parameters")
+    return out
+
+
 def _check_data(model: str, x, A, b):
     """Validate (x, A, b) for a model; return float arrays with b one-hot for soft-max int labels."""
     _check_model(model)
@@ -127,12 +136,15 @@ def predictions(model: str, x, A) -> np.ndarray:
     x = V.as_array("x", x, ndim=2 if model == "softmax" else 1)
     if x.shape[0] != A.shape[1]:
         raise ValueError(f"x must have leading dimension d = A.shape[1] = {A.shape[1]}, got {x.shape}")
-    z = A @ x
-    if model == "least_squares":
-        return z
-    if model == "logistic":
-        return special.expit(z)
-    return special.softmax(z, axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = A @ x  # huge A and x: the sum can be inf − inf; inf logits also give NaN inside soft-max
+        if model == "least_squares":
+            out = z
+        elif model == "logistic":
+            out = special.expit(z)
+        else:
+            out = special.softmax(z, axis=1)
+    return _no_nan("predictions", out)
 
 
 def per_sample_losses(model: str, x, A, b) -> np.ndarray:
@@ -143,11 +155,14 @@ def per_sample_losses(model: str, x, A, b) -> np.ndarray:
     """
     x, A, b = _check_data(model, x, A, b)
     z = A @ x
-    if model == "least_squares":
-        return (z - b) ** 2
-    if model == "logistic":
-        return np.logaddexp(0.0, z) - b * z
-    return special.logsumexp(z, axis=1) - np.sum(b * z, axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if model == "least_squares":
+            out = (z - b) ** 2
+        elif model == "logistic":
+            out = np.logaddexp(0.0, z) - b * z
+        else:
+            out = special.logsumexp(z, axis=1) - np.sum(b * z, axis=1)
+    return _no_nan("per_sample_losses", out)
 
 
 def per_sample_gradients(model: str, x, A, b) -> np.ndarray:
@@ -157,12 +172,15 @@ def per_sample_gradients(model: str, x, A, b) -> np.ndarray:
     soft-max ``ā_n (softmax(Xᵀā_n) − b_n)ᵀ``.
     """
     x, A, b = _check_data(model, x, A, b)
-    z = A @ x
-    if model == "least_squares":
-        return (2.0 * (z - b))[:, None] * A
-    if model == "logistic":
-        return (special.expit(z) - b)[:, None] * A
-    return A[:, :, None] * (special.softmax(z, axis=1) - b)[:, None, :]
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = A @ x
+        if model == "least_squares":
+            out = (2.0 * (z - b))[:, None] * A
+        elif model == "logistic":
+            out = (special.expit(z) - b)[:, None] * A
+        else:
+            out = A[:, :, None] * (special.softmax(z, axis=1) - b)[:, None, :]
+    return _no_nan("per_sample_gradients", out)
 
 
 def loss(model: str, x, A, b) -> float:
@@ -187,7 +205,8 @@ def distillation_gradient(grad_student, grad_teacher, lam) -> np.ndarray:
     gt = V.as_array("grad_teacher", grad_teacher)
     V.same_shape(("grad_student", "grad_teacher"), gs, gt)
     lam = V.probability("lam", lam)
-    return gs - lam * gt
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _no_nan("distillation_gradient", gs - lam * gt)
 
 
 def _check_teacher(model, x, theta):
@@ -206,7 +225,9 @@ def distillation_losses(model: str, x, theta, lam, A, b) -> np.ndarray:
     theta = _check_teacher(model, x, theta)
     lam = V.probability("lam", lam)
     teacher_out = predictions(model, theta, A)
-    return (1.0 - lam) * per_sample_losses(model, x, A, b) + lam * per_sample_losses(model, x, A, teacher_out)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = (1.0 - lam) * per_sample_losses(model, x, A, b) + lam * per_sample_losses(model, x, A, teacher_out)
+    return _no_nan("distillation_losses", out)
 
 
 def distillation_loss_gradient(model: str, x, theta, lam, A, b) -> np.ndarray:
@@ -220,7 +241,9 @@ def distillation_loss_gradient(model: str, x, theta, lam, A, b) -> np.ndarray:
     theta = _check_teacher(model, x, theta)
     lam = V.probability("lam", lam)
     teacher_out = predictions(model, theta, A)
-    return (1.0 - lam) * per_sample_gradients(model, x, A, b) + lam * per_sample_gradients(model, x, A, teacher_out)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = (1.0 - lam) * per_sample_gradients(model, x, A, b) + lam * per_sample_gradients(model, x, A, teacher_out)
+    return _no_nan("distillation_loss_gradient", out)
 
 
 def _hessian(model: str, x, A) -> np.ndarray:
@@ -293,25 +316,37 @@ def minimizer(model: str, A, b, *, x0=None, K: int | None = None, tol: float = 1
         raise ValueError("no finite minimiser found for the logistic problem: the data are separable "
                          "(a direction decreases every hard-labelled loss and leaves soft-labelled ones unchanged)")
 
-    def fg(v):
-        X = v.reshape(shape)
-        G = per_sample_gradients(model, X, A, bchk)
-        return loss(model, X, A, bchk), G.mean(axis=0).ravel()
+    # solve in y = Dx on the column-scaled design A D⁻¹ (f(x; A) = f(Dx; AD⁻¹), D = diag of column
+    # max-abs): tiny or huge feature scales neither stall L-BFGS nor overflow its line search
+    col = np.max(np.abs(A), axis=0)
+    col[col == 0] = 1.0
+    As = A / col
+    colx = col.reshape((d,) + (1,) * (len(shape) - 1))
 
-    res = optimize.minimize(fg, xs, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "gtol": 1e-10, "ftol": 1e-15})
+    def fg(v):
+        Y = v.reshape(shape)
+        G = per_sample_gradients(model, Y, As, bchk)
+        return loss(model, Y, As, bchk), G.mean(axis=0).ravel()
+
+    ys = (xs.reshape(shape) * colx).ravel()
+    if not np.all(np.isfinite(ys)):
+        raise ValueError("x0 times the column scales of A overflows; give a smaller x0")
+    res = optimize.minimize(fg, ys, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "gtol": 1e-10, "ftol": 1e-15})
     v = res.x
     for _ in range(max_newton):
         _, g = fg(v)
         if np.linalg.norm(g) <= tol:
             break
-        H = _hessian(model, v.reshape(shape), A)
+        H = _hessian(model, v.reshape(shape), As)
         step, *_ = np.linalg.lstsq(H, g, rcond=1e-12)
         v = v - step
-    X = v.reshape(shape)
+    Y = v.reshape(shape)
     if model == "softmax":
-        X = X - X.mean(axis=1, keepdims=True)
-    g = full_gradient(model, X, A, bchk)
-    if not np.all(np.isfinite(X)) or np.linalg.norm(g) > 1e-6 * max(1.0, float(np.max(np.abs(A)))):
+        Y = Y - Y.mean(axis=1, keepdims=True)
+    g = full_gradient(model, Y, As, bchk)  # ∇_y f = D⁻¹∇_x f: stationarity judged at unit column scale
+    with np.errstate(over="ignore"):
+        X = Y / colx
+    if not np.all(np.isfinite(X)) or np.linalg.norm(g) > 1e-6:
         raise ValueError(f"no finite minimiser found for the {model} problem (‖∇f‖ = {np.linalg.norm(g):.3g}); "
                          "the data may be separable")
     return X
@@ -401,20 +436,26 @@ def expected_smoothness(model: str, A, b=None, *, batch_size: int = 1, sampling:
         L_max = 2.0 * float(row_sq.max()) * scale * scale
         return SmoothnessConstants(mu, L, L_max, max(calL, L), calL_ms, bs, sampling, True)
     k = 0.25 if model == "logistic" else 0.5
-    L = k * float(np.linalg.eigvalsh(As.T @ As / N)[-1]) * scale * scale
-    L_max = k * float(row_sq.max()) * scale * scale
+    # combine at unit scale, then rescale once: (1 − 1/b)·L with L = inf would give 0·inf = NaN
+    Lu = k * float(np.linalg.eigvalsh(As.T @ As / N)[-1])
+    Lu_max = k * float(row_sq.max())
     if sampling == "with_replacement":
-        calL = (1 - 1.0 / bs) * L + L_max / bs
+        calLu = (1 - 1.0 / bs) * Lu + Lu_max / bs
     else:
-        calL = (N * (bs - 1)) / (bs * (N - 1)) * L + cb * L_max if N > 1 else L
+        calLu = (N * (bs - 1)) / (bs * (N - 1)) * Lu + cb * Lu_max if N > 1 else Lu
+    L, L_max, calL = (v * scale * scale for v in (Lu, Lu_max, calLu))
+    calL_ms = math.sqrt(Lu_max * calLu) * scale * scale
     mu = 0.0
     if model == "logistic":
         if x_star is None:
             if b is None:
                 raise ValueError("b (or x_star) is needed for the logistic local μ")
             x_star = minimizer(model, A, b)
-        mu = max(float(np.linalg.eigvalsh(_hessian(model, V.as_array("x_star", x_star, ndim=1), A))[0]), 0.0)
-    return SmoothnessConstants(mu, L, L_max, calL, math.sqrt(L_max * calL), bs, sampling, False)
+        # Hessian at x* formed from the unit-scale rows (z = Aᵀx* unchanged), rescaled once
+        w = special.expit(A @ V.as_array("x_star", x_star, ndim=1))
+        Hu = (As * (w * (1 - w))[:, None]).T @ As / N
+        mu = max(float(np.linalg.eigvalsh(0.5 * (Hu + Hu.T))[0]), 0.0) * scale * scale
+    return SmoothnessConstants(mu, L, L_max, calL, calL_ms, bs, sampling, False)
 
 
 def smoothness_constants(model: str, A, b=None, **kw) -> SmoothnessConstants:
@@ -878,23 +919,29 @@ def minibatch_gradient(model: str, X, A, b, idx, *, check: bool = True) -> np.nd
     if model == "softmax":
         z = np.einsum("sbd,sldk->slbk", Ab, X)
         r = special.softmax(z, axis=-1) - bb[:, None]
-        return np.einsum("slbk,sbd->sldk", r, Ab) / B
-    z = np.einsum("sbd,sld->slb", Ab, X)
-    r = 2.0 * (z - bb[:, None, :]) if model == "least_squares" else special.expit(z) - bb[:, None, :]
-    return np.einsum("slb,sbd->sld", r, Ab) / B
+        out = np.einsum("slbk,sbd->sldk", r, Ab) / B
+    else:
+        z = np.einsum("sbd,sld->slb", Ab, X)
+        r = 2.0 * (z - bb[:, None, :]) if model == "least_squares" else special.expit(z) - bb[:, None, :]
+        out = np.einsum("slb,sbd->sld", r, Ab) / B
+    return _no_nan("minibatch_gradient", out) if check else out
 
 
 def minibatch_loss(model: str, X, A, b, idx) -> np.ndarray:
     """Mini-batch loss ``(1/B) Σ_{n∈batch} f_n(x)`` for iterates ``(S, Λ, *xshape)`` → ``(S, Λ)``."""
     Ab = A[idx]
     bb = np.asarray(b)[idx]
-    if model == "softmax":
-        z = np.einsum("sbd,sldk->slbk", Ab, X)
-        return np.mean(special.logsumexp(z, axis=-1) - np.sum(bb[:, None] * z, axis=-1), axis=-1)
-    z = np.einsum("sbd,sld->slb", Ab, X)
-    if model == "least_squares":
-        return np.mean((z - bb[:, None, :]) ** 2, axis=-1)
-    return np.mean(np.logaddexp(0.0, z) - bb[:, None, :] * z, axis=-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if model == "softmax":
+            z = np.einsum("sbd,sldk->slbk", Ab, X)
+            out = np.mean(special.logsumexp(z, axis=-1) - np.sum(bb[:, None] * z, axis=-1), axis=-1)
+        else:
+            z = np.einsum("sbd,sld->slb", Ab, X)
+            if model == "least_squares":
+                out = np.mean((z - bb[:, None, :]) ** 2, axis=-1)
+            else:
+                out = np.mean(np.logaddexp(0.0, z) - bb[:, None, :] * z, axis=-1)
+    return _no_nan("minibatch_loss", out)
 
 
 def batch_equivalent_gradients(grads, batch_size: int, sampling: str = "with_replacement") -> np.ndarray:

@@ -7,13 +7,14 @@ moments; scipy's generalized eigensolver for the tight 𝓛; the ρ/β closed fo
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
 import numpy as np
 import pytest
 import scipy.linalg
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 
@@ -282,6 +283,20 @@ def test_lemma1_explicit_bound_holds(prob, data, gamma, c):
     assert vr.reduction_ratio(g0, g1, gamma, c) <= bound + 1e-9
 
 
+@given(kst.gradient_pairs(scales=(1.0,), allow_zero=False), st.sampled_from((1e-100, 1e-3, 1e3, 1e100)))
+def test_rho_printed_scales_with_the_gradients(pair, s):
+    """The printed (32) is ρ·(Var(x*)Var(θ))^{1/4} (Var = Cov(x, x)), so it is not scale invariant:
+    multiplying every gradient by s multiplies it by s, while the corrected ρ is unchanged."""
+    g0, g1 = pair
+    a, t = g0 - g0.mean(0), g1 - g1.mean(0)
+    va, vt = float(np.mean(np.sum(a * a, 1))), float(np.mean(np.sum(t * t, 1)))
+    if va == 0 or vt == 0:
+        return
+    assert vr.rho_printed(g0, g1) == pytest.approx(vr.rho(g0, g1) * (va * vt) ** 0.25, rel=1e-9, abs=1e-12)
+    assert vr.rho_printed(g0 * s, g1 * s) == pytest.approx(s * vr.rho_printed(g0, g1), rel=1e-9, abs=1e-300)
+    assert vr.rho(g0 * s, g1 * s) == pytest.approx(vr.rho(g0, g1), rel=1e-9, abs=1e-12)
+
+
 def test_rho_printed_is_not_a_correlation():
     g = np.array([[3.0, 0.0], [-3.0, 0.0], [0.0, 3.0], [0.0, -3.0]])
     assert vr.rho(g, g) == pytest.approx(1.0)
@@ -449,3 +464,204 @@ def test_theorem_functions_never_nan(mu, scale_t, rL, rcal, t, e, ft):
               vr.theorem4_omega_max(1 / (16 * calL), mu, L, calL),
               vr.lemma6_rhs(ft, 1 / (16 * calL), mu, calL, 0.1, e, scale_t)):
         assert not math.isnan(v)
+
+
+# ---------------------------------------------------------------- extreme inputs for every public function
+
+EXTREME = (1e-300, 1e-150, 1e-8, 1.0, 1e8, 1e150, 1e300)
+
+
+def _raw_problem(model, seed, N, p, deficient):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(N, p))
+    if deficient:
+        a = np.hstack([a, a[:, :1]])  # duplicated feature: rank-deficient design
+    if model == "least_squares":
+        b, x = rng.normal(size=N), rng.normal(size=a.shape[1] + 1)
+    elif model == "logistic":
+        b, x = rng.uniform(0.05, 0.95, size=N), rng.normal(size=a.shape[1] + 1)
+    else:
+        b, x = rng.dirichlet(np.ones(3), size=N), rng.normal(size=(a.shape[1] + 1, 3))
+    return a, b, x
+
+
+def _finite_or_overflow(fn, *args, **kw):
+    """Call fn: it must return NaN-free values, or refuse with the documented overflow ValueError."""
+    try:
+        out = fn(*args, **kw)
+    except ValueError as exc:
+        assert "overflows float64" in str(exc), exc
+        return None
+    if dataclasses.is_dataclass(out):
+        vals = np.array([v for v in dataclasses.astuple(out) if isinstance(v, float)])
+    else:
+        vals = np.asarray(out, dtype=float)
+    assert not np.isnan(vals).any(), f"{fn.__name__} returned NaN"
+    return out
+
+
+def _corners(test):
+    """The extreme corners (data scale 1e±300 × parameter scale 1e±100) for every model, always run."""
+    for model in vr.MODELS:
+        for s in (1e-300, 1e300):
+            for xs in (1e-100, 1e100):
+                test = example(model, 1, 5, 2, model == "least_squares", s, xs, 0.5)(test)
+    return test
+
+
+@settings(max_examples=30)
+@given(st.sampled_from(vr.MODELS), st.integers(0, 2**31), st.integers(4, 9), st.integers(1, 3), st.booleans(),
+       st.sampled_from(EXTREME), st.sampled_from((1e-100, 1.0, 1e100)), st.floats(0.0, 1.0))
+@_corners
+def test_glm_functions_never_return_nan_at_extreme_scales(model, seed, N, p, deficient, s, xs, lam):
+    """Every data/model function at input scales 1e-300 … 1e300 (and rank-deficient designs): finite where
+    representable, ±inf or the overflow error otherwise, never NaN; where finite, the identities hold:
+    f = mean f_n, ∇f = mean ∇f_n, outputs are probabilities, eq. (5) = gradient of (4) (Prop. 1)."""
+    a, b, x = _raw_problem(model, seed, N, p, deficient)
+    A = vr.lift(a * s)
+    assert np.array_equal(A[:, -1], np.ones(N)) and np.array_equal(A[:, :-1], a * s)
+    x = x * xs
+    theta = 0.5 * x
+    out = _finite_or_overflow(vr.predictions, model, x, A)
+    if out is not None and model != "least_squares":
+        assert np.all((out >= 0) & (out <= 1))
+    if out is not None and model == "softmax":
+        np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-12)
+    losses = _finite_or_overflow(vr.per_sample_losses, model, x, A, b)
+    grads = _finite_or_overflow(vr.per_sample_gradients, model, x, A, b)
+    if losses is not None and np.all(np.isfinite(losses)):
+        assert vr.loss(model, x, A, b) == pytest.approx(float(np.mean(losses)), rel=1e-12)
+    if grads is not None and np.all(np.isfinite(grads)):
+        np.testing.assert_allclose(vr.full_gradient(model, x, A, b), grads.mean(axis=0), rtol=1e-12)
+    _finite_or_overflow(vr.distillation_losses, model, x, theta, lam, A, b)
+    true = _finite_or_overflow(vr.distillation_loss_gradient, model, x, theta, lam, A, b)
+    gt = _finite_or_overflow(vr.per_sample_gradients, model, theta, A, b)
+    if grads is not None and gt is not None and np.all(np.isfinite(grads)) and np.all(np.isfinite(gt)):
+        eq5 = _finite_or_overflow(vr.distillation_gradient, grads, gt, lam)
+        if true is not None and eq5 is not None and np.all(np.isfinite(true)) and np.all(np.isfinite(eq5)):
+            # Prop. 1 at every scale; the label terms may cancel, so the tolerance is relative to the parts
+            scale = max(float(np.max(np.abs(grads))), float(np.max(np.abs(gt))), 1e-300)
+            assert float(np.max(np.abs(true - eq5))) <= 1e-9 * scale
+    X = np.broadcast_to(x, (2, 2) + x.shape).copy()
+    idx = np.array([[0, 1], [2, 3]])
+    _finite_or_overflow(vr.minibatch_gradient, model, X, A, b, idx)
+    _finite_or_overflow(vr.minibatch_loss, model, X, A, b, idx)
+    for sampling in vr.SAMPLINGS:
+        k = _finite_or_overflow(vr.expected_smoothness, model, A, b, batch_size=2, sampling=sampling,
+                                x_star=np.zeros(A.shape[1]) if model == "logistic" else None)
+        assert k.calL >= k.L * (1 - 1e-12) and k.L >= k.mu >= 0 and k.L_max >= k.calL * (1 - 1e-9)
+        assert vr.smoothness_constants(model, A, b, batch_size=2, sampling=sampling,
+                                       x_star=np.zeros(A.shape[1]) if model == "logistic" else None) == k
+    if model == "least_squares":
+        qg = vr.quadratic_gap(X, A, np.zeros(A.shape[1]))
+        assert not np.isnan(qg).any() and np.all(qg >= 0)
+
+
+@settings(max_examples=8)
+@given(st.sampled_from(("logistic", "softmax")), st.integers(0, 2**31), st.integers(8, 14), st.integers(1, 2),
+       st.sampled_from((1e-150, 1e-8, 1e8, 1e150)))
+def test_minimizer_is_equivariant_to_feature_scale(model, seed, N, p, s):
+    """f(x; [s·a, 1]) = f(diag(1/s, …, 1/s, 1)·x; [a, 1]): the minimiser at feature scale s is the unit-scale
+    minimiser with its feature weights divided by s (bias unchanged) — for tiny and huge s alike."""
+    a, b, _ = _raw_problem(model, seed, N, p, False)
+    ref = vr.minimizer(model, vr.lift(a), b)
+    got = vr.minimizer(model, vr.lift(a * s), b)
+    np.testing.assert_allclose(got[:-1] * s, ref[:-1], rtol=1e-6, atol=1e-8 * max(1.0, float(np.max(np.abs(ref)))))
+    np.testing.assert_allclose(got[-1], ref[-1], rtol=1e-6, atol=1e-8 * max(1.0, float(np.max(np.abs(ref)))))
+
+
+@settings(max_examples=10)
+@given(st.sampled_from(("logistic", "softmax")), st.integers(0, 2**31), st.integers(3, 6), st.integers(1, 2),
+       st.sampled_from(vr.SAMPLINGS))
+def test_expected_smoothness_bound_holds_for_logistic_and_softmax(model, seed, N, B, sampling):
+    """(10) for the Gower et al. upper bound 𝓛: E‖∇f_B(x) − ∇f_B(x*)‖² ≤ 2𝓛(f(x) − f*), the expectation
+    taken by enumerating every batch, at random points x (independent of the formula for 𝓛)."""
+    a, b, _ = _raw_problem(model, seed, N, 2, False)
+    A = vr.lift(a)
+    xs = vr.minimizer(model, A, b)
+    k = vr.expected_smoothness(model, A, b, batch_size=B, sampling=sampling, x_star=xs if model == "logistic" else None)
+    rng = np.random.default_rng(seed + 1)
+    fstar = vr.loss(model, xs, A, b)
+    for r in (0.1, 1.0, 5.0):
+        x = xs + r * rng.normal(size=xs.shape)
+        D = (vr.per_sample_gradients(model, x, A, b) - vr.per_sample_gradients(model, xs, A, b)).reshape(N, -1)
+        lhs = _brute_batch_second_moment(D, B, sampling)
+        assert lhs <= 2 * k.calL * (vr.loss(model, x, A, b) - fstar) * (1 + 1e-9) + 1e-14
+
+
+@settings(max_examples=20)
+@given(kst.gradient_pairs(allow_zero=False), st.floats(1e-3, 1.0), st.floats(0.01, 1.0), st.integers(0, 10**6),
+       st.sampled_from((1e-100, 1.0, 1e100)))
+def test_theorem_bounds_at_extreme_gradient_scales(pair, frac, wfrac, t, dscale):
+    """Thms 1, 2, 4 (eqs. 35, 36, App. E) and the rate (11): never NaN, non-increasing in t, and λ* (of the
+    matching Lemma-1 constant c) gives a bound no larger than λ = 0 (plain SGD) or λ = 1 — for gradients
+    from 1e-150 to 1e100 and initial distances from 1e-100 to 1e100."""
+    g0, g1 = pair
+    mu, L = 0.5, 2.0
+    calL = 3.0
+    gamma1, gamma2, gamma4 = frac / (4 * calL), frac * mu / (4 * L * calL), frac / (16 * calL)
+    omega = wfrac * vr.theorem4_omega_max(gamma4, mu, L, calL)
+    fns = {
+        "thm1": lambda tt, lam=None: vr.theorem1_bound(tt, gamma1, mu, calL, dscale, g0, g1, lam=lam),
+        "thm2": lambda tt, lam=None: vr.theorem2_bound(tt, gamma2, mu, L, calL, dscale, g0, g1, lam=lam),
+        "thm4": lambda tt, lam=None: vr.theorem4_bound(tt, gamma4, mu, L, calL, max(omega, 0.0), dscale, dscale,
+                                                       g0, g1, lam=lam),
+    }
+    for name, f in fns.items():
+        b_t, b_next, b_star = f(t), f(t + 1), f(t)
+        assert not math.isnan(b_t) and b_t >= 0, name
+        assert b_next <= b_t * (1 + 1e-12) or b_t == math.inf, name
+        for lam in (0.0, 1.0):
+            assert b_star <= f(t, lam) * (1 + 1e-9) or f(t, lam) == math.inf, name
+    s0, s1 = vr.sigma_sq(g0), vr.sigma_sq(g1)
+    gap = float(np.sum(g1.mean(0) ** 2))  # any non-negative value: only the formula's arithmetic is exercised
+    r = vr.theorem1_rate_bound(t, gamma1, mu, L, calL, dscale, s0, max(s1, 1e-300), gap)
+    assert not math.isnan(r) and r >= 0
+    if s0 > 0 and s1 > 0:
+        rb = vr.reduction_ratio_bound(gap, math.sqrt(s0), math.sqrt(s1), L, calL, gamma1)
+        assert 0 <= rb <= 1
+
+
+@settings(max_examples=20)
+@given(kst.gradient_pairs(allow_zero=False), st.integers(1, 8), st.sampled_from(vr.SAMPLINGS))
+def test_batch_equivalent_gradients_at_extreme_scales(pair, B, sampling):
+    """Mean preserved and centred second moment scaled by the batch factor, at any gradient scale; the
+    factor is the same for every scale (checked against the unit-scale result)."""
+    g0, _ = pair
+    N = g0.shape[0]
+    if sampling == "without_replacement" and B > N:
+        with pytest.raises(ValueError, match="batch_size"):
+            vr.batch_equivalent_gradients(g0, B, sampling)
+        return
+    e = vr.batch_equivalent_gradients(g0, B, sampling)
+    assert not np.isnan(e).any()
+    np.testing.assert_allclose(e.mean(axis=0), g0.mean(axis=0), rtol=1e-9, atol=1e-12 * float(np.max(np.abs(g0))))
+    s = float(np.max(np.abs(g0))) or 1.0
+    unit = vr.batch_equivalent_gradients(g0 / s, B, sampling)
+    np.testing.assert_allclose(e / s, unit, rtol=1e-12, atol=1e-15)
+
+
+@given(st.integers(1, 7), st.data())
+def test_rand_k_omega_by_enumerating_masks(d, data):
+    """ω of rand-k equals E‖C(x)‖²/‖x‖² − 1 with the expectation over all k-subsets (Assumption 4)."""
+    k = data.draw(st.integers(1, d))
+    x = np.arange(1.0, d + 1.0) * data.draw(st.sampled_from((1e-100, 1.0, 1e100)))
+    second = np.mean([np.sum((x[list(S)] * d / k) ** 2) for S in itertools.combinations(range(d), k)])
+    assert vr.rand_k_omega(d, k) == pytest.approx(second / np.sum(x * x) - 1.0, rel=1e-12, abs=1e-12)
+
+
+def test_every_public_function_is_driven_by_a_property_test():
+    """Each public callable of kdtheory.variance_reduction is called inside some @given test here."""
+    import ast
+    import inspect
+    import sys
+
+    tree = ast.parse(inspect.getsource(sys.modules[__name__]))
+    driven = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and any(
+                isinstance(dec, ast.Call) and getattr(dec.func, "id", "") == "given" for dec in node.decorator_list):
+            driven |= {n.attr for n in ast.walk(node)
+                       if isinstance(n, ast.Attribute) and getattr(n.value, "id", "") == "vr"}
+    public = {n for n in vr.__all__ if callable(getattr(vr, n)) and not isinstance(getattr(vr, n), type)}
+    assert public - driven == set(), f"public functions with no hypothesis test: {sorted(public - driven)}"
