@@ -102,6 +102,11 @@ def write_json(report: Mapping, path: str | Path) -> Path:
     return path
 
 
+def _cell(text) -> str:
+    """Text for one Markdown table cell: '|' escaped, line breaks removed."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 def to_markdown(report: Mapping) -> str:
     """The report as a Markdown page: summary, one table row per claim, then the errata."""
     s = report["summary"]
@@ -117,8 +122,8 @@ def to_markdown(report: Mapping) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in report["claims"]:
-        lines.append(
-            f"| `{r['claim_id']}` | {r['where']} | {fmt(r['predicted'])} | {r['relation']} | "
+        lines.append(  # a '|' inside a cell (e.g. "f_n(x|theta,lam)") would split the row: escape it
+            f"| `{r['claim_id']}` | {_cell(r['where'])} | {fmt(r['predicted'])} | {r['relation']} | "
             f"{fmt(r['measured'])} | {r['status']} | {fmt(r['margin'])} | {r['seconds']:.2f} |"
         )
     errata = [r for r in report["claims"] if r["status"] == "erratum"]

@@ -30,7 +30,7 @@ def dummies(monkeypatch):
     monkeypatch.setattr(C, "_REGISTRY", reg)
     monkeypatch.setattr(C, "load_all", lambda network=False: dict(reg))
     for cid, fn, corr in (("dummy.noisy", _noisy, None), ("dummy.bad", _bad, None), ("dummy.err", _err, "dummy.noisy")):
-        C.register(C.Claim(cid, "000", "eq. 0", f"{cid} statement", fn, corrects=corr))
+        C.register(C.Claim(cid, "000", "eq. 0 (f(x|y))", f"{cid} statement", fn, corrects=corr))
     return reg
 
 
@@ -43,6 +43,11 @@ def test_report_is_deterministic_apart_from_timing(dummies):
     assert reps[0]["summary"] == {"holds": 1, "violated": 0, "erratum": 1, "skipped": 0, "total": 2}
     md = R.to_markdown(reps[0])
     assert "`dummy.err`" in md and "counterexample" in md and "| claim |" in md
+    # every table row has the header's 8 cells, also when a 'where' contains '|' (dummy.noisy's does)
+    rows = [ln for ln in md.splitlines() if ln.startswith("| `")]
+    assert len(rows) == 2
+    for ln in rows:
+        assert len(ln.replace("\\|", "").split("|")) == 10, ln
 
 
 def test_cli_run_writes_reports_and_exit_codes(dummies, tmp_path):
