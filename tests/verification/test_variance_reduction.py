@@ -32,7 +32,9 @@ def test_paper000_claims_cover_the_issue(registry):
     for needed in ["safaryan.prop1.least_squares", "safaryan.prop1.logistic", "safaryan.prop1.softmax",
                    "safaryan.prop1_exact", "safaryan.lemma1.lambda_star", "safaryan.lemma1.ratio_identity",
                    "safaryan.lemma1.symbolic", "safaryan.thm1", "safaryan.thm2", "safaryan.thm3.bound",
-                   "safaryan.thm3.scaling", "safaryan.thm4"]:
+                   "safaryan.thm3.scaling", "safaryan.thm4", "safaryan.thm1.exact", "safaryan.thm2.exact",
+                   "safaryan.lemma1.optimal_teacher", "safaryan.assumption3.minibatch_exact",
+                   "safaryan.assumption3.minibatch_bound"]:
         assert needed in ids
 
 
