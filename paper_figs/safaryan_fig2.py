@@ -23,7 +23,7 @@ GAMMA = 0.5
 def make(size="quick"):
     epochs = C.epochs_for(size, 4, 100)
     last = min(10, max(2, epochs // 3))
-    lams = [0.0, 0.1, 0.3, 0.6, 1.0] if size == "quick" else [0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    lams = [0.0, 0.01, 0.1, 0.3, 0.6, 1.0] if size == "quick" else [0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
     teachers = {"SGD teacher": C.sgd_teacher(GAMMA, epochs, seed=0),
                 "L-BFGS teacher": C.lbfgs_teacher(60 if size == "quick" else 2000)}
     fig = Figure(figsize=(10, 4))
