@@ -47,7 +47,8 @@ from verification import oracles as O
 from verification.claims import Verdict, _jsonable, claim, compare, skipped
 
 PAPER = "000"
-EXTRA_REASON = "extra not installed: the PEP oracle needs PEPit + cvxpy (pip install 'kdtheory[oracles]')"
+EXTRA_REASON = ("extra not installed: the PEP oracle needs PEPit + cvxpy "
+                "(pip install -c constraints/oracles.txt -e '.[oracles]')")
 GOLDEN_NAME = "paper000_pep"
 #: Agreement required between the kdtheory bound and the PEP measure on the worst instance
 #: (the solves are accurate to ~1e-8 relative; the worst instance is normalised to bound ≈ 1).
@@ -423,7 +424,7 @@ def bound_optimal_lambda(L, mu, gamma, sigma, D, R) -> float:
 
 @claim("safaryan.pep.lambda_wc", paper=PAPER, where="Sec. 4.2 (discussion of λ*, eq. 14), Lemma 1",
        statement="as the paper says of λ*, the worst-case-optimal distillation weight of one step of (7) is 1 for a "
-                 "near-optimal teacher (D = R/1000) and does not increase as the teacher moves away (D grows); "
+                 "near-optimal teacher (D = R/100) and does not increase as the teacher moves away (D grows); "
                  "reports it against λ* (eq. 14, Thm 1) and the bound-optimal λ",
        tags=("pep", "oracles"))
 def _check_lambda_wc(rng, size):
@@ -435,7 +436,8 @@ def _check_lambda_wc(rng, size):
     xatol = 0.05 if size == "quick" else 2e-3
     scale = p["R"]  # teacher distances relative to the start distance
     # D = 0 exactly makes the SDP not strictly feasible (θ = x* forced); a near-optimal teacher stands in
-    grid = (1e-3, 0.5, 2.0) if size == "quick" else (1e-3, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+    # (D = R/100: at R/1000 the solves at interior λ are too degenerate for a clean "optimal" status)
+    grid = (1e-2, 0.5, 2.0) if size == "quick" else (1e-2, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
     rows = []
     for rel in grid:
         D = rel * scale
