@@ -302,6 +302,10 @@ def simulate_distillation(
         if compressor is not None:
             (X,) = compressor(rng, (X,))
     Xf = full(X)
+    # a non-finite iterate stays non-finite (inf − inf, 0·inf give NaN), so one check at the end suffices
+    if not np.all(np.isfinite(Xf)):
+        raise ValueError(f"the iteration diverged: non-finite iterates after {steps} steps with gamma = {gamma:.6g} "
+                         "(too large a step size for this problem, e.g. gamma > 1/L_max)")
     ends = np.minimum((np.arange(n_win) + 1) * window, steps)
     with np.errstate(invalid="ignore", divide="ignore"):
         windows = {k: v / np.maximum(counts, 1)[:, None, None] for k, v in sums.items()}

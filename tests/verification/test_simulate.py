@@ -158,6 +158,12 @@ def test_bad_input():
         sim.fixed_mask([0.5, 1.0])
     with pytest.raises(ValueError, match="k must be"):
         sim.rand_k(0)
+    with pytest.raises(ValueError, match="teacher_grads contains"):
+        sim.simulate_distillation(orc, np.zeros(2), np.full((4, 2), np.inf), [0.5], 0.1, 3, n_seeds=2, rng=rng)
+    # a step size far beyond 2/L_max makes (7) blow up: a clear error, not NaN iterates
+    big = sim.glm_oracle("least_squares", vr.lift(np.array([[1.0], [2.0], [3.0]])), np.array([1.0, 0.0, 2.0]))
+    with pytest.raises(ValueError, match="diverged"):
+        sim.simulate_distillation(big, np.ones(2), np.zeros((3, 2)), [0.0, 0.5], 50.0, 2000, n_seeds=2, rng=rng)
 
 
 def test_least_squares_stationary_properties():
