@@ -67,7 +67,7 @@ __all__ = [
     "LinearisedSolution", "linearised_solution", "predicted_trajectory", "linearised_limit",
     "thm3_coefficients", "thm3_printed_coefficients", "final_error", "final_error_printed",
     "teacher_labels", "lottery_ticket_expected_error", "lottery_ticket_bound",
-    "lottery_ticket_bound_printed", "two_stage_factors", "arccos_kernel", "overlap_parameters",
+    "lottery_ticket_bound_printed", "two_stage_factors", "two_stage_expected_error", "arccos_kernel", "overlap_parameters",
     "center_kernel", "centered_alignment", "alignf", "gaussian_kernel", "nystrom_embedding",
     "normalize_columns",
 ]
@@ -757,6 +757,39 @@ def two_stage_factors(m: int, m1: int, m_bar: int) -> tuple[float, float]:
     m_bar = v.scalar("m_bar", m_bar, lo=m1, integer=True)
     al, be = m / m1, m1 / m_bar
     return (1 - al) * (1 - be), 1 - al * be
+
+
+def two_stage_expected_error(a_bar, phi_bar, m: int, m1: int, lam) -> float:
+    """Exact ``E[e²]`` of the two-stage scheme of Sec. 7.4.1 in the kernel-regime limit (|ā_l| = 1).
+
+    Scheme: an intermediate network of m1 units selected uniformly (without replacement) from the m̄ teacher
+    units, initialised at them and trained on eq. (2) with labels y (:func:`teacher_labels` with the final
+    size m) and φ = teacher features; its trained unit outputs are Thm 3's f_∞^(k) (exact when its H_k are
+    nonsingular, Thm 1's conditions). A student of m units selected uniformly from the intermediate's is
+    trained the same way with φ = those outputs. With ``z_l = ā_lφ̄_l``, ``y = √m z̄``, α = m/m1, β = m1/m̄,
+    κ = m̄/(m̄−1), s² = (1/m̄)Σ_l‖z_l − z̄‖² and r = λ/(1+λ) (Thm 1, eq. 5, and Thm 3):
+
+    ``Φ₂ − y = √m(z̄_{S2} − z̄_{S1}) + r√m(z̄_{S1} − z̄) − (1 − √α)√m z̄/(1+λ)``, hence
+
+    ``E[e²] = r²[(1 − α)κs² + r²α(1 − β)κs² + m(1 − √α)²‖z̄‖²/(1+λ)²]``
+
+    against ``r²(1 − αβ)κs²`` for direct distillation (:func:`lottery_ticket_expected_error`). The remark's
+    factors S1 = (1 − α)(1 − β), S2 = 1 − αβ (:func:`two_stage_factors`) do not give this ratio (erratum,
+    docs/errata.md 001). The last term is the mismatch of Thm 2's label scaling q = √(m/m̄) for the
+    intermediate network (O(m/m̄) for random-sign teachers).
+    """
+    a_bar, phi_bar, mb, _, lam = _lt_args(a_bar, phi_bar, 1, lam)
+    m1 = int(v.scalar("m1", m1, lo=1, hi=mb, integer=True))
+    m = int(v.scalar("m", m, lo=1, hi=m1, integer=True))
+    if not np.allclose(np.abs(a_bar), 1.0):
+        raise ValueError("a_bar must have entries ±1 for the exact expectation (then a = 1 for every subset)")
+    Z = a_bar[:, None] * phi_bar
+    zbar = Z.mean(axis=0)
+    s2 = float(np.mean(np.sum((Z - zbar) ** 2, axis=1)))
+    kap = mb / (mb - 1) if mb > 1 else 0.0
+    al, be, r = m / m1, m1 / mb, lam / (1 + lam)
+    bias = m * (1 - math.sqrt(al)) ** 2 * float(zbar @ zbar) / (1 + lam) ** 2
+    return r ** 2 * ((1 - al) * kap * s2 + r ** 2 * al * (1 - be) * kap * s2 + bias)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -249,6 +249,39 @@ def test_lottery_ticket_expectation_by_enumerating_all_subsets():
     assert kr.lottery_ticket_expected_error(ab, phib, mb, lam) == 0.0
 
 
+@pytest.mark.parametrize("mb,m1,m,lam", [(6, 4, 2, 0.7), (7, 5, 3, 2.0), (5, 5, 2, 0.3), (6, 3, 3, 1.0)])
+def test_two_stage_expectation_by_enumerating_all_selections(mb, m1, m, lam):
+    # every intermediate subset S1 (size m1) and every student subset of it (size m), each network at its
+    # Thm 1 / Thm 3 limit: the mean squared error must equal the exact formula of Sec. 7.4.1 (corrected)
+    rng = np.random.default_rng(mb * 100 + m1 * 10 + m)
+    ab = rng.choice([-1.0, 1.0], mb)
+    phib = np.tanh(rng.standard_normal((mb, 3)) + 0.5)  # non-zero mean: the label-scaling bias term matters
+    y = kr.teacher_labels(ab, phib, m)
+    errs = []
+    for S1 in itertools.combinations(range(mb), m1):
+        S1 = list(S1)
+        F1 = kr.unit_final_values(y, phib[S1], ab[S1], lam)
+        for pos in itertools.combinations(range(m1), m):
+            pos = list(pos)
+            errs.append(kr.final_error(y, F1[pos], ab[S1][pos], lam) ** 2)
+    assert np.mean(errs) == pytest.approx(kr.two_stage_expected_error(ab, phib, m, m1, lam), rel=1e-10)
+    if m1 == mb:  # the intermediate is the whole teacher: α = m/m̄, β = 1
+        direct = kr.lottery_ticket_expected_error(ab, phib, m, lam)
+        r = lam / (1 + lam)
+        bias = r ** 2 * m * (1 - math.sqrt(m / m1)) ** 2 * float(np.sum((ab @ phib / mb) ** 2)) / (1 + lam) ** 2
+        assert kr.two_stage_expected_error(ab, phib, m, m1, lam) == pytest.approx(direct + bias, rel=1e-10)
+    assert kr.two_stage_expected_error(ab, phib, m, m1, 0.0) == 0.0  # λ = 0: lottery ticket, zero error
+
+
+def test_two_stage_bad_sizes_raise():
+    with pytest.raises(ValueError, match="m must be"):
+        kr.two_stage_expected_error(np.ones(5), np.ones((5, 2)), 4, 3, 0.5)
+    with pytest.raises(ValueError, match="m1 must be"):
+        kr.two_stage_expected_error(np.ones(5), np.ones((5, 2)), 2, 6, 0.5)
+    with pytest.raises(ValueError, match="lam"):
+        kr.two_stage_expected_error(np.ones(5), np.ones((5, 2)), 2, 3, -0.5)
+
+
 @given(st.integers(1, 50), st.integers(0, 50), st.integers(0, 50))
 def test_two_stage_is_never_worse(m, e1, e2):
     m1, mb = m + e1, m + e1 + e2
