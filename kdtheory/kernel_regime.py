@@ -350,9 +350,9 @@ def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int |
 
     * The answer is exactly 0 when H̄ is structurally singular: some ``σ'(w_kᵀx_i) = 0`` (ReLU), rank(X) < n
       (e.g. n > d), or m > 1 with λ = 0 (then rank H̄ ≤ n); these zero modes never move.
-      For λ = 0 the smallest *non-zero* pole is ``λ_min(H)``, ``H = Σ_k a_k²H_k/m`` (Sec. 2.7), which is
-      obtained in O(m n²) as ``G ∘ (Dᵀ diag(c²) D)``: use ``kdtheory.kernel_regime.poles``-free
-      ``np.linalg.eigvalsh`` on it (see ``smallest_pole(..., lam=0)`` with m = 1).
+      For λ = 0 the smallest *non-zero* pole (the rate of convergence then) is ``λ_min(H)``,
+      ``H = Σ_k a_k²H_k/m = G ∘ (Dᵀ diag(c²) D)`` (Sec. 2.7, n×n, O(m n²) to form); this function returns it
+      only when m = 1 (for m > 1 the smallest eigenvalue of H̄ is the structural 0).
     * Otherwise S is positive definite and its exact inverse is matrix-free:
       ``S⁻¹ = M^{-1/2} 𝓓⁻¹ (I ⊗ G⁻¹) 𝓓⁻¹ M^{-1/2}`` with ``G = XᵀX`` (one n×n Cholesky factorisation) and
       ``M^{-1/2}`` in closed form; each product costs O(m n²). Lanczos (ARPACK) on ``λS⁻¹`` (bounded for
@@ -612,6 +612,17 @@ def linearised_limit(H_blocks, a, lam, y, phi, F0) -> np.ndarray:
     return linearised_solution(H_blocks, a, lam, y, phi, F0).f_inf
 
 
+def _thm3_poles(H, lam, pole_values) -> np.ndarray:
+    """Poles for Thm 3's formulas: finite, > 0 and away from every λμ_{k,i} (where pI − λH_k is singular)."""
+    P = v.as_array("pole_values", pole_values, ndim=1)
+    mu = np.linalg.eigvalsh(H).ravel()
+    scale = max(1.0, float(np.max(np.abs(P))) if P.size else 1.0)
+    if np.any(P <= 0) or (P.size and np.min(np.abs(P[:, None] - lam * mu[None, :])) <= 1e-12 * scale):
+        raise ValueError("pole_values must be > 0 and differ from λ·(eigenvalues of the H_k) "
+                         "(Assumption 2; there pI − λH_k is singular)")
+    return P
+
+
 def _thm3_vectors(H, c, lam, p_list):
     vs = []
     for p in p_list:
@@ -638,7 +649,7 @@ def thm3_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tuple[np.nda
     y, phi = _y_phi(y, phi, m)
     F0 = v.as_array("F0", F0, ndim=2)
     Finf = unit_final_values(y, phi, a, lam)
-    P = np.asarray(pole_values, float)
+    P = _thm3_poles(H, lam, pole_values)
     V = _thm3_vectors(H, c, lam, P)
     alpha = np.empty(len(P))
     for j, p in enumerate(P):
@@ -662,7 +673,7 @@ def thm3_printed_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tupl
     y, phi = _y_phi(y, phi, m)
     F0 = v.as_array("F0", F0, ndim=2)
     Finf = unit_final_values(y, phi, a, lam)
-    P = np.asarray(pole_values, float)
+    P = _thm3_poles(H, lam, pole_values)
     V = _thm3_vectors(H, c, lam, P)
     alpha = np.array([np.einsum("k,i,kij,kj->", c ** 2, V[j],
                                 np.einsum("kij,kjl->kil", H, np.linalg.inv(p * np.eye(n) - lam * H)), Finf - F0)

@@ -126,9 +126,12 @@ def test_secular_sign_convention_is_s_equals_minus_p():
         sg, _ = kr.secular_determinant(-pj * (1 + 1e-7), H, a, 0.5)
         sg2, _ = kr.secular_determinant(-pj * (1 - 1e-7), H, a, 0.5)
         assert sg * sg2 < 0  # a sign change at s = −p_j
-    # and not at s = +p (the other sign convention)
-    vals = [kr.secular_determinant(pj, H, a, 0.5)[1] for pj in p]
-    assert np.all(np.isfinite(vals))
+    # the other convention (roots at s = +p) has no roots at all: for s > 0 the printed
+    # Γ(s) = Σ_k a_k²/m (sI + λH_k)^{-1}H_k is PSD, so I + Γ(s) ⪰ I (computed here from the printed formula)
+    for pj in p:
+        Gam = sum(a[k] ** 2 / 2 * np.linalg.solve(pj * np.eye(3) + 0.5 * H[k], H[k]) for k in range(2))
+        assert np.min(np.linalg.eigvalsh(np.eye(3) + 0.5 * (Gam + Gam.T))) >= 1 - 1e-12
+        assert math.isfinite(kr.secular_determinant(pj, H, a, 0.5)[1])
 
 
 @settings(max_examples=15)
@@ -373,6 +376,12 @@ def test_bad_inputs_raise_clear_errors():
         kr.poles(np.ones((2, 2, 3)), np.ones(2), 0.1)
     with pytest.raises(ValueError, match="lam must be > 0"):
         kr.secular_poles(H, a, 0.0)
+    F0 = kr.unit_outputs(W, X, "tanh")
+    mu = np.linalg.eigvalsh(H)
+    with pytest.raises(ValueError, match="pole_values must be > 0 and differ from λ"):
+        kr.thm3_coefficients(H, a, 0.5, np.ones(2), F0, F0, [0.5 * mu[1, 0]])  # p = λμ: pI − λH_k singular
+    with pytest.raises(ValueError, match="pole_values"):
+        kr.thm3_printed_coefficients(H, a, 0.5, np.ones(2), F0, F0, [0.0])
     with pytest.raises(ValueError, match="lam"):
         kr.unit_final_values(np.ones(2), np.ones((4, 2)), a, -1e-3)
     with pytest.raises(ValueError, match="unit-norm"):
