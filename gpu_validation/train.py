@@ -19,6 +19,8 @@ Losses (sources in the papers):
 * :func:`hinton_kd_loss` — paper 004, App. D: α·CE + (1−α)·T²·KL(teacher_T ‖ student_T).
 * :func:`lipschitz_penalty` / :func:`consistency_penalty` — paper 004, App. C (ℓ_LR, ℓ_CR); their
   values are checked against ``kdtheory.label_distribution`` where it provides them.
+* :func:`train_soteacher` — paper 004, Sec. 4: CE + λ_LR·ℓ_LR + λ_CR(t)·ℓ_CR with the λ_CR schedules of
+  ``kdtheory.label_distribution.lambda_cr``.
 """
 
 from __future__ import annotations
@@ -174,6 +176,62 @@ def status_of(ens: Ensemble) -> dict:
     return {"members": int(alive.size), "nan_stopped": [int(i) for i in np.flatnonzero(~alive)]}
 
 
+# -------------------------------------------------------------------------------- self-distillation
+def l2_loss(outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Paper 002, eq. (1)/§5: the ℓ2 fitting loss, mean over examples of ‖output − target‖²₂."""
+    return ((outputs - target) ** 2).sum(-1).mean()
+
+
+def _softmax(z: torch.Tensor) -> torch.Tensor:
+    return F.softmax(z, -1)
+
+
+@dataclasses.dataclass
+class ChainRound:
+    """One round of a self-distillation chain: the trained ensemble, its outputs on the training
+    inputs (S, N, C) — the next round's targets — and the per-epoch training loss (epochs, S)."""
+
+    ensemble: Ensemble
+    train_outputs: torch.Tensor
+    loss_history: torch.Tensor
+
+
+def l2_self_distillation_chain(make_round: Callable[[int], Ensemble], X: torch.Tensor, Y0: torch.Tensor,
+                               rounds: int, schedule: Callable[[int], torch.Tensor], *, lr: float,
+                               weight_decay: float = 0.0, momentum: float = 0.0,
+                               output: Callable[[torch.Tensor], torch.Tensor] = _softmax) -> list[ChainRound]:
+    """Paper 002, §5 (Figs. 4–6): self-distillation rounds with the ℓ2 loss, all members at once.
+
+    Round 0 fits ``Y0`` (N, C) — the one-hot labels y_0; round t fits the outputs of round t − 1 on the
+    training inputs ``X`` (each member its own predecessor). Every round trains the fresh ensemble
+    ``make_round(t)`` by mini-batch SGD on ``l2_loss(output(f(x)), target)`` with the batches
+    ``schedule(t)`` (:func:`batch_schedule`); ``weight_decay`` is the regulariser R (the penalty
+    (wd/2)‖θ‖² of plain SGD weight decay). ``output`` maps logits to what is fitted (softmax by default;
+    the identity gives the regression setting of eq. 1). Everything stays on the device.
+    """
+    if not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"rounds must be a positive int, got {rounds!r}")
+    if Y0.ndim != 2 or Y0.shape[0] != X.shape[0]:
+        raise ValueError(f"Y0 must have shape (N, C) with N = len(X) = {X.shape[0]}, got {tuple(Y0.shape)}")
+    target = None
+    out: list[ChainRound] = []
+    for t in range(rounds):
+        ens = make_round(t)
+        if target is None:
+            target = Y0.expand(ens.size, -1, -1).clone()
+
+        def loss(p, b, idx, tgt, base=ens.base):
+            return l2_loss(output(functional_call(base, (p, b), (X[idx],))), tgt[idx])
+
+        hist = train_ensemble(ens, loss, schedule(t), lr=lr, member_args=(target,), weight_decay=weight_decay,
+                              momentum=momentum)
+        with torch.no_grad():
+            pred = output(ens.forward(X))
+        out.append(ChainRound(ens, pred, hist))
+        target = pred  # the next round fits this round's predictions
+    return out
+
+
 # --------------------------------------------------------------------------------------------- losses
 def cross_entropy_soft(logits: torch.Tensor, target_probs: torch.Tensor) -> torch.Tensor:
     """Mean over the batch of −Σ_c q_c log softmax(z)_c (ℓ linear in its second argument, eq. 3 of 000)."""
@@ -287,3 +345,67 @@ def lipschitz_penalty(params: dict[str, torch.Tensor]) -> torch.Tensor:
 def consistency_penalty(probs: torch.Tensor, running_mean: torch.Tensor) -> torch.Tensor:
     """Paper 004, App. C: ℓ_CR = (1/N) Σ_i ‖f(x_i) − f̄(x_i)‖²₂ (temporal-ensembling target f̄)."""
     return ((probs - running_mean) ** 2).sum(-1).mean()
+
+
+@dataclasses.dataclass
+class SoTeacherRun:
+    """What :func:`train_soteacher` leaves besides the trained ensemble: f̄, the running mean of the
+    per-epoch predictions on the training set (S, N, C), the λ_CR used at each epoch, and the
+    per-epoch mean training loss (epochs, S) — all on the device."""
+
+    running_mean: torch.Tensor
+    lambda_cr: torch.Tensor
+    loss_history: torch.Tensor
+
+
+def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: torch.Tensor, *, lr: float,
+                    lambda_lr: float = 0.0, lambda_cr_max: float = 0.0, cr_schedule: str = "linear",
+                    augment: Callable[[torch.Tensor], torch.Tensor] | None = None, weight_decay: float = 5e-4,
+                    momentum: float = 0.9, n_classes: int = 10) -> SoTeacherRun:
+    """Paper 004, Sec. 4 and App. C–D: teacher training with ℓ = CE + λ_LR·ℓ_LR + λ_CR(t)·ℓ_CR.
+
+    ℓ_LR is :func:`lipschitz_penalty` (on when ``lambda_lr > 0``); ℓ_CR is :func:`consistency_penalty`
+    toward f̄, the mean of the predictions of all earlier epochs (temporal ensembling; on when
+    ``lambda_cr_max > 0``), weighted by the schedule ``kdtheory.label_distribution.lambda_cr(t, T,
+    λ_max, cr_schedule)`` (``linear | cosine | cyclic | piecewise``), with λ_CR = 0 at epoch 0 (no f̄
+    yet). ``lambda_lr = lambda_cr_max = 0`` is standard training. ``augment`` maps a batch of images to
+    an augmented batch on the device (e.g. :func:`gpu_validation.data.random_shift_flip`); predictions
+    recorded for f̄ are those on the augmented batch after the step. SGD with momentum and weight decay.
+    """
+    from kdtheory.label_distribution import lambda_cr
+
+    if lambda_lr < 0 or lambda_cr_max < 0:
+        raise ValueError(f"lambda_lr and lambda_cr_max must be >= 0, got {lambda_lr}, {lambda_cr_max}")
+    E, T = schedule.shape[:2]
+    S, N, dev = ens.size, len(y), ens.device
+    lams = np.asarray(lambda_cr(np.arange(E), E, lambda_cr_max, cr_schedule), dtype=np.float64)
+    lams[0] = 0.0  # epoch 0 has no earlier predictions to be consistent with
+    lam_t = torch.as_tensor(lams, dtype=torch.float32, device=dev)  # moved once
+    use_lr, use_cr = lambda_lr > 0, lambda_cr_max > 0
+    avg = torch.zeros(S, N, n_classes, device=dev)
+    cur = torch.zeros(S, N, n_classes, device=dev)
+
+    def loss(p, b, idx, xb, avg_m, lam):
+        logits = functional_call(ens.base, (p, b), (xb,))
+        out = F.cross_entropy(logits, y[idx])
+        if use_lr:
+            out = out + lambda_lr * lipschitz_penalty(p)
+        if use_cr:
+            out = out + lam * consistency_penalty(F.softmax(logits, -1), avg_m[idx])
+        return out
+
+    g = vmap(grad_and_value(loss), in_dims=(0, 0, None, None, 0, None))
+    bufs: dict = {}
+    hist = torch.zeros(E, S, device=dev)
+    for e in range(E):
+        for t in range(T):
+            idx = schedule[e, t]
+            xb = X[idx] if augment is None else augment(X[idx])
+            grads, lv = g(ens.params, ens.buffers, idx, xb, avg, lam_t[e])
+            sgd_update(ens, grads, lr, finite_members(lv, grads), weight_decay, momentum, bufs)
+            hist[e] += torch.where(ens.alive, lv.detach(), torch.full_like(lv, float("nan"))) / T
+            with torch.no_grad():
+                cur[:, idx] = F.softmax(ens.forward(xb), -1)
+        with torch.no_grad():
+            avg.mul_(e / (e + 1)).add_(cur / (e + 1))  # f̄ = mean of the predictions of epochs 0..e
+    return SoTeacherRun(avg, lam_t, hist)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
 from gpu_validation import data as gdata
 from gpu_validation.device import describe, resolve_device
+from verification.claims import Verdict
+from verification.claims import compare as _compare
 
 
 def setup(device: str, dataset: str, data_dir, *, seed: int = 0):
@@ -47,3 +51,50 @@ def config(sizes: dict, size) -> dict:
             raise ValueError(f"size must be one of {sorted(sizes)}, got {size!r}")
         return dict(sizes[size])
     return {**sizes["quick"], **dict(size)}
+
+
+def nan_stopped_runs(details) -> list[str]:
+    """Every run that a non-finite loss stopped, found anywhere in ``details``.
+
+    Trainers report stopped ensemble members under keys ending in ``nan_stopped`` (a list of member
+    indices, or a list of such lists, one per round) and counts of diverged runs under keys ending in ``nan_runs``.
+    Returns one readable entry per place, e.g. ``"table.soteacher.nan_stopped: [1]"``.
+    """
+    found: list[str] = []
+
+    def walk(x, path):
+        if isinstance(x, dict):
+            for k, v in x.items():
+                key = f"{path}{k}"
+                if isinstance(k, str) and k.endswith("nan_stopped"):
+                    flat = [i for e in v for i in (e if isinstance(e, (list, tuple)) else [e])] if isinstance(v, (list, tuple)) else [v]
+                    if flat:
+                        found.append(f"{key}: {v}")
+                elif isinstance(k, str) and k.endswith("nan_runs") and isinstance(v, (int, np.integer)) and v > 0:
+                    found.append(f"{key}: {int(v)}")
+                else:
+                    walk(v, key + ".")
+        elif isinstance(x, (list, tuple)):
+            for i, v in enumerate(x):
+                walk(v, f"{path}{i}.")
+
+    walk(details, "")
+    return found
+
+
+def compare(claim_id: str, predicted: float, measured: float, relation: str, **kw) -> Verdict:
+    """``verification.claims.compare``, then: a run stopped by a NaN/inf loss marks the Verdict.
+
+    The surviving runs' numbers stay in ``details`` (the others went on); the Verdict is ``violated``
+    with ``details["nan_stopped_runs"]`` saying which runs stopped, never a silent ``holds`` built
+    partly on a frozen, diverged model.
+    """
+    v = _compare(claim_id, predicted, measured, relation, **kw)
+    stopped = nan_stopped_runs(v.details)
+    if not stopped:
+        return v
+    det = dict(v.details)
+    det["nan_stopped_runs"] = stopped
+    det["reason"] = ("non-finite training loss: these runs were stopped (frozen at their last finite step) and the "
+                     f"others went on; the measurement is not trusted ({'; '.join(stopped)})")
+    return dataclasses.replace(v, status="violated", details=det)

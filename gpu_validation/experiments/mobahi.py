@@ -34,8 +34,8 @@ from torch.func import functional_call
 
 from gpu_validation import data as gdata
 from gpu_validation import models, train
-from gpu_validation.experiments._common import config, r, seed_from, setup, tensors
-from verification.claims import claim, compare, skipped
+from gpu_validation.experiments._common import compare, config, r, seed_from, setup, tensors
+from verification.claims import claim, skipped
 
 _SIZES = {
     "quick": dict(rounds=5, epochs=30, hidden=128, n_train=600, seeds=3, batch=32, lr=0.5, wd=2e-3,
@@ -43,10 +43,6 @@ _SIZES = {
     "full": dict(rounds=8, epochs=100, hidden=512, n_train=None, seeds=5, batch=32, lr=0.5, wd=2e-3,
                  widths=(256, 1024, 4096, 16384), K=40, ntk_rounds=5),
 }
-
-
-def _l2(probs, target):
-    return ((probs - target) ** 2).sum(-1).mean()
 
 
 def _chain(rng, size, device, dataset, data_dir):
@@ -58,27 +54,23 @@ def _chain(rng, size, device, dataset, data_dir):
     seed0 = seed_from(rng)
     S = cfg["seeds"]
     Y0 = F.one_hot(y, 10).float()
-    target = Y0.expand(S, -1, -1).clone()
+    chain = train.l2_self_distillation_chain(
+        lambda t: train.make_ensemble([models.MLP(X.shape[1], cfg["hidden"], 10, seed=seed0 + 100 * t + s)
+                                       for s in range(S)], dev),
+        X, Y0, cfg["rounds"], lambda t: train.batch_schedule(n, cfg["batch"], cfg["epochs"], rng, dev),
+        lr=cfg["lr"], weight_decay=cfg["wd"], momentum=0.9)
     rows = []
     sd_test_probs = []
-    for t in range(cfg["rounds"]):
-        ens = train.make_ensemble([models.MLP(X.shape[1], cfg["hidden"], 10, seed=seed0 + 100 * t + s) for s in range(S)], dev)
-
-        def loss(p, b, idx, tgt):
-            return _l2(F.softmax(functional_call(ens.base, (p, b), (X[idx],)), -1), tgt[idx])
-
-        sch = train.batch_schedule(n, cfg["batch"], cfg["epochs"], rng, dev)
-        train.train_ensemble(ens, loss, sch, lr=cfg["lr"], member_args=(target,), weight_decay=cfg["wd"], momentum=0.9)
+    for t, rd in enumerate(chain):
+        ptr = rd.train_outputs
         with torch.no_grad():
-            ptr = F.softmax(ens.forward(X), -1)
-            pte = F.softmax(ens.forward(Xte), -1)
+            pte = F.softmax(rd.ensemble.forward(Xte), -1)
         rows.append(dict(round=t,
                          train_acc=(ptr.argmax(-1) == y).float().mean(1).cpu().numpy(),
                          test_acc=(pte.argmax(-1) == yte).float().mean(1).cpu().numpy(),
                          train_loss_y0=((ptr - Y0) ** 2).sum(-1).mean(1).cpu().numpy(),
-                         **train.status_of(ens)))
+                         **train.status_of(rd.ensemble)))
         sd_test_probs.append(pte)
-        target = ptr  # next round fits this round's predictions
     out = dict(base, rounds=cfg["rounds"], epochs=cfg["epochs"], hidden=cfg["hidden"], n_train=n, seeds=S,
                weight_decay=cfg["wd"], lr=cfg["lr"], seed=seed0,
                train_acc=[r(row["train_acc"].mean()) for row in rows],
@@ -130,7 +122,7 @@ def check_early_stopping(rng, size, device="auto", dataset="digits", data_dir=No
     done = torch.zeros(len(level), S, dtype=torch.bool, device=dev)
 
     def loss(p, b, idx):
-        return _l2(F.softmax(functional_call(ens.base, (p, b), (X[idx],)), -1), Y0[idx])
+        return train.l2_loss(F.softmax(functional_call(ens.base, (p, b), (X[idx],)), -1), Y0[idx])
 
     def snapshot():
         with torch.no_grad():
@@ -166,7 +158,8 @@ def check_early_stopping(rng, size, device="auto", dataset="digits", data_dir=No
     return compare("mobahi.net.not_early_stopping", 1.0, ratio, ">=",
                    details={**m, "early_stopping": [{k: (r(v) if isinstance(v, float) else v) for k, v in row.items()} for row in res],
                             "measured_is": "last round: mean cross-seed ‖p_SD − p_ES‖² / mean cross-seed ‖p_ES − p_ES'‖² (test set)",
-                            "all_reached": bool(reached.all())})
+                            "all_reached": bool(reached.all()),
+                            "early_stopping_nan_stopped": train.status_of(ens)["nan_stopped"]})
 
 
 # ------------------------------------------------------------------------------- NTK-regime chain

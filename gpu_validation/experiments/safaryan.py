@@ -28,8 +28,8 @@ import torch.nn.functional as F
 from torch.func import functional_call, grad, grad_and_value, vmap
 
 from gpu_validation import models, train
-from gpu_validation.experiments._common import config, r, seed_from, setup, tensors
-from verification.claims import claim, compare, skipped
+from gpu_validation.experiments._common import compare, config, r, seed_from, setup, tensors
+from verification.claims import claim, skipped
 
 _SIZES = {
     "quick": dict(hidden=32, teacher_epochs=6, epochs=6, batch=32, lams=(0.1, 0.3, 0.5, 0.7, 0.9), lr=0.1,
@@ -101,7 +101,7 @@ def _fig1(rng, size, device, dataset, data_dir):
     out = dict(base, lams=list(cfg["lams"]), epochs=E, steps_per_epoch=T, batch=cfg["batch"], hidden=cfg["hidden"],
                teacher_epochs=cfg["teacher_epochs"], lr=cfg["lr"], weight_decay=WEIGHT_DECAY, seed=seed,
                cosine=r(cos.cpu().numpy().T), l2_distance=r(dist.cpu().numpy().T), snr=r(snr.cpu().numpy().T),
-               **train.status_of(stud))
+               teacher_nan_stopped=train.status_of(t_ens)["nan_stopped"], **train.status_of(stud))
     return out
 
 
@@ -191,7 +191,7 @@ def check_lambda_sweep(rng, size, device="auto", dataset="digits", data_dir=None
                    train_loss_curves=r(hist.T), train_loss_min=r(hist.min(0)), train_loss_last_third=r(last),
                    best_lambda=cfg["sweep_lams"][best_i], sgd_loss=r(last[0]), best_loss=r(last.min()),
                    loss_measure="full-train-set cross-entropy + (wd/2)‖x‖², mean over the last third of epochs",
-                   **train.status_of(stud))
+                   teacher_nan_stopped=train.status_of(teacher)["nan_stopped"], **train.status_of(stud))
     # λ* of eq. (14) from per-sample gradients at the teacher θ and at x* (refined teacher)
     try:
         from kdtheory.variance_reduction import optimal_lambda
@@ -201,6 +201,7 @@ def check_lambda_sweep(rng, size, device="auto", dataset="digits", data_dir=None
         xs = train.replicate(teacher.member(0), 1, dev)
         sch2 = train.batch_schedule(len(y), len(y), cfg["xstar_steps"], rng, dev)
         train.train_ensemble(xs, ce, sch2, lr=cfg["sweep_lr"], weight_decay=WEIGHT_DECAY)  # full-batch GD
+        details["x_star_nan_stopped"] = train.status_of(xs)["nan_stopped"]
         xp = {k: v[0] for k, v in xs.params.items()}
         G_opt = _per_sample_grads(xp, tb, teacher.base, X, y, WEIGHT_DECAY).double().cpu().numpy()
         G_th = _per_sample_grads(tp, tb, teacher.base, X, y, WEIGHT_DECAY).double().cpu().numpy()

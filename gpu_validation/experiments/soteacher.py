@@ -30,13 +30,13 @@ from torch.func import functional_call
 
 from gpu_validation import data as gdata
 from gpu_validation import models, train
-from gpu_validation.experiments._common import config, r, seed_from, setup, tensors
-from verification.claims import claim, compare, skipped
+from gpu_validation.experiments._common import compare, config, r, seed_from, setup, tensors
+from verification.claims import claim, skipped
 
 METHODS = ("standard", "soteacher", "no_lr", "no_cr")
 _SIZES = {
-    "quick": dict(seeds=3, epochs=50, student_epochs=25, width=8, batch=64, lr=0.05, holdout=250),
-    "full": dict(seeds=5, epochs=100, student_epochs=100, width=32, batch=64, lr=0.05, holdout=250),
+    "quick": dict(seeds=3, epochs=50, student_epochs=25, width=8, batch=64, lr=0.05, holdout=250, cr_schedule="linear"),
+    "full": dict(seeds=5, epochs=100, student_epochs=100, width=32, batch=64, lr=0.05, holdout=250, cr_schedule="linear"),
 }
 LAMBDA_LR = 1e-3   # scaled to this small CNN (the paper uses 1e-5 for CIFAR-100 ResNets, ≈ 100× more layers/params)
 LAMBDA_CR_MAX = 1.0  # as in the paper
@@ -50,44 +50,15 @@ def _ld():
 
 
 def _train_teachers(method, X, y, shape, cfg, seeds, dev, flip, data_rng):
-    mk = [models.SmallCNN(shape, 10, width=cfg["width"], seed=s) for s in seeds]
-    ens = train.make_ensemble(mk, dev)
-    S, N = len(seeds), len(y)
-    use_lr = method in ("soteacher", "no_cr")
-    use_cr = method in ("soteacher", "no_lr")
-    avg = torch.zeros(S, N, 10, device=dev)   # f̄: running mean of previous epochs' predictions
-    cur = torch.zeros(S, N, 10, device=dev)
+    ens = train.make_ensemble([models.SmallCNN(shape, 10, width=cfg["width"], seed=s) for s in seeds], dev)
     gen = torch.Generator(device=dev).manual_seed(int(data_rng.integers(2**31)))
-    lam_cr = torch.zeros((), device=dev)
-    step_aug = {}
-
-    def loss(p, b, idx, xb, avg_m):
-        logits = functional_call(ens.base, (p, b), (xb,))
-        out = F.cross_entropy(logits, y[idx])
-        probs = F.softmax(logits, -1)
-        if use_lr:
-            out = out + LAMBDA_LR * train.lipschitz_penalty(p)
-        if use_cr:
-            out = out + lam_cr * train.consistency_penalty(probs, avg_m[idx])
-        return out
-
-    from torch.func import grad_and_value, vmap
-
-    g = vmap(grad_and_value(loss), in_dims=(0, 0, None, None, 0))
-    sch = train.batch_schedule(N, cfg["batch"], cfg["epochs"], data_rng, dev)
-    bufs: dict = {}
-    for e in range(cfg["epochs"]):
-        lam_cr.fill_(_ld().lambda_cr(e, cfg["epochs"], LAMBDA_CR_MAX, "linear") if e > 0 else 0.0)  # epoch 0: skip CR
-        for t in range(sch.shape[1]):
-            idx = sch[e, t]
-            xb = gdata.random_shift_flip(X[idx], gen, max_shift=1, flip=flip)
-            grads, lv = g(ens.params, ens.buffers, idx, xb, avg)
-            train.sgd_update(ens, grads, cfg["lr"], train.finite_members(lv, grads), 5e-4, 0.9, bufs)
-            with torch.no_grad():
-                cur[:, idx] = F.softmax(ens.forward(xb), -1)
-        with torch.no_grad():
-            avg.mul_(e / (e + 1)).add_(cur / (e + 1))
-    return ens, avg
+    sch = train.batch_schedule(len(y), cfg["batch"], cfg["epochs"], data_rng, dev)
+    run = train.train_soteacher(
+        ens, X, y, sch, lr=cfg["lr"],
+        lambda_lr=LAMBDA_LR if method in ("soteacher", "no_cr") else 0.0,
+        lambda_cr_max=LAMBDA_CR_MAX if method in ("soteacher", "no_lr") else 0.0,
+        cr_schedule=cfg["cr_schedule"], augment=lambda xb: gdata.random_shift_flip(xb, gen, max_shift=1, flip=flip))
+    return ens, run.running_mean
 
 
 def _train_students(teachers, X, y, cfg, seeds, dev, flip, data_rng):
@@ -159,10 +130,11 @@ def _run(rng, size, device, dataset, data_dir):
         raw[method] = {k: r(v) for k, v in rows.items()}
         table[method] = {k: _ms(v) for k, v in rows.items()}
         table[method].update(train.status_of(T))
+        table[method]["student_nan_stopped"] = train.status_of(St)["nan_stopped"]
         checks[method] = _formula_check(T, avg, Xtr)
     return dict(base, table=table, per_seed=raw, seeds=seeds, lambda_lr=LAMBDA_LR, lambda_cr_max=LAMBDA_CR_MAX,
                 alpha=ALPHA, temperature_kd=TEMPERATURE, epochs=cfg["epochs"], student_epochs=cfg["student_epochs"],
-                cnn_width=cfg["width"], n_train=int(len(ytr)), n_holdout=int(len(yho)), n_test=int(len(yte)),
+                cnn_width=cfg["width"], cr_schedule=cfg["cr_schedule"], n_train=int(len(ytr)), n_holdout=int(len(yho)), n_test=int(len(yte)),
                 formula_check=checks)
 
 

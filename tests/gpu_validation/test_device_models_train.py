@@ -207,6 +207,6 @@ def test_torch_regularisers_match_kdtheory():
     m = models.SmallCNN((1, 8, 8), 10, width=3, seed=0)
     params = dict(m.named_parameters())
     mats = [v.detach().double().numpy() for k, v in params.items() if k.endswith("weight")]
-    assert float(train.lipschitz_penalty(params)) == pytest.approx(ld.network_lipschitz_l1(mats), rel=1e-6)
+    assert float(train.lipschitz_penalty(params).detach()) == pytest.approx(ld.network_lipschitz_l1(mats), rel=1e-6)
     p, q = torch.softmax(torch.randn(7, 4), -1), torch.softmax(torch.randn(7, 4), -1)
     assert float(train.consistency_penalty(p, q)) == pytest.approx(ld.consistency_loss(p.double().numpy(), q.double().numpy(), 1), rel=1e-6)
