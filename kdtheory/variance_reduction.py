@@ -215,6 +215,15 @@ def _check_teacher(model, x, theta):
     return theta
 
 
+def _teacher_outputs(what: str, model: str, theta, A) -> np.ndarray:
+    """φ_θ(a_n), the soft labels of (3)–(4); an overflow to ±inf is an error here (they are labels)."""
+    out = predictions(model, theta, A)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{what} overflows float64 at this scale of A and theta: the teacher's outputs "
+                         "phi_theta(a_n) are not finite; rescale the data or the parameters")
+    return out
+
+
 def distillation_losses(model: str, x, theta, lam, A, b) -> np.ndarray:
     """Per-sample self-distillation loss, eq. (4): ``(1−λ) ℓ(φ_x(a_n), b_n) + λ ℓ(φ_x(a_n), φ_θ(a_n))``.
 
@@ -224,7 +233,7 @@ def distillation_losses(model: str, x, theta, lam, A, b) -> np.ndarray:
     x, A, b = _check_data(model, x, A, b)
     theta = _check_teacher(model, x, theta)
     lam = V.probability("lam", lam)
-    teacher_out = predictions(model, theta, A)
+    teacher_out = _teacher_outputs("distillation_losses", model, theta, A)
     with np.errstate(over="ignore", invalid="ignore"):
         out = (1.0 - lam) * per_sample_losses(model, x, A, b) + lam * per_sample_losses(model, x, A, teacher_out)
     return _no_nan("distillation_losses", out)
@@ -240,7 +249,7 @@ def distillation_loss_gradient(model: str, x, theta, lam, A, b) -> np.ndarray:
     x, A, b = _check_data(model, x, A, b)
     theta = _check_teacher(model, x, theta)
     lam = V.probability("lam", lam)
-    teacher_out = predictions(model, theta, A)
+    teacher_out = _teacher_outputs("distillation_loss_gradient", model, theta, A)
     with np.errstate(over="ignore", invalid="ignore"):
         out = (1.0 - lam) * per_sample_gradients(model, x, A, b) + lam * per_sample_gradients(model, x, A, teacher_out)
     return _no_nan("distillation_loss_gradient", out)
