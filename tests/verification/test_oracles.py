@@ -292,6 +292,27 @@ def test_thm3_step_holds_on_hypothesis_drawn_parameters(u, kappa, L):
 @pytest.mark.oracles
 @needs_extra
 @settings(max_examples=4, deadline=None)
+@given(which=st.sampled_from(["thm1", "descent13_sqc", "descent13_pl", "thm2"]), u=st.floats(0.05, 1.0),
+       kappa=st.floats(1.5, 40.0), L=st.floats(0.3, 3.0), lam=st.floats(0.0, 1.0))
+def test_biased_step_inequalities_hold_on_hypothesis_drawn_parameters(which, u, kappa, L, lam):
+    """One step of (7): Thm 1's one-step inequality, the descent step (13) in the forms of the proofs of
+    Thms 1 and 2, and Thm 2's one-step inequality have ρ ≤ 1 on the class for drawn (L, μ, γ, λ) in the
+    theorems' step-size ranges, and the kdtheory bound on the worst instance dominates the measure there."""
+    mu = L / kappa
+    p1 = dict(L=L, mu=mu, gamma=u * P._gmax_thm1(L, mu), lam=lam)
+    p2 = dict(L=L, mu=mu, gamma=u * P._gmax_thm2(L, mu), lam=lam)
+    case = {"thm1": lambda: P._thm1_case(p1, 2), "descent13_sqc": lambda: P._descent_cases(p1, p2, 2)[0],
+            "descent13_pl": lambda: P._descent_cases(p1, p2, 2)[1], "thm2": lambda: P._thm2_case(p2, 2)}[which]()
+    res = P._pep_ratio(case)
+    if not res["accurate"]:
+        pytest.skip(f"inaccurate solve: {res['reason']}")
+    assert res["status"] == "optimal" and res["rho"] <= 1 + 1e-6
+    assert res["measure"] <= res["bound_at_instance"] + 1e-6 + res["error"]
+
+
+@pytest.mark.oracles
+@needs_extra
+@settings(max_examples=4, deadline=None)
 @given(data=st.data(), lam=st.floats(0.0, 1.0), u=st.floats(0.1, 1.0), unbiased=st.booleans(),
        metric=st.sampled_from(["distance", "function"]))
 def test_worst_case_dominates_every_concrete_quadratic_instance(data, lam, u, unbiased, metric):
