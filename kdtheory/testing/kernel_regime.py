@@ -15,6 +15,7 @@ argument.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 
 import numpy as np
 from hypothesis import strategies as st
@@ -31,7 +32,7 @@ class Network:
     W: np.ndarray
     a: np.ndarray
     X: np.ndarray
-    activation: str
+    activation: str | kr.Activation
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -68,31 +69,49 @@ def _int_range(name, r, lo):
 
 
 def _float_range(name, r, lo=0.0, lo_open=False):
-    if not (isinstance(r, tuple) and len(r) == 2):
-        raise TypeError(f"{name} must be a tuple (min, max) of numbers, got {r!r}")
+    if not (isinstance(r, tuple) and len(r) == 2
+            and all(isinstance(x, (numbers.Real, np.floating, np.integer)) and not isinstance(x, (bool, np.bool_))
+                    for x in r)):
+        raise TypeError(f"{name} must be a tuple (min, max) of real numbers, got {r!r}")
     a, b = float(r[0]), float(r[1])
     if not (np.isfinite(a) and np.isfinite(b)) or b < a or a < lo or (lo_open and a == lo):
         raise ValueError(f"{name} must satisfy {lo} {'<' if lo_open else '<='} min <= max (finite), got {r}")
     return a, b
 
 
+def _activations(activations) -> tuple:
+    """``activations`` as a non-empty tuple of names/Activation objects; one name or Activation counts as one."""
+    if isinstance(activations, (str, kr.Activation)):
+        activations = (activations,)
+    elif not isinstance(activations, (tuple, list)):
+        raise TypeError(f"activations must be a name, an Activation or a tuple/list of them, "
+                        f"got {type(activations).__name__}")
+    acts = tuple(activations)
+    if not acts:
+        raise ValueError("activations must not be empty")
+    for act in acts:
+        if isinstance(act, kr.Activation):
+            continue
+        if not isinstance(act, str):
+            raise TypeError(f"activations must contain names or Activation objects, got {type(act).__name__}")
+        if act not in kr.ACTIVATIONS:
+            raise ValueError(f"activations: unknown activation {act!r}; choose from {sorted(kr.ACTIVATIONS)}")
+    return acts
+
+
 def networks(*, units=(1, 5), samples=(1, 4), dims=(1, 6), activations=("tanh", "erf", "softplus", "relu"),
              weight_scale=(1e-2, 2.0), output_weights="signs", regime="any"):
     """Two-layer networks ``Network(W, a, X, activation)``.
 
-    units/samples/dims: (min, max) ranges of m, n, d; activations: names from ``ACTIVATIONS``;
+    units/samples/dims: (min, max) ranges of m, n, d; activations: a name from ``ACTIVATIONS`` or an
+    :class:`~kdtheory.kernel_regime.Activation` (one activation), or a tuple/list of them (one is drawn);
     weight_scale: (min, max) of k in w ~ N(0, k²I) (log-uniform); output_weights: ``"signs"`` (a ∈ {±1},
     eq. 16) or ``"gaussian"``; regime: ``"nonsingular"`` (n <= d), ``"singular"`` (n > d) or ``"any"``.
     """
     _int_range("units", units, 1)
     _int_range("samples", samples, 1)
     _int_range("dims", dims, 1)
-    acts = tuple(activations)
-    if not acts:
-        raise ValueError("activations must not be empty")
-    for act in acts:
-        if act not in kr.ACTIVATIONS:
-            raise ValueError(f"activations: unknown activation {act!r}; choose from {sorted(kr.ACTIVATIONS)}")
+    acts = _activations(activations)
     lo, hi = _float_range("weight_scale", weight_scale, 0.0, lo_open=True)
     if output_weights not in ("signs", "gaussian"):
         raise ValueError(f"output_weights must be 'signs' or 'gaussian', got {output_weights!r}")

@@ -22,6 +22,12 @@ def _int_arg(name: str, v, lo: int) -> int:
     return int(v)
 
 
+def _bool_arg(name: str, v) -> bool:
+    if not isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(v).__name__}")
+    return bool(v)
+
+
 def _range(lo_name, lo, hi_name, hi, floor):
     lo = _int_arg(lo_name, lo, floor)
     hi = _int_arg(hi_name, hi, floor)
@@ -43,7 +49,7 @@ def categorical_distributions(*, min_classes: int = 2, max_classes: int = 10, mi
         raise TypeError(f"min_prob must be a finite real number, got {min_prob!r}")
     if min_prob < 0 or min_prob * hi > 1:
         raise ValueError(f"min_prob must lie in [0, 1/max_classes] = [0, {1 / hi:.4g}], got {min_prob}")
-    zeros = bool(allow_zeros) and min_prob == 0
+    zeros = _bool_arg("allow_zeros", allow_zeros) and min_prob == 0
 
     @st.composite
     def build(draw):
@@ -102,8 +108,11 @@ def logits(*, n: int | None = None, min_n: int = 1, max_n: int = 50, min_classes
         nlo = nhi = _int_arg("n", n, 1)
     else:
         nlo, nhi = _range("min_n", min_n, "max_n", max_n, 1)
-    if isinstance(max_abs, bool) or not isinstance(max_abs, (int, float)) or not math.isfinite(max_abs) or max_abs <= 0:
+    if isinstance(max_abs, (bool, np.bool_)) or not isinstance(max_abs, (int, float, np.integer, np.floating)):
+        raise TypeError(f"max_abs must be a real number, got {type(max_abs).__name__}")
+    if not math.isfinite(max_abs) or max_abs <= 0:
         raise ValueError(f"max_abs must be a finite positive number, got {max_abs!r}")
+    max_abs = float(max_abs)
 
     @st.composite
     def build(draw):
@@ -125,6 +134,7 @@ def point_sets(*, min_points: int = 1, max_points: int = 60, dim: int = 2, clust
     """Finite point sets ``(n, dim)`` in ``[0, 1]^dim`` for coverings (Def. 3.5), optionally with clusters and duplicates."""
     lo, hi = _range("min_points", min_points, "max_points", max_points, 1)
     d = _int_arg("dim", dim, 1)
+    clustered = _bool_arg("clustered", clustered)
 
     @st.composite
     def build(draw):

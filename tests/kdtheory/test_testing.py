@@ -165,13 +165,29 @@ BAD_ARGUMENTS = [
     (T.networks, dict(activations=("sigmoid",)), ValueError, "activation"),
     (T.networks, dict(output_weights="ones"), ValueError, "output_weights"),
     (T.networks, dict(regime="singular", dims=(4, 6), samples=(1, 3)), ValueError, "singular"),
+    (T.networks, dict(activations="sigmoid"), ValueError, "unknown activation 'sigmoid'"),
+    (T.networks, dict(activations=("tanh", 3)), TypeError, "activations"),
+    (T.networks, dict(activations=3), TypeError, "activations"),
+    (T.networks, dict(activations=()), ValueError, "activations"),
+    (T.networks, dict(weight_scale=("a", 1.0)), TypeError, "weight_scale"),
+    (T.networks, dict(weight_scale=1.0), TypeError, "weight_scale"),
+    (T.networks, dict(weight_scale=(0.0, 1.0)), ValueError, "weight_scale"),
     (T.distillation_problems, dict(lam=(-1.0, 1.0)), ValueError, "lam"),
+    (T.distillation_problems, dict(teacher_distance=(None, 1.0)), TypeError, "teacher_distance"),
     (T.angular_tasks, dict(min_kappa=2.0, max_kappa=1.0), ValueError, "max_kappa"),
     (T.angular_tasks, dict(max_c=0.5), ValueError, "max_c"),
     (T.angular_tasks, dict(margin="yes"), TypeError, "margin"),
     (T.categorical_distributions, dict(min_classes=1), ValueError, "min_classes"),
     (T.categorical_distributions, dict(min_prob=0.2, max_classes=10), ValueError, "min_prob"),
     (T.categorical_distributions, dict(min_prob="0.1"), TypeError, "min_prob"),
+    (T.categorical_distributions, dict(allow_zeros="no"), TypeError, "allow_zeros"),
+    (T.categorical_distributions, dict(allow_zeros=0), TypeError, "allow_zeros"),
+    (T.point_sets, dict(clustered="yes"), TypeError, "clustered"),
+    (T.point_sets, dict(clustered=1), TypeError, "clustered"),
+    (T.logits, dict(max_abs="x"), TypeError, "max_abs"),
+    (T.logits, dict(max_abs=True), TypeError, "max_abs"),
+    (T.logits, dict(max_abs=0.0), ValueError, "max_abs"),
+    (T.logits, dict(max_abs=float("inf")), ValueError, "max_abs"),
 ]
 
 
@@ -180,6 +196,20 @@ BAD_ARGUMENTS = [
 def test_every_kind_of_strategy_rejects_bad_arguments_when_built(strategy, kw, exc, match):
     with pytest.raises(exc, match=match):
         strategy(**kw)
+
+
+@settings(max_examples=15)
+@given(data=st.data())
+def test_networks_take_one_activation_as_a_name_or_an_activation_object(data):
+    """A single name is one activation (not its characters); an Activation object is used as given."""
+    from kdtheory import kernel_regime as kr
+
+    assert data.draw(T.networks(activations="relu")).activation == "relu"
+    custom = kr.Activation("cube", lambda z: z ** 3, lambda z: 3 * z ** 2)
+    net = data.draw(T.networks(activations=custom))
+    assert net.activation is custom
+    W, _, X, _ = net
+    np.testing.assert_allclose(kr.unit_outputs(W, X, net.activation), (W @ X) ** 3, rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("kw,exc,match", [
