@@ -13,16 +13,25 @@
    * ours: one stacked QR of X and a rank-one update (cos² grows by (rᵀw̄*)²/‖r‖², r = (I − QQᵀ)x).
 
 Run by hand: ``python benchmarks/bench_transfer.py [--sets 10000]``.
+
+BLAS runs single-threaded (unless the caller sets the thread variables): on a shared 2-core machine a
+multi-threaded OpenBLAS spins against other processes and one 1000×20 QR took ~440 ms instead of ~2 ms,
+which times thread contention rather than the algorithms being compared.
 """
 
 from __future__ import annotations
 
-import argparse
-import time
+import os
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before numpy is imported
 
-from kdtheory import linear_transfer as lt
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from kdtheory import linear_transfer as lt  # noqa: E402
 
 
 def loop_risk(task, n, m, rng):

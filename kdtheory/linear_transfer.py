@@ -886,7 +886,8 @@ def monotonicity_index_distillation(sets, extra, w_star, *, return_angles=False)
         return (0.0, np.zeros(m), np.zeros(m)) if return_angles else 0.0
     Xt = np.swapaxes(sets, 1, 2)
     G = Xt @ sets  # (m, n, n) Gram matrices
-    B = Xt @ np.stack([np.broadcast_to(wbar, (m, d)), extra], axis=2)  # (m, n, 2): Xᵀw̄, Xᵀx
+    # (m, n, 2): Xᵀw̄, Xᵀx — two single passes over the sets (no m-fold copy of w̄)
+    B = np.stack([wbar @ sets, np.einsum("mdn,md->mn", sets, extra)], axis=2)
     cos2_0 = np.empty(m)
     gain = np.empty(m)
     xx = np.einsum("md,md->m", extra, extra)
