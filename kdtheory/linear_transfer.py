@@ -513,18 +513,20 @@ def corollary2_proof_terms(n, kappa, c=1.0, beta=None) -> tuple[float, float]:
     return first, math.exp(log_second) if log_second < 709.0 else math.inf
 
 
-def corollary2_corrected_bound(n, kappa, c=1.0) -> float:
+def corollary2_corrected_bound(n, kappa, c=1.0, *, clip=True) -> float:
     """Corrected Cor. 2: E R ≤ min(1, c((log n)/n)^κ + c^n n^{−κ}) (= the printed bound's rate when c = 1).
 
     From Thm 3 at β = (π/2)n^{−1/n}: p(β) ≤ c(1 − n^{−1/n})^κ ≤ c((log n)/n)^κ (1 − e^{−x} ≤ x) and
     p(π/2 − β)^n ≤ (c n^{−κ/n})^n = c^n n^{−κ}. For c > 1 the second term does not give the printed rate.
+    ``clip=False`` returns the sum itself (inf when c^n n^{−κ} overflows), to compare with Thm 3 at that β.
     """
     n = V.scalar("n", n, lo=1, integer=True)
     kappa = V.scalar("kappa", kappa, lo=0.0)
     c = V.scalar("c", c, lo=1.0)
     first = c * (math.log(n) / n) ** kappa if n > 1 or kappa > 0 else c
-    second = math.exp(min(700.0, n * math.log(c) - kappa * math.log(n)))
-    return float(min(1.0, first + second))
+    log_second = n * math.log(c) - kappa * math.log(n)
+    second = math.exp(log_second) if log_second < 709.0 else math.inf
+    return float(min(1.0, first + second)) if clip else float(first + second)
 
 
 def lemma_d1_angle_bound(eps, w_norm) -> float:

@@ -284,11 +284,6 @@ def _check_cor2(rng, size):
     return _worst_verdict("phuong.cor2", rows, {"sets_per_point": m})
 
 
-def _cor2_corrected_unclipped(n, k, c):
-    """c((log n)/n)^κ + c^n n^{−κ} before the clip at 1 (log space for the second term)."""
-    return c * (math.log(n) / n) ** k + math.exp(min(700.0, n * math.log(c) - k * math.log(n)))
-
-
 def _cor2_step_rows():
     """Thm 3 evaluated with the true p of a task with p = min(1, c(1 − 2θ/π)^κ) at the proof's β."""
     rows = []
@@ -301,7 +296,7 @@ def _cor2_step_rows():
                 rows.append({"c": c, "kappa": k, "n": n, "beta": b, "thm3_at_proof_beta": at_beta,
                              "printed": lt.corollary2_bound(n, k, c),
                              "corrected": lt.corollary2_corrected_bound(n, k, c),
-                             "corrected_unclipped": _cor2_corrected_unclipped(n, k, c),
+                             "corrected_unclipped": lt.corollary2_corrected_bound(n, k, c, clip=False),
                              "thm3_min_over_beta": lt.transfer_risk_bound(task, n)})
     return rows
 

@@ -223,6 +223,8 @@ def test_cor2_printed_holds_for_c1_and_corrected_always(n, kappa, c):
     beta = lt.corollary2_proof_beta(n)
     at_beta = float(task(beta) + task(HP - beta) ** n)
     assert min(1.0, at_beta) <= lt.corollary2_corrected_bound(n, kappa, c) * (1 + 1e-12) + 1e-300
+    raw = lt.corollary2_corrected_bound(n, kappa, c, clip=False)  # the sum itself bounds Thm 3 at the proof's β
+    assert at_beta <= raw * (1 + 1e-12) + 1e-300 and lt.corollary2_corrected_bound(n, kappa, c) == min(1.0, raw)
     t1 = lt.PolynomialAngleTask(d=n + 1, kappa=kappa)
     at1 = float(t1(beta) + t1(HP - beta) ** n)
     assert at1 <= lt.corollary2_bound(n, kappa) * (1 + 1e-12) + 1e-300
