@@ -36,19 +36,24 @@ def _range(lo_name, lo, hi_name, hi, floor):
     return lo, hi
 
 
-def categorical_distributions(*, min_classes: int = 2, max_classes: int = 10, min_prob: float = 0.0,
-                              allow_zeros: bool = True) -> st.SearchStrategy[np.ndarray]:
+def categorical_distributions(*, classes: int | None = None, min_classes: int = 2, max_classes: int = 10,
+                              min_prob: float = 0.0, allow_zeros: bool = True) -> st.SearchStrategy[np.ndarray]:
     """True label distributions ``p*`` on ``K ∈ [min_classes, max_classes]`` classes (1-D float arrays summing to 1).
 
     Mixes Dirichlet draws of several concentrations (uniform-like, peaked), one-hot vectors and vectors with
     exact zeros (absent classes, when ``allow_zeros``). Every entry is ``≥ min_prob``
-    (``min_prob·max_classes ≤ 1`` is required).
+    (``min_prob·K ≤ 1`` is required for the largest ``K``). ``classes`` fixes ``K`` (e.g. to draw a second
+    distribution ``q`` on the classes of a drawn ``p``); then ``min_classes``/``max_classes`` are ignored.
     """
-    lo, hi = _range("min_classes", min_classes, "max_classes", max_classes, 2)
+    if classes is not None:
+        lo = hi = _int_arg("classes", classes, 2)
+    else:
+        lo, hi = _range("min_classes", min_classes, "max_classes", max_classes, 2)
     if not isinstance(min_prob, (int, float)) or isinstance(min_prob, bool) or not math.isfinite(min_prob):
         raise TypeError(f"min_prob must be a finite real number, got {min_prob!r}")
     if min_prob < 0 or min_prob * hi > 1:
-        raise ValueError(f"min_prob must lie in [0, 1/max_classes] = [0, {1 / hi:.4g}], got {min_prob}")
+        raise ValueError(f"min_prob must lie in [0, 1/{'classes' if classes is not None else 'max_classes'}] "
+                         f"= [0, {1 / hi:.4g}], got {min_prob}")
     zeros = _bool_arg("allow_zeros", allow_zeros) and min_prob == 0
 
     @st.composite

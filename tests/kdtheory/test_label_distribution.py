@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import optimize, special, stats
 
@@ -42,10 +42,13 @@ def test_sibling_bound_scaling(K, n, delta):
     assert LD.sibling_bound(K, n, delta / 2) > b
 
 
-def test_sibling_bound_l2_is_smaller_for_large_K_and_holds_by_simulation():
+@settings(max_examples=8)
+@given(data=st.data())
+def test_sibling_bound_l2_is_smaller_for_large_K_and_holds_by_simulation(data):
+    # distribution-free: must hold for every p*, including one-hot and sparse ones
     rng = np.random.default_rng(3)
     for K, n, delta in [(20, 50, 0.1), (50, 10, 0.05)]:
-        p = rng.dirichlet(np.ones(K))
+        p = data.draw(categorical_distributions(classes=K), label=f"p (K={K})")
         err = np.linalg.norm(rng.multinomial(n, p, size=20000) / n - p, axis=1)
         b = LD.sibling_bound_l2(n, delta)
         assert np.mean(err <= b) >= 1 - delta
@@ -86,13 +89,14 @@ def test_erm_bound_with_one_cell_is_the_sibling_bound():
     assert LD.erm_bound(500, 7, 1, 1.0, 0.1, 0, 0.3, 0) == pytest.approx(LD.sibling_bound(7, 500, 0.1), rel=1e-14)
 
 
-@given(seed=st.integers(0, 10**6), n=st.integers(1, 30), m=st.integers(1, 6), r=st.floats(0.0, 0.8),
-       norm=st.sampled_from([1, 2, math.inf]))
-def test_augmentation_constant_matches_double_loop(seed, n, m, r, norm):
+@given(X=point_sets(max_points=30), Z=point_sets(max_points=6), r=st.floats(0.0, 0.8),
+       norm=st.sampled_from([1, 2, math.inf]), data=st.data())
+def test_augmentation_constant_matches_double_loop(X, Z, r, norm, data):
     # Def. 3.7 / Thm 3.8 by the definition, one pair at a time
-    rng = np.random.default_rng(seed)
-    X, Z = rng.random((n, 2)), rng.random((m, 2))
-    F_X, F_ref = rng.dirichlet(np.ones(3), size=n), rng.dirichlet(np.ones(3), size=m)
+    n, m = len(X), len(Z)
+    rows = categorical_distributions(classes=3)
+    F_X = np.array(data.draw(st.lists(rows, min_size=n, max_size=n), label="F_X"))
+    F_ref = np.array(data.draw(st.lists(rows, min_size=m, max_size=m), label="F_ref"))
     slow = 0.0
     for i in range(m):
         for j in range(n):
@@ -154,15 +158,17 @@ def test_greedy_covering_is_a_covering_partition(X, r, norm):
         assert np.all(D[~np.eye(len(C), dtype=bool)] > r)
 
 
-def test_greedy_covering_upper_bounds_the_minimum_covering():
-    rng = np.random.default_rng(0)
-    for _ in range(5):
-        X = rng.random((9, 2))
-        r = 0.35
-        cov = LD.greedy_covering(X, r)
-        D = np.linalg.norm(X[:, None] - X[None], axis=2) <= r
-        best = next(k for k in range(1, 10) for S in itertools.combinations(range(9), k) if D[list(S)].any(0).all())
-        assert best <= cov.size
+@settings(max_examples=10)
+@given(X=point_sets(min_points=9, max_points=9, dim=2), r=st.sampled_from([0.1, 0.35, 0.6]))
+def test_greedy_covering_upper_bounds_the_minimum_covering(X, r):
+    # the exhaustive minimum covering by centres taken from X (all subsets of the 9 points)
+    cov = LD.greedy_covering(X, r)
+    D = np.linalg.norm(X[:, None] - X[None], axis=2) <= r
+    best = next(k for k in range(1, 10) for S in itertools.combinations(range(9), k) if D[list(S)].any(0).all())
+    assert best <= cov.size
+
+
+def test_greedy_covering_with_radius_zero_keeps_distinct_points_apart():
     assert LD.greedy_covering(np.eye(3), 0.0).size == 3
 
 
@@ -181,10 +187,9 @@ def test_softmax_affine_lipschitz(p, seed):
 
 # ------------------------------------------------------------------ scoring rules
 
-@given(p=categorical_distributions(max_classes=6), seed=st.integers(0, 10**6))
-def test_expected_score_matches_slow_definition(p, seed):
-    rng = np.random.default_rng(seed)
-    q = rng.dirichlet(np.ones(len(p)))
+@given(p=categorical_distributions(max_classes=6), data=st.data())
+def test_expected_score_matches_slow_definition(p, data):
+    q = data.draw(categorical_distributions(classes=len(p)), label="q")
     for loss in LD.LOSSES:
         slow = sum(q[y] * LD.loss_values(loss, p, np.int64(y)) for y in range(len(p)) if q[y] > 0)
         fast = float(LD.expected_score(loss, p, q))
@@ -194,24 +199,28 @@ def test_expected_score_matches_slow_definition(p, seed):
             assert fast == pytest.approx(slow, rel=1e-10, abs=1e-12)
 
 
-@given(q=categorical_distributions(max_classes=8, min_prob=0.01), seed=st.integers(0, 10**6))
-def test_divergences_are_kl_and_squared_distance(q, seed):
-    p = np.random.default_rng(seed).dirichlet(np.ones(len(q)))
+@given(q=categorical_distributions(max_classes=8, min_prob=0.01), data=st.data())
+def test_divergences_are_kl_and_squared_distance(q, data):
+    p = data.draw(categorical_distributions(classes=len(q)), label="p")  # zeros in p: KL(q‖p) = ∞
     assert LD.score_divergence("nll", p, q) == pytest.approx(stats.entropy(q, p), rel=1e-9, abs=1e-12)
     assert LD.score_divergence("brier", p, q) == pytest.approx(np.sum((p - q) ** 2), rel=1e-9, abs=1e-12)
 
 
+@settings(max_examples=10)
 @pytest.mark.parametrize("loss", ["nll", "brier"])
-def test_symbolic_divergence_agrees_with_numpy(loss):
+@given(p=categorical_distributions(classes=3, min_prob=0.01), q=categorical_distributions(classes=3, min_prob=0.01))
+def test_symbolic_divergence_agrees_with_numpy(loss, p, q):
     import sympy as sp
 
     D, ps, qs = LD.symbolic_divergence(loss, 3)
-    rng = np.random.default_rng(1)
-    p, q = rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3))
-    val = float(D.subs({**dict(zip(ps, p)), **dict(zip(qs, q))}).evalf())
-    assert val == pytest.approx(float(LD.score_divergence(loss, p, q)), rel=1e-10)
-    assert LD.symbolic_properness(loss, 2) and LD.symbolic_properness(loss, 3)
     assert isinstance(D, sp.Expr)
+    val = float(D.subs({**dict(zip(ps, p)), **dict(zip(qs, q))}).evalf())
+    assert val == pytest.approx(float(LD.score_divergence(loss, p, q)), rel=1e-10, abs=1e-13)
+
+
+@pytest.mark.parametrize("loss", ["nll", "brier"])
+def test_symbolic_properness_certificate(loss):
+    assert LD.symbolic_properness(loss, 2) and LD.symbolic_properness(loss, 3)
 
 
 def test_check_proper_certifies_and_refutes():
@@ -497,6 +506,12 @@ def test_strategies_reject_bad_arguments():
         point_sets(dim=0)
     with pytest.raises(TypeError):
         categorical_distributions(2, 3)  # keyword-only
+
+
+@given(data=st.data(), K=st.integers(2, 12))
+def test_strategy_with_fixed_classes_draws_that_many(data, K):
+    p = data.draw(categorical_distributions(classes=K, min_prob=0.5 / K))
+    assert p.shape == (K,) and p.sum() == pytest.approx(1.0) and p.min() >= 0.5 / K - 1e-12
 
 
 @given(p=categorical_distributions(min_prob=0.01, max_classes=8))
