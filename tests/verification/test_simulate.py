@@ -35,10 +35,10 @@ def _reference(model, A, b, x0, theta, lams, gamma, idx_seq, unbiased=False, mas
 
 
 @settings(max_examples=10)
-@given(kst.glm_problems(), st.booleans(), st.integers(1, 3), st.integers(0, 2**31))
-def test_simulator_matches_slow_reference(prob, unbiased, B, seed):
+@given(kst.glm_problems(), st.booleans(), st.integers(1, 3), st.integers(0, 2**31), st.data())
+def test_simulator_matches_slow_reference(prob, unbiased, B, seed, data):
     lams = np.array([0.0, 0.4, 1.0])
-    theta = prob.x_star + 0.3
+    theta = data.draw(kst.teachers(prob, distance=(0.0, 1.0)), label="theta")
     x0 = np.zeros_like(prob.x_star)
     T, S = 5, 3
     res = sim.simulate_distillation(sim.glm_oracle(prob.model, prob.A, prob.b), x0,
@@ -51,14 +51,14 @@ def test_simulator_matches_slow_reference(prob, unbiased, B, seed):
 
 
 @settings(max_examples=10)
-@given(kst.least_squares_problems(), st.booleans(), st.booleans(), st.integers(0, 2**31))
-def test_affine_path_equals_general_path(prob, unbiased, compress, seed):
+@given(kst.least_squares_problems(), st.booleans(), st.booleans(), st.integers(0, 2**31), st.data())
+def test_affine_path_equals_general_path(prob, unbiased, compress, seed, data):
     lams = np.linspace(0, 1, 5)
     d = prob.x_star.size
     comp = sim.rand_k(max(1, d - 1)) if compress else None
     kw = dict(n_seeds=4, batch_size=2, unbiased=unbiased, compressor=comp,
               observers={"e": sim.dist_sq_observer(prob.x_star)}, window=5)
-    theta = prob.x_star + 0.1
+    theta = data.draw(kst.teachers(prob, distance=(0.0, 0.5)), label="theta")
     tg = prob.grads(theta)
     orc = sim.glm_oracle("least_squares", prob.A, prob.b)
     a = sim.simulate_distillation(orc, np.zeros(d), tg, lams, 1e-3, 20, rng=np.random.default_rng(seed), **kw)
