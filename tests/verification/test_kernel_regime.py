@@ -4,21 +4,23 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kdtheory import kernel_regime as kr
+from kdtheory.testing.kernel_regime import distillation_problems
 from verification.kernel_regime import _slope, simulate_two_layer
 
 
 @pytest.mark.parametrize("act,lam", [("tanh", 0.5), ("relu", 0.0), ("softplus", 2.0)])
-def test_linearised_branch_converges_to_exact_solution_as_step_shrinks(act, lam):
-    rng = np.random.default_rng(0)
-    m, n, d = 4, 3, 5
-    X = kr.normalize_columns(rng.standard_normal((d, n)))
-    W = rng.standard_normal((m, d))
-    a = rng.choice([-1.0, 1.0], m)
-    F0 = kr.unit_outputs(W, X, act)
-    phi = F0 + 0.3 * rng.standard_normal(F0.shape)
-    y = rng.choice([-1.0, 1.0], n)
+@settings(max_examples=10)
+@given(data=st.data())
+def test_linearised_branch_converges_to_exact_solution_as_step_shrinks(act, lam, data):
+    prob = data.draw(distillation_problems(lam=(lam, lam), teacher_distance=(0.3, 0.3), units=(4, 4),
+                                           samples=(3, 3), dims=(5, 5), activations=act, weight_scale=(1.0, 1.0)))
+    W, a, X, _ = prob.net
+    m = W.shape[0]
+    F0, phi, y = prob.F0, prob.phi, prob.y
     sol = kr.linearised_solution(kr.gram_blocks(W, X, act), a, lam, y, phi, F0)
     errs = []
     for lr in (0.02, 0.01):
