@@ -139,16 +139,52 @@ def test_early_stopping_same_loss_and_never_sparser_than_D(inst, factor):
         assert es.log_B[-1] - es.log_B[0] <= math.log(S.d[-1] / S.d[0]) + 1e-12
 
 
-@given(distillation_instances(max_points=6), st.integers(1, 3))
-def test_multiclass_is_per_column(inst, Q):
+@given(distillation_instances(max_points=6), st.integers(2, 3), st.data())
+def test_multiclass_one_hot_matches_slow_reference(inst, Q, data):
+    # Sec. 3.6, eq. (52): one-hot labels, each output distilled on its own; checked against the direct-solve
+    # reference column by column (no eigenbasis), with per-output tolerances
     G, y, eps = inst
-    Y = np.stack([y * (q + 1) for q in range(Q)], 1)
-    paths = sd.multiclass_self_distill(G, Y, eps, 3)
+    K = len(y)
+    cls = np.array(data.draw(st.lists(st.integers(0, Q - 1), min_size=K, max_size=K)))
+    Y = np.eye(Q)[cls]
+    e = np.array([0.5 * np.mean(Y[:, q] ** 2) if Y[:, q].any() else 0.1 for q in range(Q)])
+    paths = sd.multiclass_self_distill(G, Y, e, 3)
+    assert len(paths) == Q
     for q, p in enumerate(paths):
-        ref = sd.self_distill(G, Y[:, q], eps, 3)
-        np.testing.assert_allclose(p.c, ref.c)
+        cs, ys = ref_path(G, Y[:, q], e[q], 3)
+        assert p.rounds_fitted == len(cs)
+        np.testing.assert_allclose(p.c, cs, rtol=1e-6)
+        for a, b in zip(p.y, ys):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
     with pytest.raises(ValueError, match="eps has"):
-        sd.multiclass_self_distill(G, Y, [eps] * (Q + 1), 3)
+        sd.multiclass_self_distill(G, Y, list(e) + [0.1], 3)
+
+
+def test_effective_basis_count_known_cases():
+    # participation ratio: K equal entries → K; one surviving entry → 1; two equal of K → 2 (any scale, log space)
+    K = 7
+    assert sd.effective_basis_count(np.zeros((1, K)))[0] == pytest.approx(K)
+    one = np.full(K, -np.inf)
+    one[3] = -800.0  # exp(−800) underflows: log space must still give 1
+    assert sd.effective_basis_count(one)[0] == pytest.approx(1.0)
+    two = np.full(K, -1e4)
+    two[[1, 5]] = 2.0
+    assert sd.effective_basis_count(two)[0] == pytest.approx(2.0)
+
+
+@given(distillation_instances(min_points=3))
+def test_effective_basis_along_path(inst):
+    # Sec. 3.3: B_{t+1} = A_{t+1} B_t with A[k] = d_k/(c + d_k) increasing in d_k ≤ 1, so every coefficient
+    # relative to the largest one, B_t[k]/B_t[max], is non-increasing in t (the representation concentrates);
+    # the reported effective number of basis functions is the participation ratio of diag(B_t), computed directly
+    G, y, eps = inst
+    path = sd.self_distill(G, y, eps, 8)
+    B = np.exp(path.log_B)
+    pr = B.sum(1) ** 2 / (B ** 2).sum(1)
+    np.testing.assert_allclose(path.effective_basis, pr, rtol=1e-10)
+    rel = np.exp(path.log_B - path.log_B[:, -1:])
+    assert np.all(np.diff(rel, axis=0) <= 1e-12)
+    assert np.all(B[:, :-1] <= B[:, 1:] * (1 + 1e-12))  # ordered like d (ascending)
 
 
 # ---------------------------------------------------------------------- PSD G and the paper's edges
