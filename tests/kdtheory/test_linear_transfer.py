@@ -91,10 +91,9 @@ def test_cross_entropy_is_finite_for_extreme_weights():
 # ------------------------------------------------------------------------------------------------ angles
 
 
-@given(st.integers(0, 2**32 - 1), st.integers(1, 10))
-def test_angles(seed, d):
-    rng = np.random.default_rng(seed)
-    u, v = rng.standard_normal((2, d))
+@given(st.data(), st.integers(1, 10))
+def test_angles(data, d):
+    u, v = data.draw(teacher_vectors(d=d)), data.draw(teacher_vectors(d=d))
     a, ab = lt.signed_angle(u, v), lt.unsigned_angle(u, v)
     assert 0 <= ab <= HP + 1e-15 and 0 <= a <= math.pi
     assert ab == pytest.approx(min(a, math.pi - a), abs=1e-7)
@@ -234,14 +233,13 @@ def test_cor2_printed_holds_for_c1_and_corrected_always(n, kappa, c):
     assert p1 <= c * (math.log(n) / n) ** kappa * (1 + 1e-12) + 1e-300 if n > 1 else True
 
 
-@given(st.integers(0, 2**32 - 1), st.floats(1e-6, 0.5))
-def test_lemma_d1(seed, frac):
-    rng = np.random.default_rng(seed)
-    d = int(rng.integers(2, 6))
-    w = rng.standard_normal(d)
+@given(st.data(), st.integers(2, 5), st.floats(1e-6, 0.5))
+def test_lemma_d1(data, d, frac):
+    # teacher and perturbation direction from the public strategy (no private teacher builder)
+    w = data.draw(teacher_vectors(d=d))
+    u = data.draw(teacher_vectors(d=d, min_norm=1.0, max_norm=1.0))
     eps = frac * np.linalg.norm(w)
-    u = rng.standard_normal(d)
-    v = w + eps * u / np.linalg.norm(u)
+    v = w + eps * u
     assert lt.signed_angle(w, v) <= lt.lemma_d1_angle_bound(eps, np.linalg.norm(w)) + 1e-12
     # the exact worst case is arcsin(ε/‖w‖) and it is below the bound too
     assert math.asin(frac) <= math.sqrt(2 * math.pi * frac)
