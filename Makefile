@@ -14,6 +14,9 @@ SIZE ?= quick
 OUT  ?= reports
 FIGS ?= figures
 PYTEST_WORKERS ?= 2
+# One BLAS/OpenMP thread per pytest worker: two workers with two OpenBLAS threads each oversubscribe a
+# 2-core machine, and OpenBLAS's spinning threads then make small factorisations 100x slower.
+TEST_THREADS ?= 1
 
 .PHONY: verify test figs gpu list bench clean
 
@@ -40,7 +43,8 @@ verify: $(VENV)/.installed
 	$(BIN)/kdverify run --size $(SIZE) --seed $(SEED) --out $(OUT)
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider
+	OMP_NUM_THREADS=$(TEST_THREADS) OPENBLAS_NUM_THREADS=$(TEST_THREADS) MKL_NUM_THREADS=$(TEST_THREADS) \
+	  $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider
 
 figs: $(VENV)/.installed
 	$(BIN)/kdverify figs --size $(SIZE) --out $(FIGS)
