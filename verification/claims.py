@@ -14,7 +14,9 @@ Conventions shared by every claim
   concrete counterexample stored in ``details``; the corrected formula is a separate claim that holds.
 * ``size`` is ``"quick"`` (seconds; what pytest and ``make verify`` run) or ``"full"``.
 * Every random draw comes from the ``rng`` passed in, which the runner derives from the global seed
-  and the claim id, so one claim gives the same verdict alone or inside a full run.
+  and the claim's ``rng_key`` (its id unless set), so one claim gives the same verdict alone or inside
+  a full run. Claims that measure one experiment share an ``rng_key``, so they receive equal
+  generators and can reuse one run of it (see ``gpu_validation.experiments._common.memo``).
 """
 
 from __future__ import annotations
@@ -215,7 +217,8 @@ class Claim:
 
     ``check(rng, size)`` returns a :class:`Verdict` with ``claim_id == id``. Network claims
     (``kind="network"``) may also accept keyword options (``device``, ``dataset``, ``data_dir``);
-    the runner passes only the options the function's signature names.
+    the runner passes only the options the function's signature names. ``rng_key`` (default: the id)
+    names the generator the runner derives for the check: claims of one experiment share it.
     """
 
     id: str
@@ -226,10 +229,13 @@ class Claim:
     kind: str = "theory"
     corrects: str | None = None  # for an erratum claim: the id of the corrected claim
     tags: tuple[str, ...] = ()
+    rng_key: str | None = None  # the generator is derived from this key instead of the id
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or "." not in self.id:
             raise ValueError(f"claim id must look like 'paper.name', got {self.id!r}")
+        if self.rng_key is not None and (not isinstance(self.rng_key, str) or not self.rng_key):
+            raise ValueError(f"rng_key must be None or a non-empty string, got {self.rng_key!r}")
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
         if not callable(self.check):
@@ -238,6 +244,11 @@ class Claim:
     @property
     def paper_key(self) -> str:
         return paper_key(self.paper)
+
+    @property
+    def rng_name(self) -> str:
+        """The key the runner derives this claim's generator from: ``rng_key``, else the id."""
+        return self.rng_key or self.id
 
     def run(self, rng: np.random.Generator, size: str = "quick", **options: Any) -> Verdict:
         """Run the check, time it, and validate what it returned."""
@@ -282,11 +293,12 @@ def claim(
     kind: str = "theory",
     corrects: str | None = None,
     tags: Iterable[str] = (),
+    rng_key: str | None = None,
 ) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
     """Decorator form of :func:`register`: ``@claim("mobahi.prop4", paper="002", where=..., statement=...)``."""
 
     def deco(fn: Callable[..., Verdict]) -> Callable[..., Verdict]:
-        register(Claim(id, PAPERS[paper_key(paper)][0], where, statement, fn, kind, corrects, tuple(tags)))
+        register(Claim(id, PAPERS[paper_key(paper)][0], where, statement, fn, kind, corrects, tuple(tags), rng_key))
         return fn
 
     return deco
@@ -354,14 +366,16 @@ def select(
 
 
 def rng_seed(seed: int, claim_id: str) -> list[int]:
-    """The entropy of the generator a claim receives: the global seed and a hash of the claim id."""
+    """The entropy of the generator a claim receives: the global seed and a hash of the claim id
+    (pass ``Claim.rng_name``, i.e. its ``rng_key`` when it has one)."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     return [int(seed), zlib.crc32(claim_id.encode())]
 
 
 def claim_rng(seed: int, claim_id: str) -> np.random.Generator:
-    """The generator a claim receives: a function of the global seed and the claim id only."""
+    """The generator a claim receives: a function of the global seed and the key only
+    (``Claim.rng_name``: the claim's ``rng_key``, else its id)."""
     return np.random.default_rng(rng_seed(seed, claim_id))
 
 
@@ -378,7 +392,7 @@ def run_claims(
     for c in claims:
         t0 = time.perf_counter()
         try:
-            v = c.run(claim_rng(seed, c.id), size, **options)
+            v = c.run(claim_rng(seed, c.rng_name), size, **options)
         except Exception as exc:  # the report must show a crashing check, not hide it
             v = Verdict(c.id, float("nan"), float("nan"), "n/a", "violated", float("nan"),
                         {"error": f"{type(exc).__name__}: {exc}"}, time.perf_counter() - t0)

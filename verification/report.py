@@ -47,7 +47,8 @@ def build_report(
     """Assemble the report dict (fixed key order) from claims and their verdicts (same order).
 
     Each row records ``rng_seed``: the entropy of the generator its check received
-    (``numpy.random.default_rng(rng_seed)``), so a single claim can be re-run by hand.
+    (``numpy.random.default_rng(rng_seed)``, from the claim's ``rng_key`` or id), so a single claim can be
+    re-run by hand.
     """
     if len(claims) != len(verdicts):
         raise ValueError(f"claims ({len(claims)}) and verdicts ({len(verdicts)}) must pair up")
@@ -66,7 +67,7 @@ def build_report(
             "statement": c.statement,
             "kind": c.kind,
             "corrects": c.corrects,
-            "rng_seed": rng_seed(seed, c.id),
+            "rng_seed": rng_seed(seed, c.rng_name),
             "status": d["status"],
             "relation": d["relation"],
             "predicted": d["predicted"],

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import collections
+import copy
 import dataclasses
+import functools
+import json
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import torch
@@ -32,6 +37,69 @@ def tensors(dev: torch.device, *arrays):
         a = np.asarray(a)
         out.append(torch.as_tensor(a, dtype=torch.long if a.dtype.kind in "iu" else torch.float32, device=dev))
     return out
+
+
+MEMO_MAXSIZE = 8
+
+
+def _plain(x, where: str = "result") -> None:
+    """Raise TypeError unless ``x`` is plain Python values / numpy arrays (no tensors, no modules)."""
+    if isinstance(x, Mapping):
+        for k, v in x.items():
+            _plain(v, f"{where}[{k!r}]")
+    elif isinstance(x, (list, tuple)):
+        for i, v in enumerate(x):
+            _plain(v, f"{where}[{i}]")
+    elif not (x is None or isinstance(x, (bool, int, float, complex, str, np.ndarray, np.generic))):
+        raise TypeError(f"a memoised experiment must return plain numbers / numpy arrays; {where} is a "
+                        f"{type(x).__name__}")
+
+
+def _memo_key(x) -> str:
+    return json.dumps(x, sort_keys=True, default=str)
+
+
+def memo(fn: Callable | None = None, *, maxsize: int = MEMO_MAXSIZE):
+    """Remember an experiment ``fn(rng, size, *args, **kw)`` so the claims of one experiment run it once.
+
+    Claims of one experiment share an ``rng_key`` (``verification.claims.Claim``), so they receive equal
+    generators; the key of the memo is the generator's state *at entry* (``rng.bit_generator.state``)
+    plus ``size`` and the other arguments (device, dataset, data_dir, flags). On a hit the stored result
+    is returned (a deep copy) and the generator is moved to the state the first run left it in, so
+    a caller that goes on drawing from ``rng`` sees exactly what it would after a real run: a claim
+    gives the same numbers alone or after its sibling. ``fn`` must not draw from ``rng`` before
+    everything the key needs is known (it never sees the rng before the lookup), and it must return
+    plain numbers / numpy arrays (checked: a tensor raises TypeError). At most ``maxsize`` results are
+    kept (least recently used dropped). ``fn.cache_clear()`` empties it; ``fn.calls`` counts real runs.
+    """
+    if not isinstance(maxsize, int) or isinstance(maxsize, bool) or maxsize < 1:
+        raise ValueError(f"maxsize must be a positive integer, got {maxsize!r}")
+    if fn is None:
+        return lambda f: memo(f, maxsize=maxsize)
+    cache: collections.OrderedDict = collections.OrderedDict()
+
+    @functools.wraps(fn)
+    def wrapper(rng, size, *args, **kwargs):
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+        key = _memo_key([rng.bit_generator.state, size, list(args), kwargs])
+        if key in cache:
+            cache.move_to_end(key)
+            result, state_after = cache[key]
+            rng.bit_generator.state = copy.deepcopy(state_after)
+            return copy.deepcopy(result)
+        result = fn(rng, size, *args, **kwargs)
+        _plain(result, f"{fn.__name__}()")
+        cache[key] = (copy.deepcopy(result), copy.deepcopy(rng.bit_generator.state))
+        while len(cache) > maxsize:
+            cache.popitem(last=False)
+        wrapper.calls += 1
+        return result
+
+    wrapper.calls = 0
+    wrapper.cache_clear = cache.clear
+    wrapper.cache_len = lambda: len(cache)
+    return wrapper
 
 
 def r(x, nd: int = 4):

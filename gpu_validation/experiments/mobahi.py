@@ -34,7 +34,7 @@ from torch.func import functional_call
 
 from gpu_validation import data as gdata
 from gpu_validation import models, train
-from gpu_validation.experiments._common import compare, config, r, seed_from, setup, tensors
+from gpu_validation.experiments._common import compare, config, memo, r, seed_from, setup, tensors
 from verification.claims import claim, skipped
 
 _SIZES = {
@@ -45,15 +45,26 @@ _SIZES = {
 }
 
 
-def _chain(rng, size, device, dataset, data_dir):
+CHAIN_KEY = "mobahi.net.l2_chain"  # rng_key of the three chain claims (one experiment)
+
+
+def _data(size, device, dataset, data_dir):
+    """(cfg, base details, device, X, y, X_test, y_test, Y0 one-hot) of the chain experiments."""
     cfg = config(_SIZES, size)
     dev, ds, base = setup(device, dataset, data_dir)
     n = cfg["n_train"] or len(ds.y_train)
     X, y, Xte, yte = tensors(dev, ds.X_train[:n].reshape(n, -1), ds.y_train[:n],
                              ds.X_test.reshape(len(ds.X_test), -1), ds.y_test)
+    return cfg, base, dev, X, y, Xte, yte, F.one_hot(y, 10).float()
+
+
+@memo  # the three chain claims share rng_key CHAIN_KEY: one chain serves all (plain numpy results)
+def _chain(rng, size, device, dataset, data_dir):
+    """The ℓ2 self-distillation chain: (summary, per-round rows, per-round test probabilities (S, N_test, 10))."""
+    cfg, base, dev, X, y, Xte, yte, Y0 = _data(size, device, dataset, data_dir)
+    n = len(y)
     seed0 = seed_from(rng)
     S = cfg["seeds"]
-    Y0 = F.one_hot(y, 10).float()
     chain = train.l2_self_distillation_chain(
         lambda t: train.make_ensemble([models.MLP(X.shape[1], cfg["hidden"], 10, seed=seed0 + 100 * t + s)
                                        for s in range(S)], dev),
@@ -70,7 +81,7 @@ def _chain(rng, size, device, dataset, data_dir):
                          test_acc=(pte.argmax(-1) == yte).float().mean(1).cpu().numpy(),
                          train_loss_y0=((ptr - Y0) ** 2).sum(-1).mean(1).cpu().numpy(),
                          **train.status_of(rd.ensemble)))
-        sd_test_probs.append(pte)
+        sd_test_probs.append(pte.cpu().numpy())
     out = dict(base, rounds=cfg["rounds"], epochs=cfg["epochs"], hidden=cfg["hidden"], n_train=n, seeds=S,
                weight_decay=cfg["wd"], lr=cfg["lr"], seed=seed0,
                train_acc=[r(row["train_acc"].mean()) for row in rows],
@@ -79,14 +90,14 @@ def _chain(rng, size, device, dataset, data_dir):
                test_acc_std=[r(row["test_acc"].std()) for row in rows],
                train_loss_y0=[r(row["train_loss_y0"].mean()) for row in rows],
                nan_stopped=[row["nan_stopped"] for row in rows])
-    return out, rows, sd_test_probs, (X, y, Xte, yte, Y0, dev, cfg, seed0)
+    return out, rows, sd_test_probs
 
 
-@claim("mobahi.net.train_acc_falls", paper="002", where="Sec. 5, Fig. 4 (ℓ2 loss)", kind="network",
+@claim("mobahi.net.train_acc_falls", paper="002", where="Sec. 5, Fig. 4 (ℓ2 loss)", kind="network", rng_key=CHAIN_KEY,
        statement="In a self-distillation chain with the ℓ2 loss, training accuracy on the original labels "
                  "does not increase from one round to the next (amplified regularisation)")
 def check_train_acc(rng, size, device="auto", dataset="digits", data_dir=None):
-    m, _, _, _ = _chain(rng, size, device, dataset, data_dir)
+    m, _, _ = _chain(rng, size, device, dataset, data_dir)
     acc = np.array(m["train_acc"])
     worst_rise = float(np.max(np.diff(acc)))
     return compare("mobahi.net.train_acc_falls", 0.0, worst_rise, "<=", atol=1.0 / m["n_train"],
@@ -94,11 +105,11 @@ def check_train_acc(rng, size, device="auto", dataset="digits", data_dir=None):
                             "tolerance_is": "one training example"})
 
 
-@claim("mobahi.net.test_acc_eventually_falls", paper="002", where="Sec. 5, Fig. 4", kind="network",
+@claim("mobahi.net.test_acc_eventually_falls", paper="002", where="Sec. 5, Fig. 4", kind="network", rng_key=CHAIN_KEY,
        statement="Over-regularisation: the test accuracy of the last self-distillation round is below the best "
                  "round's by more than the seed spread (it may first rise; reported)")
 def check_test_acc(rng, size, device="auto", dataset="digits", data_dir=None):
-    m, _, _, _ = _chain(rng, size, device, dataset, data_dir)
+    m, _, _ = _chain(rng, size, device, dataset, data_dir)
     acc = np.array(m["test_acc"])
     best = int(np.argmax(acc))
     drop = float(acc[best] - acc[-1])
@@ -109,11 +120,13 @@ def check_test_acc(rng, size, device="auto", dataset="digits", data_dir=None):
                             "predicted_is": "standard error of the last round's mean test accuracy"})
 
 
-@claim("mobahi.net.not_early_stopping", paper="002", where="Sec. 3.4, Sec. 5, Fig. 6", kind="network",
+@claim("mobahi.net.not_early_stopping", paper="002", where="Sec. 3.4, Sec. 5, Fig. 6", kind="network", rng_key=CHAIN_KEY,
        statement="Self-distillation is not early stopping: a model trained on y_0 and stopped at the same training "
                  "loss as the last self-distilled round differs from it by more than seed-to-seed variation")
 def check_early_stopping(rng, size, device="auto", dataset="digits", data_dir=None):
-    m, rows, sd_probs, (X, y, Xte, yte, Y0, dev, cfg, seed0) = _chain(rng, size, device, dataset, data_dir)
+    m, rows, sd_probs = _chain(rng, size, device, dataset, data_dir)
+    cfg, _, dev, X, y, Xte, yte, Y0 = _data(size, device, dataset, data_dir)
+    seed0 = m["seed"]
     S, n = cfg["seeds"], len(y)
     targets = torch.as_tensor(np.stack([row["train_loss_y0"] for row in rows[1:]]), device=dev, dtype=torch.float32)  # (R−1, S)
     level = targets.mean(1)  # the loss level of each round (mean over seeds)
@@ -146,7 +159,7 @@ def check_early_stopping(rng, size, device="auto", dataset="digits", data_dir=No
     for j in range(len(level)):
         with torch.no_grad():
             es = F.softmax(torch.func.vmap(lambda p, b: functional_call(ens.base, (p, b), (Xte,)))(snaps[j], ens.buffers), -1)
-        sd = sd_probs[j + 1]
+        sd = torch.as_tensor(sd_probs[j + 1], device=dev)
         cross = lambda A, B: float(np.mean([(A[a] - B[b]).pow(2).sum(-1).mean().item()  # noqa: E731
                                             for a in range(S) for b in range(S) if a != b]))
         res.append(dict(round=j + 1, level=float(level[j]), reached=reached[j].tolist(),

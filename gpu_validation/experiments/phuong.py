@@ -30,9 +30,10 @@ import torch.nn.functional as F
 
 from gpu_validation import data as gdata
 from gpu_validation import models
-from gpu_validation.experiments._common import compare, config, r, seed_from, setup
+from gpu_validation.experiments._common import compare, config, memo, r, seed_from, setup
 from verification.claims import claim, skipped
 
+RUN_KEY = "phuong.net.transfer_sets"  # rng_key of both claims (one experiment)
 GD_RTOL = 0.02  # GD runs finitely many steps: 2 % of ‖ŵ‖ allowed on top of Thm 2's ε
 _SIZES = {
     "quick": dict(ns=(2, 4, 8, 16), sets=12, steps=2000, deep_steps=2500, init_norm=1e-3),
@@ -116,6 +117,7 @@ def _epsilon_star(w0_norm: float, what_norm: float, N: int) -> float:
     return math.exp(hi)
 
 
+@memo  # both claims share rng_key RUN_KEY and call it with the same arguments: one run serves both
 def _run(rng, size, device, dataset, data_dir, deep=True):
     from kdtheory.linear_transfer import empirical_transfer_risk, student_solution
 
@@ -167,6 +169,7 @@ def _run(rng, size, device, dataset, data_dir, deep=True):
 
 
 @claim("phuong.net.students_reach_solution", paper="003", where="Thm 1, eq. (6); Thm 2, eq. (15)", kind="network",
+       rng_key=RUN_KEY,
        statement="Linear (N=1, w(0)=0) and deep linear (N=2,3, balanced small init) students trained by GD on a "
                  "logistic teacher's soft labels (digits 0 vs 1, n < d) converge to ŵ = X(XᵀX)⁻¹Xᵀw*")
 def check_students(rng, size, device="auto", dataset="digits", data_dir=None):
@@ -186,14 +189,15 @@ def check_students(rng, size, device="auto", dataset="digits", data_dir=None):
     return compare("phuong.net.students_reach_solution", 1.0, measured, "<=", details=details)
 
 
-@claim("phuong.net.transfer_risk", paper="003", where="Thm 3, eq. (19)", kind="network",
+@claim("phuong.net.transfer_risk", paper="003", where="Thm 3, eq. (19)", kind="network", rng_key=RUN_KEY,
        statement="The transfer risk of GD-distilled linear students on digits 0 vs 1, averaged over transfer sets, "
                  "is at most p̂(β) + p̂(π/2 − β)ⁿ minimised over β (empirical angle distribution p̂)")
 def check_transfer_risk(rng, size, device="auto", dataset="digits", data_dir=None):
     try:
         from kdtheory.linear_transfer import transfer_risk_bound
 
-        m, P, w_star = _run(rng, size, device, dataset, data_dir, deep=False)
+        # the same run as students_reach_solution's (the deep students draw nothing from rng)
+        m, P, w_star = _run(rng, size, device, dataset, data_dir)
     except ImportError as exc:
         return skipped("phuong.net.transfer_risk", f"kdtheory.linear_transfer not available: {exc}")
     from kdtheory.linear_transfer import empirical_p

@@ -34,7 +34,7 @@ import torch
 
 from gpu_validation import data as gdata
 from gpu_validation import models
-from gpu_validation.experiments._common import compare, config, r, seed_from, setup
+from gpu_validation.experiments._common import compare, config, memo, r, seed_from, setup
 from verification.claims import claim, skipped
 
 _SIZES = {
@@ -42,6 +42,7 @@ _SIZES = {
     "full": dict(widths=(64, 256, 1024, 4096, 16384), n=20, lam=1.0, teacher_t=40.0, horizon=600.0, checkpoints=120),
 }
 ACT = "tanh"
+RUN_KEY = "rahbar.net.widths"  # rng_key of both claims (one experiment)
 KR_MAX_MODES = 3200  # m·n up to which kdtheory.kernel_regime.predicted_trajectory (dense eigh) is also run
 
 
@@ -82,6 +83,7 @@ def _feats(net, W, X):
     return models.ACTIVATIONS[net.activation](X @ W.T)
 
 
+@memo  # both claims share rng_key RUN_KEY and call it with the same arguments: one run serves both
 def _run(rng, size, device, dataset, data_dir, trajectories=True):
     from kdtheory import kernel_regime as kr
 
@@ -152,12 +154,13 @@ def _run(rng, size, device, dataset, data_dir, trajectories=True):
                 widths_nan_stopped=nonfinite)
 
 
-@claim("rahbar.net.final_value", paper="001", where="Thm 1, eq. (5)", kind="network",
+@claim("rahbar.net.final_value", paper="001", where="Thm 1, eq. (5)", kind="network", rng_key=RUN_KEY,
        statement="A wide two-layer network trained by GD on loss (2) (digits 3 vs 8) converges to "
                  "f_∞ = (a y + λ Σ_k a_k φ_k/√m)/(a + λ)")
 def check_final_value(rng, size, device="auto", dataset="digits", data_dir=None):
     try:
-        m = _run(rng, size, device, dataset, data_dir, trajectories=False)
+        # the same run as width_rate's (the student's GD does not depend on the trajectory comparison)
+        m = _run(rng, size, device, dataset, data_dir)
     except ImportError as exc:
         return skipped("rahbar.net.final_value", f"kdtheory.kernel_regime not available: {exc}")
     worst = float(np.max([row["final_rel_err"] for row in m["rows"]]))  # np.max: a NaN propagates
@@ -166,7 +169,7 @@ def check_final_value(rng, size, device="auto", dataset="digits", data_dir=None)
 
 
 @claim("rahbar.net.width_rate", paper="001", where="Thm 3 and footnote 2 (kernel hypothesis, O(1/√m))",
-       kind="network",
+       kind="network", rng_key=RUN_KEY,
        statement="The finite-width network's output trajectory approaches the kernel-regime trajectory as m grows, "
                  "with ∫‖f_net − f_ker‖dt ~ m^(−1/2) (fitted log–log slope −1/2 ± 0.2)")
 def check_width_rate(rng, size, device="auto", dataset="digits", data_dir=None):

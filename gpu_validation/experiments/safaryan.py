@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch.func import functional_call, grad, grad_and_value, vmap
 
 from gpu_validation import models, train
-from gpu_validation.experiments._common import compare, config, r, seed_from, setup, tensors
+from gpu_validation.experiments._common import compare, config, memo, r, seed_from, setup, tensors
 from verification.claims import claim, skipped
 
 _SIZES = {
@@ -39,6 +39,7 @@ _SIZES = {
                  sweep_batch=10, sweep_lr=0.5, xstar_steps=300),
 }
 WEIGHT_DECAY = 5e-4
+FIG1_KEY = "safaryan.net.fig1"  # rng_key of the Fig. 1 claims (one experiment)
 
 
 def _train_teacher(dev, X, y, cfg, seed, rng):
@@ -54,6 +55,7 @@ def _train_teacher(dev, X, y, cfg, seed, rng):
     return ens
 
 
+@memo  # the two Fig. 1 claims share rng_key FIG1_KEY: one run serves both
 def _fig1(rng, size, device, dataset, data_dir):
     cfg = config(_SIZES, size)
     dev, ds, base = setup(device, dataset, data_dir)
@@ -105,7 +107,7 @@ def _fig1(rng, size, device, dataset, data_dir):
     return out
 
 
-@claim("safaryan.net.fig1_monotone", paper="000", where="Sec. 3.3, Fig. 1, eq. (5)", kind="network",
+@claim("safaryan.net.fig1_monotone", paper="000", where="Sec. 3.3, Fig. 1, eq. (5)", kind="network", rng_key=FIG1_KEY,
        statement="On a one-hidden-layer ReLU MLP the similarity of the true distillation gradient and eq. (5) "
                  "is monotone in λ: smaller λ, higher cosine similarity, at every epoch")
 def check_fig1_monotone(rng, size, device="auto", dataset="digits", data_dir=None):
@@ -119,7 +121,7 @@ def check_fig1_monotone(rng, size, device="auto", dataset="digits", data_dir=Non
                             "measured_is": "min over epochs and adjacent λ of cos(λ_i) − cos(λ_{i+1})"})
 
 
-@claim("safaryan.net.fig1_similarity", paper="000", where="Sec. 3.3, Fig. 1", kind="network",
+@claim("safaryan.net.fig1_similarity", paper="000", where="Sec. 3.3, Fig. 1", kind="network", rng_key=FIG1_KEY,
        statement="The approximation eq. (5) stays well correlated with the true distillation gradient: "
                  "per-epoch mean cosine similarity ≥ 0.9 for every λ ≤ 0.5 and every epoch")
 def check_fig1_similarity(rng, size, device="auto", dataset="digits", data_dir=None):

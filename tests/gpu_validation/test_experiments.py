@@ -23,7 +23,7 @@ def test_all_six_experiments_registered_as_network_claims():
 TINY = {
     "safaryan": ("check_fig1_monotone", {"hidden": 8, "teacher_epochs": 1, "epochs": 2, "lams": (0.1, 0.9)}),
     "mobahi": ("check_train_acc", {"rounds": 2, "epochs": 1, "hidden": 8, "n_train": 100, "seeds": 2}),
-    "phuong": ("check_transfer_risk", {"ns": (2, 4), "sets": 2, "steps": 50}),
+    "phuong": ("check_transfer_risk", {"ns": (2, 4), "sets": 2, "steps": 50, "deep_steps": 50}),
     "rahbar": ("check_final_value", {"widths": (16, 32), "n": 6, "teacher_t": 1.0, "horizon": 2.0, "checkpoints": 2}),
     "soteacher": ("check_ece", {"seeds": 2, "epochs": 1, "student_epochs": 1, "width": 2}),
 }

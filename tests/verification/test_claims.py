@@ -98,3 +98,52 @@ def test_registry_register_select_and_duplicates(monkeypatch):
     with pytest.raises(ValueError, match="paper.name"):
         C.Claim("nodot", "000", "w", "s", _ok)
     assert math.isfinite(C.get("dummy.ok").run(np.random.default_rng(0)).margin)
+
+
+def _shared_a(rng, size):
+    x = rng.standard_normal(3)  # the "experiment": its numbers come from the rng only
+    return C.compare("dummy.shared_a", 0.0, float(x.sum()), ">=", atol=1e9, details={"x": x})
+
+
+def _shared_b(rng, size):
+    x = rng.standard_normal(3)
+    return C.compare("dummy.shared_b", 0.0, float(x.max()), ">=", atol=1e9, details={"x": x})
+
+
+def test_rng_key_gives_equal_generators_alone_and_in_a_group(monkeypatch):
+    """Claims sharing an rng_key receive the generator of that key (not of their id), so each one run
+    alone measures exactly what it measures inside a group, and both see the same draws; the report's
+    rng_seed is the entropy of that generator (re-running the check by hand from it reproduces the verdict)."""
+    from verification.report import build_report
+
+    reg: dict = {}
+    monkeypatch.setattr(C, "_REGISTRY", reg)
+    a = C.register(C.Claim("dummy.shared_a", "000", "eq. 0", "a", _shared_a, rng_key="dummy.exp"))
+    b = C.register(C.Claim("dummy.shared_b", "000", "eq. 0", "b", _shared_b, rng_key="dummy.exp"))
+    solo = C.register(C.Claim("dummy.solo", "000", "eq. 0", "c",
+                              lambda rng, size: C.compare("dummy.solo", 0.0, float(rng.standard_normal()), ">=", atol=1e9)))
+    assert (a.rng_name, solo.rng_name) == ("dummy.exp", "dummy.solo")
+    group = C.run_claims([solo, a, b], seed=5)
+    alone = [C.run_claims([c], seed=5)[0] for c in (a, b, solo)]
+    for g, s in zip(group[1:] + group[:1], alone):
+        assert g.to_dict() | {"seconds": 0} == s.to_dict() | {"seconds": 0}
+    assert group[1].details["x"].tolist() == group[2].details["x"].tolist()  # one generator for both
+    # the key, not the id, decides the generator: a seed differs, an id change does not
+    assert group[1].details["x"].tolist() != C.run_claims([a], seed=6)[0].details["x"].tolist()
+    assert group[0].measured == C.claim_rng(5, "dummy.solo").standard_normal()
+    rep = build_report([solo, a, b], group, seed=5, size="quick")
+    rows = {row["claim_id"]: row for row in rep["claims"]}
+    assert rows["dummy.shared_a"]["rng_seed"] == rows["dummy.shared_b"]["rng_seed"] == C.rng_seed(5, "dummy.exp")
+    assert rows["dummy.solo"]["rng_seed"] == C.rng_seed(5, "dummy.solo") != rows["dummy.shared_a"]["rng_seed"]
+    by_hand = _shared_b(np.random.default_rng(rows["dummy.shared_b"]["rng_seed"]), "quick")
+    assert by_hand.measured == rows["dummy.shared_b"]["measured"]
+    with pytest.raises(ValueError, match="rng_key"):
+        C.Claim("dummy.x", "000", "eq. 0", "x", _shared_a, rng_key="")
+
+
+def test_claim_decorator_passes_rng_key(monkeypatch):
+    reg: dict = {}
+    monkeypatch.setattr(C, "_REGISTRY", reg)
+    C.claim("dummy.deco", paper="000", where="eq. 0", statement="s", rng_key="dummy.k")(_shared_a)
+    C.claim("dummy.deco2", paper="000", where="eq. 0", statement="s")(_shared_b)
+    assert reg["dummy.deco"].rng_key == "dummy.k" and reg["dummy.deco2"].rng_name == "dummy.deco2"
