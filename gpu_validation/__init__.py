@@ -16,9 +16,12 @@ experiment              ``quick``                                   ``full``
 004 (soteacher)         3 seeds, 50 + 25 epochs, CNN width 8        5 seeds, 100 + 100 epochs, width 32
 ======================  ==========================================  =================================
 
-``quick``: measured at seed 0 on the shared 2-core CPU machine (torch 2.13 CPU): about 30 CPU-minutes for
-all 12 claims (several claims re-run the same experiment: Fig. 1 twice, the ℓ2 chain three times, the 001
-and 003 runs twice each), which is more than 10 wall-clock minutes even on an idle 2-core machine; ``full``: about 75 minutes on one CPU core, about 10 minutes on one GPU — the GPU
+``quick``: measured at seed 0 on the 2-core CPU machine (torch 2.13 CPU, one torch thread — see
+``experiments._common.cpu_threads``): 2 min wall-clock for all 12 claims (000 17 s, 001 15 s, 002 14 s,
+003 13 s, 004 57 s). Claims of one experiment share an ``rng_key`` and one memoised run
+(``experiments._common.memo``): Fig. 1, the ℓ2 chain and the 001/003 runs are each trained once. With two
+torch threads the same suite took 5.6 min (the ops are small; a second process on a core stalls every
+intra-op barrier). ``full``: about 75 minutes on one CPU core, about 10 minutes on one GPU — the GPU
 figure is an estimate from the CPU timings and the vmapped batch sizes (no GPU was available to measure
 it): 000 ≈ 2 min, 001 < 1 min, 002 ≈ 2 min, 003 < 1 min, 004 ≈ 3 min.
 """

@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import functools
 import json
+import os
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -18,9 +19,38 @@ from verification.claims import Verdict
 from verification.claims import compare as _compare
 
 
+#: torch intra-op threads of a check on the CPU (override: environment variable KDTHEORY_TORCH_THREADS).
+CPU_THREADS = 1
+
+
+def cpu_threads() -> int:
+    """The intra-op thread count checks use on the CPU: ``KDTHEORY_TORCH_THREADS`` or :data:`CPU_THREADS`.
+
+    One thread by default, measured on the 2-core machine (quick suite, seed 0): 2 min wall with one
+    thread against 5.6 min with two, because the experiments' ops are small (barrier cost dominates)
+    and two threads on a shared machine slow every op down when another process holds a core; the
+    numbers also depend on the thread count (reduction order), so one fixed count makes them repeatable.
+    """
+    raw = os.environ.get("KDTHEORY_TORCH_THREADS", "").strip()
+    if not raw:
+        return CPU_THREADS
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"KDTHEORY_TORCH_THREADS must be a positive integer, got {raw!r}")
+    return n
+
+
 def setup(device: str, dataset: str, data_dir, *, seed: int = 0):
-    """(torch device, ImageData, base details) for a check; raises clear errors for bad options."""
+    """(torch device, ImageData, base details) for a check; raises clear errors for bad options.
+
+    On the CPU it sets torch's intra-op threads to :func:`cpu_threads` (recorded in the details).
+    """
     dev = resolve_device(device)
+    if dev.type == "cpu" and torch.get_num_threads() != cpu_threads():
+        torch.set_num_threads(cpu_threads())
     ds = gdata.load(dataset, data_dir, seed=seed)
     return dev, ds, {"dataset": dataset, **describe(dev)}
 

@@ -14,7 +14,7 @@ full-batch gradient descent in float64 — all transfer sets of one n trained at
   ``transfer_risk_bound(p̂, n)`` evaluated with the empirical reverse cdf p̂ of the angles ᾱ(w*, x).
   (Thm 3 holds for every input distribution, in particular for the pool's empirical one.)
 
-Sizes: ``quick`` ≈ 30 s on one CPU core for both claims; ``full`` (more transfer sets, longer GD) ≈ 3 min on one core,
+Sizes: ``quick`` ≈ 13 s for both claims (one run, shared), measured at seed 0 with one torch thread on the idle 2-core CPU (torch 2.13); ``full`` (more transfer sets, longer GD) ≈ 3 min on one core,
 < 1 min on a GPU.
 (GPU times are estimates from the CPU timings and the vmapped batch sizes; no GPU was available to
 measure them. Quick timings were measured on a shared 2-core CPU.)

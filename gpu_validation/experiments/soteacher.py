@@ -13,7 +13,7 @@ student fidelity (top-1 agreement with the teacher on the test set, Table 4).
 ``kdtheory.label_distribution`` (``details["formula_check"]``). The λ_CR schedule, ECE, NLL, temperature
 scaling and top-1 agreement come from ``kdtheory.label_distribution``.
 
-Sizes: ``quick`` (3 seeds, 50 teacher + 25 student epochs) ≈ 70 s on one CPU core;
+Sizes: ``quick`` (3 seeds, 50 teacher + 25 student epochs) ≈ 57 s, measured at seed 0 with one torch thread on the idle 2-core CPU (torch 2.13);
 ``full`` (5 seeds, 100 + 100 epochs, wider CNN) ≈ 30 min on one CPU core, ≈ 3 min on a GPU.
 (GPU times are estimates from the CPU timings and the vmapped batch sizes; no GPU was available to
 measure them. Quick timings were measured on a shared 2-core CPU.)

@@ -93,3 +93,22 @@ def test_chain_claim_alone_equals_after_its_sibling():
     assert grouped.to_dict() == alone.to_dict()
     other = mobahi.check_early_stopping(claim_rng(1, key), TINY_CHAIN, device="cpu")
     assert mobahi._chain.calls == calls + 3 and other.details["seed"] != alone.details["seed"]
+
+
+def test_cpu_checks_run_with_the_configured_thread_count(monkeypatch):
+    from gpu_validation.experiments import _common
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("KDTHEORY_TORCH_THREADS", raising=False)
+        _, _, base = _common.setup("cpu", "digits", None)
+        assert torch.get_num_threads() == _common.CPU_THREADS == base["threads"]
+        monkeypatch.setenv("KDTHEORY_TORCH_THREADS", "2")
+        _, _, base = _common.setup("cpu", "digits", None)
+        assert torch.get_num_threads() == 2 == base["threads"]
+        for bad in ("0", "two"):
+            monkeypatch.setenv("KDTHEORY_TORCH_THREADS", bad)
+            with pytest.raises(ValueError, match="KDTHEORY_TORCH_THREADS"):
+                _common.setup("cpu", "digits", None)
+    finally:
+        torch.set_num_threads(before)
