@@ -36,7 +36,7 @@ def assert_claim(claim, size: str = "quick", seed: int = 0, *, check_determinism
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
 
-    v = claim.run(claim_rng(int(seed), claim.id), size)
+    v = claim.run(claim_rng(int(seed), claim.rng_name), size)
     where = f"{claim.id} ({claim.where})"
     assert isinstance(v, Verdict) and v.claim_id == claim.id, f"{where}: check returned {v!r}"
     assert v.status in STATUSES, f"{where}: unknown status {v.status!r}"
@@ -59,7 +59,7 @@ def assert_claim(claim, size: str = "quick", seed: int = 0, *, check_determinism
         if claim.id in reg:  # a registered erratum must point at a registered correction
             assert claim.corrects in reg, f"{where}: corrected claim {claim.corrects!r} is not registered"
     if check_determinism:
-        again = claim.run(claim_rng(int(seed), claim.id), size).to_dict()
+        again = claim.run(claim_rng(int(seed), claim.rng_name), size).to_dict()
         d.pop("seconds")
         again.pop("seconds")
         assert again == d, f"{where}: same seed, different verdict (the check is not deterministic)"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import kdtheory.testing as T
 from kdtheory.testing import assert_claim, generators, gram_matrices, orthogonal_matrices, spectra
-from verification.claims import Claim, Verdict, compare, erratum, skipped
+from verification.claims import Claim, Verdict, claim_rng, compare, erratum, skipped
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -294,6 +294,20 @@ def test_assert_claim_passes_a_good_claim_and_returns_its_verdict():
 
     v = assert_claim(_claim(check))
     assert isinstance(v, Verdict) and v.status == "holds"
+
+
+def test_assert_claim_draws_from_the_same_generator_as_the_runner():
+    # a claim with an rng_key (claims of one experiment share it) must see the generator run_claims gives it,
+    # not one derived from its id: the measured value (the first draw) identifies the generator
+    from verification.claims import run_claims
+
+    def check(rng, size):
+        return compare("safaryan.user.test", 0.0, float(rng.uniform()), "==", atol=1.0)
+
+    c = _claim(check, rng_key="safaryan.user.shared")
+    by_runner = run_claims([c], seed=3)[0].measured
+    assert assert_claim(c, seed=3).measured == by_runner
+    assert _claim(check).run(claim_rng(3, "safaryan.user.test"), "quick").measured != by_runner
 
 
 def test_assert_claim_accepts_skipped():
