@@ -10,17 +10,19 @@ FIGURE = {"id": "gpu_phuong_transfer", "paper": "003",
 
 
 def make(size="quick"):
+    from paper_figs._gpu_common import network_claim_rng
     from gpu_validation.experiments import phuong
 
-    cfg = {"ns": (2, 4, 8), "sets": 4, "steps": 400, "deep_steps": 500} if size == "quick" else "full"
+    # the claim's own configuration and generator (seed 0): the figure draws the run the report measures
+    cfg, rng = size, network_claim_rng("phuong.net.transfer_risk")
     fig = Figure(figsize=(9, 3.6), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
-    v = phuong.check_transfer_risk(np.random.default_rng(0), cfg, device="auto")
+    v = phuong.check_transfer_risk(rng, cfg, device="auto")
     d = v.details
     if v.status == "skipped":
         ax1.text(0.5, 0.5, d["reason"], ha="center", va="center", wrap=True)
         return fig
-    d["deep"] = phuong.check_students(np.random.default_rng(0), cfg, device="auto").details["deep"]
+    d["deep"] = phuong.check_students(network_claim_rng("phuong.net.students_reach_solution"), cfg, device="auto").details["deep"]
     ax1.errorbar(d["n"], d["risk_mean"], yerr=d["risk_std"], marker="o", label="measured risk (GD students)")
     ax1.plot(d["n"], d["bound"], marker="s", label="Thm 3 bound with p̂")
     ax1.set_xscale("log", base=2)
