@@ -460,9 +460,8 @@ def expected_smoothness(model: str, A, b=None, *, batch_size: int = 1, sampling:
             if b is None:
                 raise ValueError("b (or x_star) is needed for the logistic local μ")
             x_star = minimizer(model, A, b)
-        # Hessian at x* formed from the unit-scale rows (z = Aᵀx* unchanged), rescaled once
-        w = special.expit(A @ V.as_array("x_star", x_star, ndim=1))
-        Hu = (As * (w * (1 - w))[:, None]).T @ As / N
+        # Hessian at x* from the unit-scale rows: As·(scale x*) = A x*, and H scales like scale²
+        Hu = _hessian(model, scale * V.as_array("x_star", x_star, ndim=1), As)
         mu = max(float(np.linalg.eigvalsh(0.5 * (Hu + Hu.T))[0]), 0.0) * scale * scale
     return SmoothnessConstants(mu, L, L_max, calL, calL_ms, bs, sampling, False)
 
