@@ -77,6 +77,32 @@ def test_soteacher_lambda_cr_schedule_and_running_mean(kind):
     torch.testing.assert_close(run.running_mean, F.softmax(ens.forward(X), -1))
 
 
+def test_soteacher_running_mean_is_kdtheorys_temporal_ensemble():
+    """f̄ against kdtheory.label_distribution.running_average_update over epochs whose predictions differ.
+
+    lr = 0 keeps the model fixed; an epoch-dependent augmentation (inputs scaled by 1 + e) makes each
+    epoch's recorded predictions different, so f̄ = last epoch, or any wrong weighting, fails (with equal
+    per-epoch predictions, as above, every convex combination would pass).
+    """
+    from kdtheory.label_distribution import running_average_update
+
+    calls = []
+
+    def scale_by_epoch(xb):  # T = 2 steps per epoch (16 examples, batch 8)
+        calls.append(None)
+        return xb * (1.0 + (len(calls) - 1) // 2)
+
+    ens, run, X = _tiny_teacher_run(lr=0.0, augment=scale_by_epoch)
+    assert len(calls) == 12
+    ref = None
+    with torch.no_grad():
+        per_epoch = [F.softmax(ens.forward(X * (1.0 + e)), -1).double().numpy() for e in range(6)]
+    for e, pred in enumerate(per_epoch):
+        ref = running_average_update(ref, e, pred)
+    assert np.abs(per_epoch[-1] - ref).max() > 1e-3  # the test can tell f̄ from the last epoch's predictions
+    np.testing.assert_allclose(run.running_mean.double().numpy(), ref, rtol=1e-5, atol=1e-6)
+
+
 def test_soteacher_schedule_switches_the_consistency_term_on_per_epoch():
     """piecewise, T = 6: λ_CR = 0 for epochs 0–2, so the runs with and without CR coincide there and only there."""
     _, std, _ = _tiny_teacher_run(lr=0.05)
