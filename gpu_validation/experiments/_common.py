@@ -6,6 +6,7 @@ import collections
 import copy
 import dataclasses
 import functools
+import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -85,8 +86,17 @@ def _plain(x, where: str = "result") -> None:
                         f"{type(x).__name__}")
 
 
+def _key_part(x):
+    # arrays by content (str() of a long array is abbreviated with '...': two arrays could share a key)
+    if isinstance(x, np.ndarray):
+        return ["ndarray", str(x.dtype), list(x.shape), hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()]
+    if isinstance(x, np.generic):
+        return x.item()
+    return repr(x)
+
+
 def _memo_key(x) -> str:
-    return json.dumps(x, sort_keys=True, default=str)
+    return json.dumps(x, sort_keys=True, default=_key_part)
 
 
 def memo(fn: Callable | None = None, *, maxsize: int = MEMO_MAXSIZE):

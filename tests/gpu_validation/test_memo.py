@@ -112,3 +112,15 @@ def test_cpu_checks_run_with_the_configured_thread_count(monkeypatch):
                 _common.setup("cpu", "digits", None)
     finally:
         torch.set_num_threads(before)
+
+
+def test_memo_key_tells_long_arrays_apart():
+    # str() abbreviates long arrays with '...'; arrays equal in their printed corners must still miss
+    from gpu_validation.experiments._common import _memo_key
+
+    a = np.zeros(5000)
+    b = a.copy()
+    b[2500] = 1.0
+    assert str(a) == str(b)
+    assert _memo_key([a]) != _memo_key([b])
+    assert _memo_key([a]) == _memo_key([a.copy()])
