@@ -197,4 +197,6 @@ def test_seed_blocks_do_not_change_the_iterates(model):
     kw = dict(n_seeds=130, batch_size=2, unbiased=True, compressor=sim.rand_k(2), affine=False)
     one = sim.simulate_distillation(orc, np.zeros(3), tg, [0.0, 0.5, 1.0], 0.05, 12, rng=np.random.default_rng(3), seed_block=130, **kw)
     blk = sim.simulate_distillation(orc, np.zeros(3), tg, [0.0, 0.5, 1.0], 0.05, 12, rng=np.random.default_rng(3), seed_block=7, **kw)
-    np.testing.assert_array_equal(one.x, blk.x)
+    # same draws, same arithmetic per seed; only the BLAS call shapes differ, and a BLAS may pick another kernel
+    # (another summation order) for another shape on another CPU: equal to round-off, not bit for bit
+    np.testing.assert_allclose(one.x, blk.x, rtol=1e-12, atol=1e-12 * max(1.0, float(np.abs(one.x).max())))
