@@ -11,7 +11,9 @@ the corrected claim beside it must hold).
 
 from __future__ import annotations
 
+import difflib
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +23,92 @@ from . import claims as _claims
 from . import report as _report
 
 SIZE = click.Choice(list(_claims.SIZES))
+
+
+class UsageError(click.ClickException):
+    """A usage error: one line ``Error: …`` on stderr, exit code 2, raised before any claim runs."""
+
+    exit_code = 2
+
+
+def _one_line(exc: BaseException | str) -> str:
+    return " ".join(str(exc).strip().strip('"').split())
+
+
+class OutDir(click.ParamType):
+    """``--out``: a folder we can write in, checked when the option is parsed, i.e. before any work.
+
+    It may not exist yet (it is created when the report is written), but its nearest existing ancestor
+    must be a folder in which a file can be created (a probe file is created there and removed at once).
+    """
+
+    name = "folder"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Path):
+            value = str(value)
+        opt = "--out"
+        if not value or not value.strip():
+            raise UsageError(f"{opt} is empty: name a folder (e.g. {opt} reports)")
+        path = Path(value)
+        probe_in = path
+        while not probe_in.exists() and probe_in != probe_in.parent:
+            probe_in = probe_in.parent
+        if not probe_in.is_dir():
+            what = "is" if probe_in == path else f"cannot be created: {probe_in} is"
+            raise UsageError(f"{opt} {value}: {what} not a folder")
+        try:
+            with tempfile.TemporaryFile(dir=probe_in, prefix=".kdverify-probe-"):
+                pass
+        except OSError as exc:
+            where = "" if probe_in == path else f" (nothing can be created in {probe_in})"
+            raise UsageError(f"{opt} {value}: not writable{where}: {exc.strerror or exc}") from None
+        return path
+
+
+OUT_DIR = OutDir()
+
+
+def _check_paper(ctx, param, value):
+    """``--paper``: checked when parsed (before any claim module is imported)."""
+    if value is not None:
+        try:
+            _claims.paper_key(value)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"--paper: {_one_line(exc)}") from None
+    return value
+
+
+def _select(*, paper=None, ids=(), kind="theory"):
+    """``claims.select`` with its errors as one-line usage errors; an unknown id lists its near matches."""
+    known = sorted(c.id for c in _claims.registry().values() if kind is None or c.kind == kind)
+    for i in ids:
+        if not i.endswith("*") and i not in known:
+            raise UsageError(f"--claim: no claim {i!r}; " + _near_matches(i, known))
+    try:
+        return _claims.select(paper=paper, ids=list(ids) or None, kind=kind)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise UsageError(("--paper: " if paper is not None else "") + _one_line(exc)) from None
+
+
+def _near_matches(given: str, known: list[str], *, n: int = 5) -> str:
+    """Ids near ``given``: its children (``safaryan.lemma1`` → ``safaryan.lemma1.*``) first, then by
+    difflib's similarity to the whole id or to its first components (``safaryan.lema1`` is near
+    ``safaryan.lemma1.bound``), best first; at most ``n`` shown."""
+    depth = given.count(".") + 1
+
+    def score(k: str) -> float:
+        if k.startswith(given + "."):
+            return 2.0
+        head = ".".join(k.split(".")[:depth])
+        return max(difflib.SequenceMatcher(None, given, k).ratio(), difflib.SequenceMatcher(None, given, head).ratio())
+
+    scored = sorted(((score(k), k) for k in known), key=lambda t: (-t[0], t[1]))
+    near = [k for sc, k in scored if sc >= 0.8]
+    if not near:
+        return "no similar id (`kdverify list` shows them all)"
+    more = f" (and {len(near) - n} more)" if len(near) > n else ""
+    return "did you mean " + ", ".join(near[:n]) + more + "?"
 
 
 def _console():
@@ -46,8 +134,11 @@ def _run_with_progress(selected, *, seed, size, console, label, **options):
 
 
 def _write(report, out: Path, stem: str, console) -> None:
-    j = _report.write_json(report, out / f"{stem}.json")
-    m = _report.write_markdown(report, out / f"{stem}.md")
+    try:
+        j, m = _report.write_reports(report, out, stem)  # JSON and Markdown of this run, atomically
+    except OSError as exc:  # --out was writable when checked; the disk filled or it changed since
+        console.print(f"[red]cannot write the report to {out}: {exc}[/]")
+        sys.exit(2)
     console.print(f"wrote {j} and {m}")
 
 
@@ -58,19 +149,17 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--paper", default=None, help="000…004, a seed file name or a module name (e.g. self_distillation).")
+@click.option("--paper", default=None, callback=_check_paper,
+              help="000…004, a seed file name or a module name (e.g. self_distillation).")
 @click.option("--claim", "claim_ids", multiple=True, help="Claim id (repeatable; 'prefix*' matches a prefix).")
 @click.option("--size", type=SIZE, default="quick", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
+@click.option("--out", type=OUT_DIR, default="reports", show_default=True)
 def run(paper, claim_ids, size, seed, out) -> None:
     """Run theory claims; print the table; write OUT/verification.json and .md."""
     console = _console()
     _claims.load_all()
-    try:
-        selected = _claims.select(paper=paper, ids=claim_ids or None, kind="theory")
-    except (KeyError, ValueError) as exc:
-        raise click.BadParameter(str(exc).strip('"')) from None
+    selected = _select(paper=paper, ids=claim_ids, kind="theory")
     if not selected:
         console.print("no claims match the selection")
         sys.exit(0)
@@ -83,7 +172,7 @@ def run(paper, claim_ids, size, seed, out) -> None:
 
 
 @main.command(name="list")
-@click.option("--paper", default=None)
+@click.option("--paper", default=None, callback=_check_paper)
 @click.option("--kind", type=click.Choice(["theory", "network", "all"]), default="all", show_default=True)
 def list_(paper, kind) -> None:
     """Every claim with paper, equation and one-line statement."""
@@ -97,7 +186,7 @@ def list_(paper, kind) -> None:
             _claims.load_all(network=True)
         except ImportError as exc:
             note = f"(network claims not listed: {exc})"
-    sel = _claims.select(paper=paper, kind=None if kind == "all" else kind)
+    sel = _select(paper=paper, kind=None if kind == "all" else kind)
     t = Table(header_style="bold")
     for col in ("claim", "paper", "where", "kind", "statement"):
         t.add_column(col, overflow="fold")
@@ -111,7 +200,7 @@ def list_(paper, kind) -> None:
 @main.command()
 @click.option("--only", "only", multiple=True, help="Figure id (repeatable).")
 @click.option("--size", type=SIZE, default="quick", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("figures"), show_default=True)
+@click.option("--out", type=OUT_DIR, default="figures", show_default=True)
 def figs(only, size, out) -> None:
     """Regenerate every registered figure to OUT/<id>.png and write OUT/index.md."""
     import matplotlib
@@ -125,7 +214,7 @@ def figs(only, size, out) -> None:
     mods = paper_figs.discover()
     unknown = sorted(set(only) - set(mods))
     if unknown:
-        raise click.BadParameter(f"unknown figure id(s) {unknown}; known: {sorted(mods)}", param_hint="--only")
+        raise UsageError(f"--only: unknown figure id(s) {unknown}; known: {sorted(mods)}")
     chosen = {k: m for k, m in mods.items() if not only or k in only}
     out.mkdir(parents=True, exist_ok=True)
     rows, failed = [], []
@@ -151,7 +240,7 @@ def figs(only, size, out) -> None:
                   f"![{fid}]({fid}.png)", "", f"Claims: {cites}", ""]
         if doc:
             lines += [doc[0], ""]
-    (out / "index.md").write_text("\n".join(lines))
+    _report.write_text_atomic(out / "index.md", "\n".join(lines))
     console.print(f"wrote {len(rows)} figures and {out / 'index.md'}")
     sys.exit(1 if failed else 0)
 
@@ -163,10 +252,17 @@ def figs(only, size, out) -> None:
 @click.option("--claim", "claim_ids", multiple=True, help="Network claim id (repeatable).")
 @click.option("--size", type=SIZE, default="quick", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
+@click.option("--out", type=OUT_DIR, default="reports", show_default=True)
 def gpu(device, dataset, data_dir, claim_ids, size, seed, out) -> None:
     """Run the network validations; write OUT/gpu_validation.json and .md."""
     console = _console()
+    if dataset != "digits":  # digits ships with scikit-learn; a file data set may be absent or broken
+        from gpu_validation import data as _gdata
+
+        try:  # read once up front: a missing or unreadable file is a usage error, not 12 violated claims
+            _gdata.load(dataset, data_dir, seed=seed)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--dataset {dataset}: {_one_line(exc)}") from None
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -178,12 +274,9 @@ def gpu(device, dataset, data_dir, claim_ids, size, seed, out) -> None:
     try:
         dev = resolve_device(device)
     except (ValueError, RuntimeError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--device") from None
+        raise UsageError(f"--device {device}: {_one_line(exc)}") from None
     _claims.load_all(network=True)
-    try:
-        selected = _claims.select(ids=claim_ids or None, kind="network")
-    except (KeyError, ValueError) as exc:
-        raise click.BadParameter(str(exc).strip('"')) from None
+    selected = _select(ids=claim_ids, kind="network")
     if not selected:
         console.print("no network validations are registered yet; nothing to run")
         sys.exit(0)

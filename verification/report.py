@@ -8,9 +8,12 @@ reports can be diffed and show only what changed.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import math
+import os
 import platform
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -95,12 +98,60 @@ def build_report(
     }
 
 
+def to_json(report: Mapping) -> str:
+    """The report as pretty JSON text (insertion order is the stable key order)."""
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _temp_beside(path: Path, text: str) -> Path:
+    """Write ``text`` completely (flushed and fsynced) to a new temporary file in ``path``'s folder.
+
+    The same folder, so that ``os.replace`` onto ``path`` is a rename within one file system (atomic); a
+    name starting with '.' and ending in '.tmp', unique per process and call, created exclusively (mode
+    from the umask, like the file it replaces). On any error the temporary file is removed.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Replace ``path`` by ``text`` atomically: a reader sees the old file or the new one, never an empty or
+    truncated one, also when the writer is killed midway (a temporary file in the same folder, then
+    ``os.replace``)."""
+    return write_texts_atomic({path: text})[0]
+
+
+def write_texts_atomic(texts: Mapping[str | Path, str]) -> list[Path]:
+    """Replace several files together: every temporary file is written completely first, then each is
+    ``os.replace``d onto its target in the given order (put the file readers poll last). Nothing is replaced
+    when any write fails, so the targets are all the old run's or all the new one's unless the process dies
+    in the microseconds between two renames."""
+    paths = [Path(p) for p in texts]
+    for p in paths:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    temps: list[Path] = []
+    try:
+        for p, text in zip(paths, texts.values()):
+            temps.append(_temp_beside(p, text))
+        for tmp, p in zip(temps, paths):
+            os.replace(tmp, p)
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)  # already renamed: nothing left; after an error: the orphans
+    return paths
+
+
 def write_json(report: Mapping, path: str | Path) -> Path:
-    """Write the report as pretty JSON (insertion order is the stable key order)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
-    return path
+    """Write the report as pretty JSON, atomically (see ``write_text_atomic``)."""
+    return write_text_atomic(path, to_json(report))
 
 
 def _cell(text) -> str:
@@ -146,10 +197,28 @@ def to_markdown(report: Mapping) -> str:
 
 
 def write_markdown(report: Mapping, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_markdown(report))
-    return path
+    """Write the report as Markdown, atomically (see ``write_text_atomic``)."""
+    return write_text_atomic(path, to_markdown(report))
+
+
+def json_digest(json_text: str) -> str:
+    """The short content digest that pairs a Markdown report with its JSON (``write_reports``)."""
+    return hashlib.sha256(json_text.encode("utf-8")).hexdigest()[:16]
+
+
+def write_reports(report: Mapping, out: str | Path, stem: str) -> tuple[Path, Path]:
+    """Write ``OUT/<stem>.json`` and ``OUT/<stem>.md`` of one run together, atomically.
+
+    Both are written to temporary files first; then the Markdown replaces its file and the JSON last, so a
+    reader that sees the new JSON finds that run's Markdown beside it. The Markdown ends with an HTML comment
+    ``<!-- <stem>.json sha256:… -->`` holding ``json_digest`` of the JSON it was written with: a reader can
+    check that the two files it read belong together.
+    """
+    out = Path(out)
+    jtext = to_json(report)
+    mtext = to_markdown(report) + f"\n<!-- {stem}.json sha256:{json_digest(jtext)} -->\n"
+    md, js = write_texts_atomic({out / f"{stem}.md": mtext, out / f"{stem}.json": jtext})
+    return js, md
 
 
 def print_table(report: Mapping, console=None) -> None:

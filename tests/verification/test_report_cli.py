@@ -2,6 +2,8 @@
 
 import json
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,3 +142,54 @@ def test_readme_sample_cells_are_compared_machine_independently():
     assert _sample_cell_matches("0.1236", 0.12361501) and _sample_cell_matches("0.1236", 0.12364)
     assert not _sample_cell_matches("0.1236", 0.1250)
     assert _sample_cell_matches("-", None) and not _sample_cell_matches("-", 0.5)
+
+
+def _report_for(dummies, seed):
+    sel = C.select(ids=["dummy.noisy", "dummy.err"])
+    return R.build_report(sel, C.run_claims(sel, seed=seed), seed=seed, size="quick")
+
+
+def test_reports_of_one_run_are_written_together_and_atomically(dummies, tmp_path, monkeypatch):
+    old, new = _report_for(dummies, 1), _report_for(dummies, 2)
+    js, md = R.write_reports(old, tmp_path, "verification")
+    assert json.loads(js.read_text()) == json.loads(R.to_json(old))
+    assert md.read_text().endswith(f"<!-- verification.json sha256:{R.json_digest(js.read_text())} -->\n")
+    before = {p.name: p.read_text() for p in (js, md)}
+
+    seen = []  # at every rename: what a reader would find at the two targets
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append((Path(dst).name, {p.name: p.read_text() for p in (js, md)}))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(R.os, "replace", spy)
+    R.write_reports(new, tmp_path, "verification")
+    # both temporaries were complete before the first rename: the targets were still the old run's, whole;
+    # the Markdown is replaced first and the JSON (what readers poll) last
+    assert [name for name, _ in seen] == ["verification.md", "verification.json"]
+    assert seen[0][1] == before
+    assert json.loads(js.read_text())["seed"] == 2
+    assert md.read_text().endswith(f"sha256:{R.json_digest(js.read_text())} -->\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["verification.json", "verification.md"]  # no temps
+
+
+def test_failed_write_leaves_the_previous_reports_whole(dummies, tmp_path, monkeypatch):
+    js, md = R.write_reports(_report_for(dummies, 1), tmp_path, "verification")
+    before = {p: p.read_text() for p in (js, md)}
+    calls = []
+    real = R._temp_beside
+
+    def fail_second(path, text):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(path, text)
+
+    monkeypatch.setattr(R, "_temp_beside", fail_second)
+    with pytest.raises(OSError, match="No space"):
+        R.write_reports(_report_for(dummies, 2), tmp_path, "verification")
+    assert {p: p.read_text() for p in (js, md)} == before  # neither file replaced: no mix of two runs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["verification.json", "verification.md"]
+    R.write_json({"a": 1}, tmp_path / "one.json")  # the single-file writers are atomic too
+    assert json.loads((tmp_path / "one.json").read_text()) == {"a": 1}
