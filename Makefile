@@ -1,7 +1,11 @@
 # kdtheory — the two quick-start commands:
 #   make verify   create .venv, install, run `kdverify run` on the embedded data, write reports/
 #   make test     create .venv with the test extras, run pytest on 2 workers
-# Both are idempotent: a second run only re-installs when pyproject.toml changed.
+# Both are idempotent: a second run only re-installs when pyproject.toml or constraints/ changed.
+# Both install the exact versions CI tested (constraints/ci.txt, pip -c) and the PEPit oracles of paper 000
+# (extra `oracles`, pinned by constraints/oracles.txt). Opt-outs: ORACLES=0 (no oracle extra; `make test` then
+# deselects the `oracles` tests), PINNED=0 (resolve pyproject's open ranges, e.g. on another Python).
+# `make pins` regenerates both constraint files from a fresh venv; `make test-thorough`: 500 hypothesis examples.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -17,8 +21,31 @@ PYTEST_WORKERS ?= 2
 # One BLAS/OpenMP thread per pytest worker: two workers with two OpenBLAS threads each oversubscribe a
 # 2-core machine, and OpenBLAS's spinning threads then make small factorisations 100x slower.
 TEST_THREADS ?= 1
+ORACLES ?= 1
+PINNED  ?= 1
+PINS    := constraints/ci.txt constraints/oracles.txt
+PINS_VENV ?= .venv-pins
 
-.PHONY: verify test figs gpu list bench clean
+ifeq ($(PINNED),1)
+  PIN_BASE := -c constraints/ci.txt
+  PIN_ORACLES := -c constraints/oracles.txt
+endif
+ifeq ($(ORACLES),1)
+  PIN_ARGS := $(PIN_BASE) $(PIN_ORACLES)
+  EXTRAS_VERIFY := [oracles]
+  EXTRAS_TEST := [test,oracles]
+  PYTEST_MARK :=
+else
+  PIN_ARGS := $(PIN_BASE)
+  EXTRAS_VERIFY :=
+  EXTRAS_TEST := [test]
+  PYTEST_MARK := -m "not oracles"
+endif
+# one stamp per variant, so that switching ORACLES/PINNED re-installs
+STAMP := $(VENV)/.installed-o$(ORACLES)p$(PINNED)
+PYTEST_ENV := OMP_NUM_THREADS=$(TEST_THREADS) OPENBLAS_NUM_THREADS=$(TEST_THREADS) MKL_NUM_THREADS=$(TEST_THREADS)
+
+.PHONY: verify test test-thorough figs gpu list bench pins clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,36 +54,57 @@ $(VENV)/.torch: | $(BIN)/python
 	@if $(BIN)/python -c "import torch" 2>/dev/null; then \
 	  echo "keeping the installed torch $$($(BIN)/python -c 'import torch; print(torch.__version__)')"; \
 	else \
-	  $(BIN)/python -m pip install -q "$(TORCH_PIN)"; \
+	  $(BIN)/python -m pip install -q $(PIN_BASE) "$(TORCH_PIN)"; \
 	fi
 	@touch $@
 
-$(VENV)/.installed: pyproject.toml $(VENV)/.torch
-	$(BIN)/python -m pip install -q -e .
+# torch is not in constraints/ci.txt: it is pinned above, and a user's own torch (kept) must not clash with a pin
+$(STAMP): pyproject.toml $(PINS) $(VENV)/.torch
+	$(BIN)/python -m pip install -q $(PIN_ARGS) -e ".$(EXTRAS_VERIFY)"
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.torch
-	$(BIN)/python -m pip install -q -e ".[test]"
-	@touch $@ $(VENV)/.installed
+$(STAMP)-test: pyproject.toml $(PINS) $(VENV)/.torch
+	$(BIN)/python -m pip install -q $(PIN_ARGS) -e ".$(EXTRAS_TEST)"
+	@touch $@ $(STAMP)
 
-verify: $(VENV)/.installed
+verify: $(STAMP)
 	$(BIN)/kdverify run --size $(SIZE) --seed $(SEED) --out $(OUT)
 
-test: $(VENV)/.installed-test
-	OMP_NUM_THREADS=$(TEST_THREADS) OPENBLAS_NUM_THREADS=$(TEST_THREADS) MKL_NUM_THREADS=$(TEST_THREADS) \
-	  $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider
+test: $(STAMP)-test
+	$(PYTEST_ENV) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider $(PYTEST_MARK)
 
-figs: $(VENV)/.installed
+# 500 examples per property test instead of CI's 25 (slow: run by hand, not in CI)
+test-thorough: $(STAMP)-test
+	HYPOTHESIS_PROFILE=thorough $(PYTEST_ENV) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider \
+	  $(PYTEST_MARK) $(or $(TESTS),tests)
+
+# Refresh the pins: a fresh venv built as above, from the open ranges of pyproject.toml; review the diff, run
+# `make clean test`, commit constraints/ with the reason (e.g. "numpy 2.4.6 -> 2.5.0").
+pins:
+	rm -rf $(PINS_VENV) && $(PYTHON) -m venv $(PINS_VENV)
+	$(PINS_VENV)/bin/python -m pip install -q "$(TORCH_PIN)"
+	$(PINS_VENV)/bin/python -m pip install -q -e ".[test]"
+	@{ sed -n '/^#/p' constraints/ci.txt; \
+	   $(PINS_VENV)/bin/python -m pip freeze --exclude-editable | grep -v -i -e '^torch==' -e '^kdtheory'; } > constraints/ci.txt.new
+	$(PINS_VENV)/bin/python -m pip install -q -c constraints/ci.txt.new -e ".[test,oracles]"
+	@{ sed -n '/^#/p' constraints/oracles.txt; \
+	   $(PINS_VENV)/bin/python -m pip freeze --exclude-editable | grep -v -i -e '^torch==' -e '^kdtheory' \
+	   | grep -v -x -F -f constraints/ci.txt.new; } > constraints/oracles.txt.new
+	mv constraints/ci.txt.new constraints/ci.txt && mv constraints/oracles.txt.new constraints/oracles.txt
+	rm -rf $(PINS_VENV)
+	@git diff --stat -- constraints/ 2>/dev/null || true
+
+figs: $(STAMP)
 	$(BIN)/kdverify figs --size $(SIZE) --out $(FIGS)
 
-gpu: $(VENV)/.installed
+gpu: $(STAMP)
 	$(BIN)/kdverify gpu --size $(SIZE) --seed $(SEED) --out $(OUT)
 
-list: $(VENV)/.installed
+list: $(STAMP)
 	$(BIN)/kdverify list
 
-bench: $(VENV)/.installed
+bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(OUT) $(FIGS) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(PINS_VENV) $(OUT) $(FIGS) .pytest_cache .hypothesis
