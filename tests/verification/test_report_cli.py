@@ -193,3 +193,59 @@ def test_failed_write_leaves_the_previous_reports_whole(dummies, tmp_path, monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["verification.json", "verification.md"]
     R.write_json({"a": 1}, tmp_path / "one.json")  # the single-file writers are atomic too
     assert json.loads((tmp_path / "one.json").read_text()) == {"a": 1}
+
+
+_WRITER = r"""
+import sys
+from verification import report as R
+out = sys.argv[1]
+big = {"claims": [{"claim_id": f"c{i}", "details": {"curve": list(range(2000))}} for i in range(40)]}
+runs = []
+for seed in (0, 1):  # two runs' texts, made once: the loop below does nothing but rewrite the files
+    rep = {**big, "seed": seed, "kind": "theory", "size": "quick", "kdtheory_version": "0", "summary": {},
+           "timing": {"generated": str(seed)}}
+    j = R.to_json(rep)
+    runs.append({f"{out}/verification.md": f"run {seed}\n<!-- verification.json sha256:{R.json_digest(j)} -->\n",
+                 f"{out}/verification.json": j})
+k = 0
+while True:  # rewrite forever, alternating the two runs, until killed
+    R.write_texts_atomic(runs[k % 2])
+    k += 1
+    if k == 1:
+        print(k, flush=True)
+"""
+
+
+def test_killed_writer_never_leaves_an_empty_or_truncated_report(tmp_path):
+    """The issue's experiment, in small: a writer killed (SIGKILL) at random moments while it rewrites a ~600 kB
+    report, and a reader polling meanwhile, never see an empty or truncated JSON (before: 2 of 30 kills left a
+    0-byte file); after each kill the Markdown beside the JSON is that run's (its digest matches)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    rng = np.random.default_rng(0)
+    js, md = tmp_path / "verification.json", tmp_path / "verification.md"
+    reads = mismatched = 0
+    for _ in range(6):
+        p = subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path)], env=env, stdout=subprocess.PIPE,
+                             text=True)
+        p.stdout.readline()  # one complete write done
+        t_end = time.monotonic() + float(rng.uniform(0.05, 0.4))
+        while time.monotonic() < t_end:
+            json.loads(js.read_text())  # whole, parseable JSON at every poll
+            reads += 1
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        jtext, mtext = js.read_text(), md.read_text()
+        json.loads(jtext)
+        # the kill can fall between the two renames (a window of microseconds): then the digest says so
+        mismatched += not mtext.endswith(f"sha256:{R.json_digest(jtext)} -->\n")
+        leftovers = [q.name for q in tmp_path.iterdir() if q.name not in ("verification.json", "verification.md")]
+        for name in leftovers:  # a kill during a temp write leaves its hidden .tmp file, never a target
+            assert name.startswith(".verification.") and name.endswith(".tmp"), name
+            (tmp_path / name).unlink()
+    assert reads > 0 and mismatched <= 1
