@@ -81,9 +81,13 @@ def _check_paper(ctx, param, value):
 
 def _select(*, paper=None, ids=(), kind="theory"):
     """``claims.select`` with its errors as one-line usage errors; an unknown id lists its near matches."""
-    known = sorted(c.id for c in _claims.registry().values() if kind is None or c.kind == kind)
+    reg = _claims.registry()
+    known = sorted(c.id for c in reg.values() if kind is None or c.kind == kind)
     for i in ids:
         if not i.endswith("*") and i not in known:
+            if i in reg:  # registered, of another kind
+                cmd = {"theory": "run", "network": "gpu", "figure": "figs"}.get(reg[i].kind, reg[i].kind)
+                raise UsageError(f"--claim: {i!r} is a {reg[i].kind} claim: run it with `kdverify {cmd}`")
             raise UsageError(f"--claim: no claim {i!r}; " + _near_matches(i, known))
     try:
         return _claims.select(paper=paper, ids=list(ids) or None, kind=kind)
@@ -137,7 +141,7 @@ def _write(report, out: Path, stem: str, console) -> None:
     try:
         j, m = _report.write_reports(report, out, stem)  # JSON and Markdown of this run, atomically
     except OSError as exc:  # --out was writable when checked; the disk filled or it changed since
-        console.print(f"[red]cannot write the report to {out}: {exc}[/]")
+        click.echo(f"Error: cannot write the report to {out}: {_one_line(exc)}", err=True)
         sys.exit(2)
     console.print(f"wrote {j} and {m}")
 
