@@ -1,12 +1,14 @@
 """``kdverify``: run the claims, list them, regenerate the figures, validate on networks.
 
-    kdverify run  [--paper P] [--claim ID ...] [--size quick|full] [--seed S] [--out reports/]
+    kdverify run  [--paper P] [--claim ID ...] [--kind theory|figure|all] [--size quick|full] [--seed S]
+                  [--seeds N] [--out reports/]
     kdverify list [--paper P] [--kind theory|network|all]
     kdverify figs [--only ID ...] [--size quick|full] [--out figures/]
     kdverify gpu  [--device auto|cpu|cuda] [--dataset digits|mnist|cifar10] [--data-dir DIR] [--size ...]
 
-``run`` and ``gpu`` exit with code 1 when any claim is ``violated`` (an ``erratum`` is not a failure:
-the corrected claim beside it must hold).
+``run``, ``gpu`` and ``figs`` exit with code 1 when any claim is ``violated`` (an ``erratum`` is not a
+failure: the corrected claim beside it must hold; nor are ``inconclusive`` and ``not_reproduced``, which
+the report lists with their intervals and reasons).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from . import claims as _claims
 from . import report as _report
 
 SIZE = click.Choice(list(_claims.SIZES))
+SEEDS_HELP = ("Independent seeds (repetitions) per random claim; each such claim reports a confidence interval "
+              "over them. Default: the claim's own choice for the size.")
 
 
 class UsageError(click.ClickException):
@@ -79,18 +83,23 @@ def _check_paper(ctx, param, value):
     return value
 
 
-def _select(*, paper=None, ids=(), kind="theory"):
-    """``claims.select`` with its errors as one-line usage errors; an unknown id lists its near matches."""
+def _select(*, paper=None, ids=(), kinds=("theory",)):
+    """``claims.select`` over ``kinds`` (None: every kind) with its errors as one-line usage errors; an unknown
+    id lists its near matches, an id of another kind names the command that runs it."""
     reg = _claims.registry()
-    known = sorted(c.id for c in reg.values() if kind is None or c.kind == kind)
+    every = kinds is None
+    kinds = tuple(sorted({c.kind for c in reg.values()})) if every else tuple(kinds)
+    known = sorted(c.id for c in reg.values() if c.kind in kinds)
     for i in ids:
         if not i.endswith("*") and i not in known:
             if i in reg:  # registered, of another kind
-                cmd = {"theory": "run", "network": "gpu", "figure": "figs"}.get(reg[i].kind, reg[i].kind)
+                cmd = {"theory": "run", "network": "gpu", "figure": "run --kind figure"}.get(reg[i].kind, reg[i].kind)
                 raise UsageError(f"--claim: {i!r} is a {reg[i].kind} claim: run it with `kdverify {cmd}`")
             raise UsageError(f"--claim: no claim {i!r}; " + _near_matches(i, known))
     try:
-        return _claims.select(paper=paper, ids=list(ids) or None, kind=kind)
+        if every:
+            return _claims.select(paper=paper, ids=list(ids) or None, kind=None)
+        return [c for k in kinds for c in _claims.select(paper=paper, ids=list(ids) or None, kind=k)]
     except (KeyError, ValueError, TypeError) as exc:
         raise UsageError(("--paper: " if paper is not None else "") + _one_line(exc)) from None
 
@@ -156,20 +165,25 @@ def main() -> None:
 @click.option("--paper", default=None, callback=_check_paper,
               help="000…004, a seed file name or a module name (e.g. self_distillation).")
 @click.option("--claim", "claim_ids", multiple=True, help="Claim id (repeatable; 'prefix*' matches a prefix).")
+@click.option("--kind", type=click.Choice(["theory", "figure", "all"]), default="theory", show_default=True,
+              help="theory claims, the figures' statements (figure claims), or both.")
 @click.option("--size", type=SIZE, default="quick", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--seeds", "n_seeds", type=click.IntRange(min=2), default=None, help=SEEDS_HELP)
 @click.option("--out", type=OUT_DIR, default="reports", show_default=True)
-def run(paper, claim_ids, size, seed, out) -> None:
+def run(paper, claim_ids, kind, size, seed, n_seeds, out) -> None:
     """Run theory claims; print the table; write OUT/verification.json and .md."""
     console = _console()
-    _claims.load_all()
-    selected = _select(paper=paper, ids=claim_ids, kind="theory")
+    _claims.load_all(figures=kind != "theory")
+    kinds = ("theory", "figure") if kind == "all" else (kind,)
+    selected = _select(paper=paper, ids=claim_ids, kinds=kinds)
     if not selected:
         console.print("no claims match the selection")
         sys.exit(0)
-    verdicts = _run_with_progress(selected, seed=seed, size=size, console=console, label="claims")
-    rep = _report.build_report(selected, verdicts, seed=seed, size=size, kind="theory",
-                               options={"paper": paper, "claims": list(claim_ids)})
+    opts = {} if n_seeds is None else {"n_seeds": n_seeds}
+    verdicts = _run_with_progress(selected, seed=seed, size=size, console=console, label="claims", **opts)
+    rep = _report.build_report(selected, verdicts, seed=seed, size=size, kind=kind,
+                               options={"paper": paper, "claims": list(claim_ids), "seeds": n_seeds})
     _report.print_table(rep, console)
     _write(rep, out, "verification", console)
     sys.exit(1 if rep["summary"]["violated"] else 0)
@@ -177,25 +191,25 @@ def run(paper, claim_ids, size, seed, out) -> None:
 
 @main.command(name="list")
 @click.option("--paper", default=None, callback=_check_paper)
-@click.option("--kind", type=click.Choice(["theory", "network", "all"]), default="all", show_default=True)
+@click.option("--kind", type=click.Choice(["theory", "network", "figure", "all"]), default="all", show_default=True)
 def list_(paper, kind) -> None:
     """Every claim with paper, equation and one-line statement."""
     from rich.table import Table
 
     console = _console()
-    _claims.load_all()
+    _claims.load_all(figures=kind in ("figure", "all"))
     note = ""
     if kind in ("network", "all"):
         try:
             _claims.load_all(network=True)
         except ImportError as exc:
             note = f"(network claims not listed: {exc})"
-    sel = _select(paper=paper, kind=None if kind == "all" else kind)
+    sel = _select(paper=paper, kinds=None if kind == "all" else (kind,))
     t = Table(header_style="bold")
     for col in ("claim", "paper", "where", "kind", "statement"):
         t.add_column(col, overflow="fold")
     for c in sel:
-        t.add_row(c.id + (f" [yellow](erratum of {c.corrects})[/]" if c.corrects else ""), c.paper_key,
+        t.add_row(c.id + (f" [yellow](as printed; corrected by {c.corrected_by})[/]" if c.corrected_by else ""), c.paper_key,
                   c.where, c.kind, c.statement)
     console.print(t)
     console.print(f"{len(sel)} claims {note}")
@@ -221,11 +235,15 @@ def figs(only, size, out) -> None:
         raise UsageError(f"--only: unknown figure id(s) {unknown}; known: {sorted(mods)}")
     chosen = {k: m for k, m in mods.items() if not only or k in only}
     out.mkdir(parents=True, exist_ok=True)
-    rows, failed = [], []
+    rows, failed, fclaims, fverdicts = [], [], [], []
     for fid, mod in chosen.items():
         t0 = time.perf_counter()
         try:
-            fig = mod.make(size)
+            claims = paper_figs.figure_claims(mod.FIGURE)
+            verdicts = _claims.run_claims(claims, seed=0, size=size)
+            fclaims += claims
+            fverdicts += verdicts
+            fig = paper_figs.render(mod, size, {c.id: v for c, v in zip(claims, verdicts)})
             fig.savefig(out / f"{fid}.png", dpi=110, bbox_inches="tight")
             plt.close(fig)
         except Exception as exc:  # one broken figure must not hide the others
@@ -233,20 +251,29 @@ def figs(only, size, out) -> None:
             console.print(f"[red]figure {fid} failed: {type(exc).__name__}: {exc}[/]")
             continue
         secs = time.perf_counter() - t0
-        meta = mod.FIGURE
-        rows.append((fid, meta, secs))
-        console.print(f"{fid}.png  ({secs:.1f} s)  {meta['title']}")
+        rows.append((fid, mod.FIGURE, secs, list(zip(claims, verdicts))))
+        console.print(f"{fid}.png  ({secs:.1f} s)  {mod.FIGURE['title']}")
+    rep = _report.build_report(fclaims, fverdicts, seed=0, size=size, kind="figure", options={"only": list(only)})
     lines = ["# kdtheory figures", "", f"Regenerated with `kdverify figs --size {size}`.", ""]
-    for fid, meta, _ in rows:
+    s = rep["summary"]
+    lines += ["Figure statements: " + (", ".join(f"{s[k]} {k}" for k in _claims.STATUSES if s[k]) or "none checked")
+              + ".", ""]
+    for fid, meta, _, cv in rows:
         cites = ", ".join(f"`{c}`" for c in meta["claims"]) or "-"
         doc = (chosen[fid].__doc__ or "").strip().splitlines()
         lines += [f"## {fid} (paper {meta['paper']})", "", meta["title"], "",
                   f"![{fid}]({fid}.png)", "", f"Claims: {cites}", ""]
+        for c, v in cv:
+            reason = v.details.get("reason", "")
+            lines.append(f"- `{c.id}` **{v.status}**: {c.statement}" + (f" — {reason}" if reason else ""))
+        if cv:
+            lines.append("")
         if doc:
             lines += [doc[0], ""]
-    _report.write_text_atomic(out / "index.md", "\n".join(lines))
-    console.print(f"wrote {len(rows)} figures and {out / 'index.md'}")
-    sys.exit(1 if failed else 0)
+    # index.md and figures.json of this run together, atomically (the JSON replaced last)
+    _report.write_texts_atomic({out / "index.md": "\n".join(lines), out / "figures.json": _report.to_json(rep)})
+    console.print(f"wrote {len(rows)} figures, {out / 'index.md'} and {out / 'figures.json'}")
+    sys.exit(1 if failed or rep["summary"]["violated"] else 0)
 
 
 @main.command()
@@ -256,8 +283,9 @@ def figs(only, size, out) -> None:
 @click.option("--claim", "claim_ids", multiple=True, help="Network claim id (repeatable).")
 @click.option("--size", type=SIZE, default="quick", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--seeds", "n_seeds", type=click.IntRange(min=2), default=None, help=SEEDS_HELP)
 @click.option("--out", type=OUT_DIR, default="reports", show_default=True)
-def gpu(device, dataset, data_dir, claim_ids, size, seed, out) -> None:
+def gpu(device, dataset, data_dir, claim_ids, size, seed, n_seeds, out) -> None:
     """Run the network validations; write OUT/gpu_validation.json and .md."""
     console = _console()
     if dataset != "digits":  # digits ships with scikit-learn; a file data set may be absent or broken
@@ -280,12 +308,14 @@ def gpu(device, dataset, data_dir, claim_ids, size, seed, out) -> None:
     except (ValueError, RuntimeError) as exc:
         raise UsageError(f"--device {device}: {_one_line(exc)}") from None
     _claims.load_all(network=True)
-    selected = _select(ids=claim_ids, kind="network")
+    selected = _select(ids=claim_ids, kinds=("network",))
     if not selected:
         console.print("no network validations are registered yet; nothing to run")
         sys.exit(0)
     console.print(f"device: {dev}; dataset: {dataset}" + (f" from {data_dir}" if data_dir else ""))
     options = {"device": str(device), "dataset": dataset, "data_dir": str(data_dir) if data_dir else None}
+    if n_seeds is not None:
+        options["n_seeds"] = n_seeds
     verdicts = _run_with_progress(selected, seed=seed, size=size, console=console, label="networks", **options)
     rep = _report.build_report(selected, verdicts, seed=seed, size=size, kind="network",
                                options={**options, "resolved_device": str(dev)})
