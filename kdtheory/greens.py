@@ -30,7 +30,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from kdtheory import _validate as v
+from kdtheory import validation as V
 
 __all__ = [
     "spline_green", "spline_green_expr", "GreenFunction", "green_function", "spline_green_symbolic",
@@ -46,8 +46,8 @@ def spline_green(x, t) -> np.ndarray:
     The Green's function of ``R(f) = ∫₀¹ (f'')²`` with ``f(0) = f(1) = f''(0) = f''(1) = 0`` (L = D⁴):
     symmetric, ≥ 0 on [0, 1]², zero when x or t is 0 or 1. Points outside [0, 1] are an error.
     """
-    x = v.as_array("x", x)
-    t = v.as_array("t", t)
+    x = V.as_array("x", x)
+    t = V.as_array("t", t)
     for name, a in (("x", x), ("t", t)):
         if a.size and (a.min() < 0 or a.max() > 1):
             raise ValueError(f"{name} must lie in [0, 1] (the domain of eq. 57), got range "
@@ -65,11 +65,11 @@ def spline_green_expr() -> sp.Piecewise:
 
 def gram(points, kernel: Callable = spline_green, *, scale: float | None = None) -> np.ndarray:
     """``G[j, k] = g(x_j, x_k)/K`` (eq. 16) for 1-D points; ``scale`` overrides the 1/K factor."""
-    x = v.as_array("points", points, ndim=1)
+    x = V.as_array("points", points, ndim=1)
     K = x.shape[0]
     if K == 0:
         raise ValueError("points must be non-empty")
-    s = 1.0 / K if scale is None else v.positive("scale", scale)
+    s = 1.0 / K if scale is None else V.positive("scale", scale)
     G = s * np.asarray(kernel(x[:, None], x[None, :]), dtype=float)
     return 0.5 * (G + G.T)
 

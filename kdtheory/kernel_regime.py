@@ -58,7 +58,7 @@ import scipy.optimize as sopt
 import scipy.sparse.linalg as sspla
 import scipy.special as ssp
 
-from kdtheory import _validate as v
+from kdtheory import validation as V
 
 __all__ = [
     "Activation", "ACTIVATIONS", "get_activation",
@@ -116,7 +116,7 @@ def get_activation(activation) -> Activation:
     if isinstance(activation, Activation):
         return activation
     if isinstance(activation, str):
-        return ACTIVATIONS[v.one_of("activation", activation, ACTIVATIONS)]
+        return ACTIVATIONS[V.one_of("activation", activation, ACTIVATIONS)]
     raise TypeError(f"activation must be a name or an Activation, got {type(activation).__name__}")
 
 
@@ -125,7 +125,7 @@ def get_activation(activation) -> Activation:
 # --------------------------------------------------------------------------------------------------
 def normalize_columns(X) -> np.ndarray:
     """Columns of X scaled to unit Euclidean norm (the paper's ‖x_i‖ = 1, Sec. 4); zero columns are an error."""
-    X = v.as_array("X", X, ndim=2)
+    X = V.as_array("X", X, ndim=2)
     nrm = np.linalg.norm(X, axis=0)
     if np.any(nrm == 0):
         raise ValueError("X has a zero column; it cannot be normalised to unit norm")
@@ -133,8 +133,8 @@ def normalize_columns(X) -> np.ndarray:
 
 
 def _W_X(W, X, *, unit_norm: str = "allow"):
-    W = v.as_array("W", W, ndim=2)
-    X = v.as_array("X", X, ndim=2)
+    W = V.as_array("W", W, ndim=2)
+    X = V.as_array("X", X, ndim=2)
     if W.shape[1] != X.shape[0]:
         raise ValueError(f"W must be m×d and X d×n with the same d, got W {W.shape} and X {X.shape}")
     if W.shape[0] == 0 or X.shape[1] == 0:
@@ -151,7 +151,7 @@ def _W_X(W, X, *, unit_norm: str = "allow"):
 
 
 def _coeffs(a, m: int) -> np.ndarray:
-    a = v.as_array("a", a, ndim=1)
+    a = V.as_array("a", a, ndim=1)
     if a.shape[0] != m:
         raise ValueError(f"a must have length m = {m} (one output weight per hidden unit), got {a.shape[0]}")
     if not np.any(a):
@@ -160,7 +160,7 @@ def _coeffs(a, m: int) -> np.ndarray:
 
 
 def _blocks(H_blocks) -> np.ndarray:
-    H = v.as_array("H_blocks", H_blocks, ndim=3)
+    H = V.as_array("H_blocks", H_blocks, ndim=3)
     m, n, n2 = H.shape
     if n != n2 or m == 0 or n == 0:
         raise ValueError(f"H_blocks must have shape (m, n, n) with m, n ≥ 1, got {H.shape}")
@@ -171,7 +171,7 @@ def _blocks(H_blocks) -> np.ndarray:
 
 
 def _lam(lam) -> float:
-    return v.nonnegative("lam", lam)
+    return V.nonnegative("lam", lam)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -275,9 +275,9 @@ def poles(H_blocks, a, lam) -> np.ndarray:
 
 def _factors(H: np.ndarray):
     """Square-root factors ``L_k`` with ``L_kᵀ L_k = H_k`` (rank-revealing, from eigh)."""
-    mu, V = np.linalg.eigh(H)
+    mu, Q = np.linalg.eigh(H)
     mu = np.clip(mu, 0.0, None)
-    return np.sqrt(mu)[:, :, None] * np.swapaxes(V, 1, 2), mu  # L_k = diag(√μ) Vᵀ
+    return np.sqrt(mu)[:, :, None] * np.swapaxes(Q, 1, 2), mu  # L_k = diag(√μ) Vᵀ
 
 
 def secular_determinant(s, H_blocks, a, lam) -> tuple[float, float]:
@@ -291,13 +291,13 @@ def secular_determinant(s, H_blocks, a, lam) -> tuple[float, float]:
     m, n, _ = H.shape
     c = _coeffs(a, m)
     lam = _lam(lam)
-    mu, V = np.linalg.eigh(H)
+    mu, Q = np.linalg.eigh(H)
     s = float(s)
     den = s + lam * mu  # (m, n)
     if np.any(den == 0):
         return 0.0, -math.inf
     # Γ(s) = Σ_k c_k² V_k diag(μ/(s+λμ)) V_kᵀ
-    Gam = np.einsum("k,kia,ka,kja->ij", c ** 2, V, mu / den, V, optimize=True)
+    Gam = np.einsum("k,kia,ka,kja->ij", c ** 2, Q, mu / den, Q, optimize=True)
     sg, ld = np.linalg.slogdet(np.eye(n) + Gam)
     return float(sg * np.prod(np.sign(den))), float(ld + np.sum(np.log(np.abs(den))))
 
@@ -317,12 +317,12 @@ def secular_poles(H_blocks, a, lam) -> np.ndarray:
     lam = _lam(lam)
     if lam == 0:
         raise ValueError("lam must be > 0 for the secular route (at λ = 0 the poles are eig(H), Sec. 2.7)")
-    mu, V = np.linalg.eigh(H)
+    mu, Q = np.linalg.eigh(H)
     A = float(c @ c)
     pmax = (lam + A) * float(np.max(mu)) * 1.01 + 1e-300
 
     def branches(p):
-        Gam = np.einsum("k,kia,ka,kja->ij", c ** 2, V, mu / (lam * mu - p), V, optimize=True)
+        Gam = np.einsum("k,kia,ka,kja->ij", c ** 2, Q, mu / (lam * mu - p), Q, optimize=True)
         return np.linalg.eigvalsh(np.eye(n) + 0.5 * (Gam + Gam.T))
 
     knots = np.unique(lam * mu[mu > 1e-14 * max(1.0, float(mu.max()))])
@@ -370,7 +370,7 @@ def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int |
     n = X.shape[1]
     c = _coeffs(a, m)
     lam = _lam(lam)
-    tol = v.positive("tol", tol)
+    tol = V.positive("tol", tol)
     act = get_activation(activation)
     Dp = act.dsigma(W @ X)
     G = X.T @ X
@@ -446,8 +446,8 @@ def _block_start(Dp, ginv_rows, G, c, lam, *, iters: int = 30, keep: int = 50) -
     for _ in range(iters):
         U = ginv_rows(U * inv_D) * inv_D
         U /= np.linalg.norm(U, axis=1, keepdims=True)
-    V = U * Dp
-    mu = np.einsum("ki,ki->k", V @ G, V)
+    UD = U * Dp
+    mu = np.einsum("ki,ki->k", UD @ G, UD)
     best = np.argsort(mu)[: min(m, keep)]
     spread = float(mu[best].max() - mu[best].min())
     E = np.zeros((m, n))
@@ -502,8 +502,8 @@ def _lanczos_top(matvec, v0, *, tol: float, maxiter: int, kmax: int = 20) -> flo
 # final values (Thm 1, Thm 3) and the exact linearised dynamics
 # --------------------------------------------------------------------------------------------------
 def _y_phi(y, phi, m: int | None = None):
-    y = v.as_array("y", y, ndim=1)
-    phi = v.as_array("phi", phi, ndim=2)
+    y = V.as_array("y", y, ndim=1)
+    phi = V.as_array("phi", phi, ndim=2)
     if phi.shape[1] != y.shape[0]:
         raise ValueError(f"phi must be (m, n) with n = len(y) = {y.shape[0]}, got {phi.shape}")
     if m is not None and phi.shape[0] != m:
@@ -576,8 +576,8 @@ def linearised_solution(H_blocks, a, lam, y, phi, F0, *, rtol: float = 1e-10) ->
     c = _coeffs(a, m)
     lam = _lam(lam)
     y, phi = _y_phi(y, phi, m)
-    F0 = v.as_array("F0", F0, ndim=2)
-    v.same_shape(("F0", "phi"), F0, phi)
+    F0 = V.as_array("F0", F0, ndim=2)
+    V.same_shape(("F0", "phi"), F0, phi)
     L, mu = _factors(H)  # (m, n, n): L_k = diag(√μ) V_kᵀ
     b = np.outer(c, y) + lam * phi
     MF0 = _msqrt_apply(F0, c, lam, 1.0)
@@ -614,7 +614,7 @@ def linearised_limit(H_blocks, a, lam, y, phi, F0) -> np.ndarray:
 
 def _thm3_poles(H, lam, pole_values) -> np.ndarray:
     """Poles for Thm 3's formulas: finite, > 0 and away from every λμ_{k,i} (where pI − λH_k is singular)."""
-    P = v.as_array("pole_values", pole_values, ndim=1)
+    P = V.as_array("pole_values", pole_values, ndim=1)
     mu = np.linalg.eigvalsh(H).ravel()
     scale = max(1.0, float(np.max(np.abs(P))) if P.size else 1.0)
     if np.any(P <= 0) or (P.size and np.min(np.abs(P[:, None] - lam * mu[None, :])) <= 1e-12 * scale):
@@ -628,8 +628,8 @@ def _thm3_vectors(H, c, lam, p_list):
     for p in p_list:
         Phi = np.eye(H.shape[1]) - np.einsum("k,kij->ij", c ** 2,
                                               np.linalg.solve(p * np.eye(H.shape[1]) - lam * H, H))
-        w, V = np.linalg.eigh(0.5 * (Phi + Phi.T))
-        vs.append(V[:, np.argmin(np.abs(w))])
+        w, Q = np.linalg.eigh(0.5 * (Phi + Phi.T))
+        vs.append(Q[:, np.argmin(np.abs(w))])
     return np.array(vs)
 
 
@@ -645,20 +645,20 @@ def thm3_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tuple[np.nda
     H = _blocks(H_blocks)
     m, n, _ = H.shape
     c = _coeffs(a, m)
-    lam = v.positive("lam", lam)
+    lam = V.positive("lam", lam)
     y, phi = _y_phi(y, phi, m)
-    F0 = v.as_array("F0", F0, ndim=2)
+    F0 = V.as_array("F0", F0, ndim=2)
     Finf = unit_final_values(y, phi, a, lam)
     P = _thm3_poles(H, lam, pole_values)
-    V = _thm3_vectors(H, c, lam, P)
+    U = _thm3_vectors(H, c, lam, P)
     alpha = np.empty(len(P))
     for j, p in enumerate(P):
         R = np.linalg.inv(p * np.eye(n) - lam * H)  # (m, n, n)
-        num = np.einsum("k,i,kij,kj->", c, V[j], R, F0 - Finf)
+        num = np.einsum("k,i,kij,kj->", c, U[j], R, F0 - Finf)
         RHR = np.einsum("kij,kjl,klr->kir", R, H, R)
-        den = np.einsum("k,i,kij,j->", c ** 2, V[j], RHR, V[j])
+        den = np.einsum("k,i,kij,j->", c ** 2, U[j], RHR, U[j])
         alpha[j] = num / den
-    return alpha, V
+    return alpha, U
 
 
 def thm3_printed_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tuple[np.ndarray, np.ndarray]:
@@ -669,16 +669,16 @@ def thm3_printed_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tupl
     H = _blocks(H_blocks)
     m, n, _ = H.shape
     c = _coeffs(a, m)
-    lam = v.positive("lam", lam)
+    lam = V.positive("lam", lam)
     y, phi = _y_phi(y, phi, m)
-    F0 = v.as_array("F0", F0, ndim=2)
+    F0 = V.as_array("F0", F0, ndim=2)
     Finf = unit_final_values(y, phi, a, lam)
     P = _thm3_poles(H, lam, pole_values)
-    V = _thm3_vectors(H, c, lam, P)
-    alpha = np.array([np.einsum("k,i,kij,kj->", c ** 2, V[j],
+    U = _thm3_vectors(H, c, lam, P)
+    alpha = np.array([np.einsum("k,i,kij,kj->", c ** 2, U[j],
                                 np.einsum("kij,kjl->kil", H, np.linalg.inv(p * np.eye(n) - lam * H)), Finf - F0)
                       for j, p in enumerate(P)])
-    return alpha, V
+    return alpha, U
 
 
 # --------------------------------------------------------------------------------------------------
@@ -696,7 +696,7 @@ def final_error(y, phi, a, lam) -> float:
 def final_error_printed(y, phi, a, lam) -> float:
     """Sec. 2.7 as printed: ``e = λ/(a+λ) ‖Σ_k a_kφ_k/m − y‖`` (/m instead of /√m; erratum)."""
     y, phi = _y_phi(y, phi)
-    a = v.as_array("a", a, ndim=1)
+    a = V.as_array("a", a, ndim=1)
     m = phi.shape[0]
     _coeffs(a, m)
     lam = _lam(lam)
@@ -706,23 +706,23 @@ def final_error_printed(y, phi, a, lam) -> float:
 
 def teacher_labels(a_bar, phi_bar, m: int) -> np.ndarray:
     """Thm 2 set-up: labels = teacher output ``y = Σ_l q ā_l/√m̄ · φ̄_l`` with ``q = √(m/m̄)``."""
-    a_bar = v.as_array("a_bar", a_bar, ndim=1)
-    phi_bar = v.as_array("phi_bar", phi_bar, ndim=2)
+    a_bar = V.as_array("a_bar", a_bar, ndim=1)
+    phi_bar = V.as_array("phi_bar", phi_bar, ndim=2)
     mb = phi_bar.shape[0]
     if a_bar.shape[0] != mb:
         raise ValueError(f"a_bar must have length m̄ = {mb}, got {a_bar.shape[0]}")
-    m = int(v.scalar("m", m, lo=1, hi=mb, integer=True))
+    m = int(V.scalar("m", m, lo=1, hi=mb, integer=True))
     q = math.sqrt(m / mb)
     return q * (a_bar @ phi_bar) / math.sqrt(mb)
 
 
 def _lt_args(a_bar, phi_bar, m, lam):
-    a_bar = v.as_array("a_bar", a_bar, ndim=1)
-    phi_bar = v.as_array("phi_bar", phi_bar, ndim=2)
+    a_bar = V.as_array("a_bar", a_bar, ndim=1)
+    phi_bar = V.as_array("phi_bar", phi_bar, ndim=2)
     mb = phi_bar.shape[0]
     if a_bar.shape[0] != mb:
         raise ValueError(f"a_bar must have length m̄ = {mb}, got {a_bar.shape[0]}")
-    m = int(v.scalar("m", m, lo=1, hi=mb, integer=True))
+    m = int(V.scalar("m", m, lo=1, hi=mb, integer=True))
     return a_bar, phi_bar, mb, m, _lam(lam)
 
 
@@ -750,7 +750,7 @@ def lottery_ticket_bound(a_bar, phi_bar, m: int, lam, *, C: float = 1.0) -> floa
     ``phi_bar``: (m̄, n) teacher features σ(w̄_lᵀx_i).
     """
     a_bar, phi_bar, mb, m, lam = _lt_args(a_bar, phi_bar, m, lam)
-    C = v.positive("C", C)
+    C = V.positive("C", C)
     S = float(np.sum((a_bar ** 2)[:, None] * phi_bar ** 2)) / mb
     return (1 - m / mb) * C * (lam / (1 + lam)) ** 2 * S * math.log(mb)
 
@@ -763,9 +763,9 @@ def lottery_ticket_bound_printed(a_bar, phi_bar, m: int, lam, *, C: float = 1.0)
 
 def two_stage_factors(m: int, m1: int, m_bar: int) -> tuple[float, float]:
     """Sec. 7.4.1: ``S1 = (1 − m/m1)(1 − m1/m̄)`` (two-stage) and ``S2 = 1 − m/m̄`` (direct); S1 ≤ S2."""
-    m = v.scalar("m", m, lo=1, integer=True)
-    m1 = v.scalar("m1", m1, lo=m, integer=True)
-    m_bar = v.scalar("m_bar", m_bar, lo=m1, integer=True)
+    m = V.scalar("m", m, lo=1, integer=True)
+    m1 = V.scalar("m1", m1, lo=m, integer=True)
+    m_bar = V.scalar("m_bar", m_bar, lo=m1, integer=True)
     al, be = m / m1, m1 / m_bar
     return (1 - al) * (1 - be), 1 - al * be
 
@@ -790,8 +790,8 @@ def two_stage_expected_error(a_bar, phi_bar, m: int, m1: int, lam) -> float:
     intermediate network (O(m/m̄) for random-sign teachers).
     """
     a_bar, phi_bar, mb, _, lam = _lt_args(a_bar, phi_bar, 1, lam)
-    m1 = int(v.scalar("m1", m1, lo=1, hi=mb, integer=True))
-    m = int(v.scalar("m", m, lo=1, hi=m1, integer=True))
+    m1 = int(V.scalar("m1", m1, lo=1, hi=mb, integer=True))
+    m = int(V.scalar("m", m, lo=1, hi=m1, integer=True))
     if not np.allclose(np.abs(a_bar), 1.0):
         raise ValueError("a_bar must have entries ±1 for the exact expectation (then a = 1 for every subset)")
     Z = a_bar[:, None] * phi_bar
@@ -812,7 +812,7 @@ def arccos_kernel(X) -> np.ndarray:
     ``H^∞ = E_w[H_k]`` for ``w ~ N(0, k²I)`` (any k > 0) and a_k² = 1 (Du et al. 2018, ref. [13]).
     X: d×n with unit-norm columns (checked).
     """
-    X = v.as_array("X", X, ndim=2)
+    X = V.as_array("X", X, ndim=2)
     nrm = np.linalg.norm(X, axis=0)
     if not np.allclose(nrm, 1.0, rtol=1e-6):
         raise ValueError("X must have unit-norm columns for the arc-cosine kernel H^∞")
@@ -825,11 +825,11 @@ def overlap_parameters(phi, H_inf, *, top: int = 5) -> np.ndarray:
 
     phi: (m, n) unit outputs; returns (m,) values in [0, 1]. Units with φ_k = 0 get overlap 0.
     """
-    phi = v.as_array("phi", phi, ndim=2)
-    w, U = v.psd_eigh("H_inf", H_inf)
+    phi = V.as_array("phi", phi, ndim=2)
+    w, U = V.psd_eigh("H_inf", H_inf)
     if U.shape[0] != phi.shape[1]:
         raise ValueError(f"H_inf must be n×n with n = {phi.shape[1]}, got {U.shape}")
-    top = int(v.scalar("top", top, lo=1, hi=U.shape[0], integer=True))
+    top = int(V.scalar("top", top, lo=1, hi=U.shape[0], integer=True))
     nrm = np.linalg.norm(phi, axis=1, keepdims=True)
     P = np.divide(phi, nrm, out=np.zeros_like(phi), where=nrm > 0)
     return np.mean(np.abs(P @ U[:, ::-1][:, :top]), axis=1)
@@ -837,7 +837,7 @@ def overlap_parameters(phi, H_inf, *, top: int = 5) -> np.ndarray:
 
 def center_kernel(K) -> np.ndarray:
     """Centered kernel ``K^c = C K C``, ``C = I − 11ᵀ/n`` (Cortes et al. 2012, ref. [15])."""
-    K = v.square_symmetric("K", K)
+    K = V.square_symmetric("K", K)
     return K - K.mean(axis=0, keepdims=True) - K.mean(axis=1, keepdims=True) + K.mean()
 
 
@@ -855,8 +855,8 @@ def alignf(kernels, y) -> np.ndarray:
     ``min_{v≥0} ‖Σ_k v_k vec(K_k^c) − vec(yyᵀ)‖²`` (its objective is vᵀMv − 2vᵀa + const).
     kernels: (P, n, n); y: (n,). If v* = 0 (no kernel aligns positively) the zero vector is returned.
     """
-    Ks = v.as_array("kernels", kernels, ndim=3)
-    y = v.as_array("y", y, ndim=1)
+    Ks = V.as_array("kernels", kernels, ndim=3)
+    y = V.as_array("y", y, ndim=1)
     if Ks.shape[1:] != (y.shape[0], y.shape[0]):
         raise ValueError(f"kernels must be (P, n, n) with n = len(y) = {y.shape[0]}, got {Ks.shape}")
     R = np.stack([center_kernel(K).ravel() for K in Ks], axis=1)
@@ -867,9 +867,9 @@ def alignf(kernels, y) -> np.ndarray:
 
 def gaussian_kernel(X1, X2, gamma: float) -> np.ndarray:
     """``exp(−γ‖x − x'‖²)`` between the columns of X1 (d×n1) and X2 (d×n2)."""
-    X1 = v.as_array("X1", X1, ndim=2)
-    X2 = v.as_array("X2", X2, ndim=2)
-    gamma = v.positive("gamma", gamma)
+    X1 = V.as_array("X1", X1, ndim=2)
+    X2 = V.as_array("X2", X2, ndim=2)
+    gamma = V.positive("gamma", gamma)
     d2 = np.sum(X1 ** 2, 0)[:, None] + np.sum(X2 ** 2, 0)[None, :] - 2 * X1.T @ X2
     return np.exp(-gamma * np.clip(d2, 0.0, None))
 
@@ -880,8 +880,8 @@ def nystrom_embedding(K_cross, K_landmarks, *, rtol: float = 1e-10) -> np.ndarra
     K_cross: (n, r) kernel between points and r landmarks; K_landmarks: (r, r). Then ``ΨΨᵀ = K_nr K_rr⁺ K_rn``
     (eigenvalues below ``rtol·λ_max`` are dropped).
     """
-    Kc = v.as_array("K_cross", K_cross, ndim=2)
-    w, U = v.psd_eigh("K_landmarks", K_landmarks)
+    Kc = V.as_array("K_cross", K_cross, ndim=2)
+    w, U = V.psd_eigh("K_landmarks", K_landmarks)
     if Kc.shape[1] != U.shape[0]:
         raise ValueError(f"K_cross must have r = {U.shape[0]} columns, got {Kc.shape}")
     keep = w > rtol * max(float(w[-1]), 1e-300)

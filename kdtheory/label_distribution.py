@@ -58,7 +58,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import optimize, special
 
-from kdtheory import _validate as V
+from kdtheory import validation as V
 
 __all__ = [
     "NORMS", "LOSSES", "SCHEDULES",

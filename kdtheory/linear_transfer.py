@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import optimize, special
 
-from kdtheory import _validate as V
+from kdtheory import validation as V
 
 HALF_PI = 0.5 * math.pi
 

@@ -47,7 +47,7 @@ import math
 import numpy as np
 from scipy import optimize
 
-from kdtheory import _validate as v
+from kdtheory import validation as V
 
 __all__ = [
     "Spectrum", "SelfDistillationPath", "EarlyStoppingFit",
@@ -106,17 +106,17 @@ class Spectrum:
 def spectrum(G, *, name: str = "G") -> Spectrum:
     """Validate ``G`` (square, finite, symmetric, PSD — else a ValueError naming the smallest eigenvalue) and
     eigendecompose it once. Eigenvalues ≤ ``K·d_max·machine-ε`` are set to exactly 0 (numerically null)."""
-    G = v.as_array(name, G, ndim=2)
+    G = V.as_array(name, G, ndim=2)
     if G.shape[0] == 0:
         raise ValueError(f"{name} must be non-empty, got shape {G.shape}")
-    d, V = v.psd_eigh(name, G)
+    d, Q = V.psd_eigh(name, G)
     tol = G.shape[0] * _MACHEPS * (float(d[-1]) if d.size else 0.0)
     d = np.where(d <= tol, 0.0, d)
-    return Spectrum(d=d, V=V)
+    return Spectrum(d=d, V=Q)
 
 
 def _labels(name: str, y, K: int, *, ndim=1) -> np.ndarray:
-    y = v.as_array(name, y, ndim=ndim)
+    y = V.as_array(name, y, ndim=ndim)
     if y.shape[0] != K:
         raise ValueError(f"{name} has {y.shape[0]} entries but G is {K}×{K} (K must agree)")
     return y
@@ -130,7 +130,7 @@ def _spec(G) -> Spectrum:
 def fit_coefficients(G, y, c) -> np.ndarray:
     """``(cI + G)⁻¹ y`` — the coefficients of Prop. 1 (eq. 18), computed in the eigenbasis of G. ``c > 0``."""
     S = _spec(G)
-    c = v.positive("c", c)
+    c = V.positive("c", c)
     y = _labels("y", y, S.K, ndim=(1, 2))
     z = S.rotate(y)
     scale = 1.0 / (c + S.d)
@@ -143,7 +143,7 @@ def predict(g_new, G, y, c) -> np.ndarray:
     ``g_new``: (m, K) with ``g_new[i, k] = g(x_i, x_k)/K`` (eq. 17); returns (m,) (or (m, Q) for (K, Q) labels).
     """
     S = _spec(G)
-    g_new = v.as_array("g_new", g_new, ndim=(1, 2))
+    g_new = V.as_array("g_new", g_new, ndim=(1, 2))
     if g_new.shape[-1] != S.K:
         raise ValueError(f"g_new has {g_new.shape[-1]} columns but G is {S.K}×{S.K} (K must agree)")
     return g_new @ fit_coefficients(S, y, c)
@@ -154,7 +154,7 @@ def interpolant(g_new, G, y) -> np.ndarray:
     part of y; exact interpolation when G is positive definite). ``g_new``: (m, K) as in :func:`predict`."""
     S = _spec(G)
     y = _labels("y", y, S.K)
-    g_new = v.as_array("g_new", g_new, ndim=(1, 2))
+    g_new = V.as_array("g_new", g_new, ndim=(1, 2))
     if g_new.shape[-1] != S.K:
         raise ValueError(f"g_new has {g_new.shape[-1]} columns but G is {S.K}×{S.K} (K must agree)")
     inv = np.divide(1.0, S.d, out=np.zeros_like(S.d), where=S.d > 0)
@@ -170,7 +170,7 @@ def round_functions(g_new, G, path: "SelfDistillationPath") -> np.ndarray:
 def fit_predictions(G, y, c) -> np.ndarray:
     """Training predictions ``f = G(cI + G)⁻¹ y = V D(cI + D)⁻¹ Vᵀ y`` (eq. 26–27)."""
     S = _spec(G)
-    c = v.positive("c", c)
+    c = V.positive("c", c)
     y = _labels("y", y, S.K)
     return S.unrotate(S.d / (c + S.d) * S.rotate(y))
 
@@ -207,7 +207,7 @@ def multiplier_bracket(d, z, eps) -> tuple[float, float]:
     """
     d = np.asarray(d, dtype=float)
     z = np.asarray(z, dtype=float)
-    eps = v.positive("eps", eps)
+    eps = V.positive("eps", eps)
     K = d.shape[0]
     null = d == 0.0
     zn2 = float(np.sum(z[null] ** 2))
@@ -270,7 +270,7 @@ def solve_multiplier(G, y, eps) -> float:
     """
     S = _spec(G)
     y = _labels("y", y, S.K)
-    eps = v.positive("eps", eps)
+    eps = V.positive("eps", eps)
     return _solve_spectral(S.d, S.rotate(y), eps)[0]
 
 
@@ -336,8 +336,8 @@ def self_distill(G, y0, eps, rounds) -> SelfDistillationPath:
     """
     S = _spec(G)
     y0 = _labels("y0", y0, S.K)
-    eps = v.positive("eps", eps)
-    rounds = int(v.scalar("rounds", rounds, lo=0, integer=True))
+    eps = V.positive("eps", eps)
+    rounds = int(V.scalar("rounds", rounds, lo=0, integer=True))
     K = S.K
     z = S.rotate(y0)
     ys, zn, cs, logB = [y0.copy()], [float(np.linalg.norm(y0))], [], []
@@ -368,16 +368,16 @@ def self_distill(G, y0, eps, rounds) -> SelfDistillationPath:
 
 # --------------------------------------------------------------------------------- Props. 3–6 (bounds)
 def _u0(y0_norm, K, eps) -> float:
-    y0_norm = v.nonnegative("y0_norm", y0_norm)
-    K = int(v.scalar("K", K, lo=1, integer=True))
-    eps = v.positive("eps", eps)
+    y0_norm = V.nonnegative("y0_norm", y0_norm)
+    K = int(V.scalar("K", K, lo=1, integer=True))
+    eps = V.positive("eps", eps)
     return y0_norm / math.sqrt(K * eps)
 
 
 def _kappa(kappa) -> float:
     if isinstance(kappa, (float, np.floating)) and math.isinf(kappa) and kappa > 0:
         return math.inf
-    return v.scalar("kappa", kappa, lo=1.0)
+    return V.scalar("kappa", kappa, lo=1.0)
 
 
 def guaranteed_rounds(y0_norm, K, eps, kappa) -> float:
@@ -423,7 +423,7 @@ def prop3_lower_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
 
 def prop4_crossing(u0, kappa) -> float:
     """The t where Prop. 3's lower bound on u_t = ‖z_t‖/√(Kε) equals 1 (eq. 125, left side of 126)."""
-    u0 = v.scalar("u0", u0, lo=1.0, lo_open=True)
+    u0 = V.scalar("u0", u0, lo=1.0, lo_open=True)
     kappa = _kappa(kappa)
     a, b = _ab(u0, kappa)
     one_minus_a = kappa * (kappa - 1.0) / (u0 - 1.0 + kappa) ** 2
@@ -440,7 +440,7 @@ def prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, t) -> np.ndarray:
     Vectorized over ``d_j, d_k, t``; ``u₀ = ‖y₀‖/√(K·eps)``. Valid for every non-collapsed round t.
     """
     u0 = _u0(y0_norm, K, eps)
-    d_min = v.positive("d_min", d_min)
+    d_min = V.positive("d_min", d_min)
     d_j = np.asarray(d_j, dtype=float)
     d_k = np.asarray(d_k, dtype=float)
     if np.any(d_j < d_min * (1 - 1e-12)) or np.any(d_k < d_min * (1 - 1e-12)):
@@ -485,7 +485,7 @@ def early_stopping(G, y0, eps) -> EarlyStoppingFit:
     """Early stopping as Sec. 3.4 defines it: f₀* (eq. 49) with the (larger) tolerance ``eps``."""
     S = _spec(G)
     y0 = _labels("y0", y0, S.K)
-    eps = v.positive("eps", eps)
+    eps = V.positive("eps", eps)
     z = S.rotate(y0)
     c, _ = _solve_spectral(S.d, z, eps)
     with np.errstate(divide="ignore"):
@@ -510,7 +510,7 @@ def multiclass_self_distill(G, Y0, eps, rounds) -> list[SelfDistillationPath]:
     S = _spec(G)
     Y0 = _labels("Y0", Y0, S.K, ndim=2)
     Q = Y0.shape[1]
-    e = v.as_array("eps", eps, ndim=(0, 1))
+    e = V.as_array("eps", eps, ndim=(0, 1))
     if e.ndim == 1 and e.shape[0] != Q:
         raise ValueError(f"eps has {e.shape[0]} entries but Y0 has {Q} columns (one tolerance per output)")
     e = np.broadcast_to(e, (Q,))

@@ -41,7 +41,7 @@ import math
 import numpy as np
 from scipy import optimize, special
 
-from kdtheory import _validate as V
+from kdtheory import validation as V
 
 MODELS = ("least_squares", "logistic", "softmax")
 SAMPLINGS = ("with_replacement", "without_replacement")
