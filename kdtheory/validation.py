@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 __all__ = [
-    "MAX_COUNT", "as_array", "callable_output", "count", "finite_result", "flag", "generator", "nonnegative",
+    "MAX_COUNT", "as_array", "callable_output", "count", "finite_result", "flag", "generator", "indices", "nonnegative",
     "one_of", "positive", "probability", "probability_vector", "psd", "psd_eigh", "same_shape", "scalar",
     "shape", "square_symmetric", "tolerance",
 ]
@@ -267,6 +267,24 @@ def one_of(name: str, x, options) -> str:
     if x not in options:
         raise ValueError(f"{name} must be one of {sorted(options)}, got {x!r}")
     return x
+
+
+def indices(name: str, idx, n: int, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+    """An integer index array with every entry in ``[0, n)`` (negative indices would silently wrap around)."""
+    if idx is None or isinstance(idx, (str, bytes)):
+        raise TypeError(f"{name} must be an integer index array, got {_kind(idx)}")
+    a = np.asarray(idx)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer index array, got dtype {a.dtype}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if a.ndim not in allowed:
+            raise ValueError(f"{name} must have ndim in {allowed}, got shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {a.shape}")
+    if a.min() < 0 or a.max() >= n:
+        raise ValueError(f"{name} entries must lie in [0, {n}), got [{a.min()}, {a.max()}]")
+    return a
 
 
 def function(name: str, f) -> Callable:

@@ -1,0 +1,128 @@
+"""One registry of every public function of kdtheory, kdtheory.testing and gpu_validation.data.
+
+Each module has a *pool*: argument name → :mod:`kinds` kind holding one valid value (the same name means
+the same thing throughout a paper's module). ``ENTRIES[module][function]`` lists the function's
+overrides of the pool (argument name → kind; ``Any(...)`` for an argument the battery must not perturb);
+every other parameter without a default, and every parameter with a default that the pool names, is taken
+from the pool. ``test_battery.py`` calls each function once with the valid arguments, then once per
+argument × bad value of its kind.
+
+Adding a public function: add one line to its module's ``ENTRIES`` (overrides only where the pool's valid
+value does not fit); ``test_every_public_function_is_registered`` fails until you do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+
+import numpy as np
+
+from .kinds import (Any, Arr, Choice, Count, Flag, Fn, Gen, NonNeg, Obj, Pos, Prob, PSD, Real, Seed, Seq, Tol,
+                    Unit, factory)
+
+# ------------------------------------------------------------------------------------------------
+# kdtheory.variance_reduction (paper 000)
+_A = np.array([[1.0, 0.5], [0.2, 1.0], [-0.3, 0.4], [0.8, -0.6]])
+_G = np.array([[0.3, -0.2], [0.1, 0.4], [-0.5, 0.2], [0.1, -0.4]])
+_GT = np.array([[0.2, -0.1], [0.3, 0.2], [-0.4, 0.1], [-0.1, 0.2]])
+
+_FLAT = ("extra-dim",)  # per-sample gradients of any rank are flattened (documented)
+#: functions whose true value overflows float64 at 1e300 inputs and that document returning +inf then
+ALLOW_INF = {
+    "variance_reduction." + n for n in (
+        "neighborhood", "noise_at_lambda", "sigma_sq", "theorem1_bound", "theorem2_bound", "theorem4_bound",
+        "descent_step_bound", "theorem1_one_step_bound", "theorem2_one_step_bound", "theorem3_descent_step",
+        "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance")}
+
+VR_POOL = {
+    "model": Choice("least_squares"), "x": Arr(np.array([0.3, -0.2])), "A": Arr(_A),
+    "b": Arr(np.array([1.0, 0.0, 0.5, -1.0])), "theta": Arr(np.array([0.1, 0.2])), "lam": Unit(0.5),
+    "a": Arr(_A), "grad_student": Arr(_G), "grad_teacher": Arr(_GT), "grads_opt": Arr(_G, skip=_FLAT),
+    "grads_teacher": Arr(_GT, skip=_FLAT), "grads_x": Arr(_G, skip=_FLAT), "grads": Arr(_G, skip=_FLAT), "gamma": Pos(0.01), "c": Pos(1.0),
+    "clip": Flag(False), "rho_value": Real(0.3), "beta_value": Unit(0.4), "f_theta_gap": NonNeg(0.2),
+    "sigma_opt": Pos(0.5), "sigma_theta": Pos(0.4), "L": Pos(2.0), "calL": Pos(3.0), "mu": Pos(0.5),
+    "batch_size": Count(1), "e_t": NonNeg(1.0), "f_gap_t": NonNeg(1.0), "grad_theta_sq": NonNeg(0.3),
+    "noise_lam": NonNeg(0.2), "t": Count(5, lo=0), "dist0_sq": NonNeg(1.0), "sigma_opt_sq": NonNeg(0.2),
+    "sigma_theta_sq": NonNeg(0.1), "f0_gap": NonNeg(1.0), "omega": NonNeg(0.5), "xstar_norm_sq": NonNeg(1.0),
+    "f_gap": NonNeg(1.0), "printed": Flag(False), "d": Count(4), "k": Count(2), "sampling": Choice("with_replacement"),
+    "X": Arr(np.full((2, 3, 2), 0.5)), "idx": Arr(np.array([[0, 1], [2, 3]])), "x_star": Arr(np.array([0.1, 0.1])),
+    "tol": Tol(1e-12), "max_newton": Count(30, lo=0), "pl": Flag(False), "check": Flag(True),
+    "setting": Choice("strongly_quasi_convex"),
+}
+VR = {
+    "lift": {"a": Arr(_A)}, "predictions": {}, "per_sample_losses": {}, "per_sample_gradients": {}, "loss": {},
+    "full_gradient": {}, "distillation_gradient": {}, "distillation_losses": {}, "distillation_loss_gradient": {},
+    "minimizer": {}, "smoothness_constants": {"b": Arr(np.array([1.0, 0.0, 0.5, -1.0]), optional=True)},
+    "expected_smoothness": {"b": Arr(np.array([1.0, 0.0, 0.5, -1.0]), optional=True),
+                            "x_star": Arr(np.array([0.1, 0.1]), optional=True)},
+    "optimal_lambda": {}, "neighborhood": {"lam": Real(0.5)}, "reduction_ratio": {},
+    "reduction_ratio_formula": {}, "beta": {}, "rho": {}, "rho_printed": {}, "sigma_sq": {},
+    "noise_at_lambda": {"lam": Real(0.5)}, "reduction_ratio_bound": {"L": NonNeg(2.0), "calL": NonNeg(3.0)},
+    "direction_variance": {"lam": Real(0.5)},
+    "descent_step_bound": {"lam": Real(0.5), "L": Pos(2.0, optional=True), "calL": NonNeg(3.0)}, "theorem1_one_step_bound": {"lam": Real(0.5)},
+    "theorem1_bound": {"lam": Real(0.5, optional=True)}, "theorem1_rate_bound": {"L": NonNeg(2.0), "calL": NonNeg(3.0)},
+    "theorem2_one_step_bound": {"lam": Real(0.5)}, "theorem2_bound": {"lam": Real(0.5, optional=True)},
+    "theorem3_descent_step": {}, "theorem3_one_step_bound": {}, "theorem3_bound": {},
+    "theorem4_omega_max": {}, "theorem4_bound": {"lam": Real(0.5, optional=True), "gamma": Pos(0.001), "omega": NonNeg(1e-5)},
+    "lemma6_rhs": {"gamma": Pos(0.01), "calL": NonNeg(3.0)}, "rand_k_omega": {},
+    "minibatch_gradient": {}, "minibatch_loss": {}, "batch_equivalent_gradients": {"batch_size": Count(2)},
+    "quadratic_gap": {"X": Arr(np.ones((3, 2)))},
+}
+
+# ------------------------------------------------------------------------------------------------
+REGISTRY = {
+    "kdtheory.variance_reduction": (VR_POOL, VR),
+}
+#: result records (plain dataclasses returned by functions, no validation of their own): not perturbed
+RECORDS = {"SmoothnessConstants", "LinearisedSolution", "Covering", "ProperReport", "EarlyStoppingFit",
+           "SelfDistillationPath", "Spectrum", "GreenFunction", "DistillationProblem", "Network", "Problem",
+           "ImageData", "Activation"}
+CONSTANTS = {"MODELS", "SAMPLINGS", "NORMS", "LOSSES", "SCHEDULES", "ACTIVATIONS", "SYMBOLS", "MAX_CONDITION"}
+
+
+@dataclasses.dataclass
+class Entry:
+    module: str
+    name: str
+    func: object
+    kinds: dict  # argument name → kind (every argument the battery perturbs, plus the required ones)
+
+    @property
+    def id(self) -> str:
+        return f"{self.module.split('.')[-1]}.{self.name}"
+
+    def kwargs(self) -> dict:
+        return {k: kind.valid() for k, kind in self.kinds.items()}
+
+
+def public_names(module) -> list[str]:
+    """Public callables: in ``__all__``, or defined in the module without a leading underscore."""
+    names = set(getattr(module, "__all__", ()))
+    for n, o in vars(module).items():
+        if not n.startswith("_") and (inspect.isfunction(o) or inspect.isclass(o)) \
+                and getattr(o, "__module__", "") == module.__name__:
+            names.add(n)
+    return sorted(n for n in names if callable(getattr(module, n)) and n not in CONSTANTS | RECORDS)
+
+
+def entries() -> list[Entry]:
+    out = []
+    for modname, (pool, table) in REGISTRY.items():
+        mod = importlib.import_module(modname)
+        for name, over in table.items():
+            func = getattr(mod, name)
+            sig = inspect.signature(func)
+            kinds = {}
+            for p in sig.parameters.values():
+                if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+                    continue
+                if p.name in over:
+                    kinds[p.name] = over[p.name]
+                elif p.name in pool:
+                    kinds[p.name] = pool[p.name]
+                elif p.default is p.empty:
+                    raise KeyError(f"{modname}.{name}: no valid value for required argument {p.name!r}")
+            out.append(Entry(modname, name, func, kinds))
+    return out
