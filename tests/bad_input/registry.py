@@ -72,7 +72,49 @@ VR = {
 }
 
 # ------------------------------------------------------------------------------------------------
+# kdtheory.kernel_regime (paper 001)
+def _kr_setup():
+    from kdtheory import kernel_regime as kr
+    W = np.array([[0.6, -0.4, 0.3], [-0.2, 0.5, 0.7]])
+    X = kr.normalize_columns(np.array([[1.0, 0.2], [0.3, 1.0], [0.5, -0.4]]))
+    a = np.array([1.0, -0.7])
+    H = kr.gram_blocks(W, X, "tanh")
+    P = kr.secular_poles(H, a, 0.5)
+    return W, X, a, H, P
+
+
+_W, _X, _a, _H, _P = _kr_setup()
+_SYM = ("negative-definite",)  # symmetric, any sign (a centred kernel is not PSD-checked)
+_Kmat = np.array([[2.0, 0.5, 0.1], [0.5, 1.5, 0.3], [0.1, 0.3, 1.0]])
+KR_POOL = {
+    "W": Arr(_W), "X": Arr(_X), "a": Arr(_a), "lam": NonNeg(0.5), "activation": Choice("tanh"),
+    "H_blocks": PSD(_H), "s": Real(0.3), "tol": Tol(1e-8), "maxiter": Count(200, optional=True),
+    "y": Arr(np.array([0.5, -0.3])), "phi": Arr(np.array([[0.2, 0.1], [-0.1, 0.3]])),
+    "F0": Arr(np.array([[0.1, 0.0], [0.0, -0.1]])), "rtol": Tol(1e-10), "t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",)),
+    "pole_values": Arr(_P), "a_bar": Arr(np.array([1.0, -1.0, 1.0])),
+    "phi_bar": Arr(np.array([[0.2, 0.1], [-0.1, 0.3], [0.4, -0.2]])), "m": Count(2), "C": Pos(1.0),
+    "m1": Count(2), "m_bar": Count(3), "H_inf": PSD(np.array([[1.0, 0.2], [0.2, 0.8]])), "top": Count(1),
+    "K": Arr(_Kmat), "K1": Arr(_Kmat), "K2": Arr(_Kmat * 0.5 + np.eye(3)),
+    "kernels": Arr(np.stack([_Kmat, np.eye(3)])), "X1": Arr(_X), "X2": Arr(_X), "gamma": Pos(0.7),
+    "K_cross": Arr(np.array([[1.0, 0.2, 0.1], [0.3, 0.9, 0.2]])), "K_landmarks": PSD(_Kmat),
+}
+KR = {
+    "get_activation": {}, "gram_blocks": {}, "unit_outputs": {}, "network_output": {}, "symmetric_form": {},
+    "hbar": {}, "poles": {}, "secular_poles": {"lam": Pos(0.5)}, "secular_determinant": {}, "smallest_pole": {},
+    "final_value": {}, "unit_final_values": {}, "linearised_solution": {}, "predicted_trajectory": {},
+    "linearised_limit": {}, "thm3_coefficients": {"lam": Pos(0.5)}, "thm3_printed_coefficients": {"lam": Pos(0.5)},
+    "final_error": {}, "final_error_printed": {}, "teacher_labels": {}, "lottery_ticket_expected_error": {},
+    "lottery_ticket_bound": {}, "lottery_ticket_bound_printed": {}, "two_stage_factors": {},
+    "two_stage_expected_error": {"m": Count(1)}, "arccos_kernel": {}, "overlap_parameters": {"phi": Arr(np.array([[0.2, 0.1], [-0.1, 0.3]]))},
+    "center_kernel": {"K": PSD(_Kmat, skip=_SYM)},
+    "centered_alignment": {"K1": PSD(_Kmat, skip=_SYM), "K2": PSD(_Kmat * 0.5 + np.eye(3), skip=_SYM)},
+    "alignf": {"y": Arr(np.array([0.5, -0.3, 0.2]))}, "gaussian_kernel": {}, "nystrom_embedding": {},
+    "normalize_columns": {},
+}
+
+# ------------------------------------------------------------------------------------------------
 REGISTRY = {
+    "kdtheory.kernel_regime": (KR_POOL, KR),
     "kdtheory.variance_reduction": (VR_POOL, VR),
 }
 #: result records (plain dataclasses returned by functions, no validation of their own): not perturbed
