@@ -905,11 +905,10 @@ def lemma6_rhs(f_gap, gamma, mu, calL, omega, xstar_norm_sq, noise_lam, *, print
     nz = V.nonnegative("noise_lam", noise_lam)
     printed = V.flag("printed", printed)
     alpha, nu = 2 * omega / mu, 2 * omega * xs
-    inv_g2 = (1 / gamma) * (1 / gamma)  # inf, not ZeroDivisionError, when γ² underflows
-    A = 2 * calL + (calL * calL + inv_g2) * alpha
-    B = ((calL if printed else calL * calL) + inv_g2) * nu
-    return V.finite_result(float(4 * A * fg + 2 * B + 4 * nz),
-                           inputs=("f_gap", "gamma", "mu", "calL", "omega", "xstar_norm_sq", "noise_lam"))
+    # (x + 1/γ²)·α written as x·α + (α/γ)/γ: no ZeroDivisionError when γ² underflows, no 0·inf when α = 0
+    A = 2 * calL + calL * calL * alpha + (alpha / gamma) / gamma
+    B = (calL if printed else calL * calL) * nu + (nu / gamma) / gamma
+    return float(4 * A * fg + 2 * B + 4 * nz)
 
 
 def theorem4_bound(t, gamma, mu, L, calL, omega, dist0_sq, xstar_norm_sq, grads_opt, grads_teacher, lam=None) -> float:

@@ -34,7 +34,7 @@ ALLOW_INF = {
     "variance_reduction." + n for n in (
         "neighborhood", "noise_at_lambda", "sigma_sq", "theorem1_bound", "theorem2_bound", "theorem4_bound",
         "descent_step_bound", "theorem1_one_step_bound", "theorem2_one_step_bound", "theorem3_descent_step",
-        "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance")}
+        "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance", "lemma6_rhs")}
 
 VR_POOL = {
     "model": Choice("least_squares"), "x": Arr(np.array([0.3, -0.2])), "A": Arr(_A),
