@@ -229,13 +229,13 @@ def psd(name: str, G, *, rtol: float = 1e-9, batch: bool = False) -> np.ndarray:
         return square_symmetric(name, G)
     H = as_array(name, G, ndim=3)
     if H.shape[1] != H.shape[2] or H.shape[0] == 0 or H.shape[1] == 0:
-        raise ValueError(f"{name} must be a non-empty stack of square matrices (K, n, n), got shape {H.shape}")
+        raise ValueError(f"{name} must have shape (K, n, n) with K, n >= 1 (a stack of square matrices), got shape {H.shape}")
     big = float(np.max(np.abs(H)))
     if not math.isfinite(big * 2.0):
         raise ValueError(f"{name} is too large to symmetrise in double precision (max |entry| {big:.3g})")
     asym = float(np.max(np.abs(H - np.swapaxes(H, 1, 2))))
     if asym > 1e-8 * big:
-        raise ValueError(f"{name} must be a stack of symmetric matrices: max asymmetry {asym:.3g}")
+        raise ValueError(f"{name} must be symmetric blocks (a stack of symmetric matrices): max asymmetry {asym:.3g}")
     H = 0.5 * (H + np.swapaxes(H, 1, 2))
     w = np.linalg.eigvalsh(H)
     for k in range(H.shape[0]):
