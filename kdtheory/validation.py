@@ -57,11 +57,12 @@ def _check_dtype(name: str, a: np.ndarray, *, allow_bool: bool = False) -> None:
 
 
 def as_array(name: str, x, *, ndim: int | tuple[int, ...] | None = None, dtype=float,
-             min_size: int | None = None, allow_bool: bool = False) -> np.ndarray:
+             min_size: int | None = None, allow_bool: bool = False, allow_neg_inf: bool = False) -> np.ndarray:
     """``x`` as a finite real array (a copy-free ``float`` view when possible).
 
     Rejects ``None``, strings, complex, object and boolean dtypes (TypeError), and NaN/inf entries, a
     number of dimensions outside ``ndim`` or fewer than ``min_size`` entries (ValueError).
+    ``allow_neg_inf``: −inf entries are values (a log of exact zeros), NaN and +inf still are errors.
     """
     if x is None or isinstance(x, (str, bytes)):
         raise TypeError(f"{name} must be array-like of real numbers, got {_kind(x)}")
@@ -84,8 +85,8 @@ def as_array(name: str, x, *, ndim: int | tuple[int, ...] | None = None, dtype=f
     if min_size is not None and a.size < min_size:
         raise ValueError(f"{name} must have at least {min_size} entr{'y' if min_size == 1 else 'ies'}, "
                          f"got shape {a.shape}")
-    if a.size and a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-        bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+    if a.size and a.dtype.kind == "f" and not np.all(np.isfinite(a) | (allow_neg_inf & np.isneginf(a))):
+        bad = int(np.size(a) - np.count_nonzero(np.isfinite(a) | (allow_neg_inf & np.isneginf(a))))
         raise ValueError(f"{name} contains {bad} NaN/inf value(s)")
     return a
 

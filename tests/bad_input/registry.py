@@ -113,7 +113,75 @@ KR = {
 }
 
 # ------------------------------------------------------------------------------------------------
+# kdtheory.self_distillation (paper 002)
+_SG = np.array([[0.5, 0.1, 0.05], [0.1, 0.4, 0.1], [0.05, 0.1, 0.3]])
+_SY = np.array([1.0, -0.5, 0.8])
+
+
+@factory
+def _sd_path():
+    from kdtheory import self_distillation as sd
+    return sd.self_distill(_SG, _SY, 0.05, 3)
+
+
+SD_POOL = {
+    "G": PSD(_SG), "y": Arr(_SY, skip=("extra-dim",)), "y0": Arr(_SY), "c": Pos(0.2), "g_new": Arr(np.array([[0.2, 0.1, 0.0], [0.0, 0.1, 0.3]])),
+    "path": Obj(_sd_path), "d": Arr(np.array([0.2, 0.4, 0.6])), "z": Arr(np.array([0.5, -0.3, 0.9])),
+    "eps": Pos(0.05), "rounds": Count(3, lo=0), "log_B": Arr(np.array([[-0.1, -0.5, -2.0]])),
+    "y0_norm": NonNeg(2.0), "z0_norm": NonNeg(2.0), "K": Count(3), "kappa": Real(3.0, skip=("inf",)), "t": Arr(np.array([0.0, 1.0, 2.0])),
+    "u0": Real(3.0), "d_min": Pos(0.5), "d_j": Arr(np.array([0.6])), "d_k": Arr(np.array([1.2])),
+    "Y0": Arr(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])), "name": Choice("G"),
+}
+SD = {
+    "spectrum": {"name": Any("G")}, "fit_coefficients": {}, "predict": {}, "interpolant": {"y": Arr(_SY)}, "round_functions": {},
+    "fit_predictions": {"y": Arr(_SY)}, "residual_mse": {}, "h": {}, "reachable_floor": {"y": Arr(_SY)}, "multiplier_bracket": {},
+    "multiplier_bracket_printed": {}, "solve_multiplier": {"y": Arr(_SY)}, "self_distill": {},
+    "effective_basis_count": {"log_B": Arr(np.array([[-0.1, -0.5, -2.0]]), skip=("-inf", "0-d", "empty"))},
+    "guaranteed_rounds": {}, "prop3_lower_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",))},
+    "prop4_crossing": {}, "prop5_ratio_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",)),
+                                                "d_j": Arr(np.array([0.6]), skip=("0-d",)),
+                                                "d_k": Arr(np.array([1.2]), skip=("0-d",))},
+    "prop6_bound": {"d_j": Arr(np.array([0.6]), skip=("0-d",)), "d_k": Arr(np.array([1.2]), skip=("0-d",))},
+    "training_loss": {"y0": Arr(_SY, optional=True)}, "early_stopping": {"eps": Pos(0.1)},
+    "early_stopping_match": {}, "multiclass_self_distill": {"eps": Pos(0.05, skip=("array",))},
+}
+
+# ------------------------------------------------------------------------------------------------
+# kdtheory.greens (paper 002)
+@factory
+def _green():
+    from kdtheory import greens as gr
+    return gr.spline_green_symbolic()
+
+
+def _spline(x, t):
+    from kdtheory import greens as gr
+    return gr.spline_green(x, t)
+
+
+_BCS = [(0, 0), (1, 0), (0, 2), (1, 2)]
+_BCAST = ("0-d", "extra-dim")  # broadcast over x and t (documented)
+GR_POOL = {
+    "x": Arr(np.array([0.2, 0.5, 0.8]), skip=_BCAST), "t": Arr(np.array([0.3, 0.6, 0.9]), skip=_BCAST),
+    "points": Arr(np.array([0.2, 0.5, 0.8])), "kernel": Fn(_spline), "scale": Pos(0.5, optional=True),
+    "g": Obj(_green),
+    "weights": Obj({2: 1}, extra=[("nan-weight", {2: np.nan}), ("negative-weight", {2: -1.0}), ("empty", {}),
+                                  ("bool-weight", {2: True}), ("complex-weight", {2: 1 + 1j}),
+                                  ("non-integer-order", {2.5: 1.0}), ("inf-weight", {2: np.inf})]),
+    "bcs": Obj(_BCS, extra=[("duplicates", [(0, 0)] * 4), ("wrong-count", [(0, 0), (1, 0)]),
+                            ("bad-point", [(2, 0), (1, 0), (0, 2), (1, 2)]), ("bad-order", [(0, 9), (1, 0), (0, 2), (1, 2)]),
+                            ("not-pairs", [0, 1, 2, 3])]),
+}
+GR = {
+    "spline_green": {}, "spline_green_expr": {}, "green_function": {}, "spline_green_symbolic": {},
+    "check_ode": {}, "check_jumps": {}, "check_boundary": {}, "check_symmetry": {}, "check_gram_pd": {},
+    "matches_eq57": {"g": Obj(_green, optional=True)}, "gram": {},
+}
+
+# ------------------------------------------------------------------------------------------------
 REGISTRY = {
+    "kdtheory.greens": (GR_POOL, GR),
+    "kdtheory.self_distillation": (SD_POOL, SD),
     "kdtheory.kernel_regime": (KR_POOL, KR),
     "kdtheory.variance_reduction": (VR_POOL, VR),
 }
