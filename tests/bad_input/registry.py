@@ -28,13 +28,14 @@ _A = np.array([[1.0, 0.5], [0.2, 1.0], [-0.3, 0.4], [0.8, -0.6]])
 _G = np.array([[0.3, -0.2], [0.1, 0.4], [-0.5, 0.2], [0.1, -0.4]])
 _GT = np.array([[0.2, -0.1], [0.3, 0.2], [-0.4, 0.1], [-0.1, 0.2]])
 
+_BCAST = ("0-d", "extra-dim")  # broadcasting arguments (documented)
 _FLAT = ("extra-dim",)  # per-sample gradients of any rank are flattened (documented)
 #: functions whose true value overflows float64 at 1e300 inputs and that document returning +inf then
 ALLOW_INF = {
     "variance_reduction." + n for n in (
         "neighborhood", "noise_at_lambda", "sigma_sq", "theorem1_bound", "theorem2_bound", "theorem4_bound",
         "descent_step_bound", "theorem1_one_step_bound", "theorem2_one_step_bound", "theorem3_descent_step",
-        "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance", "lemma6_rhs")}
+        "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance", "lemma6_rhs")} | {"linear_transfer.corollary2_proof_terms"}
 
 VR_POOL = {
     "model": Choice("least_squares"), "x": Arr(np.array([0.3, -0.2])), "A": Arr(_A),
@@ -160,7 +161,6 @@ def _spline(x, t):
 
 
 _BCS = [(0, 0), (1, 0), (0, 2), (1, 2)]
-_BCAST = ("0-d", "extra-dim")  # broadcast over x and t (documented)
 GR_POOL = {
     "x": Arr(np.array([0.2, 0.5, 0.8]), skip=_BCAST), "t": Arr(np.array([0.3, 0.6, 0.9]), skip=_BCAST),
     "points": Arr(np.array([0.2, 0.5, 0.8])), "kernel": Fn(_spline), "scale": Pos(0.5, optional=True),
@@ -179,7 +179,69 @@ GR = {
 }
 
 # ------------------------------------------------------------------------------------------------
+# kdtheory.linear_transfer (paper 003)
+@factory
+def _lt_task():
+    from kdtheory import linear_transfer as lt
+    return lt.polynomial_task(4, 2.0)
+
+
+def _lt_p(theta):
+    from kdtheory import linear_transfer as lt
+    return lt.polynomial_task(4, 2.0)(theta)
+
+
+def _learner(X, k):
+    from kdtheory import linear_transfer as lt
+    return lt.student_solution(X, np.array([1.0, 0.5, -0.3, 0.2]))
+
+
+def _angle(v, *, optional=False, hi=np.pi / 2):
+    """An angle in [0, hi] (radians)."""
+    return Real(v, optional=optional, extra=[("above-max", hi + 0.5), ("negative", -0.1)], extreme=False)
+
+
+_LX = np.array([[1.0, 0.2], [0.3, -1.0], [0.5, 0.4], [-0.2, 0.6]])
+_WS = np.array([1.0, 0.5, -0.3, 0.2])
+_Ws = [np.array([[0.5, 0.1, 0.0, 0.2], [0.1, 0.4, 0.3, 0.0]]), np.array([[0.7, -0.2]])]
+LT_POOL = {
+    "X": Arr(_LX), "w_star": Arr(_WS), "Xs": Arr(np.stack([_LX, _LX[:, ::-1] + 0.1])), "p": Fn(_lt_p),
+    "n": Count(3), "tight": Flag(False), "beta": _angle(0.3, optional=True), "d": Count(6, optional=True),
+    "w": Arr(np.array([0.3, -0.2, 0.1, 0.5])), "y": Arr(np.array([0.7, 0.2])), "u": Arr(np.array([1.0, 0.2])),
+    "v": Arr(np.array([0.3, 1.0])), "kappa": NonNeg(2.0), "margin": _angle(0.2), "c": Real(1.0), "clip": Flag(True),
+    "eps": NonNeg(0.1), "w_hat_norm": Pos(1.5), "w_norm": Pos(1.5), "N": Count(3), "radius": Pos(0.5),
+    "rng": Gen(), "width": Count(4, optional=True), "direction": Arr(np.array([1.0, 0.0, 0.0, 0.0]), optional=True),
+    "Ws": Seq(_Ws), "w0_norm": Pos(0.5), "delta": Real(0.1), "g": Arr(np.array([0.3, -0.1, 0.7, 0.2])),
+    "learner": Fn(_learner), "sets": Arr(np.stack([_LX, _LX[:, ::-1] + 0.1])),
+    "extra": Arr(np.array([[0.1, 0.2, 0.3, 0.4], [0.4, -0.3, 0.2, 0.1]])), "return_angles": Flag(False),
+    "task": Obj(_lt_task), "phi": Arr(np.array([0.3, 1.0, 2.0])), "nodes": Count(8), "m": Count(5),
+    "method": Choice("reduced"),
+}
+LT = {
+    "student_solution": {}, "optimal_beta": {}, "projection_cosine": {}, "student_cosines": {},
+    "transfer_risk_bound": {}, "cross_entropy": {}, "cross_entropy_gradient": {}, "cross_entropy_hessian": {},
+    "soft_labels": {}, "unsigned_angle": {"u": Arr(np.array([1.0, 0.2]), skip=_BCAST),
+                                          "v": Arr(np.array([0.3, 1.0]), skip=_BCAST)},
+    "signed_angle": {"u": Arr(np.array([1.0, 0.2]), skip=_BCAST), "v": Arr(np.array([0.3, 1.0]), skip=_BCAST)},
+    "PolynomialAngleTask": {"d": Count(4), "kappa": NonNeg(2.0), "c": Real(1.0), "theta_max": _angle(1.0),
+                            "w_star": Arr(_WS, optional=True)},
+    "polynomial_task": {"d": Count(4), "w_star": Arr(_WS, optional=True)},
+    "margin_task": {"d": Count(4), "w_star": Arr(_WS, optional=True)},
+    "EmpiricalAngleTask": {"angles": Arr(np.array([0.1, 0.5, 1.2])), "points": Any(None), "w_star": Any(None)},
+    "empirical_p": {}, "corollary1_bound": {"p": Fn(lambda t: _lt_p(np.asarray(t)) * 0.0), "beta": _angle(0.3)},
+    "corollary2_bound": {}, "corollary2_proof_terms": {}, "corollary2_corrected_bound": {},
+    "corollary2_proof_beta": {}, "approximate_delta": {}, "approximate_transfer_risk_bound": {},
+    "lemma_d1_angle_bound": {}, "balanced_init": {"d": Count(4)}, "balancedness_defect": {}, "end_to_end": {},
+    "initial_radius_bound": {}, "deep_distance_bound": {"w0_norm": NonNeg(0.5)}, "deep_norm_bound": {}, "end_to_end_flow": {},
+    "factor_gradients": {}, "reduced_bias_solution": {}, "hard_target_solution": {}, "monotonicity_index": {},
+    "monotonicity_index_distillation": {}, "transfer_risk": {}, "transfer_risk_from_angle": {"phi": Arr(np.array([0.3, 1.0, 2.0]), skip=_BCAST + ("empty",))},
+    "expected_transfer_risk": {"n": Count(2)}, "sample_student_angles": {"n": Count(2)},
+    "empirical_transfer_risk": {},
+}
+
+# ------------------------------------------------------------------------------------------------
 REGISTRY = {
+    "kdtheory.linear_transfer": (LT_POOL, LT),
     "kdtheory.greens": (GR_POOL, GR),
     "kdtheory.self_distillation": (SD_POOL, SD),
     "kdtheory.kernel_regime": (KR_POOL, KR),
