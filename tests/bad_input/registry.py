@@ -240,7 +240,50 @@ LT = {
 }
 
 # ------------------------------------------------------------------------------------------------
+# kdtheory.label_distribution (paper 004)
+_P3 = np.array([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]])
+_LOG = np.array([[2.0, 0.5, -1.0], [0.1, 1.5, 0.3], [-0.5, 0.2, 2.2], [1.0, 1.1, 0.9]])
+_PR = np.exp(_LOG) / np.exp(_LOG).sum(axis=1, keepdims=True)
+_NORM = Obj(2, extra=[("below-1", 0.5), ("nan", np.nan), ("complex", 2 + 0j), ("bool", True)], skip=("number",))
+LD_POOL = {
+    "v": Arr(np.array([[3.0, -4.0], [1.0, 2.0]])), "norm": _NORM, "out_norm": _NORM, "axis": Any(-1),
+    "K": Count(3, lo=2), "n_siblings": Count(2), "delta": Unit(0.1), "N": Count(100), "covering_number": Count(10),
+    "kappa": Real(2.0, extra=[("below-1", 0.5)]), "L": NonNeg(1.0), "r": NonNeg(0.1), "L_star": NonNeg(0.5),
+    "L_f_A": NonNeg(0.2), "L_p_A": NonNeg(0.3),
+    "X": Arr(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])),
+    "images": Arr(np.array([[0.1, 0.0], [0.9, 0.1], [0.5, 0.5]])), "F_X": Arr(_PR), "F_ref": Arr(_PR[:3]),
+    "neighbours": Any(None), "assignment": Arr(np.array([0, 0, 1, 2, 2, 2])),
+    "points": Arr(np.array([[0.0, 0.0], [0.05, 0.0], [1.0, 1.0], [0.9, 1.0], [0.5, 0.5]])),
+    "W": Arr(np.array([[1.0, -2.0, 0.5, 0.0], [0.3, 0.2, -0.1, 1.0], [0.0, 0.4, 0.4, -0.3]])),
+    "loss": Choice("nll"), "P": Prob(_P3), "y": Arr(np.array([0, 2])), "p": Prob(np.array([0.5, 0.3, 0.2])),
+    "q": Prob(np.array([0.2, 0.2, 0.6])), "rng": Gen(), "n_q": Count(5), "n_p": Count(5), "tol": Tol(1e-9),
+    "min_gap": Pos(1e-3), "symbolic": Flag(False), "ybar": Prob(np.array([0.5, 0.3, 0.2])), "eps": NonNeg(0.1),
+    "k_prime": Count(0, lo=0), "restarts": Count(2), "seed": Seed(0),
+    "weight": Arr(np.ones((2, 1, 3, 3)) * 0.1), "weights": Seq([np.ones((3, 4)) * 0.2, np.ones((2, 1, 3, 3)) * 0.1]),
+    "avg": Arr(_PR), "t": Count(3, lo=0), "pred": Arr(_PR[::-1]), "T": Pos(1.5), "lam_max": NonNeg(2.0),
+    "kind": Choice("linear"), "logits": Arr(_LOG), "labels": Arr(np.array([0, 1, 2, 1])), "probs": Prob(_PR),
+    "n_bins": Count(5), "floor": Pos(1e-12), "bounds": Obj((0.05, 20.0), extra=[("reversed", (20.0, 0.05)),
+                                                                                 ("nan", (np.nan, 2.0))]),
+    "xatol": Tol(1e-7), "p1": Arr(_PR, skip=("extra-dim",)), "p2": Arr(_PR[::-1], skip=("extra-dim",)),
+}
+LD = {
+    "lp_norm": {"v": Arr(np.array([[3.0, -4.0], [1.0, 2.0]]), skip=_BCAST)}, "sibling_bound": {}, "sibling_bound_l2": {},
+    "xi": {}, "erm_bound": {}, "augmented_erm_bound": {}, "augmented_neighbourhoods": {},
+    "augmentation_constant": {}, "covering_fraction": {}, "large_cell_mask": {"covering_number": Count(4, optional=True)},
+    "greedy_covering": {"r": NonNeg(0.2)}, "softmax_affine_lipschitz": {}, "loss_values": {},
+    "expected_score": {}, "score_divergence": {}, "check_proper": {"loss": Choice("brier"), "tol": NonNeg(1e-9, extreme=False)},
+    "symbolic_divergence": {"loss": Choice("brier"), "K": Count(3, lo=2)},
+    "symbolic_properness": {"loss": Choice("brier"), "K": Count(2, lo=2)}, "printed_smoothed_minimiser": {},
+    "smoothed_minimiser": {}, "lipschitz_cell_erm": {}, "centre_risk": {}, "case2_minimiser": {"eps": Pos(0.1)},
+    "condition_27": {"eps": Pos(0.1)}, "lipschitz_linear_l1": {}, "lipschitz_conv2d_l1": {},
+    "network_lipschitz_l1": {}, "running_average_update": {}, "consistency_loss": {},
+    "lambda_cr": {"t": Arr(np.array([0.0, 0.5, 1.0]), skip=_BCAST)}, "softmax": {"T": Pos(1.0), "logits": Arr(_LOG, skip=("extra-dim", "0-d"))},
+    "expected_calibration_error": {}, "nll": {}, "fit_temperature": {}, "top1_agreement": {},
+}
+
+# ------------------------------------------------------------------------------------------------
 REGISTRY = {
+    "kdtheory.label_distribution": (LD_POOL, LD),
     "kdtheory.linear_transfer": (LT_POOL, LT),
     "kdtheory.greens": (GR_POOL, GR),
     "kdtheory.self_distillation": (SD_POOL, SD),
