@@ -131,8 +131,14 @@ def scalar(name: str, x, *, lo: float | None = None, hi: float | None = None,
     return v
 
 
-def count(name: str, x, *, lo: int = 1, hi: int = MAX_COUNT) -> int:
-    """An integer count in [lo, hi] (default: at least 1, at most ``MAX_COUNT``)."""
+def count(name: str, x, *, lo: int = 1, hi: int = MAX_COUNT, strict: bool = False) -> int:
+    """An integer count in [lo, hi] (default: at least 1, at most ``MAX_COUNT``).
+
+    ``strict``: the value must be of an integer type (``3.0`` is a TypeError, as for hypothesis strategies'
+    size arguments); otherwise an integral float is accepted.
+    """
+    if strict and (isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Integral, np.integer))):
+        raise TypeError(f"{name} must be an integer, got {_kind(x)} {x!r}")
     return scalar(name, x, lo=lo, hi=hi, integer=True, max_int=max(abs(hi), MAX_COUNT))
 
 

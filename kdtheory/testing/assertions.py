@@ -13,6 +13,8 @@ import json
 import math
 import numbers
 
+import numpy as np
+
 __all__ = ["assert_claim"]
 
 
@@ -28,11 +30,16 @@ def assert_claim(claim, size: str = "quick", seed: int = 0, *, check_determinism
     from verification.claims import SIZES, STATUSES, Claim, Verdict, claim_rng, get, registry
 
     if isinstance(claim, str):
-        claim = get(claim)
+        try:
+            claim = get(claim)
+        except KeyError as exc:
+            raise ValueError(f"claim: {exc.args[0] if exc.args else exc}") from None
     if not isinstance(claim, Claim):
         raise TypeError(f"claim must be a verification.claims.Claim or a registered claim id, got {type(claim).__name__}")
     if size not in SIZES:
         raise ValueError(f"size must be one of {SIZES}, got {size!r}")
+    if not isinstance(check_determinism, (bool, np.bool_)):
+        raise TypeError(f"check_determinism must be a bool, got {type(check_determinism).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
 

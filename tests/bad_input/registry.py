@@ -282,7 +282,82 @@ LD = {
 }
 
 # ------------------------------------------------------------------------------------------------
+# kdtheory.symbolic (paper 000, sympy)
+SY_POOL = {"model": Choice("least_squares"), "convention": Choice("eq4")}
+SY = {"neighborhood_expr": {}, "derive_optimal_lambda": {}, "ratio_expr": {}, "ratio_identity_residual": {},
+      "lemma1_inequality_gap": {}, "prop1_residual": {}}
+
+# ------------------------------------------------------------------------------------------------
+# kdtheory.testing (hypothesis strategies: every argument is checked when the strategy is built)
+def _irange(v):
+    return Obj(v, extra=[("reversed", (v[1] + 1, v[0])), ("floats", (1.5, 3.0)), ("huge", (1, 2 ** 40)),
+                         ("bool", (True, v[1])), ("list", list(v)), ("nan", (np.nan, 1.0))])
+
+
+def _frange(v):
+    return Obj(v, extra=[("reversed", (v[1] + 1.0, v[0])), ("nan", (np.nan, v[1])), ("inf", (v[0], np.inf)),
+                         ("complex", (1j, v[1])), ("bool", (True, v[1])), ("list", list(v))])
+
+
+@factory
+def _problem():
+    from kdtheory.testing import Problem
+    return Problem("least_squares", np.ones((3, 2)), np.ones(3), np.zeros(2))
+
+
+@factory
+def _nan_problem():
+    from kdtheory.testing import Problem
+    return Problem("least_squares", np.ones((3, 2)), np.ones(3), np.array([np.nan, 0.0]))
+
+
+def _claim_id():
+    from verification import claims
+    claims.load_all()
+    return "mobahi.prop2"
+
+
+_SCALES = Obj((0.1, 1.0), extra=[("zero", (0.0, 1.0)), ("nan", (np.nan,)), ("complex", (1j,)), ("empty", ()),
+                                 ("bool", (True,)), ("inf", (np.inf,))])
+TS_POOL = {
+    "n": Count(3, optional=True), "min_n": Count(1), "max_n": Count(8), "condition_number": Real(10.0, optional=True,
+                                                                                                 extra=[("below-1", 0.5)]),
+    "min_condition": Real(1.0, extra=[("below-1", 0.5)]), "max_condition": Real(1e3, extra=[("huge", 1e13)]),
+    "scale": Pos(1.0), "semidefinite": Flag(False), "rank": Any(None),
+    "n_samples": _irange((4, 30)), "n_features": _irange((1, 4)), "n_classes": _irange((2, 4)), "scales": _SCALES,
+    "noise": NonNeg(1.0), "rank_deficient": Flag(False, optional=True),
+    "models": Obj(("least_squares",), extra=[("unknown", ("ridge",)), ("bare-str", "logistic"), ("empty", ())]),
+    "problem": Obj(_problem, extra=[("nan-x_star", _nan_problem())]), "distance": _frange((0.0, 2.0)),
+    "relative": Flag(True), "dim": _irange((1, 6)), "centred": Flag(True), "allow_zero": Flag(True),
+    "units": _irange((1, 5)), "samples": _irange((1, 4)), "dims": _irange((1, 6)),
+    "activations": Obj(("tanh",), extra=[("unknown", ("sigmoid",)), ("empty", ())]),
+    "weight_scale": _frange((0.01, 2.0)), "output_weights": Choice("signs"), "regime": Choice("any"),
+    "lam": _frange((0.0, 5.0)), "teacher_distance": _frange((0.0, 1.0)), "min_points": Count(2),
+    "max_points": Count(12), "min_gap": Pos(0.02, extra=[("too-large", 0.6)]), "include_boundary": Flag(False),
+    "size": Count(5), "min_norm": NonNeg(0.0), "min_u0": Real(1.05, extra=[("below-1", 0.5)]), "max_u0": Real(30.0),
+    "min_d": Count(2), "max_d": Count(20), "min_kappa": NonNeg(0.25), "max_kappa": NonNeg(8.0),
+    "margin": Flag(False, optional=True), "max_c": Real(1.0, extra=[("below-1", 0.5)]), "max_cond": Real(1e6),
+    "d": Count(3), "max_norm": Pos(10.0), "max_extra": Count(6), "classes": Count(3, optional=True),
+    "min_classes": Count(2), "max_classes": Count(10), "min_prob": NonNeg(0.0, extra=[("too-large", 0.9)]),
+    "allow_zeros": Flag(True), "max_abs": Pos(50.0), "clustered": Flag(True),
+    "claim": Obj(_claim_id()), "check_determinism": Flag(False), "seed": Seed(0),
+}
+TS = {
+    "assert_claim": {"size": Choice("quick")}, "generators": {}, "gram_matrices": {}, "orthogonal_matrices": {"n": Count(3)},
+    "spectra": {}, "least_squares_problems": {}, "logistic_problems": {"n_samples": _irange((8, 30)), "n_features": _irange((1, 3))},
+    "softmax_problems": {"n_samples": _irange((8, 24)), "n_features": _irange((1, 3))}, "glm_problems": {},
+    "teachers": {}, "gradient_pairs": {"n_samples": _irange((1, 20))}, "networks": {},
+    "distillation_problems": {}, "green_gram_matrices": {}, "label_vectors": {}, "distillation_instances": {"max_points": Count(10)},
+    "angular_tasks": {"max_d": Count(50)}, "data_matrices": {"min_d": Count(1), "min_n": Count(1), "max_n": Count(20)},
+    "teacher_vectors": {"min_norm": Pos(0.1)}, "nested_datasets": {"max_d": Count(15)}, "categorical_distributions": {},
+    "label_counts": {"max_classes": Count(6), "max_n": Count(50)}, "logits": {"n": Count(4, optional=True), "max_n": Count(50)},
+    "point_sets": {"dim": Count(2), "max_points": Count(60)},
+}
+
+# ------------------------------------------------------------------------------------------------
 REGISTRY = {
+    "kdtheory.testing": (TS_POOL, TS),
+    "kdtheory.symbolic": (SY_POOL, SY),
     "kdtheory.label_distribution": (LD_POOL, LD),
     "kdtheory.linear_transfer": (LT_POOL, LT),
     "kdtheory.greens": (GR_POOL, GR),
