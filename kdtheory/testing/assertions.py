@@ -30,10 +30,7 @@ def assert_claim(claim, size: str = "quick", seed: int = 0, *, check_determinism
     from verification.claims import SIZES, STATUSES, Claim, Verdict, claim_rng, get, registry
 
     if isinstance(claim, str):
-        try:
-            claim = get(claim)
-        except KeyError as exc:
-            raise ValueError(f"claim: {exc.args[0] if exc.args else exc}") from None
+        claim = get(claim)
     if not isinstance(claim, Claim):
         raise TypeError(f"claim must be a verification.claims.Claim or a registered claim id, got {type(claim).__name__}")
     if size not in SIZES:

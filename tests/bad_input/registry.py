@@ -340,7 +340,7 @@ TS_POOL = {
     "d": Count(3), "max_norm": Pos(10.0), "max_extra": Count(6), "classes": Count(3, optional=True),
     "min_classes": Count(2), "max_classes": Count(10), "min_prob": NonNeg(0.0, extra=[("too-large", 0.9)]),
     "allow_zeros": Flag(True), "max_abs": Pos(50.0), "clustered": Flag(True),
-    "claim": Obj(_claim_id()), "check_determinism": Flag(False), "seed": Seed(0),
+    "claim": Obj(_claim_id(), skip=("str",)),  # an unknown id is the registry's documented KeyError "check_determinism": Flag(False), "seed": Seed(0),
 }
 TS = {
     "assert_claim": {"size": Choice("quick")}, "generators": {}, "gram_matrices": {}, "orthogonal_matrices": {"n": Count(3)},
@@ -355,7 +355,67 @@ TS = {
 }
 
 # ------------------------------------------------------------------------------------------------
+# gpu_validation.data (data loading for the network experiments; random_shift_flip needs torch)
+def _data_files():
+    import os
+    import pickle
+    import struct
+    import tempfile
+    root = tempfile.mkdtemp(prefix="kd-badinput-")
+    idx = os.path.join(root, "tiny-idx1-ubyte")
+    with open(idx, "wb") as fh:
+        fh.write(struct.pack(">HBB", 0, 8, 1) + struct.pack(">I", 3) + bytes([1, 2, 3]))
+    cifar = os.path.join(root, "data_batch_1")
+    with open(cifar, "wb") as fh:
+        pickle.dump({b"data": np.zeros((2, 3072), dtype=np.uint8), b"labels": [0, 1]}, fh)
+    return idx, cifar
+
+
+_IDX, _CIFAR = _data_files()
+
+
+@factory
+def _image_data():
+    from gpu_validation.data import ImageData
+    X = np.linspace(0.0, 1.0, 6 * 4, dtype=np.float32).reshape(6, 1, 2, 2)
+    y = np.array([0, 1, 2, 0, 1, 2])
+    return ImageData("toy", X, y, X[::-1].copy(), y[::-1].copy())
+
+
+@factory
+def _images():
+    import torch
+    return torch.linspace(0.0, 1.0, 2 * 1 * 4 * 4).reshape(2, 1, 4, 4)
+
+
+@factory
+def _torch_gen():
+    import torch
+    return torch.Generator().manual_seed(0)
+
+
+_MISSING = ("missing", "/nonexistent/kd-badinput/file")
+GD_POOL = {
+    "dataset": Choice("digits"), "data_dir": Obj(None, optional=True, skip=("str",)), "test_fraction": Unit(0.3),
+    "seed": Seed(0), "path": Obj(_IDX, extra=[_MISSING]), "expect_ndim": Count(1, optional=True),
+    "X": Arr(np.linspace(0.0, 1.0, 12).reshape(3, 4)), "data": Obj(_image_data),
+    "classes": Obj((0, 1), extra=[("absent", (0, 99)), ("same", (1, 1)), ("floats", (0.5, 1.0)), ("single", (0,)),
+                                  ("negative", (-1, 1))]),
+    "n_train": Count(2, optional=True), "n_test": Count(2, optional=True), "flatten": Flag(True),
+    "normalize": Flag(True), "labels": Choice("pm1"), "x": Obj(_images), "generator": Obj(_torch_gen),
+    "max_shift": Count(1, lo=0), "flip": Flag(False),
+}
+GD = {
+    "load": {}, "where_files_go": {}, "read_idx": {}, "read_cifar_batch": {"path": Obj(_CIFAR, extra=[_MISSING])},
+    "unit_norm": {"X": Arr(np.linspace(0.0, 1.0, 12).reshape(3, 4), skip=("extra-dim",))}, "two_class": {},
+    "random_shift_flip": {},
+}
+#: entries that need an optional dependency (skipped cleanly without it)
+REQUIRES = {"data.random_shift_flip": "torch"}
+
+# ------------------------------------------------------------------------------------------------
 REGISTRY = {
+    "gpu_validation.data": (GD_POOL, GD),
     "kdtheory.testing": (TS_POOL, TS),
     "kdtheory.symbolic": (SY_POOL, SY),
     "kdtheory.label_distribution": (LD_POOL, LD),

@@ -56,6 +56,12 @@ def _names(msg: str, name: str) -> bool:
     return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", msg) is not None
 
 
+def _require(entry) -> None:
+    mod = registry.REQUIRES.get(entry.id)
+    if mod is not None:
+        pytest.importorskip(mod)
+
+
 def _call(entry, kwargs):
     with _time_limit(TIME_LIMIT), warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -115,6 +121,7 @@ def _check_bad(entry, arg, label, value, *, extreme=False) -> str | None:
 @pytest.mark.parametrize("entry_id", sorted(_BY_ID))
 def test_valid_call(entry_id):
     entry = _BY_ID[entry_id]
+    _require(entry)
     _call(entry, entry.kwargs())
 
 
@@ -125,6 +132,7 @@ _EXTREME_CASES = sorted((e.id, arg) for e in ENTRIES for arg, kind in e.kinds.it
 @pytest.mark.parametrize("entry_id,arg", _BAD_CASES)
 def test_bad_values(entry_id, arg):
     entry = _BY_ID[entry_id]
+    _require(entry)
     fails = [f for lbl, v in entry.kinds[arg].bad() if (f := _check_bad(entry, arg, lbl, v))]
     assert not fails, f"{entry_id}:\n  " + "\n  ".join(fails)
 
@@ -132,6 +140,7 @@ def test_bad_values(entry_id, arg):
 @pytest.mark.parametrize("entry_id,arg", _EXTREME_CASES)
 def test_extreme_values(entry_id, arg):
     entry = _BY_ID[entry_id]
+    _require(entry)
     fails = [f for lbl, v in entry.kinds[arg].extreme() if (f := _check_bad(entry, arg, lbl, v, extreme=True))]
     assert not fails, f"{entry_id}:\n  " + "\n  ".join(fails)
 
