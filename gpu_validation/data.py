@@ -128,7 +128,7 @@ def _read_bytes(path: Path) -> bytes:
                 return fh.read()
         return path.read_bytes()
     except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
-        raise ValueError(f"path {str(path)!r}: cannot be read ({type(exc).__name__}: {exc})") from None
+        raise ValueError(f"{path}: cannot be read ({type(exc).__name__}: {exc}; argument path)") from None
 
 
 def read_idx(path: str | os.PathLike, *, expect_ndim: int | None = None) -> np.ndarray:
@@ -204,7 +204,7 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         with open(path, "rb") as fh:
             d = _SafeUnpickler(fh, encoding="bytes").load()
     except OSError as exc:  # missing or unreadable file: the same ValueError as read_idx
-        raise ValueError(f"path {str(path)!r} cannot be read ({type(exc).__name__}: {exc})") from None
+        raise ValueError(f"{path}: cannot be read ({type(exc).__name__}: {exc}; argument path)") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError,
             IndexError, KeyError) as exc:
         raise ValueError(f"{path}: not a CIFAR-10 python batch (unpickling failed: {type(exc).__name__}: {exc})") from None
