@@ -37,7 +37,8 @@ HALF_PI = 0.5 * math.pi
 __all__ = [
     "student_solution", "optimal_beta", "projection_cosine", "student_cosines", "transfer_risk_bound", "cross_entropy",
     "cross_entropy_gradient", "cross_entropy_hessian", "soft_labels", "unsigned_angle", "signed_angle",
-    "PolynomialAngleTask", "polynomial_task", "margin_task", "EmpiricalAngleTask", "empirical_p",
+    "PolynomialAngleTask", "polynomial_task", "margin_task", "WindowAngleTask", "window_task", "student_solutions",
+    "transfer_risk_samples", "initial_radius_epsilon", "EmpiricalAngleTask", "empirical_p",
     "corollary1_bound", "corollary2_bound", "corollary2_proof_terms", "corollary2_corrected_bound",
     "corollary2_proof_beta", "approximate_delta", "approximate_transfer_risk_bound", "lemma_d1_angle_bound",
     "balanced_init", "balancedness_defect", "end_to_end", "initial_radius_bound", "deep_distance_bound",
@@ -271,6 +272,8 @@ class PolynomialAngleTask:
         base = np.clip(1.0 - t / self.theta_max, 0.0, None)
         return np.minimum(1.0, self.c * base**self.kappa)
 
+    symmetric = True  # rotationally symmetric about w*: the risk of a student depends on its angle only
+
     @property
     def s_max(self) -> float:
         """Largest s = 1 − a/θ_max with mass: c^{−1/κ} (the angle law on s has density cκ s^{κ−1})."""
@@ -289,19 +292,7 @@ class PolynomialAngleTask:
 
     def sample_sets(self, m, n, rng) -> np.ndarray:
         """m independent transfer sets, shape (m, d, n)."""
-        m = V.scalar("m", m, lo=1, integer=True)
-        n = V.scalar("n", n, lo=1, integer=True)
-        d = self.d
-        wbar = self.w_star / np.linalg.norm(self.w_star)
-        a = self.sample_angles((m, n), rng)
-        nu = rng.standard_normal((m, n))
-        g = rng.standard_normal((m, d, n))
-        g -= wbar[None, :, None] * np.einsum("d,mdn->mn", wbar, g)[:, None, :]  # into w*^⊥
-        nrm = np.linalg.norm(g, axis=1, keepdims=True)
-        u = np.divide(g, nrm, out=np.zeros_like(g), where=nrm > 0)
-        sgn = np.where(rng.random((m, n)) < 0.5, -1.0, 1.0)  # z on either side: ᾱ is unsigned
-        z = sgn[:, None, :] * (np.cos(a)[:, None, :] * wbar[None, :, None] + np.sin(a)[:, None, :] * u)
-        return nu[:, None, :] * z
+        return _symmetric_sets(self, m, n, rng)
 
     # -- exact quadrature of E_a[f(a)]
     def angle_quadrature(self, nodes: int = 8, depth: int = 24):
@@ -340,6 +331,187 @@ def margin_task(d, margin, *, kappa=1.0, w_star=None) -> PolynomialAngleTask:
     """A large-margin task (Cor. 1): angles ᾱ(w*, x) ≤ π/2 − margin, P[a ≥ θ] = (1 − θ/(π/2 − margin))^κ."""
     margin = V.scalar("margin", margin, lo=0.0, hi=HALF_PI, hi_open=True)
     return PolynomialAngleTask(d=d, kappa=kappa, theta_max=HALF_PI - margin, w_star=w_star)
+
+
+def _symmetric_sets(task, m, n, rng) -> np.ndarray:
+    """m transfer sets (m, d, n) of a task that is rotationally symmetric about w* (Sec. 5.1's construction):
+    angle a from ``task.sample_angles``, a direction uniform among unit vectors at angle a with w*, ν ~ N(0, 1)."""
+    m = V.scalar("m", m, lo=1, integer=True)
+    n = V.scalar("n", n, lo=1, integer=True)
+    d = task.d
+    wbar = task.w_star / np.linalg.norm(task.w_star)
+    a = task.sample_angles((m, n), rng)
+    nu = rng.standard_normal((m, n))
+    g = rng.standard_normal((m, d, n))
+    g -= wbar[None, :, None] * np.einsum("d,mdn->mn", wbar, g)[:, None, :]  # into w*^⊥
+    nrm = np.linalg.norm(g, axis=1, keepdims=True)
+    u = np.divide(g, nrm, out=np.zeros_like(g), where=nrm > 0)
+    sgn = np.where(rng.random((m, n)) < 0.5, -1.0, 1.0)  # z on either side: ᾱ is unsigned
+    z = sgn[:, None, :] * (np.cos(a)[:, None, :] * wbar[None, :, None] + np.sin(a)[:, None, :] * u)
+    return nu[:, None, :] * z
+
+
+@dataclasses.dataclass(frozen=True)
+class WindowAngleTask:
+    """A transfer task whose angle law ᾱ(w*, x) is a mixture of uniform windows (eq. 17 with mass near a few angles).
+
+    Statement: with probability ``weights[k]`` the angle a = ᾱ(w*, x) is uniform on [lows[k], highs[k]] ⊂ [0, π/2]
+    (a smoothed few-angle law), so ``p(θ) = Σ_k q_k · clip((hi_k − θ)/(hi_k − lo_k), 0, 1)`` (continuous,
+    piecewise linear with kinks at the window ends: :attr:`kinks`). ``x = ν z``, ν ~ N(0, 1), ‖z‖ = 1 and
+    z = cos a · w̄* + sin a · v with the unit vector v ⊥ w* drawn
+
+    * ``sides=None`` (symmetric): uniform on the sphere of w*^⊥, as in Sec. 5.1 — the risk of a student at
+      angle φ is :func:`transfer_risk_from_angle`;
+    * ``sides`` given (one ±1 per window; *asymmetric*): v = s_k cos ψ · e + sin ψ · u, with e = e₂ a fixed
+      direction ⊥ w* = e₁, ψ = ``tilt`` and u uniform on the unit sphere of span(e₁, e₂)^⊥. Points of windows
+      with opposite sides lean to opposite sides of w*; the small tilt ψ > 0 keeps X full rank for n ≤ d − 2.
+      The risk of a student is exact (:meth:`risk`, a Beta CDF per quadrature node).
+
+    Theorem 3 holds for every input law (no symmetry is assumed), so both kinds are valid tasks. Rotational
+    symmetry makes the bound loose by at least a factor 2 (a student at angle φ ≤ π/2 errs on a point at
+    angle a with probability P[t < −cot a cot φ] ≤ 1/2); the asymmetric kind can approach the bound.
+    ``w_star`` is e₁ (both kinds). Source: Phuong & Lampert, Thm 3 (eq. 17–19); the task family is ours.
+    """
+
+    d: int
+    lows: tuple
+    highs: tuple
+    weights: tuple
+    sides: tuple | None = None
+    tilt: float = 0.1
+
+    def __post_init__(self):
+        d = V.scalar("d", self.d, lo=2, integer=True)
+        lo = V.as_array("lows", self.lows, ndim=1)
+        hi = V.as_array("highs", self.highs, ndim=1)
+        q = V.as_array("weights", self.weights, ndim=1)
+        if not (lo.size == hi.size == q.size) or lo.size == 0:
+            raise ValueError(f"lows, highs and weights must have the same non-zero length, got {lo.size}, {hi.size}, {q.size}")
+        if np.any(lo < 0) or np.any(hi > HALF_PI) or np.any(hi <= lo):
+            raise ValueError("windows must satisfy 0 <= lows[k] < highs[k] <= π/2")
+        if np.any(q < 0) or not math.isclose(float(q.sum()), 1.0, rel_tol=0, abs_tol=1e-12):
+            raise ValueError(f"weights must be non-negative and sum to 1, got sum {q.sum():.15g}")
+        object.__setattr__(self, "d", d)
+        for name, arr in (("lows", lo), ("highs", hi), ("weights", q)):
+            arr = arr.copy()
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        if self.sides is not None:
+            s = V.as_array("sides", self.sides, ndim=1)
+            if s.size != lo.size or not np.all(np.abs(s) == 1):
+                raise ValueError("sides must hold one ±1 per window")
+            if d < 3:
+                raise ValueError("an asymmetric task (sides given) needs d >= 3")
+            s = s.copy()
+            s.setflags(write=False)
+            object.__setattr__(self, "sides", s)
+            V.scalar("tilt", self.tilt, lo=0.0, hi=HALF_PI)
+        w = np.zeros(d)
+        w[0] = 1.0
+        w.setflags(write=False)
+        object.__setattr__(self, "w_star", w)
+
+    @property
+    def symmetric(self) -> bool:
+        return self.sides is None
+
+    @property
+    def kinks(self) -> np.ndarray:
+        """The window ends: p is linear between consecutive kinks (candidates for the minimising β)."""
+        return np.unique(np.concatenate([self.lows, self.highs]))
+
+    def __call__(self, theta):
+        """p(θ) = P[ᾱ(w*, x) ≥ θ] (eq. 17)."""
+        t = _theta(theta)
+        frac = np.clip((self.highs - t[..., None]) / (self.highs - self.lows), 0.0, 1.0)
+        return frac @ self.weights
+
+    def sample_angles(self, size, rng) -> np.ndarray:
+        return self._sample_angles_and_windows(size, rng)[0]
+
+    def _sample_angles_and_windows(self, size, rng):
+        k = rng.choice(self.weights.size, size=size, p=self.weights)
+        return self.lows[k] + (self.highs[k] - self.lows[k]) * rng.random(size), k
+
+    def angle_quadrature(self, nodes: int = 8, panels: int = 32):
+        """Nodes and weights of E[f(a)]: Gauss–Legendre on ``panels`` equal panels of every window."""
+        gl_x, gl_w = np.polynomial.legendre.leggauss(nodes)
+        xs, ws = [], []
+        for lo, hi, q in zip(self.lows, self.highs, self.weights):
+            e = np.linspace(lo, hi, panels + 1)
+            mid, half = 0.5 * (e[1:] + e[:-1]), 0.5 * (e[1:] - e[:-1])
+            xs.append((mid[:, None] + half[:, None] * gl_x[None, :]).ravel())
+            ws.append((q / (hi - lo) * half[:, None] * gl_w[None, :]).ravel())
+        return np.concatenate(xs), np.concatenate(ws)
+
+    def _window_quadrature(self, nodes: int = 8, panels: int = 32):
+        a, w = self.angle_quadrature(nodes, panels)
+        k = np.repeat(np.arange(self.weights.size), nodes * panels)
+        return a, w, k
+
+    def sample(self, n, rng) -> np.ndarray:
+        return self.sample_sets(1, n, rng)[0]
+
+    def sample_sets(self, m, n, rng, *, windows=None) -> np.ndarray:
+        """m independent transfer sets, shape (m, d, n). ``windows`` (asymmetric kind only): the window index of
+        every point, an int array broadcastable to (m, n) (then the angles are drawn within those windows)."""
+        if self.symmetric and windows is None:
+            return _symmetric_sets(self, m, n, rng)
+        if self.symmetric:
+            raise ValueError("windows= is only supported for an asymmetric task (sides given)")
+        m = V.scalar("m", m, lo=1, integer=True)
+        n = V.scalar("n", n, lo=1, integer=True)
+        d, psi = self.d, float(self.tilt)
+        if windows is None:
+            a, k = self._sample_angles_and_windows((m, n), rng)
+        else:
+            k = np.broadcast_to(np.asarray(windows, dtype=int), (m, n))
+            if np.any(k < 0) or np.any(k >= self.weights.size):
+                raise ValueError(f"windows must index the {self.weights.size} windows")
+            a = self.lows[k] + (self.highs[k] - self.lows[k]) * rng.random((m, n))
+        s = self.sides[k]
+        g = rng.standard_normal((m, d - 2, n))
+        u = g / np.linalg.norm(g, axis=1, keepdims=True)
+        z = np.empty((m, d, n))
+        z[:, 0, :] = np.cos(a)
+        z[:, 1, :] = np.sin(a) * s * math.cos(psi)
+        z[:, 2:, :] = (np.sin(a) * math.sin(psi))[:, None, :] * u
+        return rng.standard_normal((m, 1, n)) * z
+
+    def risk(self, w, *, nodes: int = 8, panels: int = 8) -> np.ndarray:
+        """Exact transfer risk R(h_w) (eq. 4) of students w ((d,) or (m, d)); w = 0 predicts 1 → 1/2.
+
+        Asymmetric kind: with w = (α, β, γ-part), ‖γ‖ = g, a point of window k at angle a errs iff
+        t < −(α cos a + s_k β sin a cos ψ)/(g sin a sin ψ), t = γ̂ᵀu, (1 + t)/2 ~ Beta((d−3)/2, (d−3)/2).
+        """
+        if self.symmetric:
+            return transfer_risk(w, self)
+        w = V.as_array("w", w, ndim=(1, 2))
+        W = np.atleast_2d(w)
+        if W.shape[1] != self.d:
+            raise ValueError(f"w has length {W.shape[1]}, task has d = {self.d}")
+        nrm = np.linalg.norm(W, axis=1)
+        Wn = W / np.where(nrm > 0, nrm, 1.0)[:, None]
+        al, be = Wn[:, :1], Wn[:, 1:2]
+        g = np.linalg.norm(Wn[:, 2:], axis=1)[:, None]
+        a, wq, k = self._window_quadrature(nodes, panels)  # 8 × 8 nodes per window: |error| < 1e-4
+        psi = float(self.tilt)
+        num = al * np.cos(a)[None, :] + be * (self.sides[k] * np.sin(a) * math.cos(psi))[None, :]
+        den = g * (np.sin(a) * math.sin(psi))[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tau = np.where(den > 0, -num / den, np.where(num < 0, np.inf, -np.inf))
+        r = _t_cdf(tau, self.d - 1) @ wq
+        r = np.where(nrm == 0, 0.5, np.clip(r, 0.0, 1.0))
+        return r if w.ndim == 2 else float(r[0])
+
+
+def window_task(d, centers, halfwidth, weights, *, sides=None, tilt=0.1) -> WindowAngleTask:
+    """A smoothed few-angle law: windows [c − h, c + h] ∩ [0, π/2] around each centre (see :class:`WindowAngleTask`)."""
+    c = V.as_array("centers", centers, ndim=1)
+    h = V.positive("halfwidth", halfwidth)
+    return WindowAngleTask(d=d, lows=tuple(np.clip(c - h, 0.0, HALF_PI)), highs=tuple(np.clip(c + h, 0.0, HALF_PI)),
+                           weights=tuple(V.as_array("weights", weights, ndim=1)),
+                           sides=None if sides is None else tuple(sides), tilt=tilt)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -399,6 +571,10 @@ def _beta_grid(p, lo=0.0, hi=HALF_PI, size=4097) -> np.ndarray:
     g = np.linspace(lo, hi, size)
     geo = (hi - lo) * 2.0 ** -np.linspace(1.0, 60.0, 1200)
     g = np.concatenate([g, lo + geo, hi - geo])
+    kinks = getattr(p, "kinks", None)  # a continuous piecewise-linear p: its kinks and their mirror images
+    if kinks is not None:
+        kinks = np.asarray(kinks, dtype=float)
+        g = np.concatenate([g, kinks, hi - kinks, lo + kinks, hi + lo - kinks])
     bp = getattr(p, "breakpoints", None)
     if bp is not None:
         bp = np.asarray(bp, dtype=float)
@@ -661,10 +837,61 @@ def sample_student_angles(task: PolynomialAngleTask, n, m, rng, *, method="reduc
     return np.arccos(np.clip(c, 0.0, 1.0))
 
 
-def expected_transfer_risk(task: PolynomialAngleTask, n, m, rng, *, method="reduced") -> tuple[float, float]:
+def student_solutions(Xs, w_star) -> np.ndarray:
+    """Batched Thm 1 (eq. 6): ŵ(X_k) for a stack ``Xs`` (m, d, n) — w* for n ≥ d, else Q_kQ_kᵀw* (one stacked QR)."""
+    Xs = V.as_array("Xs", Xs, ndim=3)
+    m, d, n = Xs.shape
+    w = _teacher(w_star, d)
+    if n >= d:
+        return np.tile(w, (m, 1))
+    Q, R = np.linalg.qr(Xs, mode="reduced")
+    diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
+    tol = 10 * max(d, n) * np.finfo(float).eps * np.max(np.abs(Xs), axis=(1, 2))
+    if np.any(diag <= tol[:, None]):
+        k = int(np.flatnonzero(np.any(diag <= tol[:, None], axis=1))[0])
+        raise ValueError(f"Xs[{k}] must have full column rank (Thm 1 needs X full-rank, e.g. no duplicate points)")
+    return np.einsum("mdn,mn->md", Q, np.einsum("mdn,d->mn", Q, w))
+
+
+def transfer_risk_samples(task, n, m, rng, *, stratified=False, student=None) -> np.ndarray:
+    """m independent, unbiased estimates of E_X[R(ĥ_X)] (eq. 4): the exact risks of the students of m transfer sets.
+
+    Rotationally symmetric tasks (:class:`PolynomialAngleTask`, symmetric :class:`WindowAngleTask`) use the exact
+    Bartlett-reduced sampler of :func:`sample_student_angles`; an asymmetric :class:`WindowAngleTask` draws the
+    d-dimensional sets and evaluates :meth:`WindowAngleTask.risk` on the batched ŵ (:func:`student_solutions`).
+    ``stratified=True`` (asymmetric tasks): each estimate is Σ_π P(π)·R(ĥ_{X_π}) over every window pattern π of
+    the n points (P(π) = Π_i q_{π_i}, one set drawn per pattern), which removes the between-pattern variance —
+    the draws stay independent across the m estimates, so a t interval over them is valid. ``student(W, task)``
+    maps the batched ŵ (m, d) to the students whose risk is measured (default: ŵ itself).
+    """
+    n = V.scalar("n", n, lo=1, integer=True)
+    m = V.scalar("m", m, lo=1, integer=True)
+    if getattr(task, "symmetric", True):
+        if stratified or student is not None:
+            raise ValueError("stratified= and student= need an asymmetric WindowAngleTask")
+        return transfer_risk_from_angle(sample_student_angles(task, n, m, rng), task)
+    def risks(Xs):
+        W = student_solutions(Xs, task.w_star)
+        return task.risk(W if student is None else student(W, task))
+    if stratified:
+        import itertools
+
+        live = np.flatnonzero(task.weights > 0)
+        out = np.zeros(m)
+        for pat in itertools.product(live, repeat=n):
+            prob = float(np.prod(task.weights[list(pat)]))
+            out += prob * risks(task.sample_sets(m, n, rng, windows=np.array(pat)[None, :]))
+        return out
+    chunk = max(1, int(2e6 // (task.d * n)))
+    return np.concatenate([risks(task.sample_sets(min(chunk, m - i), n, rng)) for i in range(0, m, chunk)])
+
+
+def expected_transfer_risk(task, n, m, rng, *, method="reduced") -> tuple[float, float]:
     """Monte-Carlo E_X[R(ĥ_X)] over m transfer sets (exact risk per set): returns (mean, standard error)."""
-    phi = sample_student_angles(task, n, m, rng, method=method)
-    r = transfer_risk_from_angle(phi, task)
+    if method == "reduced" or not getattr(task, "symmetric", True):
+        r = transfer_risk_samples(task, n, m, rng)
+    else:
+        r = transfer_risk_from_angle(sample_student_angles(task, n, m, rng, method=method), task)
     return float(r.mean()), float(r.std(ddof=1) / math.sqrt(len(r))) if len(r) > 1 else 0.0
 
 
@@ -727,6 +954,22 @@ def initial_radius_bound(w_hat_norm, eps, N) -> float:
     N = V.scalar("N", N, lo=1, integer=True)
     inner = eps**2 * W ** (-2.0 / N) + W ** (2.0 - 2.0 / N)
     return float(min(W, eps**N * inner ** (-N / 2.0)))
+
+
+def initial_radius_epsilon(w0_norm, w_hat_norm, N) -> float:
+    """The inverse of condition (11): the infimum ε* of the ε for which ‖w(0)‖ = ``w0_norm`` satisfies (11).
+
+    Solving ‖w(0)‖ < ε^N (ε²‖ŵ‖^{−2/N} + ‖ŵ‖^{2−2/N})^{−N/2} for ε (with ρ = ‖w(0)‖^{2/N}:
+    ε²(1 − ρ‖ŵ‖^{−2/N}) > ρ‖ŵ‖^{2−2/N}) gives ε* = ‖ŵ‖√(b/(a − b)), a = ‖ŵ‖^{2/N}, b = ‖w(0)‖^{2/N} — exactly the
+    distance bound (76), :func:`deep_distance_bound`. So (11) holds for every ε > ε* and Thm 2 bounds
+    limsup ‖w(t) − ŵ‖ by ε*. ``inf`` when ‖w(0)‖ ≥ ‖ŵ‖ (then (11) fails for every ε).
+    """
+    r0 = V.nonnegative("w0_norm", w0_norm)
+    W = V.positive("w_hat_norm", w_hat_norm)
+    V.scalar("N", N, lo=1, integer=True)
+    if r0 >= W:
+        return math.inf
+    return deep_distance_bound(r0, W, N)
 
 
 def deep_norm_bound(w0_norm, w_hat_norm, N) -> float:
