@@ -38,7 +38,8 @@ __all__ = [
     "student_solution", "optimal_beta", "projection_cosine", "student_cosines", "transfer_risk_bound", "cross_entropy",
     "cross_entropy_gradient", "cross_entropy_hessian", "soft_labels", "unsigned_angle", "signed_angle",
     "PolynomialAngleTask", "polynomial_task", "margin_task", "WindowAngleTask", "window_task", "student_solutions",
-    "transfer_risk_samples", "initial_radius_epsilon", "EmpiricalAngleTask", "empirical_p",
+    "transfer_risk_samples", "initial_radius_epsilon", "sublevel_logit_range", "sublevel_omega",
+    "restricted_strong_convexity", "restricted_pl_constant", "EmpiricalAngleTask", "empirical_p",
     "corollary1_bound", "corollary2_bound", "corollary2_proof_terms", "corollary2_corrected_bound",
     "corollary2_proof_beta", "approximate_delta", "approximate_transfer_risk_bound", "lemma_d1_angle_bound",
     "balanced_init", "balancedness_defect", "end_to_end", "initial_radius_bound", "deep_distance_bound",
@@ -182,6 +183,72 @@ def cross_entropy_hessian(w, X) -> np.ndarray:
     X = _data_matrix(X)
     s = special.expit(V.as_array("w", w, ndim=1) @ X)
     return (X * (s * (1 - s))) @ X.T / X.shape[1]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# restricted strong convexity and Polyak–Łojasiewicz on a sublevel set (Thm A.3, Cor. A.1, eq. 40–51)
+
+
+def sublevel_logit_range(X, y, level) -> tuple[np.ndarray, np.ndarray]:
+    """Per point, the interval [u_lo,i, u_hi,i] of u = wᵀx_i over the sublevel set W = {w : L¹(w) ≤ level} implied
+    by eq. (45): ℓ_i(u) ≤ n·L¹(w) ≤ n·level, ℓ_i(u) = softplus(u) − y_i u − H(y_i) (convex, 0 at u = logit y_i).
+
+    Needs soft labels y_i ∈ (0, 1) (a hard label leaves one side unbounded and ω = 0)."""
+    X = _data_matrix(X)
+    y = V.as_array("y", y, ndim=1)
+    level = V.nonnegative("level", level)
+    n = X.shape[1]
+    if y.size != n:
+        raise ValueError(f"y must have length n = {n}, got {y.size}")
+    if np.any((y <= 0) | (y >= 1)):
+        raise ValueError("y must be soft labels in the open interval (0, 1) (Thm A.3 needs ω > 0)")
+    target = n * level
+    lo, hi = np.empty(n), np.empty(n)
+    for i, yi in enumerate(y):
+        c = float(special.logit(yi))
+        h = float(_binary_entropy(yi))
+
+        def ell(u, yi=yi, h=h):
+            return float(np.logaddexp(0.0, u) - yi * u - h) - target
+        if target == 0:
+            lo[i] = hi[i] = c
+            continue
+        for sign, out in ((-1.0, lo), (1.0, hi)):
+            step = 1.0
+            while ell(c + sign * step) < 0:
+                step *= 2.0
+            a, b = sorted((c, c + sign * step))
+            out[i] = optimize.brentq(ell, a, b, xtol=1e-14, rtol=1e-14)
+    return lo, hi
+
+
+def sublevel_omega(X, y, level) -> float:
+    """ω of eq. (44): min over W = {L¹ ≤ level} and i of σ(wᵀx_i)(1 − σ(wᵀx_i)), over the ranges of
+    :func:`sublevel_logit_range` (σ' is unimodal, so the minimum sits at an end of each interval)."""
+    lo, hi = sublevel_logit_range(X, y, level)
+    sp = lambda u: special.expit(u) * special.expit(-u)  # noqa: E731
+    return float(np.min(np.minimum(sp(lo), sp(hi))))
+
+
+def restricted_strong_convexity(X, y, level) -> float:
+    """μ of Thm A.3 (eq. 40): L¹(v) ≥ L¹(w) + ∇L¹(w)ᵀ(v − w) + (μ/2)‖v − w‖² for w, v ∈ W, v − w ∈ span(X).
+
+    From the proof: ∇²L¹ ⪰ ω XXᵀ/n on W (eq. 42 with the 1/n of eq. 35, erratum 003-2) and, on span(X),
+    XXᵀ ⪰ λ⁺_min(XXᵀ)·I (n ≥ d: λ_min(XXᵀ); n < d: 1/λ_max((XᵀX)⁻¹), eq. 47) — so μ = ω·λ⁺_min(XXᵀ)/n with λ⁺_min
+    the smallest non-zero eigenvalue of XXᵀ (= that of XᵀX for full-rank X). X must have full rank.
+    """
+    X = _data_matrix(X)
+    d, n = X.shape
+    s = np.linalg.svd(X, compute_uv=False)
+    if s[-1] <= max(d, n) * np.finfo(float).eps * s[0] * 10:
+        raise ValueError("X must have full rank (Thm A.3)")
+    return sublevel_omega(X, y, level) * float(s[-1] ** 2) / n
+
+
+def restricted_pl_constant(X, y, level) -> float:
+    """c of Cor. A.1 (eq. 48): c·L¹(w) ≤ ½‖∇L¹(w)‖² on W; c = μ/λ_max with λ_max the largest eigenvalue of
+    X(XᵀX)⁻¹Xᵀ (eq. 51) — a projection, λ_max = 1 — so c = μ of :func:`restricted_strong_convexity`."""
+    return restricted_strong_convexity(X, y, level)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -53,7 +53,8 @@ def _gd(X, y, w0, tol=1e-13, max_iter=100_000):
 @claim("phuong.thm1_gd", paper=PAPER, where="Thm 1, eq. (6); Lemma B.1",
        statement="Gradient descent on L¹ from w = 0 converges to ŵ (w* if n ≥ d, QQᵀw* if n < d) and stays in span(X)")
 def _check_thm1_gd(rng, size):
-    shapes = [(8, 3), (3, 8), (10, 3), (4, 9)] if size == "quick" else [(8, 3), (3, 8), (40, 10), (10, 40), (30, 29)]
+    # n = d (the boundary case of eq. 6: ŵ = w*) included
+    shapes = [(8, 3), (3, 8), (10, 3), (4, 9), (4, 4)] if size == "quick" else [(8, 3), (3, 8), (40, 10), (10, 40), (30, 29), (4, 4), (12, 12)]
     worst, rows = 0.0, []
     for d, n in shapes:
         w_star, X, y = _instance(rng, d, n)
@@ -69,12 +70,15 @@ def _check_thm1_gd(rng, size):
 @claim("phuong.thm1_flow", paper=PAPER, where="Thm 1, eq. (5)–(6), flow (3)",
        statement="The gradient flow of L¹ from w = 0 (Radau, stiff solver) converges to ŵ for n < d and n ≥ d")
 def _check_thm1_flow(rng, size):
-    shapes = [(8, 3), (3, 8)] if size == "quick" else [(8, 3), (3, 8), (20, 6), (6, 20)]
-    T = 2e3 if size == "quick" else 2e4
+    shapes = [(8, 3), (3, 8), (5, 5)] if size == "quick" else [(8, 3), (3, 8), (20, 6), (6, 20), (5, 5), (10, 10)]
+    T0 = 2e3 if size == "quick" else 2e4
     worst, rows = 0.0, []
     for d, n in shapes:
         w_star, X, y = _instance(rng, d, n)
         w_hat = lt.student_solution(X, w_star)
+        # the flow's linear rate near ŵ is the Hessian's smallest eigenvalue on span(X): run 30 e-folds of it
+        Q = np.linalg.svd(X, full_matrices=False)[0][:, :min(d, n)]
+        T = max(T0, 30.0 / _restricted_eig(w_hat, X, Q))
         sol = solve_ivp(lambda t, w: -lt.cross_entropy_gradient(w, X, y), (0.0, T), np.zeros(d), method="Radau",
                         jac=lambda t, w: -lt.cross_entropy_hessian(w, X), rtol=1e-10, atol=1e-13)
         err = float(np.linalg.norm(sol.y[:, -1] - w_hat) / np.linalg.norm(w_hat))
@@ -588,23 +592,29 @@ def _check_lemma1(rng, size):
 
 
 @claim("phuong.lemmaD1", paper=PAPER, where="Lemma D.1, eq. (80)–(85)",
-       statement="‖w − v‖ ≤ ε ≤ ‖w‖/2 ⇒ α(w, v) ≤ √(2πε/‖w‖); checked at the exact worst case arcsin(ε/‖w‖) and randomly")
+       statement="‖w − v‖ ≤ ε ≤ ‖w‖/2 ⇒ α(w, v) ≤ √(2πε/‖w‖); checked at the searched exact worst case arcsin(ε/‖w‖) and on random pairs")
 def _check_lemma_d1(rng, size):
-    ratios = np.linspace(1e-6, 0.5, 2001)
-    worst_case = np.arcsin(ratios)  # the largest angle at distance ε: v tangent to the ε-ball
-    bound = np.sqrt(2 * np.pi * ratios)
-    k = int(np.argmax(worst_case / bound))  # the closest approach (at ε = ‖w‖/2: arcsin ½ vs √π)
-    rand_worst = -math.inf
+    # the largest angle at distance ε is arcsin(ε/‖w‖) (v tangent to the ε-ball): maximise its ratio to the bound
+    wc = worst_case(lambda p: math.asin(p["r"]) / lt.lemma_d1_angle_bound(p["r"], 1.0), {"r": (1e-9, 0.5)}, rng=rng,
+                    budget=40)
+    r = wc.params["r"]
+    rand_worst, rand_row = -math.inf, None
     for _ in range(2000 if size == "quick" else 50_000):
         d = int(rng.integers(2, 8))
         w = rng.standard_normal(d)
         eps = float(rng.uniform(0, 0.5)) * np.linalg.norm(w)
         u = rng.standard_normal(d)
         v = w + eps * float(rng.uniform()) ** (1 / d) * u / np.linalg.norm(u)
-        rand_worst = max(rand_worst, float(lt.signed_angle(w, v)) - lt.lemma_d1_angle_bound(eps, np.linalg.norm(w)))
-    return compare("phuong.lemmaD1", float(bound[k]), float(worst_case[k]), "<=",
-                   details={"eps_over_norm": float(ratios[k]), "max_ratio": float(worst_case[k] / bound[k]),
-                            "max_random_excess": rand_worst})
+        ratio = float(lt.signed_angle(w, v)) / lt.lemma_d1_angle_bound(eps, np.linalg.norm(w))
+        if ratio > rand_worst:
+            rand_worst, rand_row = ratio, {"d": d, "eps_over_norm": eps / float(np.linalg.norm(w))}
+    parts = {
+        "exact_worst_case": compare(predicted=lt.lemma_d1_angle_bound(r, 1.0), measured=math.asin(r), relation="<=",
+                                    details={"worst_case": wc.to_dict()}),
+        "random_pairs": compare(predicted=1.0, measured=rand_worst, relation="<=", details={"worst": rand_row}),
+    }
+    return combine(parts, details={"note": "the exact worst case reaches only arcsin(1/2)/√π = 0.295 of the bound (at "
+                                           "ε = ‖w‖/2): the proof's steps (82) and (84) lose a factor ≈ 3.4"})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -681,3 +691,81 @@ def _check_eq42(rng, size):
         H = lt.cross_entropy_hessian(w, X)
         worst = max(worst, float(np.max(np.abs(_fd_hessian(w, X, y) - H)) / max(1.0, np.max(np.abs(H)))))
     return compare("phuong.eq42_hessian", 0.0, worst, "==", atol=1e-7, details={"max_rel_err": worst})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Thm A.3 and Cor. A.1: restricted strong convexity / Polyak–Łojasiewicz on the sublevel set W = {L¹ ≤ L¹(0)}
+
+
+def _restricted_eig(w, X, Q):
+    """Smallest eigenvalue of the Hessian ∇²L¹(w) = X D_w Xᵀ/n restricted to span(X) (Q: orthonormal basis)."""
+    return float(np.linalg.eigvalsh(Q.T @ lt.cross_entropy_hessian(w, X) @ Q)[0])
+
+
+def _boundary_point(X, y, w_hat, direction, level):
+    """The point w_hat + t·direction with L¹ = level (t > 0, bisection): the boundary of W along a ray in span(X)."""
+    lo, hi = 0.0, 1.0
+    while lt.cross_entropy(w_hat + hi * direction, X, y) < level:
+        hi *= 2.0
+    for _ in range(40):  # relative precision 1e-12 of t
+        mid = 0.5 * (lo + hi)
+        if lt.cross_entropy(w_hat + mid * direction, X, y) < level:
+            lo = mid
+        else:
+            hi = mid
+    return w_hat + lo * direction
+
+
+_A3 = {"quick": dict(shapes=[(6, 3), (3, 6), (4, 4)], rays=50, gd_steps=3000),
+       "full": dict(shapes=[(6, 3), (3, 6), (4, 4), (20, 5), (5, 20)], rays=3000, gd_steps=20000)}
+
+
+@claim("phuong.thmA3_corA1", paper=PAPER, where="Thm A.3 (eq. 40), Cor. A.1 (eq. 48), proof eqs. (44)–(51)",
+       statement="On W = {L¹ ≤ L¹(0)} the proof's μ = ω λ⁺_min(XXᵀ)/n is below the Hessian's smallest eigenvalue on "
+                 "span(X), c = μ satisfies c L¹ ≤ ½‖∇L¹‖², and gradient descent contracts L¹ at least at the rate 1 − c/L_s")
+def _check_thm_a3(rng, size):
+    cfg = _A3[size]
+    rows = []
+    for d, n in cfg["shapes"]:
+        w_star, X, y = _instance(rng, d, n)
+        level = lt.cross_entropy(np.zeros(d), X, y)
+        mu = lt.restricted_strong_convexity(X, y, level)
+        c = lt.restricted_pl_constant(X, y, level)
+        Q = np.linalg.svd(X, full_matrices=False)[0][:, :min(d, n)]  # orthonormal basis of span(X)
+        w_hat = lt.student_solution(X, w_star)
+        pts = [_boundary_point(X, y, w_hat, Q @ rng.standard_normal(Q.shape[1]), level) for _ in range(cfg["rays"])]
+        pts += [w_hat + rng.uniform() * (p - w_hat) for p in pts]  # interior points of W on the same rays
+        eig = min(_restricted_eig(p, X, Q) for p in pts)
+        pl = min(0.5 * float(np.sum(lt.cross_entropy_gradient(p, X, y) ** 2)) / lt.cross_entropy(p, X, y)
+                 for p in pts if lt.cross_entropy(p, X, y) > 1e-12)
+        # GD with step 1/L_s, L_s = λ_max(XXᵀ)/(4n): L_{k+1} ≤ L_k − ‖∇L_k‖²/(2L_s) ≤ (1 − c/L_s) L_k (eq. 48)
+        Ls = float(np.linalg.eigvalsh(X @ X.T)[-1]) / (4 * n)
+        w, losses = np.zeros(d), [level]
+        for _ in range(cfg["gd_steps"]):
+            w = w - lt.cross_entropy_gradient(w, X, y) / Ls
+            losses.append(lt.cross_entropy(w, X, y))
+            if losses[-1] < 1e-13:
+                break
+        L = np.array(losses)
+        k = np.arange(1, L.size)
+        ok = L[1:] > 1e-14  # rates from losses above round-off
+        worst_rate = float(np.max(np.log(L[1:][ok] / L[0]) / k[ok])) if np.any(ok) else -math.inf
+        rows.append({"d": d, "n": n, "level": level, "mu_proof": mu, "c_proof": c, "omega": lt.sublevel_omega(X, y, level),
+                     "min_restricted_hessian_eig": eig, "min_pl_ratio": pl, "L_s": Ls,
+                     "gd_worst_log_rate_per_step": worst_rate, "predicted_log_rate": math.log1p(-c / Ls),
+                     "gd_rate_with_sampled_pl": math.log1p(-min(pl, Ls) / Ls) if pl < Ls else None,
+                     "gd_steps": int(L.size - 1)})
+    by_mu = max(rows, key=lambda r: r["mu_proof"] / r["min_restricted_hessian_eig"])
+    by_c = max(rows, key=lambda r: r["c_proof"] / r["min_pl_ratio"])
+    by_gd = max(rows, key=lambda r: r["gd_worst_log_rate_per_step"] - r["predicted_log_rate"])
+    parts = {
+        "mu_below_restricted_hessian": compare(predicted=by_mu["mu_proof"], measured=by_mu["min_restricted_hessian_eig"],
+                                               relation=">=", details={"instance": by_mu}),
+        "pl_48": compare(predicted=by_c["c_proof"], measured=by_c["min_pl_ratio"], relation=">=",
+                         details={"instance": by_c}),
+        "gd_linear_rate": compare(predicted=by_gd["predicted_log_rate"], measured=by_gd["gd_worst_log_rate_per_step"],
+                                  relation="<=", details={"instance": by_gd}),
+    }
+    return combine(parts, details={"rows": rows, "note": "the proof's ω (eq. 44–45) bounds every ℓ_i by n·l, so μ and "
+                                                         "c are many orders of magnitude below the sharp constants: "
+                                                         "existence holds, the constants are not informative"})
