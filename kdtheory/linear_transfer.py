@@ -124,6 +124,18 @@ def projection_cosine(X, w_star) -> float:
     return float(min(1.0, np.linalg.norm(Q.T @ w) / np.linalg.norm(w)))
 
 
+def _stacked_span_basis(Xs: np.ndarray) -> np.ndarray:
+    """Orthonormal bases Q_k of span(X_k) for a stack (m, d, n), n < d, by one stacked QR; rank-deficient sets raise."""
+    m, d, n = Xs.shape
+    Q, R = np.linalg.qr(Xs, mode="reduced")
+    diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
+    tol = 10 * max(d, n) * np.finfo(float).eps * np.max(np.abs(Xs), axis=(1, 2))
+    if np.any(diag <= tol[:, None]):
+        k = int(np.flatnonzero(np.any(diag <= tol[:, None], axis=1))[0])
+        raise ValueError(f"Xs[{k}] must have full column rank (Thm 1 needs X full-rank, e.g. no duplicate points)")
+    return Q
+
+
 def student_cosines(Xs, w_star) -> np.ndarray:
     """Batched eq. (26): cos ᾱ(w*, ŵ(X_k)) for a stack ``Xs`` of shape (m, d, n) via one stacked QR."""
     Xs = V.as_array("Xs", Xs, ndim=3)
@@ -131,12 +143,7 @@ def student_cosines(Xs, w_star) -> np.ndarray:
     w = _teacher(w_star, d)
     if n >= d:
         return np.ones(m)
-    Q, R = np.linalg.qr(Xs, mode="reduced")
-    diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
-    tol = 10 * max(d, n) * np.finfo(float).eps * np.max(np.abs(Xs), axis=(1, 2))
-    if np.any(diag <= tol[:, None]):
-        k = int(np.flatnonzero(np.any(diag <= tol[:, None], axis=1))[0])
-        raise ValueError(f"Xs[{k}] must have full column rank (Thm 1 needs X full-rank, e.g. no duplicate points)")
+    Q = _stacked_span_basis(Xs)
     c = np.linalg.norm(np.einsum("mdn,d->mn", Q, w / np.linalg.norm(w)), axis=1)
     return np.minimum(c, 1.0)
 
@@ -911,12 +918,7 @@ def student_solutions(Xs, w_star) -> np.ndarray:
     w = _teacher(w_star, d)
     if n >= d:
         return np.tile(w, (m, 1))
-    Q, R = np.linalg.qr(Xs, mode="reduced")
-    diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
-    tol = 10 * max(d, n) * np.finfo(float).eps * np.max(np.abs(Xs), axis=(1, 2))
-    if np.any(diag <= tol[:, None]):
-        k = int(np.flatnonzero(np.any(diag <= tol[:, None], axis=1))[0])
-        raise ValueError(f"Xs[{k}] must have full column rank (Thm 1 needs X full-rank, e.g. no duplicate points)")
+    Q = _stacked_span_basis(Xs)
     return np.einsum("mdn,mn->md", Q, np.einsum("mdn,d->mn", Q, w))
 
 

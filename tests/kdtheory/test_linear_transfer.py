@@ -539,3 +539,26 @@ def test_batched_students_and_stratified_estimator():
     se = math.hypot(plain.std() / math.sqrt(plain.size), strat.std() / math.sqrt(strat.size))
     assert abs(plain.mean() - strat.mean()) < 4 * se
     assert strat.std() < plain.std() / 3  # the between-pattern variance is gone
+
+
+def test_bad_inputs_of_the_new_functions():
+    t = lt.window_task(5, [1.0], 0.1, [1.0])
+    cases = [
+        (lambda: lt.window_task(5, [1.0], -0.1, [1.0]), "halfwidth"),
+        (lambda: lt.WindowAngleTask(d=5, lows=(0.0,), highs=(0.5,), weights=(0.7,)), "weights"),
+        (lambda: lt.WindowAngleTask(d=5, lows=(0.6,), highs=(0.5,), weights=(1.0,)), "lows"),
+        (lambda: lt.WindowAngleTask(d=5, lows=(0.1,), highs=(0.5,), weights=(1.0,), sides=(2,)), "sides"),
+        (lambda: lt.WindowAngleTask(d=2, lows=(0.1,), highs=(0.5,), weights=(1.0,), sides=(1,)), "d >= 3"),
+        (lambda: t.sample_sets(3, 2, np.random.default_rng(0), windows=[0, 0]), "windows"),
+        (lambda: lt.transfer_risk_samples(t, 0, 10, np.random.default_rng(0)), "n"),
+        (lambda: lt.transfer_risk_samples(t, 2, 10, np.random.default_rng(0), stratified=True), "stratified"),
+        (lambda: lt.student_solutions(np.zeros((3, 2)), np.ones(3)), "Xs"),
+        (lambda: lt.student_solutions(np.zeros((1, 3, 2)), np.ones(3)), "full column rank"),
+        (lambda: lt.initial_radius_epsilon(-1.0, 1.0, 2), "w0_norm"),
+        (lambda: lt.sublevel_logit_range(np.eye(2), [0.5, 0.5], -1.0), "level"),
+        (lambda: lt.sublevel_logit_range(np.eye(2), [0.5], 1.0), "y"),
+        (lambda: lt.restricted_strong_convexity(np.ones((2, 2)), [0.5, 0.5], 1.0), "full rank"),
+    ]
+    for fn, match in cases:
+        with pytest.raises(ValueError, match=match):
+            fn()
