@@ -710,7 +710,7 @@ def _boundary_point(X, y, w_hat, direction, level):
 
 
 _A3 = {"quick": dict(shapes=[(6, 3), (3, 6), (4, 4)], rays=50, gd_steps=3000),
-       "full": dict(shapes=[(6, 3), (3, 6), (4, 4), (20, 5), (5, 20)], rays=3000, gd_steps=20000)}
+       "full": dict(shapes=[(6, 3), (3, 6), (4, 4), (20, 5), (5, 20)], rays=800, gd_steps=20000)}
 
 
 @claim("phuong.thmA3_corA1", paper=PAPER, where="Thm A.3 (eq. 40), Cor. A.1 (eq. 48), proof eqs. (44)–(51)",
