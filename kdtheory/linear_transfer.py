@@ -6,7 +6,10 @@ A linear teacher ``h*(x) = 1{w*ᵀx ≥ 0}`` labels a transfer set ``X = [x_1 �
 ``y_i = σ(w*ᵀx_i)``; a (deep) linear student minimises the normalised cross-entropy L¹ (eq. 1, 35–36) by
 gradient flow. The student converges to ``ŵ`` = w* (n ≥ d) or the projection of w* onto span(X) (n < d)
 (Thm 1), up to ε for balanced deep linear students (Thm 2), and its expected transfer risk obeys
-``E R ≤ p(β) + p(π/2 − β)^n`` for every β (Thm 3, eq. 19), where ``p(θ) = P[ᾱ(w*, x) ≥ θ]`` (eq. 17).
+``E R ≤ p(β) + p(π/2 − β)^n`` for every β (Thm 3, eq. 19), where ``p(θ) = P[ᾱ(w*, x) ≥ θ]`` (eq. 17). The
+loss is restricted-strongly convex / PL on its sublevel sets (Thm A.3, Cor. A.1). Task families: Sec. 5.1's
+κ-polynomial laws (:class:`PolynomialAngleTask`) and few-window laws, symmetric or leaning to two sides of w*
+(:class:`WindowAngleTask`, on which Thm 3 is nearly tight).
 
 Source
 ------

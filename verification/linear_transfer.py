@@ -1,10 +1,14 @@
 """Claims of paper 003 (Phuong & Lampert — towards understanding knowledge distillation).
 
 Independent routes: gradient descent and a stiff ODE solver (Radau) on the loss L¹ against the closed form
-of Thm 1; the factor-wise gradient flow of a deep linear network (LSODA) against Thm 2's distance bound and
-the invariant (66); Monte Carlo over exactly sampled transfer sets (with the exact per-student risk by
-quadrature) against Thm 3 and its corollaries; QR-based angles against Lemma 1; the worst-case angle
-arcsin(ε/‖w‖) against Lemma D.1. The printed proof step of Cor. 2 is an erratum (003-1).
+of Thm 1 (including n = d); the factor-wise gradient flow of a deep linear network (LSODA) against Thm 2's
+distance (76) and norm (73) bounds and the invariant (66), with an off-span initialisation where the proof's
+steps are nearly equalities; Monte Carlo over exactly sampled transfer sets (with the exact per-student risk by
+quadrature) against Thm 3, its tight form, Cor. 1–2 and Thm D.1 — on Sec. 5.1's κ-tasks, on the smoothed
+two-angle task and on the worst asymmetric few-window task a differential-evolution search finds, each decided
+by a 95% interval; the restricted Hessian's eigenvalues, the PL ratio and gradient descent against Thm A.3 /
+Cor. A.1's constants; QR-based angles against Lemma 1; the searched worst-case angle arcsin(ε/‖w‖) against
+Lemma D.1. The printed proof step of Cor. 2 and the Hessian (42) are errata (003-1, 003-2).
 """
 
 from __future__ import annotations
