@@ -273,15 +273,17 @@ def _mc_part(task, n, bound, m, rng, instance, risks=None):
         r = lt.transfer_risk_samples(task, n, _strat_m(task, n, m), rng, stratified=not task.symmetric)
     else:
         r = risks
-    return compare_samples(r, bound, "<=", details={"instance": instance, "bound": bound, "sets": int(r.size),
-                                                    "ratio_mean_over_bound": float(r.mean()) / bound if bound > 0 else None})
+    v = compare_samples(r, bound, "<=", details={"instance": instance, "bound": bound, "sets": int(r.size),
+                                                 "ratio_mean_over_bound": float(r.mean()) / bound if bound > 0 else None})
+    return dataclasses.replace(v, vacuous=bound >= 1.0 - 1e-9)  # a risk is at most 1: such a bound says nothing
 
 
 def _worst_part(verdicts):
-    """The deciding row of a grid: the worst status, then the smallest margin (as :func:`combine` orders parts)."""
+    """The deciding row of a grid: the worst status, then the largest tightness (the row relatively closest to its
+    bound; an absolute margin would pick the rows whose bounds are tiny), then the smallest margin."""
     def key(v):
         m = v.margin if isinstance(v.margin, (int, float)) and not math.isnan(v.margin) else -math.inf
-        return (SEVERITY.index(v.status), m)
+        return (SEVERITY.index(v.status), v.vacuous, -(v.tightness if v.tightness is not None else -math.inf), m)
     return min(verdicts, key=key)
 
 
