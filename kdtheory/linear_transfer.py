@@ -719,6 +719,10 @@ def transfer_risk_bound(p, n, beta=None, tight=False, *, d=None) -> float:
     f = _thm3_objective(p, n, bool(tight))
     if beta is None:
         val = _minimise_over_beta(f, p, 0.0, HALF_PI)[1]
+        if tight:  # the tight objective is ≤ the plain one pointwise: also try the plain form's minimiser, so that
+            # the tight bound is never above the plain bound by the search's tolerance
+            b_plain = _minimise_over_beta(_thm3_objective(p, n, False), p, 0.0, HALF_PI)[0]
+            val = min(val, float(f(np.array([b_plain]))[0]))
     else:
         val = float(f(np.atleast_1d(V.scalar("beta", beta, lo=0.0, hi=HALF_PI)))[0])
     return float(min(1.0, val))
