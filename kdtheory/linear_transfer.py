@@ -40,7 +40,7 @@ HALF_PI = 0.5 * math.pi
 __all__ = [
     "student_solution", "optimal_beta", "projection_cosine", "student_cosines", "transfer_risk_bound", "cross_entropy",
     "cross_entropy_gradient", "cross_entropy_hessian", "soft_labels", "unsigned_angle", "signed_angle",
-    "PolynomialAngleTask", "polynomial_task", "margin_task", "WindowAngleTask", "window_task", "student_solutions",
+    "PolynomialAngleTask", "polynomial_task", "margin_task", "WindowAngleTask", "window_task", "simplex_leans", "student_solutions",
     "transfer_risk_samples", "initial_radius_epsilon", "sublevel_logit_range", "sublevel_omega",
     "restricted_strong_convexity", "restricted_pl_constant", "EmpiricalAngleTask", "empirical_p",
     "corollary1_bound", "corollary2_bound", "corollary2_proof_terms", "corollary2_corrected_bound",
@@ -441,7 +441,10 @@ class WindowAngleTask:
       angle φ is :func:`transfer_risk_from_angle`;
     * ``sides`` given (one ±1 per window; *asymmetric*): v = s_k cos ψ · e + sin ψ · u, with e = e₂ a fixed
       direction ⊥ w* = e₁, ψ = ``tilt`` and u uniform on the unit sphere of span(e₁, e₂)^⊥. Points of windows
-      with opposite sides lean to opposite sides of w*; the small tilt ψ > 0 keeps X full rank for n ≤ d − 2.
+      with opposite sides lean to opposite sides of w*; the small tilt ψ > 0 keeps X full rank for n ≤ d − 2;
+    * ``leans`` given instead (one unit vector ℓ_k ⊥ w* per window, shape (K, d)): v = cos ψ · ℓ_k + sin ψ · u with
+      u uniform on the unit sphere of span(e₁, ℓ_k)^⊥ (``sides`` is the case ℓ_k = s_k e₂; e.g. the vertices of a
+      regular simplex make every two windows lean away from each other).
       The risk of a student is exact (:meth:`risk`, a Beta CDF per quadrature node).
 
     Theorem 3 holds for every input law (no symmetry is assumed), so both kinds are valid tasks. Rotational
@@ -456,6 +459,7 @@ class WindowAngleTask:
     weights: tuple
     sides: tuple | None = None
     tilt: float = 0.1
+    leans: np.ndarray | None = None
 
     def __post_init__(self):
         d = V.scalar("d", self.d, lo=2, integer=True)
@@ -479,10 +483,25 @@ class WindowAngleTask:
                 raise ValueError("sides must hold one ±1 per window")
             if d < 3:
                 raise ValueError("an asymmetric task (sides given) needs d >= 3")
+            if self.leans is not None:
+                raise ValueError("give sides or leans, not both")
             s = s.copy()
             s.setflags(write=False)
             object.__setattr__(self, "sides", s)
+            L = np.zeros((lo.size, d))
+            L[:, 1] = s
+        elif self.leans is not None:
+            L = V.as_array("leans", self.leans, ndim=2).copy()
+            if L.shape != (lo.size, d):
+                raise ValueError(f"leans must have shape (windows, d) = {(lo.size, d)}, got {L.shape}")
+            if d < 3:
+                raise ValueError("an asymmetric task (leans given) needs d >= 3")
+            if np.any(np.abs(L[:, 0]) > 1e-12) or not np.allclose(np.linalg.norm(L, axis=1), 1.0, atol=1e-12):
+                raise ValueError("leans must be unit vectors orthogonal to w* = e₁")
+        if self.sides is not None or self.leans is not None:
             V.scalar("tilt", self.tilt, lo=0.0, hi=HALF_PI)
+            L.setflags(write=False)
+            object.__setattr__(self, "leans", L)
         w = np.zeros(d)
         w[0] = 1.0
         w.setflags(write=False)
@@ -490,7 +509,7 @@ class WindowAngleTask:
 
     @property
     def symmetric(self) -> bool:
-        return self.sides is None
+        return self.leans is None
 
     @property
     def kinks(self) -> np.ndarray:
@@ -535,7 +554,7 @@ class WindowAngleTask:
         if self.symmetric and windows is None:
             return _symmetric_sets(self, m, n, rng)
         if self.symmetric:
-            raise ValueError("windows= is only supported for an asymmetric task (sides given)")
+            raise ValueError("windows= is only supported for an asymmetric task (sides or leans given)")
         m = V.scalar("m", m, lo=1, integer=True)
         n = V.scalar("n", n, lo=1, integer=True)
         d, psi = self.d, float(self.tilt)
@@ -546,20 +565,21 @@ class WindowAngleTask:
             if np.any(k < 0) or np.any(k >= self.weights.size):
                 raise ValueError(f"windows must index the {self.weights.size} windows")
             a = self.lows[k] + (self.highs[k] - self.lows[k]) * rng.random((m, n))
-        s = self.sides[k]
-        g = rng.standard_normal((m, d - 2, n))
+        lean = np.moveaxis(self.leans[k], -1, 1)  # (m, d, n)
+        g = rng.standard_normal((m, d, n))
+        g[:, 0, :] = 0.0
+        g -= lean * np.einsum("mdn,mdn->mn", g, lean)[:, None, :]  # into span(e₁, ℓ_k)^⊥
         u = g / np.linalg.norm(g, axis=1, keepdims=True)
-        z = np.empty((m, d, n))
+        z = (np.sin(a) * math.cos(psi))[:, None, :] * lean + (np.sin(a) * math.sin(psi))[:, None, :] * u
         z[:, 0, :] = np.cos(a)
-        z[:, 1, :] = np.sin(a) * s * math.cos(psi)
-        z[:, 2:, :] = (np.sin(a) * math.sin(psi))[:, None, :] * u
         return rng.standard_normal((m, 1, n)) * z
 
     def risk(self, w, *, nodes: int = 8, panels: int = 8) -> np.ndarray:
         """Exact transfer risk R(h_w) (eq. 4) of students w ((d,) or (m, d)); w = 0 predicts 1 → 1/2.
 
-        Asymmetric kind: with w = (α, β, γ-part), ‖γ‖ = g, a point of window k at angle a errs iff
-        t < −(α cos a + s_k β sin a cos ψ)/(g sin a sin ψ), t = γ̂ᵀu, (1 + t)/2 ~ Beta((d−3)/2, (d−3)/2).
+        Asymmetric kind: with α = w̄ᵀe₁, β_k = w̄ᵀℓ_k and g_k = ‖w̄ projected on span(e₁, ℓ_k)^⊥‖ (w̄ = w/‖w‖), a
+        point of window k at angle a errs iff t < −(α cos a + β_k sin a cos ψ)/(g_k sin a sin ψ), t = ûᵀu,
+        (1 + t)/2 ~ Beta((d−3)/2, (d−3)/2).
         """
         if self.symmetric:
             return transfer_risk(w, self)
@@ -569,12 +589,13 @@ class WindowAngleTask:
             raise ValueError(f"w has length {W.shape[1]}, task has d = {self.d}")
         nrm = np.linalg.norm(W, axis=1)
         Wn = W / np.where(nrm > 0, nrm, 1.0)[:, None]
-        al, be = Wn[:, :1], Wn[:, 1:2]
-        g = np.linalg.norm(Wn[:, 2:], axis=1)[:, None]
+        al = Wn[:, :1]
+        be = Wn @ self.leans.T  # (m, windows)
+        g = np.sqrt(np.clip(1.0 - al**2 - be**2, 0.0, None))
         a, wq, k = self._window_quadrature(nodes, panels)  # 8 × 8 nodes per window: |error| < 1e-4
         psi = float(self.tilt)
-        num = al * np.cos(a)[None, :] + be * (self.sides[k] * np.sin(a) * math.cos(psi))[None, :]
-        den = g * (np.sin(a) * math.sin(psi))[None, :]
+        num = al * np.cos(a)[None, :] + be[:, k] * (np.sin(a) * math.cos(psi))[None, :]
+        den = g[:, k] * (np.sin(a) * math.sin(psi))[None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             tau = np.where(den > 0, -num / den, np.where(num < 0, np.inf, -np.inf))
         r = _t_cdf(tau, self.d - 1) @ wq
@@ -582,13 +603,29 @@ class WindowAngleTask:
         return r if w.ndim == 2 else float(r[0])
 
 
-def window_task(d, centers, halfwidth, weights, *, sides=None, tilt=0.1) -> WindowAngleTask:
+def simplex_leans(K, d) -> np.ndarray:
+    """K unit vectors ⊥ e₁ in R^d with pairwise inner products −1/(K − 1) (a regular simplex in coordinates 2…K),
+    for :class:`WindowAngleTask` ``leans``. Needs 2 ≤ K ≤ d − 1."""
+    K = V.scalar("K", K, lo=2, integer=True)
+    d = V.scalar("d", d, lo=3, integer=True)
+    if K > d - 1:
+        raise ValueError(f"K must be <= d - 1 = {d - 1} (the simplex lives in w*^⊥ minus one free direction)")
+    C = np.eye(K) - 1.0 / K  # centred standard basis: rows span the (K−1)-dim plane ⊥ (1, …, 1)
+    B = np.linalg.svd(C)[2][: K - 1]  # orthonormal basis of that plane
+    P = C @ B.T
+    P /= np.linalg.norm(P, axis=1, keepdims=True)
+    out = np.zeros((K, d))
+    out[:, 1:K] = P
+    return out
+
+
+def window_task(d, centers, halfwidth, weights, *, sides=None, tilt=0.1, leans=None) -> WindowAngleTask:
     """A smoothed few-angle law: windows [c − h, c + h] ∩ [0, π/2] around each centre (see :class:`WindowAngleTask`)."""
     c = V.as_array("centers", centers, ndim=1)
     h = V.positive("halfwidth", halfwidth)
     return WindowAngleTask(d=d, lows=tuple(np.clip(c - h, 0.0, HALF_PI)), highs=tuple(np.clip(c + h, 0.0, HALF_PI)),
                            weights=tuple(V.as_array("weights", weights, ndim=1)),
-                           sides=None if sides is None else tuple(sides), tilt=tilt)
+                           sides=None if sides is None else tuple(sides), tilt=tilt, leans=leans)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -307,10 +307,11 @@ def _grid_part(rng, size, bound_of, m=None, rows_filter=lambda d, n, k: n < d):
                                            "max_ratio": max(v.measured / v.predicted for v in vs)})
 
 
-def _searched_part(rng, size, bound_of, *, box=_ASYM_BOX, start=_ASYM_START, task_of=_asym_task, n_seeds=None):
+def _searched_part(rng, size, bound_of, *, box=_ASYM_BOX, start=_ASYM_START, task_of=_asym_task, n_seeds=None,
+                   integer=("n", "dd")):
     cfg = _SIZES[size]
     ratio = _crn_ratio(bound_of, task_of, cfg["m_search"], int(rng.integers(2**31 - 1)))
-    wc = worst_case(ratio, box, rng=rng, budget=cfg["budget"], integer=("n", "dd"), start=start)
+    wc = worst_case(ratio, box, rng=rng, budget=cfg["budget"], integer=integer, start=start)
     task = task_of(wc.params)
     v = _mc_part(task, int(wc.params["n"]), bound_of(task, wc.params), n_seeds or cfg["m_final"], rng,
                  {**wc.params, "d": task.d})
@@ -347,19 +348,22 @@ def _check_thm3_tight(rng, size, n_seeds=None):
     return _thm3_verdict(rng, size, True, n_seeds)
 
 
-# --- Cor. 1: large-margin tasks (p(β) = 0); searched family: far mass at +a1 / −a2, near mass at c
+# --- Cor. 1: large-margin tasks (p(β) = 0); searched family: far mass γ at angle a split over K windows leaning to the
+# vertices of a regular simplex (any two lean away from each other), near mass 1 − γ at a small angle c
 
 
 def _cor1_task(p):
-    d = int(p["n"]) + 2 + int(p["dd"])
-    s, u = p["s"], p["u"]
-    return lt.window_task(d, [p["a1"], p["a2"], p["c"]], p["h"], [s * u, s * (1 - u), 1 - s], sides=[1, -1, 1],
-                          tilt=p["tilt"])
+    K, n = int(p["K"]), int(p["n"])
+    d = max(K + 1, n + 2) + int(p["dd"])
+    leans = np.vstack([lt.simplex_leans(K, d), np.eye(d)[1]])
+    g = p["gamma"]
+    return lt.window_task(d, [p["a"]] * K + [p["c"]], p["h"], [g / K] * K + [1 - g], leans=leans, tilt=p["tilt"])
 
 
-_COR1_BOX = {"a1": (0.8, 1.45), "a2": (0.8, 1.45), "c": (0.05, 0.7), "h": (0.005, 0.05), "s": (0.05, 1.0),
-             "u": (0.0, 1.0), "tilt": (0.02, 0.6), "n": (1, 4), "dd": (0, 3)}
-_COR1_START = {"a1": 1.2, "a2": 1.2, "c": 0.2, "h": 0.02, "s": 0.9, "u": 0.5, "tilt": 0.3, "n": 1, "dd": 1}
+# γ ≤ 0.9 keeps the bound γ^n informative (γ → 1 drives both the bound and the risk towards the trivial 1)
+_COR1_BOX = {"K": (2, 6), "a": (1.0, 1.5), "gamma": (0.3, 0.9), "c": (0.01, 0.4), "h": (0.003, 0.03),
+             "tilt": (0.02, 0.4), "n": (1, 3), "dd": (0, 2)}
+_COR1_START = {"K": 5, "a": 1.45, "gamma": 0.9, "c": 0.05, "h": 0.01, "tilt": 0.1, "n": 1, "dd": 0}
 
 
 def _cor1_bound(task, p):
@@ -385,10 +389,10 @@ def _check_cor1(rng, size, n_seeds=None):
                     vs.append(_mc_part(task, n, b, m, rng, {"d": d, "margin": margin, "n": n}, risks=r))
     parts = {"margin_grid": _worst_part(vs),
              "searched_asymmetric": _searched_part(rng, size, _cor1_bound, box=_COR1_BOX, start=_COR1_START,
-                                                   task_of=_cor1_task, n_seeds=n_seeds)}
+                                                   task_of=_cor1_task, n_seeds=n_seeds, integer=("K", "n", "dd"))}
     return combine(parts, details={"note": "an error needs all n + 1 points at angle > π/2 − β (the student's angle is "
                                            "at most every training angle), so E R <= γ^(n+1): Cor. 1 is loose by "
-                                           "at least the factor γ"})
+                                           "at least the factor γ; the simplex family reaches γ(1 − 1/K) at n = 1"})
 
 
 # --- Cor. 2: p ≤ (1 − 2θ/π)^κ; searched family: the uniform angle law (p = 1 − 2θ/π, κ = 1) split at s into

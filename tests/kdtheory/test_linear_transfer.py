@@ -562,3 +562,27 @@ def test_bad_inputs_of_the_new_functions():
     for fn, match in cases:
         with pytest.raises(ValueError, match=match):
             fn()
+
+
+def test_simplex_leans_and_lean_tasks():
+    for K, d in [(2, 3), (4, 6), (6, 7)]:
+        L = lt.simplex_leans(K, d)
+        assert np.allclose(L[:, 0], 0) and np.allclose(L @ L.T, (K / (K - 1)) * np.eye(K) - 1 / (K - 1))
+    # n = 1, tilt 0, far mass on K simplex windows at angle a: the student from x₁ at lean j errs on a point at lean
+    # k ≠ j iff cos²a − sin²a/(K − 1) < 0; at a = 1.45, K = 4 every such pair errs: R(e₁cos a + ℓ_j sin a) = 1 − 1/K
+    K, d, a = 4, 6, 1.45
+    L = lt.simplex_leans(K, d)
+    t = lt.WindowAngleTask(d=d, lows=(a - 0.01,) * K, highs=(a + 0.01,) * K, weights=(1 / K,) * K, leans=L, tilt=0.0)
+    w = np.cos(a) * np.eye(d)[0] + np.sin(a) * L[0]
+    assert t.risk(w) == pytest.approx(1 - 1 / K, abs=1e-12)
+    rng = np.random.default_rng(11)
+    t2 = lt.WindowAngleTask(d=d, lows=(a - 0.01,) * K, highs=(a + 0.01,) * K, weights=(1 / K,) * K, leans=L, tilt=0.3)
+    pts = t2.sample(200_000, rng)
+    W = rng.standard_normal((3, d))
+    assert np.asarray(t2.risk(W)) == pytest.approx(lt.empirical_transfer_risk(W, pts, t2.w_star), abs=6e-3)
+    with pytest.raises(ValueError, match="leans"):
+        lt.WindowAngleTask(d=d, lows=(0.1,), highs=(0.2,), weights=(1.0,), leans=np.eye(d)[:1])  # e₁ is not ⊥ w*
+    with pytest.raises(ValueError, match="not both"):
+        lt.WindowAngleTask(d=d, lows=(0.1,), highs=(0.2,), weights=(1.0,), sides=(1,), leans=L[:1])
+    with pytest.raises(ValueError, match="K"):
+        lt.simplex_leans(6, 6)
