@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from kdtheory import linear_transfer as lt
+from paper_figs._phuong_common import verdicts_for
 from verification.claims import claim, observed
 from verification.stats import interval
 
@@ -87,10 +88,7 @@ def _check_bounds_above(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     vd = verdicts["phuong.fig3.risk_decreases_in_kappa"]
     vb = verdicts["phuong.fig3.bounds_above_risk"]
     r = vd.details["curves"]

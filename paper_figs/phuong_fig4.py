@@ -22,6 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from kdtheory import linear_transfer as lt
+from paper_figs._phuong_common import verdicts_for
 from verification.claims import claim
 from verification.stats import compare_samples, interval
 
@@ -90,10 +91,7 @@ def _check_fig4(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     v = verdicts["phuong.fig4.risk_rises_with_delta"]
     r = v.details["curves"]
     fig = Figure(figsize=(6.4, 4.4))

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from kdtheory import linear_transfer as lt
+from paper_figs._phuong_common import verdicts_for
 from verification.claims import claim, observed
 from verification.stats import proportion_interval
 
@@ -102,10 +103,7 @@ def _check_order(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     vc = verdicts["phuong.fig5.negative_correlation"]
     vo = verdicts["phuong.fig5.w_delta_order"]
     r = vc.details["data"]
