@@ -265,7 +265,10 @@ def restricted_strong_convexity(X, y, level) -> float:
     s = np.linalg.svd(X, compute_uv=False)
     if s[-1] <= max(d, n) * np.finfo(float).eps * s[0] * 10:
         raise ValueError("X must have full rank (Thm A.3)")
-    return sublevel_omega(X, y, level) * float(s[-1] ** 2) / n
+    omega = sublevel_omega(X, y, level)
+    with np.errstate(over="ignore"):  # an overflow is reported by finite_result, naming the inputs
+        mu = float(omega * np.square(s[-1] / s[0]) * np.square(s[0]) / n) if omega > 0 else 0.0
+    return float(V.finite_result(mu, inputs=("X", "y", "level"), what="restricted strong convexity constant μ"))
 
 
 def restricted_pl_constant(X, y, level) -> float:
@@ -483,7 +486,8 @@ class WindowAngleTask:
     leans: np.ndarray | None = None
 
     def __post_init__(self):
-        d = V.scalar("d", self.d, lo=2, integer=True)
+        d = V.count("d", self.d, lo=2)
+        V.scalar("tilt", self.tilt, lo=0.0, hi=HALF_PI)
         lo = V.as_array("lows", self.lows, ndim=1)
         hi = V.as_array("highs", self.highs, ndim=1)
         q = V.as_array("weights", self.weights, ndim=1)
@@ -520,7 +524,6 @@ class WindowAngleTask:
             if np.any(np.abs(L[:, 0]) > 1e-12) or not np.allclose(np.linalg.norm(L, axis=1), 1.0, atol=1e-12):
                 raise ValueError("leans must be unit vectors orthogonal to w* = e₁")
         if self.sides is not None or self.leans is not None:
-            V.scalar("tilt", self.tilt, lo=0.0, hi=HALF_PI)
             L.setflags(write=False)
             object.__setattr__(self, "leans", L)
         w = np.zeros(d)
@@ -627,8 +630,8 @@ class WindowAngleTask:
 def simplex_leans(K, d) -> np.ndarray:
     """K unit vectors ⊥ e₁ in R^d with pairwise inner products −1/(K − 1) (a regular simplex in coordinates 2…K),
     for :class:`WindowAngleTask` ``leans``. Needs 2 ≤ K ≤ d − 1."""
-    K = V.scalar("K", K, lo=2, integer=True)
-    d = V.scalar("d", d, lo=3, integer=True)
+    K = V.count("K", K, lo=2)
+    d = V.count("d", d, lo=3)
     if K > d - 1:
         raise ValueError(f"K must be <= d - 1 = {d - 1} (the simplex lives in w*^⊥ minus one free direction)")
     C = np.eye(K) - 1.0 / K  # centred standard basis: rows span the (K−1)-dim plane ⊥ (1, …, 1)
@@ -642,8 +645,12 @@ def simplex_leans(K, d) -> np.ndarray:
 
 def window_task(d, centers, halfwidth, weights, *, sides=None, tilt=0.1, leans=None) -> WindowAngleTask:
     """A smoothed few-angle law: windows [c − h, c + h] ∩ [0, π/2] around each centre (see :class:`WindowAngleTask`)."""
-    c = V.as_array("centers", centers, ndim=1)
+    c = V.as_array("centers", centers, ndim=1, min_size=1)
     h = V.positive("halfwidth", halfwidth)
+    if np.any(c < 0) or np.any(c > HALF_PI):
+        raise ValueError("centers must lie in [0, π/2]")
+    if np.any(np.minimum(c + h, HALF_PI) - np.maximum(c - h, 0.0) <= 1e-12):
+        raise ValueError("halfwidth must leave every window [c − h, c + h] ∩ [0, π/2] a positive width (centers, halfwidth)")
     return WindowAngleTask(d=d, lows=tuple(np.clip(c - h, 0.0, HALF_PI)), highs=tuple(np.clip(c + h, 0.0, HALF_PI)),
                            weights=tuple(V.as_array("weights", weights, ndim=1)),
                            sides=None if sides is None else tuple(sides), tilt=tilt, leans=leans)
@@ -1014,7 +1021,7 @@ def sample_student_angles(task: PolynomialAngleTask, n, m, rng, *, method="reduc
 
 def student_solutions(Xs, w_star) -> np.ndarray:
     """Batched Thm 1 (eq. 6): ŵ(X_k) for a stack ``Xs`` (m, d, n) — w* for n ≥ d, else Q_kQ_kᵀw* (one stacked QR)."""
-    Xs = V.as_array("Xs", Xs, ndim=3)
+    Xs = V.as_array("Xs", Xs, ndim=3, min_size=1)
     m, d, n = Xs.shape
     w = _teacher(w_star, d)
     if n >= d:
@@ -1034,8 +1041,14 @@ def transfer_risk_samples(task, n, m, rng, *, stratified=False, student=None) ->
     the draws stay independent across the m estimates, so a t interval over them is valid. ``student(W, task)``
     maps the batched ŵ (m, d) to the students whose risk is measured (default: ŵ itself).
     """
-    n = V.scalar("n", n, lo=1, integer=True)
-    m = V.scalar("m", m, lo=1, integer=True)
+    n = V.count("n", n)
+    m = V.count("m", m)
+    rng = V.generator("rng", rng)
+    stratified = V.flag("stratified", stratified)
+    if student is not None and not callable(student):
+        raise TypeError("student must be None or a callable student(W, task) -> students (m, d)")
+    if not isinstance(task, (PolynomialAngleTask, WindowAngleTask)):
+        raise TypeError(f"task must be a PolynomialAngleTask or a WindowAngleTask, got {type(task).__name__}")
     if getattr(task, "symmetric", True):
         if stratified or student is not None:
             raise ValueError("stratified= and student= need an asymmetric WindowAngleTask")
@@ -1155,7 +1168,7 @@ def initial_radius_epsilon(w0_norm, w_hat_norm, N) -> float:
     """
     r0 = V.nonnegative("w0_norm", w0_norm)
     W = V.positive("w_hat_norm", w_hat_norm)
-    V.scalar("N", N, lo=1, integer=True)
+    V.count("N", N)
     if r0 >= W:
         return math.inf
     return deep_distance_bound(r0, W, N)
