@@ -56,6 +56,9 @@ __all__ = [
     "theorem2_one_step_bound", "theorem2_bound", "theorem3_descent_step", "theorem3_one_step_bound",
     "theorem3_bound", "theorem4_omega_max", "theorem4_bound", "lemma6_rhs", "rand_k_omega",
     "minibatch_gradient", "minibatch_loss", "batch_equivalent_gradients", "quadratic_gap",
+    "THEOREMS", "theorem1_step_max", "theorem2_step_max", "theorem3_step_max", "theorem4_step_max", "step_max",
+    "lemma1_c", "least_squares_hessian", "quadratic_growth_bound", "restart_step_max", "restart_factor",
+    "restart_phase_length", "lemma2_rhs", "lemma3_rhs41", "lemma3_rhs42", "lemma4_rhs", "lemma5_rhs", "eq38_rhs",
 ]
 
 
@@ -260,7 +263,7 @@ def _hessian(model: str, x, A) -> np.ndarray:
     N = A.shape[0]
     z = A @ x
     if model == "least_squares":
-        return 2.0 * A.T @ A / N
+        return least_squares_hessian(A)
     if model == "logistic":
         s = special.expit(z)
         return (A * (s * (1 - s))[:, None]).T @ A / N
@@ -426,7 +429,7 @@ def expected_smoothness(model: str, A, b=None, *, batch_size: int = 1, sampling:
     As = A / scale  # work at unit scale; constants scale like scale² (Hessians are quadratic in A)
     row_sq = np.sum(As**2, axis=1)
     if model == "least_squares":
-        H = 2.0 * As.T @ As / N
+        H = least_squares_hessian(As)
         M = (4.0 / N) * (As * row_sq[:, None]).T @ As
         Q = H @ H + cb * (M - H @ H)
         w, U = np.linalg.eigh(H)
@@ -676,6 +679,169 @@ def direction_variance(grads_x, grads_teacher, lam, batch_size: int = 1) -> floa
 
 
 # ---------------------------------------------------------------------------------------------
+# step-size limits and Lemma-1 constants of the theorems (the one home of these numbers)
+
+THEOREMS = (1, 2, 3, 4)
+
+
+def _check_step(what: str, gamma: float, gmax: float, where: str) -> None:
+    if gamma > gmax * (1 + 1e-12):
+        raise ValueError(f"gamma must be <= {what} = {gmax:.6g} ({where}), got {gamma}")
+
+
+def theorem1_step_max(calL, *, printed: bool = False) -> float:
+    """Largest step of Theorem 1: ``1/(4𝓛)``, what its proof (App. C.2, last step) uses;
+    ``printed=True`` gives the statement's stricter ``1/(8𝓛)``."""
+    calL = V.positive("calL", calL)
+    return 1.0 / ((8.0 if printed else 4.0) * calL)
+
+
+def theorem2_step_max(mu, L, calL) -> float:
+    """Largest step of Theorem 2 (statement and App. C.3): ``γ ≤ μ/(4L𝓛)``."""
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    return mu / (4.0 * L * calL)
+
+
+def theorem3_step_max(mu, L, calL) -> float:
+    """Largest step of Theorem 3 (statement and App. D.1): ``γ ≤ μ/(3L𝓛)``."""
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    return mu / (3.0 * L * calL)
+
+
+def theorem4_step_max(calL) -> float:
+    """Largest step of Theorem 4 (statement, App. E.2): ``γ ≤ 1/(16𝓛)``."""
+    calL = V.positive("calL", calL)
+    return 1.0 / (16.0 * calL)
+
+
+def step_max(theorem: int, *, mu=None, L=None, calL) -> float:
+    """The step-size limit of Theorem 1, 2, 3 or 4 (see the ``theoremN_step_max`` functions)."""
+    theorem = V.one_of("theorem", theorem, THEOREMS)
+    if theorem == 1:
+        return theorem1_step_max(calL)
+    if theorem == 4:
+        return theorem4_step_max(calL)
+    if mu is None or L is None:
+        raise ValueError(f"mu and L are required for Theorem {theorem}'s step-size limit")
+    return (theorem2_step_max if theorem == 2 else theorem3_step_max)(mu, L, calL)
+
+
+def lemma1_c(theorem: int, *, mu, L=None) -> float:
+    """The constant c with which each proof applies Lemma 1: μ/4 (Thm 1, App. C.2), L (Thm 2, App. C.3),
+    2μ (Thm 4, App. E.2). Theorem 3 fixes λ = 1 and does not use Lemma 1 (ValueError)."""
+    theorem = V.one_of("theorem", theorem, (1, 2, 4))
+    mu = V.positive("mu", mu)
+    if theorem == 1:
+        return mu / 4.0
+    if theorem == 4:
+        return 2.0 * mu
+    if L is None:
+        raise ValueError("L is required for Theorem 2's Lemma-1 constant c = L")
+    return V.positive("L", L)
+
+
+def least_squares_hessian(A) -> np.ndarray:
+    """Hessian ``(2/N) ĀᵀĀ`` of the least-squares loss ``f = (1/N) Σ (xᵀā_n − b_n)²`` (constant in x)."""
+    A = V.as_array("A", A, ndim=2)
+    if A.shape[0] == 0:
+        raise ValueError("A must have at least one row (sample)")
+    return 2.0 * A.T @ A / A.shape[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# App. A fact (28) and the Sec. 5 restart scheme
+
+
+def quadratic_growth_bound(mu, dist_sq) -> float:
+    """Quadratic growth (28), App. A: ``f(x) − f* ≥ (μ/8)·dist²`` — the right side ``(μ/8)·dist_sq``.
+
+    ``dist_sq`` must be the squared distance to the *solution set* (Karimi et al. 2016); with a fixed
+    minimiser x*, as printed, (28) fails for PL functions with several minimisers (docs/errata.md 000-10).
+    """
+    mu = V.positive("mu", mu)
+    return mu / 8.0 * V.nonnegative("dist_sq", dist_sq)
+
+
+def restart_step_max(mu, L, calL, *, printed: bool = False) -> float:
+    """Step of the Sec. 5 restart scheme (θ^m = x^{mτ}) that makes each phase halve f − f*:
+    ``μ/(24L𝓛)`` (then ``3γL(L+𝓛)/μ ≤ ¼`` as L ≤ 𝓛). ``printed=True``: the printed ``μ/(12L𝓛)``, for
+    which the neighbourhood factor alone reaches ½ when L = 𝓛 (docs/errata.md 000-8)."""
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    return mu / ((12.0 if printed else 24.0) * L * calL)
+
+
+def restart_factor(t, gamma, mu, L, calL) -> float:
+    """Per-phase factor of Sec. 5 with θ = x^0: ``(1−γμ)^t + γ·3L(L + 𝓛)/μ`` (Thm 3's (17) divided by
+    f(x^0) − f*)."""
+    t = _t(t)
+    gamma = V.positive("gamma", gamma)
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    return float((1 - gamma * mu) ** t + gamma * 3 * L * (L + calL) / mu)
+
+
+def restart_phase_length(gamma, mu) -> int:
+    """Phase length τ = ⌈ln 4 / (−ln(1 − γμ))⌉ ≤ ⌈ln 4/(γμ)⌉: the least τ with (1−γμ)^τ ≤ ¼ (Sec. 5, τ = O(1/(γμ)))."""
+    gamma, mu = V.positive("gamma", gamma), V.positive("mu", mu)
+    if gamma * mu >= 1:
+        return 1
+    return int(math.ceil(math.log(4.0) / -math.log1p(-gamma * mu)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Lemmas 2–5 (App. E.1): right-hand sides, as scalars (the checks compute the left sides exactly)
+
+
+def lemma2_rhs(f_gap, mu, omega, xstar_norm_sq) -> float:
+    """Lemma 2, eq. (40): ``E_δ‖δ(x)‖² ≤ 2α(f(x) − f*) + ν``, α = 2ω/μ, ν = 2ω‖x*‖² (f μ-strongly convex)."""
+    fg = V.nonnegative("f_gap", f_gap)
+    mu = V.positive("mu", mu)
+    omega = V.nonnegative("omega", omega)
+    xs = V.nonnegative("xstar_norm_sq", xstar_norm_sq)
+    return float(2 * (2 * omega / mu) * fg + 2 * omega * xs)
+
+
+def lemma3_rhs41(calL, dist_sq, delta_sq) -> float:
+    """Lemma 3, eq. (41): ``E‖∇f_ξ(x + δ(x)) − ∇f_ξ(y)‖² ≤ 𝓛²(‖x − y‖² + E‖δ(x)‖²)`` (𝓛 of (39))."""
+    calL = V.nonnegative("calL", calL)
+    return float(calL * calL * (V.nonnegative("dist_sq", dist_sq) + V.nonnegative("delta_sq", delta_sq)))
+
+
+def lemma3_rhs42(f_y, inner, L, dist_sq, delta_sq) -> float:
+    """Lemma 3, eq. (42), upper side: ``E f(x + δ) ≤ f(y) + ⟨∇f(y), x − y⟩ + (L/2)‖x − y‖² + (L/2)E‖δ‖²``
+    (``inner`` = ⟨∇f(y), x − y⟩; the lower side is f(x) ≤ E f(x + δ), Jensen)."""
+    L = V.nonnegative("L", L)
+    return float(V.scalar("f_y", f_y) + V.scalar("inner", inner)
+                 + L / 2 * (V.nonnegative("dist_sq", dist_sq) + V.nonnegative("delta_sq", delta_sq)))
+
+
+def lemma4_rhs(noise_y, calL, dist_sq, gamma, delta_sq) -> float:
+    """Lemma 4, eq. (43), with E over ξ *and* δ on both sides (the corrected reading, docs/errata.md 000-5):
+
+        E‖δ/γ − ∇f_ξ(x + δ) + λ∇f_ξ(θ)‖² ≤ 2E‖∇f_ξ(y) − λ∇f_ξ(θ)‖² + 2𝓛²‖x − y‖² + 2(𝓛² + 1/γ²)E‖δ‖².
+
+    ``noise_y`` = E_ξ‖∇f_ξ(y) − λ∇f_ξ(θ)‖² (for one fixed ξ, as printed, the inequality can fail).
+    """
+    calL = V.nonnegative("calL", calL)
+    gamma = V.positive("gamma", gamma)
+    return float(2 * V.nonnegative("noise_y", noise_y) + 2 * calL * calL * V.nonnegative("dist_sq", dist_sq)
+                 + 2 * (calL * calL + 1 / (gamma * gamma)) * V.nonnegative("delta_sq", delta_sq))
+
+
+def lemma5_rhs(f_x, inner, mu, L, dist_sq, delta_sq) -> float:
+    """Lemma 5, eq. (44), the lower bound on f(y):
+    ``f(x) + ⟨E∇f(x + δ), y − x⟩ + (μ/2)‖y − x‖² − ((L − μ)/2)E‖δ(x)‖²`` (``inner`` = ⟨E∇f(x+δ), y − x⟩)."""
+    mu, L = V.positive("mu", mu), V.positive("L", L)
+    return float(V.scalar("f_x", f_x) + V.scalar("inner", inner) + mu / 2 * V.nonnegative("dist_sq", dist_sq)
+                 - (L - mu) / 2 * V.nonnegative("delta_sq", delta_sq))
+
+
+def eq38_rhs(omega, y_dist_sq, xstar_norm_sq) -> float:
+    """Eq. (38): ``E‖x^t − x*‖² ≤ (2ω + 1)E‖y^t − x*‖² + 2ω‖x*‖²`` for x^t = C(y^t) — the right side."""
+    omega = V.nonnegative("omega", omega)
+    return float((2 * omega + 1) * V.nonnegative("y_dist_sq", y_dist_sq) + 2 * omega * V.nonnegative("xstar_norm_sq", xstar_norm_sq))
+
+
+# ---------------------------------------------------------------------------------------------
 # Theorems 1–4: per-step inequalities and unrolled bounds
 
 
@@ -717,8 +883,7 @@ def theorem1_one_step_bound(e_t, gamma, mu, calL, lam, grad_theta_sq, noise_lam)
     """
     gamma = V.positive("gamma", gamma)
     calL = V.positive("calL", calL)
-    if gamma > 1.0 / (4.0 * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= 1/(4 calL) = {1 / (4 * calL):.6g} (proof of Thm 1), got {gamma}")
+    _check_step("1/(4 calL)", gamma, theorem1_step_max(calL), "proof of Thm 1")
     return descent_step_bound(e_t, 0.0, gamma, mu, calL, lam, grad_theta_sq, noise_lam)
 
 
@@ -740,11 +905,10 @@ def theorem1_bound(t, gamma, mu, calL, dist0_sq, grads_opt, grads_teacher, lam=N
     mu = V.positive("mu", mu)
     calL = V.positive("calL", calL)
     d0 = V.nonnegative("dist0_sq", dist0_sq)
-    if gamma > 1.0 / (4.0 * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= 1/(4 calL) = {1 / (4 * calL):.6g} (Thm 1), got {gamma}")
+    _check_step("1/(4 calL)", gamma, theorem1_step_max(calL), "Thm 1")
     if gamma * mu > 1:
         raise ValueError(f"gamma*mu must be <= 1, got {gamma * mu}")
-    c = mu / 4.0
+    c = lemma1_c(1, mu=mu)
     lam = optimal_lambda(grads_opt, grads_teacher, gamma, c) if lam is None else V.scalar("lam", lam)
     return float((1 - gamma * mu) ** t * d0 + 8.0 / mu / mu * neighborhood(lam, grads_opt, grads_teacher, gamma, c))
 
@@ -762,7 +926,7 @@ def theorem1_rate_bound(t, gamma, mu, L, calL, dist0_sq, sigma_opt_sq, sigma_the
     st2 = V.positive("sigma_theta_sq", sigma_theta_sq)
     if s2 == 0:
         return float((1 - gamma * mu) ** t * d0)
-    r = reduction_ratio_bound(f_theta_gap, math.sqrt(s2), math.sqrt(st2), L, calL, gamma, mu / 4.0)
+    r = reduction_ratio_bound(f_theta_gap, math.sqrt(s2), math.sqrt(st2), L, calL, gamma, lemma1_c(1, mu=mu))
     return float((1 - gamma * mu) ** t * d0 + 2 * s2 / mu * gamma * r)
 
 
@@ -773,8 +937,7 @@ def theorem2_one_step_bound(e_t, gamma, mu, L, calL, lam, grad_theta_sq, noise_l
     """
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
-    if gamma > mu / (4 * L * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= mu/(4 L calL) = {mu / (4 * L * calL):.6g} (Thm 2), got {gamma}")
+    _check_step("mu/(4 L calL)", gamma, theorem2_step_max(mu, L, calL), "Thm 2")
     e = V.nonnegative("e_t", e_t)
     lam = V.scalar("lam", lam)
     return float((1 - gamma * mu) * e + gamma * lam * lam * V.nonnegative("grad_theta_sq", grad_theta_sq)
@@ -793,10 +956,10 @@ def theorem2_bound(t, gamma, mu, L, calL, f0_gap, grads_opt, grads_teacher, lam=
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
     f0 = V.nonnegative("f0_gap", f0_gap)
-    if gamma > mu / (4 * L * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= mu/(4 L calL) = {mu / (4 * L * calL):.6g} (Thm 2), got {gamma}")
-    lam = optimal_lambda(grads_opt, grads_teacher, gamma, L) if lam is None else V.scalar("lam", lam)
-    return float((1 - gamma * mu) ** t * f0 + neighborhood(lam, grads_opt, grads_teacher, gamma, L) / mu)
+    _check_step("mu/(4 L calL)", gamma, theorem2_step_max(mu, L, calL), "Thm 2")
+    c = lemma1_c(2, mu=mu, L=L)
+    lam = optimal_lambda(grads_opt, grads_teacher, gamma, c) if lam is None else V.scalar("lam", lam)
+    return float((1 - gamma * mu) ** t * f0 + neighborhood(lam, grads_opt, grads_teacher, gamma, c) / mu)
 
 
 def theorem3_descent_step(f_gap_t, gamma, mu, L, calL, f_theta_gap) -> float:
@@ -817,8 +980,7 @@ def theorem3_one_step_bound(f_gap_t, gamma, mu, L, calL, f_theta_gap) -> float:
     ``E_t[f(x^{t+1}) − f*] ≤ (1−γμ)(f(x^t) − f*) + 3L(L + 𝓛)γ²(f(θ) − f*)``."""
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
-    if gamma > mu / (3 * L * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= mu/(3 L calL) = {mu / (3 * L * calL):.6g} (Thm 3), got {gamma}")
+    _check_step("mu/(3 L calL)", gamma, theorem3_step_max(mu, L, calL), "Thm 3")
     e = V.nonnegative("f_gap_t", f_gap_t)
     return float((1 - gamma * mu) * e + 3 * L * (L + calL) * gamma * gamma * V.nonnegative("f_theta_gap", f_theta_gap))
 
@@ -831,8 +993,7 @@ def theorem3_bound(t, gamma, mu, L, calL, f0_gap, f_theta_gap) -> float:
     t = _t(t)
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
-    if gamma > mu / (3 * L * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= mu/(3 L calL) = {mu / (3 * L * calL):.6g} (Thm 3), got {gamma}")
+    _check_step("mu/(3 L calL)", gamma, theorem3_step_max(mu, L, calL), "Thm 3")
     f0 = V.nonnegative("f0_gap", f0_gap)
     ft = V.nonnegative("f_theta_gap", f_theta_gap)
     return float((1 - gamma * mu) ** t * f0 + 3 * L * (L + calL) / mu * gamma * ft)
@@ -887,14 +1048,13 @@ def theorem4_bound(t, gamma, mu, L, calL, omega, dist0_sq, xstar_norm_sq, grads_
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
     omega = V.nonnegative("omega", omega)
-    if gamma > 1.0 / (16 * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= 1/(16 calL) = {1 / (16 * calL):.6g} (Thm 4), got {gamma}")
+    _check_step("1/(16 calL)", gamma, theorem4_step_max(calL), "Thm 4")
     wmax = theorem4_omega_max(gamma, mu, L, calL)
     if omega > wmax * (1 + 1e-12):
         raise ValueError(f"omega must be <= {wmax:.6g} (condition 2γA + α(L−μ) <= 1/2 of Thm 4), got {omega}")
     d0 = V.nonnegative("dist0_sq", dist0_sq)
     xs = V.nonnegative("xstar_norm_sq", xstar_norm_sq)
-    c = 2 * mu
+    c = lemma1_c(4, mu=mu)
     lam = optimal_lambda(grads_opt, grads_teacher, gamma, c) if lam is None else V.scalar("lam", lam)
     nu = 2 * omega * xs
     inner = (1 - gamma * mu) ** t * d0 + nu / mu * (2 * gamma * calL * calL + 2 / gamma + L - mu) \

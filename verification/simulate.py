@@ -369,3 +369,17 @@ def least_squares_stationary(A, b, teacher_grads, lam: float, gamma: float, *, x
     S = 0.5 * (S + S.T)
     E = S - np.outer(m, xs) - np.outer(xs, m) + np.outer(xs, xs)        # E[(x − x*)(x − x*)ᵀ]
     return float(np.trace(E)), float(np.sum(E * (A.T @ A / N))), radius
+
+
+def rand_k_outcomes(x, k: int) -> np.ndarray:
+    """Every equally likely outcome of rand-k, ``C(x) = (d/k)·x⊙mask`` over all k-subsets: shape
+    ``(C(d, k), d)``. Averages over its rows are *exact* expectations over the compressor (App. E)."""
+    from itertools import combinations
+    x = V.as_array("x", x, ndim=1)
+    d = x.shape[0]
+    k = int(V.scalar("k", k, lo=1, hi=d, integer=True))
+    subsets = list(combinations(range(d), k))
+    out = np.zeros((len(subsets), d))
+    for i, S in enumerate(subsets):
+        out[i, list(S)] = x[list(S)] * d / k
+    return out
