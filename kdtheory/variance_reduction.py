@@ -59,6 +59,7 @@ __all__ = [
     "THEOREMS", "theorem1_step_max", "theorem2_step_max", "theorem3_step_max", "theorem4_step_max", "step_max",
     "lemma1_c", "least_squares_hessian", "quadratic_growth_bound", "restart_step_max", "restart_factor",
     "restart_phase_length", "lemma2_rhs", "lemma3_rhs41", "lemma3_rhs42", "lemma4_rhs", "lemma5_rhs", "eq38_rhs",
+    "logit_loss_gradient", "jacobian_distillation_gradient",
 ]
 
 
@@ -1139,3 +1140,33 @@ def quadratic_gap(X, A, x_star) -> np.ndarray:
     D = np.asarray(X, float) - np.asarray(x_star, float)
     AD = D @ A.T
     return np.sum(AD * AD, axis=-1) / A.shape[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# App. B.3: distillation gradient of a generic classifier through its logits
+
+
+def logit_loss_gradient(logits, labels) -> np.ndarray:
+    """∇_z ℓ(σ(z), b) = σ(z) − b for soft-max cross-entropy on logits z (App. B.3: ∇φ_n(z)).
+
+    ``logits``: ``(N, K)``; ``labels``: probability rows ``(N, K)`` (soft labels allowed)."""
+    z = V.as_array("logits", logits, ndim=2)
+    b = V.probability_vector("labels", V.as_array("labels", labels, ndim=2), axis=1, atol=1e-6)
+    V.same_shape(("logits", "labels"), z, b)
+    return special.softmax(z, axis=1) - b
+
+
+def jacobian_distillation_gradient(jacobian, grad_logits_student, grad_logits_teacher, lam) -> np.ndarray:
+    """App. B.3: ``∇_x f_n(x | θ, λ) = Jψ_n(x)(∇φ_n(ψ_n(x)) − λ∇φ_n(ψ_n(θ)))`` for one sample.
+
+    ``jacobian``: ``(D, K)`` = ∂ψ_n(x)/∂x of the *student* logits; ``grad_logits_*``: ``(K,)`` = ∇φ_n at
+    the student's and the teacher's logits. The teacher term uses the student's Jacobian, which is
+    why (5) is only approximate for non-linear models."""
+    J = V.as_array("jacobian", jacobian, ndim=2)
+    gs = V.as_array("grad_logits_student", grad_logits_student, ndim=1)
+    gt = V.as_array("grad_logits_teacher", grad_logits_teacher, ndim=1)
+    V.same_shape(("grad_logits_student", "grad_logits_teacher"), gs, gt)
+    if J.shape[1] != gs.shape[0]:
+        raise ValueError(f"jacobian must have shape (D, K) with K = {gs.shape[0]}, got {J.shape}")
+    lam = V.scalar("lam", lam)
+    return J @ (gs - lam * gt)

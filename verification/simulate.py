@@ -357,7 +357,7 @@ def least_squares_stationary(A, b, teacher_grads, lam: float, gamma: float, *, x
     I = np.eye(d)
     Ms = I[None] - gamma * 2.0 * A[:, :, None] * A[:, None, :]          # (N, d, d)
     C = 2.0 * b[:, None] * A + lam * tg - (lam * tg.mean(axis=0) if unbiased else 0.0)
-    H = 2.0 * A.T @ A / N
+    H = vr.least_squares_hessian(A)
     m = np.linalg.lstsq(H, C.mean(axis=0), rcond=None)[0]
     T = np.einsum("nij,nkl->ikjl", Ms, Ms).reshape(d * d, d * d) / N    # E[M ⊗ M] acting on vec (row-major)
     radius = float(np.max(np.abs(np.linalg.eigvals(T))))
