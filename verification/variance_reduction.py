@@ -16,30 +16,9 @@ from scipy import optimize
 from kdtheory import symbolic as sym
 from kdtheory import variance_reduction as vr
 from verification import simulate as sim
-from verification.claims import claim, compare, erratum
+from verification.claims import claim, combine, compare, erratum, observed
 
 PAPER = "000"
-
-
-def _as_observation(v, reason):
-    """A paper statement checked as an observation: holds, or not reproduced with the reason
-    (temporary bridge until verification.claims.observed of the spine)."""
-    if v.status == "holds":
-        return v
-    from verification.claims import skipped
-    return skipped(v.claim_id, "not reproduced: " + reason, **dict(v.details))
-
-
-def combine_parts(parts, *, details=None):
-    """Worst part decides (temporary stand-in for verification.claims.combine of the spine)."""
-    order = {"violated": 0, "inconclusive": 1, "not_reproduced": 2, "holds": 3}
-    name = min(parts, key=lambda k: (order.get(parts[k].status, 3), parts[k].margin))
-    v = parts[name]
-    det = dict(details or {})
-    det["parts"] = {k: {"relation": p.relation, "predicted": p.predicted, "measured": p.measured,
-                        "margin": p.margin, "status": p.status} for k, p in parts.items()}
-    det["deciding_part"] = name
-    return compare(v.claim_id, v.predicted, v.measured, v.relation, atol=v.details.get("tolerance", 0.0), details=det)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -857,7 +836,7 @@ def _lemma3(rng, size):
         quad = vr.lemma3_rhs42(0.0, 0.0, K.L, float(np.sum((x - y) ** 2)), dsq)
         r42u.append((Ef - fy - inner) / quad)
         r42l.append(_exact_f(A, b, x) - Ef)
-    return combine_parts({
+    return combine({
         "41": compare("safaryan.lemma3", 1.0, max(r41), "<=", atol=1e-9),
         "42_upper": compare("safaryan.lemma3", 1.0, max(r42u), "<=", atol=1e-9),
         "42_lower_jensen": compare("safaryan.lemma3", 0.0, max(r42l), "<=", atol=1e-9),
@@ -911,7 +890,7 @@ def _lemma4_counterexample():
 @claim("safaryan.lemma4_fixed_sample", paper=PAPER, where="Lemma 4 statement, eq. (43): E_delta only, a fixed sample xi",
        statement="as printed (expectation over delta only, xi fixed), (43) fails: a sample whose own smoothness exceeds sqrt(2) calL "
                  "breaks it; the proof uses (39), which holds only on average over xi",
-       corrects="safaryan.lemma4")
+       corrected_by="safaryan.lemma4")
 def _lemma4_fixed(rng, size):
     A, b, x, theta = _lemma4_counterexample()
     calL = vr.expected_smoothness("least_squares", A, b).calL_ms
@@ -926,14 +905,14 @@ def _lemma4_fixed(rng, size):
                                    "compressor": "identity (omega = 0)", "sample": 0, "calL": calL,
                                    "lhs_fixed_sample": lhs, "rhs": rhs,
                                    "lhs_averaged_over_samples": _lemma4_lhs(A, b, x, theta, 1.0, gamma, 1)},
-                   refuted=lhs > rhs * (1 + 1e-9), corrected_by="safaryan.lemma4",
+                   refuted=lhs > rhs * (1 + 1e-9),
                    details={"explanation": "(43) must average over xi on both sides (Lemma 6 and the proof of Thm 4 use it so)"})
 
 
 @claim("safaryan.lemma4_proof_expansion", paper=PAPER, where="proof of Lemma 4, third line (App. E.1)",
        statement="as printed, 2E||delta/gamma - v||^2 <= (2/gamma^2)E||delta||^2 - (2/gamma)E<delta, v> + ||v||^2 (+ the (41) term); "
                  "the expansion has -(4/gamma)<delta, v> + 2||v||^2, and the printed link fails whenever v != 0",
-       corrects="safaryan.lemma4")
+       corrected_by="safaryan.lemma4")
 def _lemma4_expansion(rng, size):
     A, b = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]), np.array([1.0, -1.0, 0.5])
     x = np.array([0.5, -0.3])
@@ -945,7 +924,7 @@ def _lemma4_expansion(rng, size):
                    counterexample={"A": A.tolist(), "b": b.tolist(), "x": x.tolist(), "y": y.tolist(), "theta": theta.tolist(),
                                    "lam": lam, "gamma": gamma, "compressor": "rand-d (identity)",
                                    "E_2_norm_sq_of_delta_over_gamma_minus_v": link_lhs, "printed_right_side": link_rhs_printed},
-                   refuted=link_lhs > link_rhs_printed * (1 + 1e-9), corrected_by="safaryan.lemma4",
+                   refuted=link_lhs > link_rhs_printed * (1 + 1e-9),
                    details={"explanation": "2||a - v||^2 = 2||a||^2 - 4<a, v> + 2||v||^2; the final (43) keeps 2||v||^2 and is right "
                                            "(with E over xi)"})
 
@@ -1015,7 +994,7 @@ def _eq38(rng, size):
         y = cx - gamma * (gc - lam * gt[n_i])                                # (37)
         cx = mask * y
         dev = max(dev, float(np.max(np.abs(x - cx))))
-    return combine_parts({
+    return combine({
         "decomposition_30": compare("safaryan.eq38", 0.0, ident, "==", atol=1e-12),
         "bound_38": compare("safaryan.eq38", 1.0, max(ratios), "<=", atol=1e-12),
         "recursion_37": compare("safaryan.eq38", 0.0, dev, "==", atol=1e-12),
@@ -1055,7 +1034,7 @@ def _qg28(rng, size):
 
 @claim("safaryan.app_a_qg28_pl_printed", paper=PAPER, where="App. A: 'PL implies quadratic growth (28) for all x' with ||x - x*||",
        statement="as printed, (28) with a fixed minimiser x* fails for PL functions with several minimisers",
-       corrects="safaryan.app_a_qg28")
+       corrected_by="safaryan.app_a_qg28")
 def _qg28_printed(rng, size):
     A = np.array([[1.0, 1.0], [2.0, 2.0], [1.0, 1.0]])   # duplicated feature: solution set is a line
     b = np.array([1.0, 0.0, 2.0])
@@ -1067,7 +1046,7 @@ def _qg28_printed(rng, size):
     return erratum("safaryan.app_a_qg28_pl_printed", printed, gap, ">=",
                    counterexample={"A": A.tolist(), "b": b.tolist(), "x_star": xs.tolist(), "x": x.tolist(),
                                    "mu_PL": K.mu, "f_gap": gap, "mu_over_8_dist_sq": printed},
-                   refuted=gap < printed - 1e-12, corrected_by="safaryan.app_a_qg28",
+                   refuted=gap < printed - 1e-12,
                    details={"explanation": "Karimi et al. (2016): PL gives f - f* >= (mu/2) dist(x, X*)^2, not ||x - x*||^2 for one x*"})
 
 
@@ -1078,7 +1057,7 @@ def _qg28_printed(rng, size):
 @claim("safaryan.thm3_proof_recursion", paper=PAPER, where="proof of Thm 3 (App. D.1), the line after the one-step bound",
        statement="as printed, E[f(x^t) - f*] <= (1 - gamma mu) E[f(x^t) - f*] + 3L(L+calL) gamma^2 (f(theta) - f*) has x^t on both "
                  "sides, i.e. claims E f(x^t) - f* <= 3L(L+calL) gamma (f(theta) - f*)/mu at every t; false at t = 0",
-       corrects="safaryan.thm3.bound")
+       corrected_by="safaryan.thm3.bound")
 def _thm3_recursion(rng, size):
     A, b, xs = _ls_problem(np.random.default_rng(3), N=20, p=2)
     k = vr.expected_smoothness("least_squares", A, b)
@@ -1091,7 +1070,7 @@ def _thm3_recursion(rng, size):
     return erratum("safaryan.thm3_proof_recursion", printed, f0, "<=",
                    counterexample={"t": 0, "x0_minus_x_star": 1.0, "theta_minus_x_star": 0.1, "gamma": gamma,
                                    "f_x0_gap": f0, "printed_implied_bound": printed, "mu": k.mu, "L": k.L, "calL": k.calL},
-                   refuted=f0 > printed, corrected_by="safaryan.thm3.bound",
+                   refuted=f0 > printed,
                    details={"explanation": "the left side should be E[f(x^{t+1}) - f*] (or the right side E[f(x^{t-1}) - f*]); "
                                            "unrolled with (29) it gives (17), which is right"})
 
@@ -1106,7 +1085,7 @@ def _restart_instance():
 @claim("safaryan.sec5_restart_printed", paper=PAPER, where="Sec. 5, after Theorem 3: gamma <= mu/(12 L calL), t = O(1/(gamma mu))",
        statement="as printed, [(1 - gamma mu)^t + gamma 3L(L+calL)/mu] <= 1/2 with gamma = mu/(12 L calL); when L = calL the second "
                  "term alone is 1/2, so the factor exceeds 1/2 at every t",
-       corrects="safaryan.sec5_restart")
+       corrected_by="safaryan.sec5_restart")
 def _restart_printed(rng, size):
     A, b = _restart_instance()
     k = vr.expected_smoothness("least_squares", A, b)
@@ -1117,7 +1096,7 @@ def _restart_printed(rng, size):
     return erratum("safaryan.sec5_restart_printed", 0.5, min(factors), "<=",
                    counterexample={"A": A.ravel().tolist(), "b": b.tolist(), "mu": k.mu, "L": k.L, "calL": k.calL, "gamma": gamma,
                                    "t": ts, "factor": factors, "t_independent_term": neighbourhood},
-                   refuted=min(factors) > 0.5 and neighbourhood >= 0.5 * (1 - 1e-12), corrected_by="safaryan.sec5_restart",
+                   refuted=min(factors) > 0.5 and neighbourhood >= 0.5 * (1 - 1e-12),
                    details={"explanation": "gamma 3L(L+calL)/mu = (L+calL)/(4 calL) at gamma = mu/(12 L calL), which is 1/2 when L = calL; "
                                            "gamma <= mu/(24 L calL) makes it <= 1/4 and t >= ln 4/(gamma mu) the other term <= 1/4"})
 
@@ -1183,7 +1162,7 @@ def _lambda_star_instances(rng):
 @claim("safaryan.sec4_lambda_star_le_1", paper=PAPER, where="Sec. 4.2, 'Choice of distillation weight': 'the better the teacher, the bigger lambda* <= 1 gets'",
        statement="as printed, lambda* of (14) is at most 1 and grows as the teacher improves; a teacher near x* that lowers the gradient "
                  "noise gives lambda* > 1, and a better teacher can have the smaller lambda*",
-       corrects="safaryan.lemma1.lambda_star_outside")
+       corrected_by="safaryan.lemma1.lambda_star_outside")
 def _lambda_le_1(rng, size):
     A, b, xs, k, g0, u = _lambda_star_instances(np.random.default_rng(11))
     gamma = vr.theorem1_step_max(k.calL)
@@ -1201,7 +1180,7 @@ def _lambda_le_1(rng, size):
                                    "eps=-1e-3": {"lambda_star": lam_near, "f_gap": gap_near},
                                    "non_monotone": {"better_teacher": {"eps": 0.0999, "f_gap": gap_b, "lambda_star": lam_b},
                                                     "worse_teacher": {"eps": -0.1, "f_gap": gap_w, "lambda_star": lam_w}}},
-                   refuted=lam_near > 1.0 and gap_b < gap_w and lam_b < lam_w, corrected_by="safaryan.lemma1.lambda_star_outside",
+                   refuted=lam_near > 1.0 and gap_b < gap_w and lam_b < lam_w,
                    details={"explanation": "lambda* = E<g*, g(theta)>/(E||g(theta)||^2 + ||grad f(theta)||^2/(c gamma)) exceeds 1 when "
                                            "the teacher's gradient noise is below sigma*^2 by more than its bias costs"})
 
@@ -1230,7 +1209,7 @@ def _lambda_outside(rng, size):
         parts[f"{name}_outside"] = compare("safaryan.lemma1.lambda_star_outside", 0.0, 1.0 if outside else -1.0, ">=")
         parts[f"{name}_beats_clipped"] = compare("safaryan.lemma1.lambda_star_outside", n_clip, n_star, "<=")
         parts[f"{name}_thm1"] = compare("safaryan.lemma1.lambda_star_outside", bound, exact, "<=")
-    return combine_parts(parts, details={"instances": rows})
+    return combine(parts, details={"instances": rows})
 
 
 @claim("safaryan.sec5_lambda_one", paper=PAPER, where="Sec. 5: 'no tuning is required for the distillation weight; we may simply set lambda = 1'",
@@ -1248,10 +1227,12 @@ def _lambda_one(rng, size):
                                            x_star=xs, unbiased=True)[0]
         rows.append({"teacher_dist": dist, "kd_lambda1_unbiased": one, "sgd": sgd, "ratio_to_sgd": one / sgd})
     worst = max(rows, key=lambda r: r["ratio_to_sgd"])
-    v = compare("safaryan.sec5_lambda_one", sgd, worst["kd_lambda1_unbiased"], "<=",
-                details={"instances": rows, "worst": worst, "route": "exact stationary moments (Lyapunov equation), no sampling"})
-    return _as_observation(v, "lambda = 1 in (16) is worse than SGD for far teachers: "
-                              f"{worst['ratio_to_sgd']:.3g}x SGD's error at teacher distance {worst['teacher_dist']}")
+    holds = worst["kd_lambda1_unbiased"] <= sgd
+    reason = ("lambda = 1 in (16) is no worse than SGD at every teacher distance" if holds else
+              f"lambda = 1 in (16) is worse than SGD for far teachers: {worst['ratio_to_sgd']:.3g}x SGD's error at "
+              f"teacher distance {worst['teacher_dist']} (ratios {[round(r['ratio_to_sgd'], 3) for r in rows]})")
+    return observed(bool(holds), predicted=sgd, measured=worst["kd_lambda1_unbiased"], relation="<=", reason=reason,
+                    details={"instances": rows, "worst": worst, "route": "exact stationary moments (Lyapunov equation), no sampling"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1282,7 +1263,7 @@ def _eq3(rng, size):
         ls_const = max(ls_const, float(np.max(np.abs(diff - lam * (1 - lam) * (b - t) ** 2) / (1 + np.abs(diff)))))
         gd = vr.distillation_loss_gradient("least_squares", x, theta, lam, A, b) - vr.per_sample_gradients("least_squares", x, A, s)
         ls_grad = max(ls_grad, float(np.max(np.abs(gd))))
-    return combine_parts({
+    return combine({
         "cross_entropy_equal": compare("safaryan.eq3_soft_labels", 0.0, ce, "==", atol=1e-12),
         "squared_loss_constant": compare("safaryan.eq3_soft_labels", 0.0, ls_const, "==", atol=1e-12),
         "squared_loss_gradients": compare("safaryan.eq3_soft_labels", 0.0, ls_grad, "==", atol=1e-10),
@@ -1327,7 +1308,7 @@ def _appB3(rng, size):
             worst_b3 = max(worst_b3, float(np.max(np.abs(b3 - fd[i])) / max(np.max(np.abs(fd[i])), 1e-12)))
             eq5 = vr.distillation_gradient(Jx[i].T @ gx[i], Jt[i].T @ gt[i], lam)
             min_gap_eq5 = min(min_gap_eq5, float(np.max(np.abs(eq5 - fd[i]))) / max(np.max(np.abs(fd[i])), 1e-12))
-    return combine_parts({
+    return combine({
         "B3_form_exact": compare("safaryan.appB3_jacobian", 0.0, worst_b3, "==", atol=1e-6),
         "eq5_not_exact": compare("safaryan.appB3_jacobian", 1e-3, min_gap_eq5, ">="),
     }, details={"network": f"tanh MLP {p}-{h}-{K}, N={N}", "route": "central finite differences of the KD loss and of the logits"})
