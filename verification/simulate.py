@@ -383,3 +383,53 @@ def rand_k_outcomes(x, k: int) -> np.ndarray:
     for i, S in enumerate(subsets):
         out[i, list(S)] = x[list(S)] * d / k
     return out
+
+
+def least_squares_moments(A, b, teacher_grads, lam: float, gamma: float, x0, steps: int, *, x_star=None,
+                          unbiased: bool = False, batch_size: int = 1):
+    """Exact first and second moments of iteration (7) (or (16)) for least squares over t = 0..steps,
+    started at a deterministic x^0 — the transient that :func:`least_squares_stationary` leaves out.
+
+    x' = M_ξ x + γc_ξ with M_ξ = I − γH_ξ (H_ξ the mini-batch Hessian) and c_ξ as in
+    :func:`least_squares_stationary`, batches of ``batch_size`` drawn uniformly with replacement; then
+    m' = E[M]m + γE[c] and S' = E[M S Mᵀ] + γE[M m cᵀ + c mᵀ Mᵀ] + γ²E[c cᵀ] (ξ independent of x).
+    For a batch of b with-replacement samples the moments of (M_ξ, c_ξ) are those of a single sample with
+    the centred parts scaled by 1/b. Returns ``(E‖x^t − x*‖², E f(x^t) − f*)`` as two arrays of length
+    ``steps + 1``.
+    """
+    A = V.as_array("A", A, ndim=2)
+    b = V.as_array("b", b, ndim=1)
+    tg = V.as_array("teacher_grads", teacher_grads, ndim=2)
+    if tg.shape != A.shape or b.shape[0] != A.shape[0]:
+        raise ValueError(f"teacher_grads must have shape {A.shape} and b length {A.shape[0]}")
+    gamma = V.positive("gamma", gamma)
+    lam = V.scalar("lam", lam)
+    steps = int(V.scalar("steps", steps, lo=0, integer=True))
+    bs = int(V.scalar("batch_size", batch_size, lo=1, integer=True))
+    N, d = A.shape
+    xs = vr.minimizer("least_squares", A, b) if x_star is None else V.as_array("x_star", x_star, ndim=1)
+    x0 = V.as_array("x0", x0, ndim=1)
+    Hn = 2.0 * A[:, :, None] * A[:, None, :]
+    Cn = 2.0 * b[:, None] * A + lam * tg - (lam * tg.mean(axis=0) if unbiased else 0.0)
+    Hm, Cm = Hn.mean(axis=0), Cn.mean(axis=0)
+    Hc, Cc = Hn - Hm, Cn - Cm
+    I = np.eye(d)
+    EM = I - gamma * Hm
+    # second-order moments of (M, c) for a batch: E[M S Mᵀ] = EM S EMᵀ + γ²/b E[Hc S Hc], etc.
+    EccT = np.outer(Cm, Cm) + Cc.T @ Cc / (N * bs)
+    Sx = np.outer(x0, x0)
+    m = x0.copy()
+    dist, gap = np.empty(steps + 1), np.empty(steps + 1)
+    G = A.T @ A / N
+    for t in range(steps + 1):
+        E = Sx - np.outer(m, xs) - np.outer(xs, m) + np.outer(xs, xs)
+        dist[t], gap[t] = float(np.trace(E)), float(np.sum(E * G))
+        if t == steps:
+            break
+        MSM = EM @ Sx @ EM.T + gamma**2 * np.einsum("nij,jk,nlk->il", Hc, Sx, Hc) / (N * bs)
+        # E[M m cᵀ] = EM m Cmᵀ − γ E[Hc m Ccᵀ]/b
+        McT = np.outer(EM @ m, Cm) - gamma * np.einsum("nij,j,nk->ik", Hc, m, Cc) / (N * bs)
+        Sx = MSM + gamma * (McT + McT.T) + gamma**2 * EccT
+        Sx = 0.5 * (Sx + Sx.T)
+        m = EM @ m + gamma * Cm
+    return dist, gap
