@@ -289,7 +289,14 @@ def simulate_distillation(
             for name, fn in observers.items():
                 sums[name][w] += fn(Xo, idx)
             counts[w] += 1
-        txi = tg[idx[:, 0]][:, None] if B == 1 else tg[idx].mean(axis=1)[:, None]  # ∇f_ξ(θ): (S, 1, *xshape)
+        if B == 1:
+            txi = tg[idx[:, 0]][:, None]                                          # ∇f_ξ(θ): (S, 1, *xshape)
+        elif 4 * B >= N:  # large batches: a weighted sum of all rows (no (S, B, d) gather)
+            W = np.zeros((S, N))
+            np.add.at(W, (np.repeat(np.arange(S), B), idx.ravel()), 1.0 / B)
+            txi = (W @ tg.reshape(N, -1)).reshape((S, 1) + tg.shape[1:])
+        else:
+            txi = tg[idx].mean(axis=1)[:, None]
         for s0 in range(0, S, block):  # seed blocks sized to stay in cache (same arithmetic, same draws)
             s1 = min(S, s0 + block)
             Xb = X[s0:s1]

@@ -444,33 +444,50 @@ def _thm2(rng, size):
 # Theorem 3: unbiased distillation (16)
 
 
+def _thm3_ratio(params):
+    """exact stationary E f − f* of (16), λ = 1, / the neighbourhood of (17), on a 1-D instance."""
+    inst = _oned_instance(params)
+    if inst is None:
+        return math.nan
+    A, b, xs, k, theta, g0, g1 = inst
+    gamma = vr.theorem3_step_max(k.mu, k.L, k.calL) * params["gamma_frac"]
+    ft = _exact_f(A, b, theta) - _exact_f(A, b, xs)
+    bound = vr.theorem3_bound(0, gamma, k.mu, k.L, k.calL, 0.0, ft)
+    return sim.least_squares_stationary(A, b, g1, 1.0, gamma, x_star=xs, unbiased=True)[1] / bound if bound > 0 else math.nan
+
+
 @claim("safaryan.thm3.bound", paper=PAPER, where="Theorem 3, eq. (17)",
        statement="unbiased KD (16) with lam = 1: stationary E f - f* <= 3L(L + calL)/mu * gamma (f(theta) - f*)")
-def _thm3_bound(rng, size):
+def _thm3_bound(rng, size, n_seeds=None):
     A, b, xs = _ls_problem(rng, N=50, p=4, noise=1.0)
     k = vr.expected_smoothness("least_squares", A, b)
     gmax = vr.theorem3_step_max(k.mu, k.L, k.calL)
-    oracle = sim.glm_oracle("least_squares", A, b)
-    obs = sim.quadratic_gap_observer(A, xs)
-    rows, worst = [], None
-    seeds = 200 if size == "quick" else 1000
+    rows = []
     for dist in (0.1, 1.0):
         theta = _teacher(rng, xs, dist)
-        ft = vr.loss("least_squares", theta, A, b) - vr.loss("least_squares", xs, A, b)
+        ft = _exact_f(A, b, theta) - _exact_f(A, b, xs)
         tg = vr.per_sample_gradients("least_squares", theta, A, b)
         for gamma in (gmax, gmax / 4):
-            window = int(math.ceil(1 / (gamma * k.mu)))
-            res = sim.simulate_distillation(oracle, xs, tg, [1.0], gamma, 20 * window, n_seeds=seeds, rng=rng,
-                                            unbiased=True, observers={"f": obs}, window=window,
-                                            observe_every=max(1, window // 8))
-            m = float(res.tail_mean("f", 14)[0] + 3 * res.tail_sem("f", 14)[0])
-            bound = vr.theorem3_bound(20 * window, gamma, k.mu, k.L, k.calL, 0.0, ft)
-            rows.append({"dist": dist, "gamma": gamma, "measured": m, "bound": bound})
-            if worst is None or bound - m < worst["bound"] - worst["measured"]:
-                worst = rows[-1]
-    return compare("safaryan.thm3.bound", worst["bound"], worst["measured"], "<=",
-                   details={"runs": rows, "mu": k.mu, "L": k.L, "calL": k.calL, "seeds": seeds,
-                            "measured": "stationary mean + 3 standard errors"})
+            ex = sim.least_squares_stationary(A, b, tg, 1.0, gamma, x_star=xs, unbiased=True)[1]
+            rows.append({"dist": dist, "gamma": gamma, "exact": ex, "bound": vr.theorem3_bound(0, gamma, k.mu, k.L, k.calL, 0.0, ft)})
+    worst = max(rows, key=lambda r: r["exact"] / r["bound"])
+    # Monte Carlo at the worst grid instance: the simulator against the bound, with an interval over seeds
+    theta = _teacher(np.random.default_rng(int(rng.integers(2**31))), xs, worst["dist"])
+    tg = vr.per_sample_gradients("least_squares", theta, A, b)
+    gamma = worst["gamma"]
+    window = int(math.ceil(1 / (gamma * k.mu)))
+    seeds = n_seeds or (100 if size == "quick" else 1000)
+    ft = _exact_f(A, b, theta) - _exact_f(A, b, xs)
+    res = sim.simulate_distillation(sim.glm_oracle("least_squares", A, b), xs, tg, [1.0], gamma, 6 * window, n_seeds=seeds,
+                                    rng=rng, unbiased=True, observers={"f": sim.quadratic_gap_observer(A, xs)}, window=window,
+                                    observe_every=max(1, window // 8))
+    wc = worst_case(_thm3_ratio, {**_ONED_BOX, "gamma_frac": (0.01, 1.0)}, rng=rng, budget=BUDGETS[size], start=_ONED_START[3])
+    return combine({
+        "exact_grid": compare("safaryan.thm3.bound", worst["bound"], worst["exact"], "<="),
+        "searched_worst_case": compare("safaryan.thm3.bound", 1.0, wc.ratio, "<=", details={"worst_case": wc.to_dict()}),
+        "monte_carlo": compare_samples(res.tail_per_seed("f", 4)[:, 0], vr.theorem3_bound(0, gamma, k.mu, k.L, k.calL, 0.0, ft), "<="),
+    }, details={"runs": rows, "mu": k.mu, "L": k.L, "calL": k.calL, "seeds": seeds, "worst_case": wc.to_dict(),
+                "measured": "exact stationary moments on a grid and on a searched 1-D family; Monte Carlo tail mean with a 95% interval"})
 
 
 @claim("safaryan.thm3.scaling", paper=PAPER, where="Theorem 3, eq. (17) and the discussion after it",
@@ -520,51 +537,60 @@ def _thm3_scaling(rng, size):
 # Theorem 4: compressed iterates (18)
 
 
-@claim("safaryan.thm4", paper=PAPER, where="Theorem 4; explicit constants of App. E.2 and eq. (38)",
-       statement="compressed distillation (18) with rand-k (omega = d/k - 1 within the proof's bound), gamma = 1/(16 calL): "
-                 "stationary E||x - x*||^2 <= the explicit bound")
-def _thm4(rng, size):
-    # isotropic design (AᵀA/N = I) so that mu/calL is close to 1 and rand-(d-1) satisfies omega <= omega_max
-    d = 300 if size == "quick" else 400
+def _thm4_problem(rng, size):
+    """Isotropic least squares (ĀᵀĀ/N = I) with x* = 0 exactly (labels orthogonal to range(Ā)), so the
+    compression floor 2ω‖x*‖² vanishes and the sampling noise — what KD reduces — dominates; rand-(d−1)
+    keeps ω = 1/(d−1) within the proof's ω_max at γ = 1/(16𝓛)."""
+    d = 330 if size == "quick" else 400
     N = 4 * d
     Qm, _ = np.linalg.qr(rng.normal(size=(N, d)))
     A = math.sqrt(N) * Qm
-    xs_true = rng.normal(size=d) / math.sqrt(d)
-    b = A @ xs_true + 0.5 * rng.normal(size=N)
-    xs = vr.minimizer("least_squares", A, b)
-    B = (3 * N) // 4
+    eps = rng.normal(size=N)
+    b = eps - Qm @ (Qm.T @ eps)          # ⊥ range(A): the minimiser is 0
+    return A, b, np.zeros(d)
+
+
+@claim("safaryan.thm4", paper=PAPER, where="Theorem 4; explicit constants of App. E.2 and eq. (38)",
+       statement="compressed distillation (18) with rand-k (omega = d/k - 1 within the proof's bound), mini-batches, gamma = 1/(16 calL): "
+                 "stationary E||x - x*||^2 <= the explicit bound at lam in {0, lam* of the simulated sampling, 1}, and KD at that lam* "
+                 "reduces the error below SGD's (partial variance reduction under compression)")
+def _thm4(rng, size, n_seeds=None):
+    A, b, xs = _thm4_problem(rng, size)
+    N, d = A.shape
+    B = N // 2
     k = vr.expected_smoothness("least_squares", A, b, batch_size=B, sampling="without_replacement")
     calL = max(k.calL, k.calL_ms)  # (10) and (39) with one constant, as App. E assumes
     gamma = vr.theorem4_step_max(calL)
     kk = d - 1
     omega = vr.rand_k_omega(d, kk)
     wmax = vr.theorem4_omega_max(gamma, k.mu, k.L, calL)
-    theta = _teacher(rng, xs, 0.2 * np.linalg.norm(xs))
+    theta = _teacher(rng, xs, 0.03)
     g0 = vr.per_sample_gradients("least_squares", xs, A, b)
     g1 = vr.per_sample_gradients("least_squares", theta, A, b)
-    lam_star = vr.optimal_lambda(g0, g1, gamma, 2 * k.mu, clip=True)
+    # mini-batch ξ: Lemma 1's moments are those of the batch-mean gradients (the sampling that is simulated)
+    g0b = vr.batch_equivalent_gradients(g0, B, "without_replacement")
+    g1b = vr.batch_equivalent_gradients(g1, B, "without_replacement")
+    c = vr.lemma1_c(4, mu=k.mu)
+    lam_star = vr.optimal_lambda(g0b, g1b, gamma, c)
+    lam_star_single = vr.optimal_lambda(g0, g1, gamma, c)
     lams = np.array([0.0, lam_star, 1.0])
-    seeds = 4 if size == "quick" else 32
+    seeds = n_seeds or (8 if size == "quick" else 32)
     window = int(math.ceil(1 / (gamma * k.mu)))
-    steps = 8 * window
+    steps = 5 * window   # x0 = x* = 0: no burn-in beyond the λ-shift of the mean (‖λ(θ − x*)‖ = 0.03λ)
     res = sim.simulate_distillation(sim.glm_oracle("least_squares", A, b), np.zeros(d), g1, lams, gamma, steps,
                                     n_seeds=seeds, rng=rng, batch_size=B, sampling="without_replacement",
                                     compressor=sim.rand_k(kk), observers={"e": sim.dist_sq_observer(xs)},
                                     window=window, observe_every=max(1, window // 4))
-    mean = res.tail_mean("e", 4)
-    sem = res.tail_sem("e", 4)
-    # mini-batch ξ: Lemma 1's moments are those of the batch-mean gradients
-    g0b = vr.batch_equivalent_gradients(g0, B, "without_replacement")
-    g1b = vr.batch_equivalent_gradients(g1, B, "without_replacement")
-    preds = [vr.theorem4_bound(steps, gamma, k.mu, k.L, calL, omega, float(np.sum(xs**2)), float(np.sum(xs**2)),
-                               g0b, g1b, lam=float(l)) for l in lams]
-    measured = mean + 3 * sem
-    i = int(np.argmin(np.array(preds) - measured))
-    return compare("safaryan.thm4", float(preds[i]), float(measured[i]), "<=",
-                   details={"d": d, "k": kk, "omega": omega, "omega_max": wmax, "hypothesis_omega_ok": omega <= wmax,
-                            "lams": lams.tolist(), "measured_mean": mean.tolist(), "bound": preds,
-                            "mu": k.mu, "L": k.L, "calL": calL, "gamma": gamma, "batch": B, "N": N, "seeds": seeds,
-                            "compression_floor_omega_xstar2": omega * float(np.sum(xs**2))})
+    per_seed = res.tail_per_seed("e", 3)          # (S, Λ)
+    preds = [vr.theorem4_bound(steps, gamma, k.mu, k.L, calL, omega, 0.0, 0.0, g0b, g1b, lam=float(l)) for l in lams]
+    parts = {f"bound_lam_{name}": compare_samples(per_seed[:, j], float(preds[j]), "<=")
+             for j, name in enumerate(("0", "star", "1"))}
+    parts["kd_gain_at_lam_star"] = compare_samples(per_seed[:, 1] - per_seed[:, 0], 0.0, "<=")
+    return combine(parts, details={
+        "d": d, "k": kk, "omega": omega, "omega_max": wmax, "lams": lams.tolist(), "measured_mean": per_seed.mean(0).tolist(),
+        "bound": preds, "lambda_star_batch": lam_star, "lambda_star_single_sample": lam_star_single,
+        "mu": k.mu, "L": k.L, "calL": calL, "gamma": gamma, "batch": B, "N": N, "seeds": seeds,
+        "teacher_dist": 0.03, "x_star": "0 (labels orthogonal to range(A))"})
 
 
 # ---------------------------------------------------------------------------------------------
