@@ -60,6 +60,7 @@ __all__ = [
     "lemma1_c", "least_squares_hessian", "quadratic_growth_bound", "restart_step_max", "restart_factor",
     "restart_phase_length", "lemma2_rhs", "lemma3_rhs41", "lemma3_rhs42", "lemma4_rhs", "lemma5_rhs", "eq38_rhs",
     "logit_loss_gradient", "jacobian_distillation_gradient",
+    "sin_pl_losses", "sin_pl_gradients", "SinPLConstants", "sin_pl_constants",
 ]
 
 
@@ -1181,3 +1182,77 @@ def jacobian_distillation_gradient(jacobian, grad_logits_student, grad_logits_te
         raise ValueError(f"jacobian must have shape (D, K) with K = {gs.shape[0]}, got {J.shape}")
     lam = V.scalar("lam", lam)
     return J @ (gs - lam * gt)
+
+
+# ---------------------------------------------------------------------------------------------
+# a non-convex PL family (Assumption 2 without convexity): f_n(x) = (x − c_n)² + 3 sin²(x − c_n)
+
+
+def sin_pl_losses(x, c) -> np.ndarray:
+    """Per-sample losses ``f_n(x) = (x − c_n)² + 3 sin²(x − c_n)`` (Karimi et al. 2016's PL example x² + 3 sin²x,
+    shifted per sample), for scalar or array x: shape ``x.shape + (N,)``."""
+    x = np.asarray(V.as_array("x", x), float)
+    c = V.as_array("c", c, ndim=1)
+    u = x[..., None] - c
+    return u * u + 3.0 * np.sin(u) ** 2
+
+
+def sin_pl_gradients(x, c) -> np.ndarray:
+    """``f_n'(x) = 2(x − c_n) + 3 sin(2(x − c_n))``, shape ``x.shape + (N,)``."""
+    x = np.asarray(V.as_array("x", x), float)
+    c = V.as_array("c", c, ndim=1)
+    u = x[..., None] - c
+    return 2.0 * u + 3.0 * np.sin(2.0 * u)
+
+
+@dataclasses.dataclass(frozen=True)
+class SinPLConstants:
+    """x*, f*, PL μ, smoothness L, expected smoothness 𝓛 (≥ L, as Assumption 3 is used) and min f'' of
+    :func:`sin_pl_losses` on its data ``c``, computed numerically (grid + local refinement)."""
+
+    x_star: float
+    f_star: float
+    mu: float
+    L: float
+    calL: float
+    min_curvature: float
+
+
+def sin_pl_constants(c, *, half_width: float = 12.0, n_grid: int = 200001) -> SinPLConstants:
+    """Constants of the non-convex PL family. μ = inf_x f'(x)²/(2(f(x) − f*)) and
+    𝓛 = max(L, sup_x E(f_ξ'(x) − f_ξ'(x*))²/(2(f(x) − f*))) on a grid of ``n_grid`` points over
+    x* ± ``half_width`` refined by bounded scalar minimisation (outside it both ratios are within 1 % of
+    their limits: 2 for μ's, and E(·)²/(2 gap) → 2 for 𝓛's); f'' = 2 + 6·mean cos(2(x − c_n)).
+    Raises ValueError when μ ≈ 0 (a spurious stationary point: f is not PL)."""
+    c = V.as_array("c", c, ndim=1)
+    if c.size == 0:
+        raise ValueError("c must have at least one entry")
+    hw = V.positive("half_width", half_width)
+    n = int(V.scalar("n_grid", n_grid, lo=101, integer=True))
+    f = lambda x: float(np.mean(sin_pl_losses(x, c)))  # noqa: E731
+    grid = np.linspace(c.mean() - hw, c.mean() + hw, n)
+    fg = np.mean(sin_pl_losses(grid, c), axis=-1)
+    i = int(np.argmin(fg))
+    res = optimize.minimize_scalar(f, bounds=(grid[max(i - 1, 0)], grid[min(i + 1, n - 1)]), method="bounded",
+                                   options={"xatol": 1e-13})
+    xs, fs = float(res.x), float(res.fun)
+    g_star = sin_pl_gradients(xs, c)
+    x = np.linspace(xs - hw, xs + hw, n)
+    x = x[np.abs(x - xs) > 1e-3]
+    gap = np.mean(sin_pl_losses(x, c), axis=-1) - fs
+    G = sin_pl_gradients(x, c)
+    pl = np.mean(G, axis=-1) ** 2 / (2 * gap)
+    es = np.mean((G - g_star) ** 2, axis=-1) / (2 * gap)
+    j = int(np.argmin(pl))
+    lo, hi = x[max(j - 1, 0)], x[min(j + 1, x.size - 1)]
+
+    def pl_at(z):
+        gz = float(np.mean(sin_pl_gradients(z, c)))
+        return gz * gz / (2 * (f(z) - fs))
+
+    mu = min(float(pl[j]), float(optimize.minimize_scalar(pl_at, bounds=(lo, hi), method="bounded").fun))
+    curv = 2.0 + 6.0 * np.mean(np.cos(2.0 * (np.linspace(-np.pi / 2, np.pi / 2, 20001)[:, None] - c)), axis=-1)
+    L = float(np.max(np.abs(curv)))
+    if mu <= 1e-8 * L:
+        raise ValueError(f"f is not PL on these data (inf f'^2/(2(f - f*)) = {mu:.3g}): a spurious stationary point")
+    return SinPLConstants(xs, fs, mu, L, max(L, float(np.max(es))), float(np.min(curv)))

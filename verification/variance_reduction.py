@@ -675,21 +675,41 @@ def _omega_sup(mu, L, calL):
     return max(vr.theorem4_omega_max(float(g), mu, L, calL) for g in gam[:-1])
 
 
+def _proof_condition(gamma, mu, L, calL, omega):
+    """2γA + α(L − μ) of App. E.2 with A read off Lemma 6's right side (4A = its f-gap coefficient, itself
+    checked against exact enumeration by safaryan.lemma6) and α = 2ω/μ read off Lemma 2 (2α = its f-gap
+    coefficient, checked by safaryan.lemma2) — not from theorem4_omega_max."""
+    A4 = vr.lemma6_rhs(1.0, gamma, mu, calL, omega, 0.0, 0.0)          # = 4A
+    two_alpha = vr.lemma2_rhs(1.0, mu, omega, 0.0)                      # = 2α
+    return 2 * gamma * (A4 / 4) + (two_alpha / 2) * (L - mu)
+
+
 @claim("safaryan.thm4.omega_condition", paper=PAPER, where="Theorem 4 (omega = O(mu/calL)); App. E.2",
-       statement="the proof's condition 2 gamma A + alpha (L - mu) <= 1/2 allows at most omega <= mu/(16 calL), for every gamma")
+       statement="omega_max is the largest omega satisfying the proof's condition 2 gamma A + alpha (L - mu) <= 1/2 (A of Lemma 6, "
+                 "alpha of Lemma 2): the condition holds at omega_max with equality and fails just above; and sup over gamma of "
+                 "omega_max <= mu/(16 calL)")
 def _omega_condition(rng, size):
     n = 10 if size == "quick" else 100
-    worst = 0.0
-    rows = []
+    worst_sup, at_max, above, rows = 0.0, 0.0, math.inf, []
     for _ in range(n):
         mu = float(10 ** rng.uniform(-3, 1))
         L = mu * float(10 ** rng.uniform(0, 3))
         calL = L * float(10 ** rng.uniform(0, 2))
+        gamma = float(rng.uniform(0.01, 1.0)) * vr.theorem4_step_max(calL)
+        wmax = vr.theorem4_omega_max(gamma, mu, L, calL)
+        c_max = _proof_condition(gamma, mu, L, calL, wmax)
+        c_above = _proof_condition(gamma, mu, L, calL, wmax * (1 + 1e-6))
+        at_max = max(at_max, abs(c_max - 0.5) / 0.5)
+        above = min(above, c_above - 0.5)
         sup = _omega_sup(mu, L, calL)
-        rows.append({"mu": mu, "L": L, "calL": calL, "sup_omega_max": sup, "scaled": sup * calL / mu})
-        worst = max(worst, sup * calL / mu)
-    return compare("safaryan.thm4.omega_condition", 1.0 / 16, worst, "<=",
-                   details={"measured": "max over (mu, L, calL) of sup_gamma omega_max * calL/mu", "instances": rows[:10]})
+        rows.append({"mu": mu, "L": L, "calL": calL, "gamma": gamma, "omega_max": wmax, "condition_at_omega_max": c_max,
+                     "sup_omega_max_calL_over_mu": sup * calL / mu})
+        worst_sup = max(worst_sup, sup * calL / mu)
+    return combine({
+        "equality_at_omega_max": compare("safaryan.thm4.omega_condition", 0.0, at_max, "==", atol=1e-9),
+        "fails_above_omega_max": compare("safaryan.thm4.omega_condition", 0.0, above, ">="),
+        "sup_below_mu_over_16calL": compare("safaryan.thm4.omega_condition", 1.0 / 16, worst_sup, "<="),
+    }, details={"route": "2 gamma A + alpha (L - mu) from Lemma 6's and Lemma 2's right sides", "instances": rows[:10]})
 
 
 @claim("safaryan.sec7_omega_scaling", paper=PAPER, where="Sec. 7 (Discussion): 'the constraint omega = O(calL/mu)'",
@@ -1477,3 +1497,68 @@ def _appB3(rng, size):
         "B3_form_exact": compare("safaryan.appB3_jacobian", 0.0, worst_b3, "==", atol=1e-6),
         "eq5_not_exact": compare("safaryan.appB3_jacobian", 1e-3, min_gap_eq5, ">="),
     }, details={"network": f"tanh MLP {p}-{h}-{K}, N={N}", "route": "central finite differences of the KD loss and of the logits"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Theorem 2 on a non-convex PL family (Assumption 2 without convexity)
+
+
+class _SinPLOracle:
+    """Mini-batch gradient oracle of f_n(x) = (x − c_n)² + 3 sin²(x − c_n) for the simulator (x ∈ ℝ¹)."""
+
+    affine = False
+
+    def __init__(self, c):
+        self.c = np.asarray(c, float)
+        self.n_samples = self.c.size
+
+    def __call__(self, X, idx):
+        G = vr.sin_pl_gradients(X[..., 0], self.c)                          # (S, M, N)
+        pick = np.take_along_axis(G, np.broadcast_to(idx[:, None, :], G.shape[:2] + (idx.shape[1],)), axis=2)
+        return pick.mean(axis=2)[..., None]
+
+
+@claim("safaryan.thm2.nonconvex_pl", paper=PAPER, where="Theorem 2, eq. (12)/(36), Assumption 2 (PL, not convex)",
+       statement="on the non-convex PL family f_n(x) = (x - c_n)^2 + 3 sin^2(x - c_n) (mu, L, calL computed numerically), "
+                 "SGD with self-distillation (7), gamma = mu/(4 L calL), stays below (1-gamma mu)^t (f(x0)-f*) + N2(lam)/mu "
+                 "during the transient from x0 != x* and at stationarity, for lam in {0, lam*, 1} (intervals over seeds)")
+def _thm2_nonconvex(rng, size, n_seeds=None):
+    c = rng.normal(size=6) * 0.4
+    k = vr.sin_pl_constants(c)
+    xs = np.array([k.x_star])
+    g0 = vr.sin_pl_gradients(k.x_star, c)[:, None]                            # (N, 1) per-sample gradients at x*
+    theta = k.x_star + 0.3
+    g1 = vr.sin_pl_gradients(theta, c)[:, None]
+    gamma = vr.theorem2_step_max(k.mu, k.L, k.calL)
+    lam_star = vr.optimal_lambda(g0, g1, gamma, vr.lemma1_c(2, mu=k.mu, L=k.L))
+    lams = np.array([0.0, lam_star, 1.0])
+    x0 = xs + 2.0
+    f0 = float(np.mean(vr.sin_pl_losses(x0[0], c))) - k.f_star
+    window = int(math.ceil(1 / (gamma * k.mu)))
+    steps = (3 if size == "quick" else 8) * window
+    seeds = n_seeds or (200 if size == "quick" else 3000)
+
+    def gap_obs(X, idx):
+        return np.mean(vr.sin_pl_losses(X[..., 0], c), axis=-1) - k.f_star
+
+    res = sim.simulate_distillation(_SinPLOracle(c), x0, g1, lams, gamma, steps, n_seeds=seeds, rng=rng,
+                                    observers={"f": gap_obs}, window=window, observe_every=max(1, window // 16))
+    parts = {}
+    for w in (0, 1):   # transient: window averages against the bound at the window's end (bound decreases in t)
+        per_seed = res.windows["f"][w]
+        for j, name in enumerate(("0", "star", "1")):
+            b_t = vr.theorem2_bound(int(w * window), gamma, k.mu, k.L, k.calL, f0, g0, g1, lam=float(lams[j]))
+            parts[f"window{w}_lam_{name}"] = compare_samples(per_seed[:, j], b_t, "<=")
+    tail = res.tail_per_seed("f", 1 if size == "quick" else 4)
+    for j, name in enumerate(("0", "star", "1")):
+        parts[f"stationary_lam_{name}"] = compare_samples(tail[:, j], vr.theorem2_bound(steps, gamma, k.mu, k.L, k.calL, f0, g0, g1,
+                                                                                          lam=float(lams[j])), "<=")
+    xr = k.x_star + rng.uniform(-6, 6, size=2000)
+    gr = np.mean(vr.sin_pl_gradients(xr, c), axis=-1)
+    pl_ratio = float(np.min(gr**2 / (2 * (np.mean(vr.sin_pl_losses(xr, c), axis=-1) - k.f_star))))
+    if pl_ratio < k.mu * (1 - 1e-9) or k.min_curvature >= 0:   # the instance must be what the claim says
+        raise ValueError(f"sin-PL instance: PL ratio {pl_ratio} < mu {k.mu} or min f'' {k.min_curvature} >= 0")
+    return combine(parts, details={"c": c.tolist(), "x_star": k.x_star, "mu": k.mu, "L": k.L, "calL": k.calL,
+                                   "min_f_second_derivative": k.min_curvature, "gamma": gamma, "lams": lams.tolist(),
+                                   "x0_minus_x_star": 2.0, "f0_gap": f0, "window": window, "seeds": seeds,
+                                   "stationary_means": tail.mean(0).tolist(), "min_pl_ratio_at_random_points": pl_ratio})
