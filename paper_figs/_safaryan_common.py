@@ -13,6 +13,7 @@ Formulas come from :mod:`kdtheory.variance_reduction`, iterations from :mod:`ver
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -105,3 +106,35 @@ def min_and_last(res, last: int):
     """Per λ: minimum over epochs and mean over the last ``last`` epochs of the per-epoch loss (seed mean)."""
     curve = res.windows["loss"].mean(axis=1)  # (epochs, Λ)
     return curve.min(axis=0), curve[-last:].mean(axis=0), curve
+
+
+def seeds_for(size: str, n_seeds, quick: int = 3, full: int = 5) -> int:
+    """Independent training runs (seeds) per curve: the claim's ``n_seeds`` or the size default."""
+    if n_seeds is not None:
+        return int(n_seeds)
+    return quick if size == "quick" else full
+
+
+def last_epochs_per_seed(res, last: int):
+    """Per seed and λ: mean of the per-epoch loss over the last ``last`` epochs → (S, Λ)."""
+    return res.windows["loss"][-last:].mean(axis=0)
+
+
+def statement(v, *, holds: str, fails: str, details=None):
+    """A figure statement decided by the interval verdict ``v`` (verification.stats): observed (holds),
+    not reproduced (the interval contradicts it), or inconclusive (the interval straddles)."""
+    from verification.claims import observed
+
+    det = {**dict(v.details), **dict(details or {})}
+    if v.status == "inconclusive":
+        det["reason"] = "inconclusive: " + fails
+        return dataclasses.replace(v, details=det)
+    return observed(v.status == "holds", predicted=v.predicted, measured=v.measured, relation=v.relation,
+                    reason=holds if v.status == "holds" else fails, details=det)
+
+
+def status_line(verdicts, claim_id: str) -> str:
+    """'holds' / 'not reproduced: …' for a title, from the verdict of a figure claim."""
+    v = verdicts[claim_id]
+    r = v.details.get("reason", "")
+    return f"{v.status.replace('_', ' ')}" + (f": {r}" if r and v.status != "holds" else "")
