@@ -482,7 +482,22 @@ def _thm3_bound(rng, size, n_seeds=None):
                                     rng=rng, unbiased=True, observers={"f": sim.quadratic_gap_observer(A, xs)}, window=window,
                                     observe_every=max(1, window // 8))
     wc = worst_case(_thm3_ratio, {**_ONED_BOX, "gamma_frac": (0.01, 1.0)}, rng=rng, budget=BUDGETS[size], start=_ONED_START[3])
+    # 1-D, one dominant sample among N: with h_n = 2a_n², m = E h, s = E h², at γ = μ/(3L𝓛) the ratio is
+    # exactly (s − m²)/(5(s + m²)) (stationary variance of the affine recursion), → 1/5 as s/m² = N → ∞
+    At = np.array([[1.0]] + [[1e-3]] * 49)
+    bt = rng.normal(size=50)
+    xt = vr.minimizer("least_squares", At, bt)
+    kt = vr.expected_smoothness("least_squares", At, bt)
+    gt_ = vr.theorem3_step_max(kt.mu, kt.L, kt.calL)
+    tht = xt + 1.0
+    ex_t = sim.least_squares_stationary(At, bt, vr.per_sample_gradients("least_squares", tht, At, bt), 1.0, gt_, x_star=xt, unbiased=True)[1]
+    ratio_t = ex_t / vr.theorem3_bound(0, gt_, kt.mu, kt.L, kt.calL, 0.0, _exact_f(At, bt, tht) - _exact_f(At, bt, xt))
+    h = 2 * At[:, 0] ** 2
+    analytic = (np.mean(h**2) - np.mean(h) ** 2) / (5 * (np.mean(h**2) + np.mean(h) ** 2))
     return combine({
+        "tight_instance": compare("safaryan.thm3.bound", 1.0, ratio_t, "<=",
+                                  details={"analytic_ratio": float(analytic), "instance": "1-D, a = (1, 1e-3 x 49), theta = x* + 1"}),
+        "tight_instance_matches_analytic": compare("safaryan.thm3.bound", float(analytic), ratio_t, "==", rtol=1e-6),
         "exact_grid": compare("safaryan.thm3.bound", worst["bound"], worst["exact"], "<="),
         "searched_worst_case": compare("safaryan.thm3.bound", 1.0, wc.ratio, "<=", details={"worst_case": wc.to_dict()}),
         "monte_carlo": compare_samples(res.tail_per_seed("f", 4)[:, 0], vr.theorem3_bound(0, gamma, k.mu, k.L, k.calL, 0.0, ft), "<="),
