@@ -138,3 +138,13 @@ def status_line(verdicts, claim_id: str) -> str:
     v = verdicts[claim_id]
     r = v.details.get("reason", "")
     return f"{v.status.replace('_', ' ')}" + (f": {r}" if r and v.status != "holds" else "")
+
+
+def best_relative_gain(res, lams, last: int) -> dict:
+    """Loss relative to SGD (λ = 0) per seed on the last ``last`` epochs; the best λ > 0 by the seed mean,
+    and each seed's relative gain 1 − loss(best)/loss(SGD) there (paired: every λ of a seed saw the same batches)."""
+    per = last_epochs_per_seed(res, last)
+    rel = per / per[:, :1]
+    j = 1 + int(np.argmin(rel[:, 1:].mean(axis=0)))
+    return {"lams": list(lams), "relative_to_sgd": rel.mean(axis=0).tolist(), "best_lambda": lams[j],
+            "gain_per_seed": (1 - rel[:, j]).tolist(), "sgd_loss": float(per[:, 0].mean())}

@@ -45,11 +45,7 @@ def _runs(size, seeds):
     for i, gamma in enumerate(gammas):
         teacher = C.sgd_teacher(gamma, epochs, seed=10 + i)
         res = C.train(teacher, lams, gamma, epochs, seed=20 + i, n_seeds=seeds, observe_every=2 if size == "quick" else 1)
-        per = C.last_epochs_per_seed(res, last)                       # (S, Λ)
-        rel = per / per[:, :1]                                        # relative to SGD, per seed
-        j = 1 + int(np.argmin(rel[:, 1:].mean(axis=0)))
-        rows.append({"gamma": gamma, "lams": lams, "relative_to_sgd": rel.mean(axis=0).tolist(),
-                     "best_lambda": lams[j], "gain_per_seed": (1 - rel[:, j]).tolist(), "sgd_loss": float(per[:, 0].mean())})
+        rows.append({"gamma": gamma, **C.best_relative_gain(res, lams, last)})
     return {"epochs": epochs, "last": last, "seeds": seeds, "batch": C.BATCH, "rows": rows}
 
 

@@ -43,11 +43,7 @@ def _runs(size, seeds):
         mask = (rng.random(shape) >= sp).astype(float)
         res = C.train(teacher, lams, GAMMA, epochs, seed=1 + i, n_seeds=seeds, compressor=sim.fixed_mask(mask),
                       observe_every=2 if size == "quick" else 1)
-        per = C.last_epochs_per_seed(res, last)
-        rel = per / per[:, :1]
-        j = 1 + int(np.argmin(rel[:, 1:].mean(axis=0)))
-        rows.append({"sparsity": sp, "lams": lams, "relative_to_sgd": rel.mean(axis=0).tolist(), "best_lambda": lams[j],
-                     "gain_per_seed": (1 - rel[:, j]).tolist(), "sgd_loss": float(per[:, 0].mean())})
+        rows.append({"sparsity": sp, **C.best_relative_gain(res, lams, last)})
     return {"epochs": epochs, "last": last, "seeds": seeds, "gamma": GAMMA, "teacher": f"SGD, {3 * epochs} epochs", "rows": rows}
 
 

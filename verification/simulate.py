@@ -341,6 +341,16 @@ def quadratic_gap_observer(A, x_star) -> Callable:
     return f
 
 
+def _check_least_squares_run(A, b, teacher_grads, gamma, lam):
+    """Validated (A, b, teacher gradients, γ, λ) of the exact least-squares routes."""
+    A = V.as_array("A", A, ndim=2)
+    b = V.as_array("b", b, ndim=1)
+    tg = V.as_array("teacher_grads", teacher_grads, ndim=2)
+    if tg.shape != A.shape or b.shape[0] != A.shape[0]:
+        raise ValueError(f"teacher_grads must have shape {A.shape} and b length {A.shape[0]}")
+    return A, b, tg, V.positive("gamma", gamma), V.scalar("lam", lam)
+
+
 def least_squares_stationary(A, b, teacher_grads, lam: float, gamma: float, *, x_star=None, unbiased: bool = False):
     """Exact stationary moments of iteration (7) (or (16) with ``unbiased``) for least squares with
     single-sample uniform sampling — an independent, Monte-Carlo-free route to what
@@ -352,13 +362,7 @@ def least_squares_stationary(A, b, teacher_grads, lam: float, gamma: float, *, x
     i.e. (I − E[M_n ⊗ M_n]) vec S = vec R. Returns ``(E‖x − x*‖², E f(x) − f*, spectral radius of
     E[M_n ⊗ M_n])``; the first two are ``inf`` when that radius is >= 1 (no stationary second moment).
     """
-    A = V.as_array("A", A, ndim=2)
-    b = V.as_array("b", b, ndim=1)
-    tg = V.as_array("teacher_grads", teacher_grads, ndim=2)
-    if tg.shape != A.shape or b.shape[0] != A.shape[0]:
-        raise ValueError(f"teacher_grads must have shape {A.shape} and b length {A.shape[0]}")
-    gamma = V.positive("gamma", gamma)
-    lam = V.scalar("lam", lam)
+    A, b, tg, gamma, lam = _check_least_squares_run(A, b, teacher_grads, gamma, lam)
     N, d = A.shape
     xs = vr.minimizer("least_squares", A, b) if x_star is None else V.as_array("x_star", x_star, ndim=1)
     I = np.eye(d)
@@ -404,13 +408,7 @@ def least_squares_moments(A, b, teacher_grads, lam: float, gamma: float, x0, ste
     the centred parts scaled by 1/b. Returns ``(E‖x^t − x*‖², E f(x^t) − f*)`` as two arrays of length
     ``steps + 1``.
     """
-    A = V.as_array("A", A, ndim=2)
-    b = V.as_array("b", b, ndim=1)
-    tg = V.as_array("teacher_grads", teacher_grads, ndim=2)
-    if tg.shape != A.shape or b.shape[0] != A.shape[0]:
-        raise ValueError(f"teacher_grads must have shape {A.shape} and b length {A.shape[0]}")
-    gamma = V.positive("gamma", gamma)
-    lam = V.scalar("lam", lam)
+    A, b, tg, gamma, lam = _check_least_squares_run(A, b, teacher_grads, gamma, lam)
     steps = int(V.scalar("steps", steps, lo=0, integer=True))
     bs = int(V.scalar("batch_size", batch_size, lo=1, integer=True))
     N, d = A.shape
