@@ -1074,6 +1074,18 @@ def _lemma4(rng, size):
         noise_y = float(np.mean(np.sum((gy - lam * gt) ** 2, axis=1)))
         lhs = _lemma4_lhs(A, b, x, theta, lam, gamma, k)
         rows.append({"d": d, "k": k, "ratio": lhs / vr.lemma4_rhs(noise_y, calL, float(np.sum((x - y) ** 2)), gamma, dsq)})
+    # the instance where every link is tight: δ = 0 (k = d), λ = 1, x − y = y − θ = u, u the top eigenvector of
+    # E[H_ξ²] (so (20) holds with equality, a = b, and (39) with 𝓛² = λ_max(E H_ξ²)): left side = right side = 4𝓛²
+    A, b = _sc_problem(rng, d=3, N=6)
+    Hn = 2.0 * A[:, :, None] * A[:, None, :]
+    w, U = np.linalg.eigh(np.mean(Hn @ Hn, axis=0))
+    calL, u, y = math.sqrt(w[-1]), U[:, -1], rng.normal(size=3)
+    x, theta = y + u, y - u
+    gy = vr.per_sample_gradients("least_squares", y, A, b)
+    gt = vr.per_sample_gradients("least_squares", theta, A, b)
+    lhs = _lemma4_lhs(A, b, x, theta, 1.0, 0.1 / calL, 3)
+    rows.insert(0, {"d": 3, "k": 3, "tight_instance": True,
+                    "ratio": lhs / vr.lemma4_rhs(float(np.mean(np.sum((gy - gt) ** 2, axis=1))), calL, 1.0, 0.1 / calL, 0.0)})
     worst = max(rows, key=lambda r: r["ratio"])
     return compare("safaryan.lemma4", 1.0, worst["ratio"], "<=", atol=1e-9,
                    details={"measured": "max lhs / rhs of (43), E over samples and masks", "worst": worst, "instances": rows[:10]})
@@ -1168,7 +1180,7 @@ def _eq38(rng, size):
         A, b = _sc_problem(rng)
         xs = vr.minimizer("least_squares", A, b)
         y = 2 * xs if i == 0 else xs + rng.normal(size=xs.size)
-        cases.append((xs, y, int(rng.integers(1, xs.size + 1))))
+        cases.append((xs, y, 1 if i == 0 else int(rng.integers(1, xs.size + 1))))   # tight case: rand-1 (ω = d − 1 > 0)
     for xs, y, k in cases:
         Cy = sim.rand_k_outcomes(y, k)
         lhs = float(np.mean(np.sum((Cy - xs) ** 2, axis=1)))
