@@ -54,7 +54,7 @@ __all__ = [
     "rho_printed", "sigma_sq", "noise_at_lambda", "reduction_ratio_bound", "direction_variance",
     "descent_step_bound", "theorem1_one_step_bound", "theorem1_bound", "theorem1_rate_bound",
     "theorem2_one_step_bound", "theorem2_bound", "theorem3_descent_step", "theorem3_one_step_bound",
-    "theorem3_bound", "theorem4_omega_max", "theorem4_bound", "lemma6_rhs", "rand_k_omega",
+    "theorem3_bound", "theorem4_omega_max", "theorem4_one_step_bound", "theorem4_bound", "lemma6_rhs", "rand_k_omega",
     "minibatch_gradient", "minibatch_loss", "batch_equivalent_gradients", "quadratic_gap",
     "THEOREMS", "theorem1_step_max", "theorem2_step_max", "theorem3_step_max", "theorem4_step_max", "step_max",
     "lemma1_c", "least_squares_hessian", "quadratic_growth_bound", "restart_step_max", "restart_factor",
@@ -1034,6 +1034,29 @@ def lemma6_rhs(f_gap, gamma, mu, calL, omega, xstar_norm_sq, noise_lam, *, print
     A = 2 * calL + (calL * calL + 1 / (gamma * gamma)) * alpha
     B = ((calL if printed else calL * calL) + 1 / (gamma * gamma)) * nu
     return float(4 * A * fg + 2 * B + 4 * nz)
+
+
+def theorem4_one_step_bound(y_dist_sq, gamma, mu, L, calL, omega, xstar_norm_sq, lam, grad_theta_sq, noise_lam) -> float:
+    """One-step recursion of the proof of Thm 4 (App. E.2) for the auxiliary iterates (37), valid when
+    2γA + α(L − μ) ≤ ½ (ω ≤ :func:`theorem4_omega_max`):
+
+        E_t‖y^{t+1} − x*‖² ≤ (1 − γμ)‖y^t − x*‖² + D,
+        D = 2γ²B + γ(L − μ)ν + (2γ/μ)N₃(λ),  B = (𝓛² + 1/γ²)ν,  ν = 2ω‖x*‖²,
+        N₃(λ) = λ²‖∇f(θ)‖² + 2γμ E‖∇f_ξ(x*) − λ∇f_ξ(θ)‖².
+    """
+    e = V.nonnegative("y_dist_sq", y_dist_sq)
+    gamma = V.positive("gamma", gamma)
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    _check_step("1/(16 calL)", gamma, theorem4_step_max(calL), "Thm 4")
+    omega = V.nonnegative("omega", omega)
+    wmax = theorem4_omega_max(gamma, mu, L, calL)
+    if omega > wmax * (1 + 1e-12):
+        raise ValueError(f"omega must be <= {wmax:.6g} (condition 2γA + α(L−μ) <= 1/2 of Thm 4), got {omega}")
+    nu = 2 * omega * V.nonnegative("xstar_norm_sq", xstar_norm_sq)
+    lam = V.scalar("lam", lam)
+    n3 = lam * lam * V.nonnegative("grad_theta_sq", grad_theta_sq) + 2 * gamma * mu * V.nonnegative("noise_lam", noise_lam)
+    D = 2 * gamma * gamma * (calL * calL + 1 / (gamma * gamma)) * nu + gamma * (L - mu) * nu + 2 * gamma / mu * n3
+    return float((1 - gamma * mu) * e + D)
 
 
 def theorem4_bound(t, gamma, mu, L, calL, omega, dist0_sq, xstar_norm_sq, grads_opt, grads_teacher, lam=None) -> float:

@@ -17,7 +17,7 @@ from kdtheory import symbolic as sym
 from kdtheory import variance_reduction as vr
 from verification import simulate as sim
 from verification.claims import claim, combine, compare, erratum, observed
-from verification.search import BUDGETS, worst_case
+from verification.search import BUDGETS, worst_case, worst_of
 from verification.stats import compare_samples
 
 PAPER = "000"
@@ -1589,3 +1589,46 @@ def _thm2_nonconvex(rng, size, n_seeds=None):
                                    "min_f_second_derivative": k.min_curvature, "gamma": gamma, "lams": lams.tolist(),
                                    "x0_minus_x_star": 2.0, "f0_gap": f0, "window": window, "seeds": seeds,
                                    "stationary_means": tail.mean(0).tolist(), "min_pl_ratio_at_random_points": pl_ratio})
+
+
+# ---------------------------------------------------------------------------------------------
+# proof of Theorem 4: the one-step recursion of the y-iterates (37), link by link's end point
+
+
+def _bernoulli_outcomes(y, omega):
+    """Whole-vector Bernoulli compressor C(y) = y/p w.p. p, else 0, p = 1/(1 + ω): unbiased with
+    E‖C(y) − y‖² = ω‖y‖² exactly (Assumption 4 with any small ω, which rand-k cannot give in low d)."""
+    p = 1.0 / (1.0 + omega)
+    return [(p, y / p), (1.0 - p, np.zeros_like(y))]
+
+
+@claim("safaryan.thm4.one_step", paper=PAPER, where="proof of Theorem 4 (App. E.2): E_t||y^{t+1} - x*||^2 <= (1 - gamma mu)||y^t - x*||^2 + D",
+       statement="for the y-recursion (37) with an unbiased compressor of variance omega <= omega_max and gamma <= 1/(16 calL), one step "
+                 "satisfies the proof's recursion with D = 2 gamma^2 B + gamma (L - mu) nu + (2 gamma/mu) N3(lam) "
+                 "(exact expectation over compressor outcomes and samples)")
+def _thm4_one_step(rng, size):
+    n = 12 if size == "quick" else 80
+    rows = []
+    for i in range(n):
+        A, b = _sc_problem(rng, d=int(rng.integers(1, 4)), N=int(rng.integers(4, 8)))
+        xs = vr.minimizer("least_squares", A, b)
+        K = vr.expected_smoothness("least_squares", A, b)
+        calL = max(K.calL, K.calL_ms)
+        gamma = float(rng.uniform(0.2, 1.0)) * vr.theorem4_step_max(calL)
+        omega = float(rng.uniform(0.0, 1.0)) * vr.theorem4_omega_max(gamma, K.mu, K.L, calL)
+        theta = xs + rng.normal(size=xs.size) * float(rng.uniform(0, 1))
+        lam = float(rng.uniform(-0.5, 1.5))
+        y = xs + rng.normal(size=xs.size) * float(10 ** rng.uniform(-2, 1))
+        gt = vr.per_sample_gradients("least_squares", theta, A, b)
+        lhs = 0.0
+        for prob, c in _bernoulli_outcomes(y, omega):
+            step = c - gamma * (vr.per_sample_gradients("least_squares", c, A, b) - lam * gt)
+            lhs += prob * float(np.mean(np.sum((step - xs) ** 2, axis=1)))
+        g0 = vr.per_sample_gradients("least_squares", xs, A, b)
+        rhs = vr.theorem4_one_step_bound(float(np.sum((y - xs) ** 2)), gamma, K.mu, K.L, calL, omega, float(xs @ xs), lam,
+                                         float(np.sum(gt.mean(axis=0) ** 2)), vr.noise_at_lambda(lam, g0, gt))
+        rows.append({"d": xs.size, "gamma": gamma, "omega": omega, "lam": lam, "lhs": lhs, "rhs": rhs, "ratio": lhs / rhs})
+    wc = worst_of(rows, lambda r: r["ratio"])
+    return compare("safaryan.thm4.one_step", 1.0, wc.ratio, "<=", atol=1e-12,
+                   details={"measured": "max over instances of exact E_t||y^{t+1} - x*||^2 / right side", "worst_case": wc.to_dict(),
+                            "instances": rows[:8], "compressor": "whole-vector Bernoulli, omega = 1/p - 1"})

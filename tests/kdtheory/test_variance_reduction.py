@@ -936,3 +936,32 @@ def test_logit_gradient_and_jacobian_form_reduce_to_prop1_for_a_linear_model(K, 
     eq5 = vr.distillation_gradient(vr.per_sample_gradients("softmax", X, a[None], y)[0],
                                    vr.per_sample_gradients("softmax", Th, a[None], y)[0], lam)
     np.testing.assert_allclose(vr.jacobian_distillation_gradient(J, gx, gt, lam), eq5.ravel(), atol=1e-12)
+
+
+def test_pinned_theorem4_one_step():
+    mu, L, calL, gamma = F(1), F(1), F(1), F(1, 16)
+    omega, e, xs2, lam, gs, nz = F(1, 514), F(3), F(2), F(1, 4), F(5, 7), F(3, 11)
+    nu = 2 * omega * xs2
+    D = 2 * gamma**2 * (calL**2 + 1 / gamma**2) * nu + gamma * (L - mu) * nu + 2 * gamma / mu * (lam**2 * gs + 2 * gamma * mu * nz)
+    _close(vr.theorem4_one_step_bound(*(float(v) for v in (e, gamma, mu, L, calL, omega, xs2, lam, gs, nz))), (1 - gamma * mu) * e + D)
+    mu2, L2 = F(1, 2), F(2)
+    D2 = 2 * gamma**2 * (calL**2 + 1 / gamma**2) * nu + gamma * (L2 - mu2) * nu + 2 * gamma / mu2 * (lam**2 * gs + 2 * gamma * mu2 * nz)
+    w2 = vr.theorem4_omega_max(float(gamma), float(mu2), float(L2), float(calL))
+    assert float(omega) > w2  # this ω is too large for μ = 1/2, L = 2: the guard refuses it
+    with pytest.raises(ValueError, match="omega"):
+        vr.theorem4_one_step_bound(*(float(v) for v in (e, gamma, mu2, L2, calL, omega, xs2, lam, gs, nz)))
+    om = F(1, 10**5)
+    nu2 = 2 * om * xs2
+    D2 = 2 * gamma**2 * (calL**2 + 1 / gamma**2) * nu2 + gamma * (L2 - mu2) * nu2 + 2 * gamma / mu2 * (lam**2 * gs + 2 * gamma * mu2 * nz)
+    _close(vr.theorem4_one_step_bound(*(float(v) for v in (e, gamma, mu2, L2, calL, om, xs2, lam, gs, nz))), (1 - gamma * mu2) * e + D2)
+
+
+@given(st.floats(0, 10), st.floats(1e-3, 10), st.floats(1, 10), st.floats(1, 10), st.floats(0.01, 1), st.floats(0, 1),
+       st.floats(0, 5), st.floats(-1, 2), st.floats(0, 5), st.floats(0, 5))
+def test_theorem4_one_step_bound_reduces_to_the_uncompressed_recursion(e, mu, rL, rcal, gfrac, wfrac, xs2, lam, gs, nz):
+    L, calL = mu * rL, mu * rL * rcal
+    gamma = gfrac * vr.theorem4_step_max(calL)
+    w = wfrac * vr.theorem4_omega_max(gamma, mu, L, calL)
+    base = (1 - gamma * mu) * e + 2 * gamma / mu * (lam * lam * gs + 2 * gamma * mu * nz)
+    assert vr.theorem4_one_step_bound(e, gamma, mu, L, calL, 0.0, xs2, lam, gs, nz) == pytest.approx(base, rel=1e-12, abs=1e-300)
+    assert vr.theorem4_one_step_bound(e, gamma, mu, L, calL, w, xs2, lam, gs, nz) >= base * (1 - 1e-12)

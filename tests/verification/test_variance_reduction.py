@@ -40,7 +40,7 @@ def test_paper000_claims_cover_the_issue(registry):
                    "safaryan.lemma5", "safaryan.lemma6", "safaryan.eq38", "safaryan.eq3_soft_labels", "safaryan.appB3_jacobian",
                    "safaryan.app_a_qg28", "safaryan.sec5_restart", "safaryan.sec5_lambda_one", "safaryan.thm1.transient",
                    "safaryan.thm2.transient", "safaryan.thm2.nonconvex_pl", "safaryan.lemma1.lambda_star_outside",
-                   "safaryan.thm4.omega_condition"]:
+                   "safaryan.thm4.omega_condition", "safaryan.thm4.one_step"]:
         assert needed in ids
 
 
