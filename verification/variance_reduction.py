@@ -367,19 +367,19 @@ def _eq32(rng, size):
 # Theorems 1 and 2: stationary error of iteration (7) vs the explicit bounds (35), (36)
 
 
-def _stationary_run(rng, size, A, b, xs, theta, lams, gamma, mu, observer, batch_size=1):
+def _stationary_run(rng, size, A, b, xs, theta, lams, gamma, mu, observer, batch_size=1, n_seeds=None):
     oracle = sim.glm_oracle("least_squares", A, b)
     tg = vr.per_sample_gradients("least_squares", theta, A, b)
     window = int(math.ceil(1.0 / (gamma * mu)))
     burn, tail = (5, 15) if size == "quick" else (10, 100)
-    seeds = 200 if size == "quick" else 1000
+    seeds = n_seeds or (200 if size == "quick" else 1000)
     res = sim.simulate_distillation(oracle, xs, tg, lams, gamma, (burn + tail) * window, n_seeds=seeds, rng=rng,
                                     batch_size=batch_size, observers={"e": observer}, window=window,
                                     observe_every=max(1, window // 8))
-    return res.tail_mean("e", tail), res.tail_sem("e", tail), seeds, (burn + tail) * window
+    return res.tail_per_seed("e", tail), seeds, (burn + tail) * window
 
 
-def _theorem12_instance(rng, size, which, A, b, xs, k, theta):
+def _theorem12_instance(rng, size, which, A, b, xs, k, theta, n_seeds=None):
     g0 = vr.per_sample_gradients("least_squares", xs, A, b)
     g1 = vr.per_sample_gradients("least_squares", theta, A, b)
     if which == 1:
@@ -391,15 +391,15 @@ def _theorem12_instance(rng, size, which, A, b, xs, k, theta):
     lam_star = vr.optimal_lambda(g0, g1, gamma, c)
     grid = np.linspace(0, 1, 11)
     lams = np.unique(np.concatenate([grid, [lam_star]]))
-    mean, sem, seeds, steps = _stationary_run(rng, size, A, b, xs, theta, lams, gamma, k.mu, observer)
+    per_seed, seeds, steps = _stationary_run(rng, size, A, b, xs, theta, lams, gamma, k.mu, observer, n_seeds=n_seeds)
+    mean, sem = per_seed.mean(axis=0), per_seed.std(axis=0, ddof=1) / math.sqrt(seeds)
     if which == 1:
         pred = np.array([vr.theorem1_bound(steps, gamma, k.mu, k.calL, 0.0, g0, g1, lam=float(l)) for l in lams])
     else:
         pred = np.array([vr.theorem2_bound(steps, gamma, k.mu, k.L, k.calL, 0.0, g0, g1, lam=float(l)) for l in lams])
-    measured = mean + 3 * sem  # one-sided 3-sigma Monte Carlo allowance against the bound
-    i = int(np.argmin(pred - measured))
+    i = int(np.argmax(mean / pred))   # the λ closest to its bound decides, with a 95% interval over seeds
     on_grid = np.isin(lams, grid)
-    return {"predicted": float(pred[i]), "measured": float(measured[i]), "worst_lambda": float(lams[i]),
+    return {"verdict": compare_samples(per_seed[:, i], float(pred[i]), "<="), "worst_lambda": float(lams[i]),
             "lams": lams.round(4).tolist(), "measured_mean": mean.tolist(), "measured_sem": sem.tolist(),
             "bound": pred.tolist(), "lambda_star_lemma1": lam_star,
             "lambda_star_eq14_c1": vr.optimal_lambda(g0, g1, gamma, 1.0),
@@ -408,7 +408,7 @@ def _theorem12_instance(rng, size, which, A, b, xs, k, theta):
             "gamma": gamma, "mu": k.mu, "L": k.L, "calL": k.calL, "seeds": seeds, "steps": steps}
 
 
-def _theorem12(rng, size, which):
+def _theorem12(rng, size, which, n_seeds=None):
     """Teachers near and far from x*; for Thm 2 also a rank-deficient design (PL, not strongly convex)."""
     A, b, xs = _ls_problem(rng, N=50, p=4, noise=1.0)
     k = vr.expected_smoothness("least_squares", A, b)
@@ -420,24 +420,23 @@ def _theorem12(rng, size, which):
         xsd = vr.minimizer("least_squares", Ad, bd)
         kd = vr.expected_smoothness("least_squares", Ad, bd, pl=True)
         cases["rank_deficient_PL_teacher_dist_0.5"] = (Ad, bd, xsd, kd, _teacher(rng, xsd, 0.5))
-    runs = {name: _theorem12_instance(rng, size, which, *args) for name, args in cases.items()}
-    worst = min(runs, key=lambda n: runs[n]["predicted"] - runs[n]["measured"])
-    return compare(f"safaryan.thm{which}", runs[worst]["predicted"], runs[worst]["measured"], "<=",
-                   details={"worst_case": worst, "runs": runs,
-                            "measured": "stationary mean over seeds and tail windows + 3 standard errors",
-                            "x0": "x* (so the transient term is 0 and the bound holds at every t)"})
+    runs = {name: _theorem12_instance(rng, size, which, *args, n_seeds=n_seeds) for name, args in cases.items()}
+    parts = {name: r.pop("verdict") for name, r in runs.items()}
+    return combine(parts, details={"runs": runs,
+                                   "measured": "stationary tail mean per seed; 95% interval over seeds at the lambda closest to its bound",
+                                   "x0": "x* (the transient is checked by safaryan.thm1/thm2.transient)"})
 
 
 @claim("safaryan.thm1", paper=PAPER, where="Theorem 1, eq. (11); explicit form (35)",
        statement="SGD with self-distillation (7), least squares, gamma = 1/(4 calL): stationary E||x-x*||^2 <= (8/mu^2) N1(lam) for every lam")
-def _thm1(rng, size):
-    return _theorem12(rng, size, 1)
+def _thm1(rng, size, n_seeds=None):
+    return _theorem12(rng, size, 1, n_seeds)
 
 
 @claim("safaryan.thm2", paper=PAPER, where="Theorem 2, eq. (12); explicit form (36)",
        statement="SGD with self-distillation (7), least squares (PL), gamma = mu/(4 L calL): stationary E f - f* <= N2(lam)/mu for every lam")
-def _thm2(rng, size):
-    return _theorem12(rng, size, 2)
+def _thm2(rng, size, n_seeds=None):
+    return _theorem12(rng, size, 2, n_seeds)
 
 
 # ---------------------------------------------------------------------------------------------
