@@ -6,7 +6,7 @@ from matplotlib.figure import Figure
 FIGURE = {"id": "gpu_safaryan_fig1", "paper": "000",
           "title": "Cosine similarity, ℓ2 distance and SNR between the true distillation gradient and eq. (5), "
                    "one-hidden-layer ReLU MLP on the digits, per epoch, for several λ",
-          "claims": ["safaryan.net.fig1_monotone", "safaryan.net.fig1_similarity"]}
+          "claims": ["safaryan.net.fig1_monotone", "safaryan.net.fig1_similarity", "safaryan.net.fig1_l2_monotone"]}
 
 
 def make(size="quick"):
