@@ -711,6 +711,20 @@ def direction_variance(grads_x, grads_teacher, lam, batch_size: int = 1) -> floa
 THEOREMS = (1, 2, 3, 4)
 
 
+def _theorem_number(theorem, allowed) -> int:
+    t = V.count("theorem", theorem, lo=1, hi=4, strict=True)
+    if t not in allowed:
+        raise ValueError(f"theorem must be one of {list(allowed)}, got {t}")
+    return t
+
+
+def _no_nan_scalar(value: float, names: str) -> float:
+    """A scalar right side; inf − inf at extreme inputs is an error naming the arguments, never a NaN."""
+    if math.isnan(value):
+        raise ValueError(f"the arguments ({names}) overflow float64 here (inf - inf); rescale them")
+    return float(value)
+
+
 def _check_step(what: str, gamma: float, gmax: float, where: str) -> None:
     if gamma > gmax * (1 + 1e-12):
         raise ValueError(f"gamma must be <= {what} = {gmax:.6g} ({where}), got {gamma}")
@@ -720,7 +734,7 @@ def theorem1_step_max(calL, *, printed: bool = False) -> float:
     """Largest step of Theorem 1: ``1/(4𝓛)``, what its proof (App. C.2, last step) uses;
     ``printed=True`` gives the statement's stricter ``1/(8𝓛)``."""
     calL = V.positive("calL", calL)
-    return 1.0 / ((8.0 if printed else 4.0) * calL)
+    return 1.0 / ((8.0 if V.flag("printed", printed) else 4.0) * calL)
 
 
 def theorem2_step_max(mu, L, calL) -> float:
@@ -743,7 +757,7 @@ def theorem4_step_max(calL) -> float:
 
 def step_max(theorem: int, *, mu=None, L=None, calL) -> float:
     """The step-size limit of Theorem 1, 2, 3 or 4 (see the ``theoremN_step_max`` functions)."""
-    theorem = V.one_of("theorem", theorem, THEOREMS)
+    theorem = _theorem_number(theorem, THEOREMS)
     if theorem == 1:
         return theorem1_step_max(calL)
     if theorem == 4:
@@ -756,7 +770,7 @@ def step_max(theorem: int, *, mu=None, L=None, calL) -> float:
 def lemma1_c(theorem: int, *, mu, L=None) -> float:
     """The constant c with which each proof applies Lemma 1: μ/4 (Thm 1, App. C.2), L (Thm 2, App. C.3),
     2μ (Thm 4, App. E.2). Theorem 3 fixes λ = 1 and does not use Lemma 1 (ValueError)."""
-    theorem = V.one_of("theorem", theorem, (1, 2, 4))
+    theorem = _theorem_number(theorem, (1, 2, 4))
     mu = V.positive("mu", mu)
     if theorem == 1:
         return mu / 4.0
@@ -794,7 +808,7 @@ def restart_step_max(mu, L, calL, *, printed: bool = False) -> float:
     ``μ/(24L𝓛)`` (then ``3γL(L+𝓛)/μ ≤ ¼`` as L ≤ 𝓛). ``printed=True``: the printed ``μ/(12L𝓛)``, for
     which the neighbourhood factor alone reaches ½ when L = 𝓛 (docs/errata.md 000-8)."""
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
-    return mu / ((12.0 if printed else 24.0) * L * calL)
+    return mu / ((12.0 if V.flag("printed", printed) else 24.0) * L * calL)
 
 
 def restart_factor(t, gamma, mu, L, calL) -> float:
@@ -803,6 +817,7 @@ def restart_factor(t, gamma, mu, L, calL) -> float:
     t = _t(t)
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    _contraction(gamma, mu)
     return float((1 - gamma * mu) ** t + gamma * 3 * L * (L + calL) / mu)
 
 
@@ -837,8 +852,8 @@ def lemma3_rhs42(f_y, inner, L, dist_sq, delta_sq) -> float:
     """Lemma 3, eq. (42), upper side: ``E f(x + δ) ≤ f(y) + ⟨∇f(y), x − y⟩ + (L/2)‖x − y‖² + (L/2)E‖δ‖²``
     (``inner`` = ⟨∇f(y), x − y⟩; the lower side is f(x) ≤ E f(x + δ), Jensen)."""
     L = V.nonnegative("L", L)
-    return float(V.scalar("f_y", f_y) + V.scalar("inner", inner)
-                 + L / 2 * (V.nonnegative("dist_sq", dist_sq) + V.nonnegative("delta_sq", delta_sq)))
+    return _no_nan_scalar(V.scalar("f_y", f_y) + V.scalar("inner", inner)
+                 + L / 2 * (V.nonnegative("dist_sq", dist_sq) + V.nonnegative("delta_sq", delta_sq)), "f_y, inner, L, dist_sq, delta_sq")
 
 
 def lemma4_rhs(noise_y, calL, dist_sq, gamma, delta_sq) -> float:
@@ -851,15 +866,15 @@ def lemma4_rhs(noise_y, calL, dist_sq, gamma, delta_sq) -> float:
     calL = V.nonnegative("calL", calL)
     gamma = V.positive("gamma", gamma)
     return float(2 * V.nonnegative("noise_y", noise_y) + 2 * calL * calL * V.nonnegative("dist_sq", dist_sq)
-                 + 2 * (calL * calL + 1 / (gamma * gamma)) * V.nonnegative("delta_sq", delta_sq))
+                 + 2 * (calL * calL + 1 / gamma / gamma) * V.nonnegative("delta_sq", delta_sq))
 
 
 def lemma5_rhs(f_x, inner, mu, L, dist_sq, delta_sq) -> float:
     """Lemma 5, eq. (44), the lower bound on f(y):
     ``f(x) + ⟨E∇f(x + δ), y − x⟩ + (μ/2)‖y − x‖² − ((L − μ)/2)E‖δ(x)‖²`` (``inner`` = ⟨E∇f(x+δ), y − x⟩)."""
     mu, L = V.positive("mu", mu), V.positive("L", L)
-    return float(V.scalar("f_x", f_x) + V.scalar("inner", inner) + mu / 2 * V.nonnegative("dist_sq", dist_sq)
-                 - (L - mu) / 2 * V.nonnegative("delta_sq", delta_sq))
+    return _no_nan_scalar(V.scalar("f_x", f_x) + V.scalar("inner", inner) + mu / 2 * V.nonnegative("dist_sq", dist_sq)
+                 - (L - mu) / 2 * V.nonnegative("delta_sq", delta_sq), "f_x, inner, mu, L, dist_sq, delta_sq")
 
 
 def eq38_rhs(omega, y_dist_sq, xstar_norm_sq) -> float:
@@ -1089,11 +1104,12 @@ def theorem4_one_step_bound(y_dist_sq, gamma, mu, L, calL, omega, xstar_norm_sq,
     omega = V.nonnegative("omega", omega)
     wmax = theorem4_omega_max(gamma, mu, L, calL)
     if omega > wmax * (1 + 1e-12):
-        raise ValueError(f"omega must be <= {wmax:.6g} (condition 2γA + α(L−μ) <= 1/2 of Thm 4), got {omega}")
+        raise ValueError(f"omega must be <= theorem4_omega_max(gamma, mu, L, calL) = {wmax:.6g} (condition "
+                         f"2γA + α(L−μ) <= 1/2 of Thm 4), got omega = {omega}")
     nu = 2 * omega * V.nonnegative("xstar_norm_sq", xstar_norm_sq)
     lam = V.scalar("lam", lam)
     n3 = lam * lam * V.nonnegative("grad_theta_sq", grad_theta_sq) + 2 * gamma * mu * V.nonnegative("noise_lam", noise_lam)
-    D = 2 * gamma * gamma * (calL * calL + 1 / (gamma * gamma)) * nu + gamma * (L - mu) * nu + 2 * gamma / mu * n3
+    D = 2 * ((gamma * calL) ** 2 + 1) * nu + gamma * (L - mu) * nu + 2 * gamma / mu * n3   # 2γ²B, B = (𝓛² + 1/γ²)ν
     return float((1 - gamma * mu) * e + D)
 
 
@@ -1269,6 +1285,10 @@ def jacobian_distillation_gradient(jacobian, grad_logits_student, grad_logits_te
     gs = V.as_array("grad_logits_student", grad_logits_student, ndim=1)
     gt = V.as_array("grad_logits_teacher", grad_logits_teacher, ndim=1)
     V.same_shape(("grad_logits_student", "grad_logits_teacher"), gs, gt)
+    if gs.size == 0:
+        raise ValueError("grad_logits_student must have at least one logit (K >= 1)")
+    if J.shape[0] == 0:
+        raise ValueError("jacobian must have at least one parameter row (D >= 1)")
     if J.shape[1] != gs.shape[0]:
         raise ValueError(f"jacobian must have shape (D, K) with K = {gs.shape[0]}, got {J.shape}")
     lam = V.scalar("lam", lam)
@@ -1284,6 +1304,8 @@ def sin_pl_losses(x, c) -> np.ndarray:
     shifted per sample), for scalar or array x: shape ``x.shape + (N,)``."""
     x = np.asarray(V.as_array("x", x), float)
     c = V.as_array("c", c, ndim=1)
+    if c.size == 0:
+        raise ValueError("c must hold at least one sample shift c_n")
     u = x[..., None] - c
     return u * u + 3.0 * np.sin(u) ** 2
 
@@ -1292,6 +1314,8 @@ def sin_pl_gradients(x, c) -> np.ndarray:
     """``f_n'(x) = 2(x − c_n) + 3 sin(2(x − c_n))``, shape ``x.shape + (N,)``."""
     x = np.asarray(V.as_array("x", x), float)
     c = V.as_array("c", c, ndim=1)
+    if c.size == 0:
+        raise ValueError("c must hold at least one sample shift c_n")
     u = x[..., None] - c
     return 2.0 * u + 3.0 * np.sin(2.0 * u)
 
@@ -1318,7 +1342,9 @@ def sin_pl_constants(c, *, half_width: float = 12.0, n_grid: int = 200001) -> Si
     c = V.as_array("c", c, ndim=1)
     if c.size == 0:
         raise ValueError("c must have at least one entry")
-    hw = V.positive("half_width", half_width)
+    if np.max(np.abs(c)) > 1e6:
+        raise ValueError(f"c must have |c_n| <= 1e6 (the constants come from a grid around x*), got max |c_n| = {np.max(np.abs(c)):.3g}")
+    hw = V.scalar("half_width", half_width, lo=1.0, hi=1e4)
     n = int(V.scalar("n_grid", n_grid, lo=101, integer=True))
     f = lambda x: float(np.mean(sin_pl_losses(x, c)))  # noqa: E731
     grid = np.linspace(c.mean() - hw, c.mean() + hw, n)
