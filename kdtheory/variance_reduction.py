@@ -1192,10 +1192,10 @@ def minibatch_gradient(model: str, X, A, b, idx, *, check: bool = True) -> np.nd
         with np.errstate(over="ignore", invalid="ignore"):
             z = (X.reshape(S * L, -1) @ A.T).reshape(S, L, N)
             r = 2.0 * (z - np.asarray(b)) if model == "least_squares" else special.expit(z) - np.asarray(b)
-            out = ((r * W[:, None, :]).reshape(S * L, N) @ A).reshape(X.shape)
-        if np.all(np.isfinite(out)):
-            return out
-        # an overflow: unsampled rows would enter as 0·inf; redo it on the sampled rows only (below)
+            # unsampled rows weigh exactly 0 (never 0·inf when their residual overflows)
+            rw = np.where(W[:, None, :] > 0, r, 0.0) * W[:, None, :]
+            out = (rw.reshape(S * L, N) @ A).reshape(X.shape)
+        return _no_nan("minibatch_gradient", out) if check else out
     Ab = A[idx]                    # (S, B, d)
     bb = np.asarray(b)[idx]        # (S, B) or (S, B, K)
     if model == "softmax":
