@@ -148,3 +148,33 @@ def best_relative_gain(res, lams, last: int) -> dict:
     j = 1 + int(np.argmin(rel[:, 1:].mean(axis=0)))
     return {"lams": list(lams), "relative_to_sgd": rel.mean(axis=0).tolist(), "best_lambda": lams[j],
             "gain_per_seed": (1 - rel[:, j]).tolist(), "sgd_loss": float(per[:, 0].mean())}
+
+
+def gain_trend_statement(data, key: str, *, grows: bool):
+    """Figure statement on the best relative gain of the last row against the first (``key`` names the
+    swept quantity, e.g. "gamma" or "sparsity"): larger (``grows``) or smaller, 95 % interval over seeds."""
+    from verification.stats import compare_samples
+
+    lo, hi = data["rows"][0], data["rows"][-1]
+    v = compare_samples(np.array(hi["gain_per_seed"]) - np.array(lo["gain_per_seed"]), 0.0, ">=" if grows else "<=")
+    word = "exceeds" if grows else "is below"
+    return statement(v, holds=f"the gain at {key} = {hi[key]} {word} that at {key} = {lo[key]}",
+                     fails=f"the gain at {key} = {hi[key]} does not {'exceed' if grows else 'fall below'} that at {key} = {lo[key]}",
+                     details={"figure_data": data})
+
+
+def relative_sweep_figure(data, key: str, label, title: str):
+    """One panel: loss relative to SGD vs λ, one curve per row of ``data["rows"]`` (``label(row)``)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.5, 5))
+    ax = fig.subplots()
+    for r in data["rows"]:
+        ax.plot(r["lams"], r["relative_to_sgd"], "o-", label=label(r))
+    ax.axhline(1.0, color="k", lw=0.8, ls="--")
+    ax.set_xlabel("distillation weight λ (0 = SGD)")
+    ax.set_ylabel(f"train loss, last {data['last']} epochs, relative to SGD")
+    ax.set_title(title, fontsize=7)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

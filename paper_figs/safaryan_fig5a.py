@@ -17,12 +17,8 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
-from matplotlib.figure import Figure
-
 from paper_figs import _safaryan_common as C
-from verification.claims import combine
-from verification.claims import claim
+from verification.claims import claim, combine
 from verification.stats import compare_samples
 
 FIGURE = {"id": "safaryan_fig5a", "paper": "000",
@@ -66,12 +62,7 @@ def _every_gamma(rng, size, n_seeds=None):
        statement="a higher learning rate gives KD a more pronounced effect: the best relative gain over SGD at the largest step "
                  "exceeds that at the smallest (95% interval over seeds of the difference)")
 def _gain_grows(rng, size, n_seeds=None):
-    data = _runs(size, C.seeds_for(size, n_seeds))
-    lo, hi = data["rows"][0], data["rows"][-1]
-    v = compare_samples(np.array(hi["gain_per_seed"]) - np.array(lo["gain_per_seed"]), 0.0, ">=")
-    return C.statement(v, holds=f"the gain at gamma = {hi['gamma']} exceeds that at gamma = {lo['gamma']}",
-                       fails=f"the gain at gamma = {hi['gamma']} does not exceed that at gamma = {lo['gamma']}",
-                       details={"figure_data": data})
+    return C.gain_trend_statement(_runs(size, C.seeds_for(size, n_seeds)), "gamma", grows=True)
 
 
 def make(size="quick", verdicts=None):
@@ -79,16 +70,8 @@ def make(size="quick", verdicts=None):
         from paper_figs import figure_verdicts
         verdicts = figure_verdicts(FIGURE, size)
     data = verdicts["safaryan.fig5a.optimal_lambda_every_gamma"].details["figure_data"]
-    fig = Figure(figsize=(6.5, 5))
-    ax = fig.subplots()
-    for r in data["rows"]:
-        ax.plot(r["lams"], r["relative_to_sgd"], "o-", label=f"γ={r['gamma']} (best λ={r['best_lambda']:g})")
-    ax.axhline(1.0, color="k", lw=0.8, ls="--")
-    ax.set_xlabel("distillation weight λ (0 = SGD)")
-    ax.set_ylabel(f"train loss, last {data['last']} epochs, relative to SGD")
-    ax.set_title(f"Fig. 5a (digits, batch {data['batch']}, {data['epochs']} epochs, {data['seeds']} seeds, SGD teachers)\n"
-                 f"'an optimal λ beats SGD at every γ': {C.status_line(verdicts, 'safaryan.fig5a.optimal_lambda_every_gamma')}\n"
-                 f"'gain grows with γ': {C.status_line(verdicts, 'safaryan.fig5a.gain_grows_with_gamma')}", fontsize=7)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return C.relative_sweep_figure(
+        data, "gamma", lambda r: f"γ={r['gamma']} (best λ={r['best_lambda']:g})",
+        f"Fig. 5a (digits, batch {data['batch']}, {data['epochs']} epochs, {data['seeds']} seeds, SGD teachers)\n"
+        f"'an optimal λ beats SGD at every γ': {C.status_line(verdicts, 'safaryan.fig5a.optimal_lambda_every_gamma')}\n"
+        f"'gain grows with γ': {C.status_line(verdicts, 'safaryan.fig5a.gain_grows_with_gamma')}")

@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
-from matplotlib.figure import Figure
-
 from paper_figs import _safaryan_common as C
 from paper_figs import safaryan_fig5a as F5A
 from verification.claims import claim, observed
-from verification.stats import compare_samples
 
 FIGURE = {"id": "safaryan_fig5b", "paper": "000",
           "title": "Train loss vs distillation weight for several step sizes, one better-trained teacher (digits)",
@@ -43,12 +39,7 @@ def _runs(size, seeds):
        statement="with one better-trained teacher, KD's best relative gain over SGD is larger at the largest step size than at "
                  "the smallest (95% interval over seeds of the difference)")
 def _gain_grows(rng, size, n_seeds=None):
-    data = _runs(size, C.seeds_for(size, n_seeds))
-    lo, hi = data["rows"][0], data["rows"][-1]
-    v = compare_samples(np.array(hi["gain_per_seed"]) - np.array(lo["gain_per_seed"]), 0.0, ">=")
-    return C.statement(v, holds=f"the gain at gamma = {hi['gamma']} exceeds that at gamma = {lo['gamma']}",
-                       fails=f"the gain at gamma = {hi['gamma']} does not exceed that at gamma = {lo['gamma']}",
-                       details={"figure_data": data})
+    return C.gain_trend_statement(_runs(size, C.seeds_for(size, n_seeds)), "gamma", grows=True)
 
 
 @claim("safaryan.fig5b.optimal_lambda_closer_to_1", paper="000", kind="figure", where="Fig. 5b, App. F.2; eq. (14)",
@@ -72,16 +63,8 @@ def make(size="quick", verdicts=None):
         from paper_figs import figure_verdicts
         verdicts = figure_verdicts(FIGURE, size)
     data = verdicts["safaryan.fig5b.gain_grows_with_gamma"].details["figure_data"]
-    fig = Figure(figsize=(6.5, 5))
-    ax = fig.subplots()
-    for r in data["rows"]:
-        ax.plot(r["lams"], r["relative_to_sgd"], "o-", label=f"γ={r['gamma']} (best λ={r['best_lambda']:g})")
-    ax.axhline(1.0, color="k", lw=0.8, ls="--")
-    ax.set_xlabel("distillation weight λ (0 = SGD)")
-    ax.set_ylabel(f"train loss, last {data['last']} epochs, relative to SGD")
-    ax.set_title(f"Fig. 5b (digits, batch {data['batch']}, {data['epochs']} epochs, {data['seeds']} seeds, teacher {data['teacher']})\n"
-                 f"gain grows with γ: {C.status_line(verdicts, 'safaryan.fig5b.gain_grows_with_gamma')}\n"
-                 f"optimal λ closer to 1: {C.status_line(verdicts, 'safaryan.fig5b.optimal_lambda_closer_to_1')}", fontsize=7)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return C.relative_sweep_figure(
+        data, "gamma", lambda r: f"γ={r['gamma']} (best λ={r['best_lambda']:g})",
+        f"Fig. 5b (digits, batch {data['batch']}, {data['epochs']} epochs, {data['seeds']} seeds, teacher {data['teacher']})\n"
+        f"gain grows with γ: {C.status_line(verdicts, 'safaryan.fig5b.gain_grows_with_gamma')}\n"
+        f"optimal λ closer to 1: {C.status_line(verdicts, 'safaryan.fig5b.optimal_lambda_closer_to_1')}")
