@@ -62,7 +62,7 @@ from kdtheory import _validate as V
 
 __all__ = [
     "NORMS", "LOSSES", "SCHEDULES",
-    "lp_norm", "sibling_bound", "sibling_bound_l2", "xi", "erm_bound", "augmented_erm_bound", "augmented_neighbourhoods",
+    "lp_norm", "sibling_bound", "sibling_bound_l2", "xi", "lemma_a1_bound", "erm_bound", "augmented_erm_bound", "augmented_neighbourhoods",
     "augmentation_constant",
     "covering_fraction", "large_cell_mask", "Covering", "greedy_covering", "softmax_affine_lipschitz",
     "loss_values", "expected_score", "score_divergence", "ProperReport", "check_proper",
@@ -181,6 +181,25 @@ def xi(K, norm=2) -> float:
     e = np.full(K, -1.0 / K)
     e[0] += 1.0
     return 1.0 + K * float(lp_norm(e, norm))
+
+
+def lemma_a1_bound(L_star, r, n_cell=None) -> float:
+    """Lemma A.1, eq. (9)-(10): ``‖p*(x) − E[ȳ_j]‖ ≤ 2(N_S − 1)/N_S · L* r ≤ 2L* r``.
+
+    Statement
+        For an input ``x`` of a partition cell ``S_j^r`` (all of its inputs within ``r`` of the centre
+        ``x̄_j``) and an ``L*``-locally-Lipschitz ``p*``, the mean true label distribution of the cell,
+        ``E[ȳ_j] = N_S⁻¹ Σ_{x'∈S_j} p*(x')``, is within ``2L*r`` of ``p*(x)``; with ``n_cell = N_S`` given,
+        the sharper ``2(N_S − 1)/N_S · L*r`` of eq. (10) (the term ``x' = x`` contributes 0).
+    Source
+        SoTeacher, App. A, Lemma A.1, eq. (9)-(11). Norms: any p-norm, ``L*`` measured in it.
+    """
+    L_star = V.nonnegative("L_star", L_star)
+    r = V.nonnegative("r", r)
+    if n_cell is None:
+        return 2.0 * L_star * r
+    n = V.scalar("n_cell", n_cell, lo=1, integer=True)
+    return 2.0 * (n - 1) / n * L_star * r
 
 
 def erm_bound(N, K, covering_number, kappa, delta, L, r, L_star, norm=2) -> float:
