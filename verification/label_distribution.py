@@ -961,13 +961,14 @@ def augmented_erm_errors(rng: np.random.Generator, X, p_star, augmentations, *, 
     Y = draw_labels(rng, P, reps)
     errs = np.empty((reps, int(mask.sum())))
     L_f = np.empty(reps)
+    # F is constant on cells, so L_f^A only needs the distinct cells among each image's neighbours
+    nb_cells = [np.unique(assign[n]) for n in nb]
+    all_cells = np.concatenate(cell_of)
     for t in range(reps):
-        counts = np.zeros((m, K))
-        for cells in cell_of:
-            np.add.at(counts, (cells, Y[t]), 1.0)
+        counts = np.bincount(all_cells * K + np.tile(Y[t], len(cell_of)), minlength=m * K).reshape(m, K).astype(float)
         F = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
         errs[t] = LD.lp_norm(F[assign[mask]] - P[mask], norm, axis=1)
-        L_f[t] = LD.augmentation_constant(X, F[assign], images, F[image_cell], r, out_norm=norm, neighbours=nb)
+        L_f[t] = LD.augmentation_constant(C, F, images, F[image_cell], r, out_norm=norm, neighbours=nb_cells)
     return {"errors": errs, "L_f_A": L_f, "L_p_A_printed": L_p_printed, "L_p_A_corrected": L_p_corrected,
             "m": m, "mask": mask, "P": P}
 
@@ -986,50 +987,90 @@ def _strip_p_star(X):
     return np.where(left[:, None], [[0.9, 0.1]], [[0.1, 0.9]])
 
 
-def _thm38_coverage(res, *, N, K, kappa, delta, r, L_star, L_p_A):
+def ring_clusters(rng, N, k, *, rho, R=0.35):
+    """``N`` inputs in ``k`` equal clusters, discs of radius ``rho`` centred on the circle of radius ``R`` around
+    (½, ½), cluster ``j`` at angle ``2πj/k``."""
+    j = np.arange(N) % k
+    ang = 2 * np.pi * j / k
+    t = rng.random(N) * 2 * np.pi
+    u = rho * np.sqrt(rng.random(N))
+    return np.column_stack([0.5 + R * np.cos(ang) + u * np.cos(t), 0.5 + R * np.sin(ang) + u * np.sin(t)])
+
+
+def rotation(j: int, k: int):
+    """The augmentation ``A_j``: rotation by ``2πj/k`` about (½, ½) (maps the ring clusters onto each other)."""
+    c, s = math.cos(2 * math.pi * j / k), math.sin(2 * math.pi * j / k)
+
+    def A(Z):
+        Z = np.asarray(Z, dtype=float) - 0.5
+        return np.column_stack([c * Z[:, 0] - s * Z[:, 1], s * Z[:, 0] + c * Z[:, 1]]) + 0.5
+
+    return A
+
+
+def _ring_p_star(k, g):
+    """``p* = (½ + g, ½ − g)`` on cluster 0 and ``(½ − g, ½ + g)`` on the others (L* = 0 on each cell)."""
+    def p_star(Z):
+        ang = np.arctan2(Z[:, 1] - 0.5, Z[:, 0] - 0.5)
+        j = np.round(ang / (2 * np.pi / k)).astype(int) % k
+        first = np.where(j == 0, 0.5 + g, 0.5 - g)
+        return np.column_stack([first, 1.0 - first])
+
+    return p_star
+
+
+def _thm38_part(res, *, N, K, kappa, delta, r, L_star, L_p_A, name):
+    """Coverage part of eq. (6) at the worst input of D̃ (bound per draw, L_f^A measured per draw)."""
     b = np.array([LD.augmented_erm_bound(N, K, res["m"], kappa, delta, 0.0, r, L_star, lf, L_p_A, 1)
                   for lf in res["L_f_A"]])
-    freq = (res["errors"] <= b[:, None]).mean(axis=0)
-    return float(freq.min()), float(np.median(b))
+    v = _worst_input_part(res["errors"], b, delta, {
+        "setting": name, "N": N, "K": K, "r": r, "kappa": kappa, "cells": res["m"], "D_tilde": int(res["mask"].sum()),
+        "L_p_A_corrected": res["L_p_A_corrected"], "L_p_A_printed": res["L_p_A_printed"],
+        "L_f_A_median": float(np.median(res["L_f_A"])), "max_error_1norm": float(res["errors"].max()),
+        "vacuous": bool(np.median(b) >= 2.0)})
+    return v
 
 
-@claim("soteacher.thm38", paper=PAPER, where="Thm 3.8, eq. (5)-(6), corrected L_p^A",
-       statement="Cell-constant ERM of eq. (5) with a mirror augmentation: on D̃ the error is ≤ eq. (6) with frequency "
-                 "≥ 1 − δ when L_p^A = max ‖p*(x') − p*(x̄)‖ (corrected; L_f^A as printed, measured per draw)")
+@claim("soteacher.thm38", paper=PAPER, where="Thm 3.8, eq. (5)-(6), corrected L_p^A (no proof in the paper)",
+       statement="Cell-constant ERM of eq. (5): on D̃ the error is ≤ eq. (6) with frequency ≥ 1 − δ (Wilson 95 % "
+                 "interval) when L_p^A = max ‖p*(x') − p*(x̄)‖ (corrected; L_f^A as printed, measured per draw), in "
+                 "settings where eq. (6) is informative (below the largest possible error 2): 8 ring clusters under "
+                 "the 8 rotations (p* not invariant), and a smooth, nearly mirror-invariant p* on [0, 1]²")
 def _check_thm38(rng, size):
-    deltas = (0.05, 0.3)
-    reps = 60 if size == "quick" else 200
-    rows = []
-    worst = math.inf
-    # (a) nearly invariant p* = softmax(Wx + b) on [0, 1]^2, weak dependence on x_1; (b) the two strips
-    N, K, r, kappa = (20000, 2, 0.15, 2.0) if size == "quick" else (60000, 3, 0.1, 2.0)
+    reps = 150 if size == "quick" else 600
+    kappa = 2.0
+    parts = {}
+    # (a) ring: every cell pools the labels of all clusters, f* ≈ (p0 + 7 pB)/8 on cluster 0, error 7/8 ‖pB − p0‖_1
+    # against L_p^A = ‖pB − p0‖_1 (corrected; the printed L_p^A is 0 here)
+    k, g = 8, 0.1
+    N = 16000 if size == "quick" else 64000
+    r = 0.1
+    res = augmented_erm_errors(rng, ring_clusters(rng, N, k, rho=0.04), _ring_p_star(k, g),
+                               [rotation(j, k) for j in range(k)], r=r, kappa=1.0, reps=reps, norm=1)
+    for delta in (0.05, 0.3):
+        parts[f"ring_rotations_delta{delta}"] = _thm38_part(res, N=N, K=2, kappa=1.0, delta=delta, r=r, L_star=0.0,
+                                                            L_p_A=res["L_p_A_corrected"], name="8 ring clusters, rotations")
+    # (b) smooth, nearly invariant p* = softmax(Wx + b) on [0, 1]², weak dependence on x_1, mirror x_1 ↦ 1 − x_1
+    N, K, r = (20000, 2, 0.15) if size == "quick" else (60000, 3, 0.1)
     X = rng.random((N, 2))
     W = rng.normal(size=(K, 2))
     W[:, 0] *= 0.15
     W *= 1.0 / LD.softmax_affine_lipschitz(W)
     b0 = rng.normal(size=K)
-    L_star = 1.0
 
     def smooth(Z):
         return special.softmax(Z @ W.T + b0, axis=1)
 
-    Ns = 20000 if size == "quick" else 100000
-    settings = [("smooth, nearly invariant", X, smooth, K, r, L_star),
-                ("two strips, not invariant", _two_strips(rng, Ns), _strip_p_star, 2, 0.1, 0.0)]
-    for name, Xs, ps, Ks, rs, Ls in settings:
-        res = augmented_erm_errors(rng, Xs, ps, [lambda Z: Z, flip_x1], r=rs, kappa=kappa, reps=reps, norm=1)
-        for delta in deltas:
-            fmin, bmed = _thm38_coverage(res, N=len(Xs), K=Ks, kappa=kappa, delta=delta, r=rs, L_star=Ls,
-                                         L_p_A=res["L_p_A_corrected"])
-            worst = min(worst, fmin - (1 - delta) + _binomial_slack(1 - delta, reps))
-            rows.append({"setting": name, "N": len(Xs), "K": Ks, "r": rs, "delta": delta, "cells": res["m"],
-                         "D_tilde": int(res["mask"].sum()), "L_p_A_corrected": res["L_p_A_corrected"],
-                         "L_p_A_printed": res["L_p_A_printed"], "L_f_A_median": float(np.median(res["L_f_A"])),
-                         "bound_median": bmed, "worst_input_freq": fmin,
-                         "max_error_1norm": float(res["errors"].max())})
-    return compare("soteacher.thm38", predicted=0.0, measured=worst, relation=">=",
-                   details={"what": "min over settings of (worst-input coverage frequency − (1 − δ) + 4 s.e.), "
-                                    "1-norm, augmentations {identity, x_1 ↦ 1 − x_1}", "reps": reps, "rows": rows})
+    res = augmented_erm_errors(rng, X, smooth, [lambda Z: Z, flip_x1], r=r, kappa=kappa, reps=reps, norm=1)
+    for delta in (0.05, 0.3):
+        parts[f"smooth_mirror_delta{delta}"] = _thm38_part(res, N=N, K=K, kappa=kappa, delta=delta, r=r, L_star=1.0,
+                                                           L_p_A=res["L_p_A_corrected"], name="smooth, nearly invariant")
+    vac = {n: v.details["vacuous"] for n, v in parts.items()}
+    if any(vac.values()):
+        raise AssertionError(f"a Thm 3.8 setting became vacuous: {vac}")
+    return combine(parts, details={"what": "worst-input coverage of eq. (6), 1-norm (max possible error 2)",
+                                   "quantile_over_bound_by_part": {n: v.details["quantile_over_bound"]
+                                                                   for n, v in parts.items()}})
 
 
 @claim("soteacher.thm38_printed", paper=PAPER, where="Thm 3.8, eq. (6) (L_p^A as printed)",
