@@ -20,7 +20,7 @@ from scipy import optimize, special
 
 from kdtheory import label_distribution as LD
 from verification.claims import Verdict, claim, combine, compare, erratum
-from verification.search import worst_case
+from verification.search import worst_case, worst_of
 from verification.stats import compare_proportion
 
 PAPER = "004"
@@ -52,20 +52,16 @@ def _binomial_slack(freq_target: float, reps: int, z: float = 4.0) -> float:
 # ---------------------------------------------------------------------------------------------
 
 def _with_tightness(v: Verdict, tightness: float) -> Verdict:
-    """Attach ``tightness`` (measured (1 − δ)-quantile / bound at the worst instance) and its resolution."""
+    """Attach ``tightness`` (measured (1 − δ)-quantile / bound at the worst instance) and the resolution it
+    implies for the bound (``1 − tightness``: the smallest relative shrink of the bound this check flags)."""
     t = float(tightness)
-    fields = {f.name for f in dataclasses.fields(v)}
-    if "tightness" in fields:
-        return dataclasses.replace(v, tightness=t, resolution=max(0.0, 1.0 - t) if math.isfinite(t) else None)
-    det = dict(v.details)
-    det["tightness"] = t
-    return dataclasses.replace(v, details=det)
+    return dataclasses.replace(v, tightness=t, resolution=max(0.0, 1.0 - t) if math.isfinite(t) else None)
 
 
 def coverage_part(errors, bound, delta, *, details=None) -> Verdict:
     """Decide "‖f*(x) − p*(x)‖ ≤ bound w.p. ≥ 1 − δ" from independent draws of the error at one input.
 
-    A Wilson-interval test of the coverage frequency against ``1 − δ`` (``holds`` when the whole 95 %
+    A Clopper-Pearson test of the coverage frequency against ``1 − δ`` (``holds`` when the whole 95 %
     interval is ≥ 1 − δ, ``violated`` when it is below, else ``inconclusive``); the tightness is the
     empirical (1 − δ)-quantile of the error over the bound (1 = the bound is the quantile).
     ``bound`` may be one number or one per draw.
@@ -80,7 +76,7 @@ def coverage_part(errors, bound, delta, *, details=None) -> Verdict:
 
 
 def _reps_to_decide(delta: float, lo: int) -> int:
-    """Draws for which an all-success sample's 95 % Wilson interval clears 1 − δ (n/(n + 1.96²) > 1 − δ), ×2."""
+    """Draws for which an all-success sample clears 1 − δ with room: 2·1.96²(1 − δ)/δ (the exact Clopper-Pearson limit is ≈ 3.7/δ)."""
     return max(lo, int(math.ceil(2 * 3.8416 * (1 - delta) / delta)))
 
 
@@ -299,7 +295,7 @@ def prop33_coverage(rng, size, bound_fn=None):
 
 @claim("soteacher.prop33_coverage", paper=PAPER, where="Prop. 3.3, eq. (3); Lemma A.2, eq. (12)-(13)",
        statement="For every p-norm (p = 1, 2, inf), ‖ȳ − p*‖ ≤ sqrt(2K/|S| log(2/δ)) with frequency ≥ 1 − δ "
-                 "(Wilson 95 % interval of the coverage at the worst grid point, at a searched worst (K, |S|, δ, p*) "
+                 "(Clopper-Pearson 95 % interval of the coverage at the worst grid point, at a searched worst (K, |S|, δ, p*) "
                  "and in the many-classes regime |S| = K/2, δ = 0.99 where the bound is tightest)")
 def _check_prop33_coverage(rng, size):
     # (a) the grid of (K, n, δ, p*) in three norms; its worst configuration re-drawn (no selection bias)
@@ -582,6 +578,67 @@ def _check_eq27(rng, size):
 
 
 # ---------------------------------------------------------------------------------------------
+# Lemma A.1
+# ---------------------------------------------------------------------------------------------
+
+def _lemma_a1_instances(rng, size):
+    """Cells (inputs within r of a centre) with an L*-Lipschitz p*: random discs with p* = softmax(Wx + b)
+    (L* from :func:`softmax_affine_lipschitz`, an upper bound) and the adversarial 1-D cell (x at −r, the other
+    n − 1 inputs at +r, p* linear along the line, where eq. (10) is an equality)."""
+    for _ in range(20 if size == "quick" else 200):
+        K = int(rng.integers(2, 6))
+        n = int(rng.integers(2, 60))
+        r = float(rng.uniform(0.05, 0.5))
+        ang, rad = rng.random(n) * 2 * np.pi, r * np.sqrt(rng.random(n))
+        X = np.column_stack([rad * np.cos(ang), rad * np.sin(ang)])
+        W = rng.normal(size=(K, 2))
+        yield {"kind": "random disc", "X": X, "r": r, "W": W, "b": rng.normal(size=K),
+               "norm": [1, 2, math.inf][int(rng.integers(3))]}
+    for n in (2, 3, 10, 1000):
+        for q in (1, 2, math.inf):
+            yield {"kind": "adversarial line", "n": n, "r": 0.2, "K": 3, "norm": q}
+
+
+def _lemma_a1_ratio(inst, sharp: bool) -> float:
+    """max_x ‖p*(x) − E ȳ‖ / bound, E ȳ = the cell mean of p* (eq. 11, exact); bound eq. (9) or, ``sharp``, (10)."""
+    q = inst["norm"]
+    if inst["kind"] == "adversarial line":
+        n, r, K = inst["n"], inst["r"], inst["K"]
+        t = np.r_[-r, np.full(n - 1, r)]
+        v = np.zeros(K)
+        v[0], v[1] = 1.0, -1.0
+        v *= 0.9 / (K * r)  # keeps p*(t) = 1/K + t v inside the simplex on [−r, r]
+        P = 1.0 / K + t[:, None] * v[None, :]
+        L_star = float(LD.lp_norm(v, q))  # exact Lipschitz constant of a linear map of one variable
+    else:
+        X, r = inst["X"], inst["r"]
+        P = special.softmax(X @ inst["W"].T + inst["b"], axis=1)
+        L_star = LD.softmax_affine_lipschitz(inst["W"])
+        n = len(X)
+    gap = float(np.max(LD.lp_norm(P - P.mean(axis=0), q, axis=1)))
+    return gap / LD.lemma_a1_bound(L_star, r, n if sharp else None)
+
+
+def _describe_a1(inst):
+    return {k: (_norm_name(v) if k == "norm" else v) for k, v in inst.items() if k in ("kind", "n", "r", "K", "norm")} | (
+        {"n": len(inst["X"])} if "X" in inst else {})
+
+
+@claim("soteacher.lemma_a1", paper=PAPER, where="App. A, Lemma A.1, eq. (9)-(11)",
+       statement="For every input x of a cell (inputs within r of its centre) and L*-Lipschitz p*, "
+                 "‖p*(x) − E[ȳ_j]‖ ≤ 2(N_S − 1)/N_S · L* r ≤ 2L* r in every p-norm; eq. (10) is attained by a cell with x "
+                 "at one end and the other inputs at the other")
+def _check_lemma_a1(rng, size):
+    insts = list(_lemma_a1_instances(rng, size))
+    parts = {}
+    for name, sharp in (("eq9_2Lr", False), ("eq10_sharp", True)):
+        wc = worst_of(insts, lambda i, s=sharp: _lemma_a1_ratio(i, s), describe=_describe_a1)
+        parts[name] = compare(predicted=1.0, measured=wc.ratio, relation="<=", rtol=1e-9,
+                              details={"worst_case": wc.to_dict(), "what": "max ‖p*(x) − E ȳ‖ / bound"})
+    return combine(parts, details={"instances": len(insts)})
+
+
+# ---------------------------------------------------------------------------------------------
 # Thm 3.6
 # ---------------------------------------------------------------------------------------------
 
@@ -735,7 +792,7 @@ def _thm36_random_parts(rng, size):
         "learner": "kernel", "N": Nk, "cells": res["m"], "L_median": float(np.median(res["L"]))})
     # exact ERM with an ∞-norm Lipschitz constraint L > 0 (ξ_K in the ∞-norm, as the proof of Lemma A.3 uses)
     Nl, Kl, rl, Lsl, Ll = (4000, 3, 0.2, 0.25, 0.2) if size == "quick" else (8000, 3, 0.15, 0.25, 0.2)
-    res = erm_errors(rng, N=Nl, K=Kl, r=rl, L_star=Lsl, kappa=2.0, reps=10 if size == "quick" else 100,
+    res = erm_errors(rng, N=Nl, K=Kl, r=rl, L_star=Lsl, kappa=2.0, reps=12 if size == "quick" else 100,
                      norm=math.inf, learner="lipschitz", lipschitz_L=Ll)
     parts["random_lipschitz"] = _worst_input_part(
         res["errors"], LD.erm_bound(Nl, Kl, res["m"], 2.0, 0.3, Ll, rl, Lsl, math.inf), 0.3,
@@ -744,7 +801,7 @@ def _thm36_random_parts(rng, size):
 
 
 @claim("soteacher.thm36", paper=PAPER, where="Thm 3.6, eq. (4) (D̃ = inputs in cells of ≥ N/(κN^r))",
-       statement="On D̃ the ERM error ‖f*(x) − p*(x)‖ is ≤ eq. (4) with frequency ≥ 1 − δ (Wilson 95 % interval): at "
+       statement="On D̃ the ERM error ‖f*(x) − p*(x)‖ is ≤ eq. (4) with frequency ≥ 1 − δ (Clopper-Pearson 95 % interval): at "
                  "searched worst instances where each term of eq. (4) decides (the smallest admissible cell, many "
                  "classes, the Lipschitz constraint of the ERM, Lemma A.1's worst cell) and on random smooth p* with "
                  "cell-constant, Lipschitz-constrained and kernel learners")
@@ -1032,7 +1089,7 @@ def _thm38_part(res, *, N, K, kappa, delta, r, L_star, L_p_A, name):
 
 
 @claim("soteacher.thm38", paper=PAPER, where="Thm 3.8, eq. (5)-(6), corrected L_p^A (no proof in the paper)",
-       statement="Cell-constant ERM of eq. (5): on D̃ the error is ≤ eq. (6) with frequency ≥ 1 − δ (Wilson 95 % "
+       statement="Cell-constant ERM of eq. (5): on D̃ the error is ≤ eq. (6) with frequency ≥ 1 − δ (Clopper-Pearson 95 % "
                  "interval) when L_p^A = max ‖p*(x') − p*(x̄)‖ (corrected; L_f^A as printed, measured per draw), in "
                  "settings where eq. (6) is informative (below the largest possible error 2): 8 ring clusters under "
                  "the 8 rotations (p* not invariant), and a smooth, nearly mirror-invariant p* on [0, 1]²")
