@@ -68,7 +68,7 @@ __all__ = [
     "loss_values", "expected_score", "score_divergence", "ProperReport", "check_proper",
     "symbolic_divergence", "symbolic_properness",
     "printed_smoothed_minimiser", "smoothed_minimiser", "lipschitz_cell_erm", "centre_risk", "case2_minimiser", "condition_27",
-    "lipschitz_linear_l1", "lipschitz_conv2d_l1", "network_lipschitz_l1",
+    "lipschitz_linear_l1", "lipschitz_conv2d_l1", "lipschitz_batchnorm_l1", "network_lipschitz_l1",
     "running_average_update", "consistency_loss", "lambda_cr",
     "softmax", "expected_calibration_error", "nll", "fit_temperature", "top1_agreement",
 ]
@@ -790,6 +790,24 @@ def lipschitz_conv2d_l1(weight) -> float:
     if w.size == 0:
         raise ValueError("weight must not be empty")
     return float(np.max(np.sum(np.abs(w), axis=(0, 2, 3))))
+
+
+def lipschitz_batchnorm_l1(gamma, running_var, eps=1e-5) -> float:
+    """1-norm Lipschitz constant of an eval-mode batch normalisation: ``max_c |γ_c|/sqrt(running_var_c + ε)``.
+
+    The eval-mode map ``h ↦ γ (h − μ)/sqrt(σ² + ε) + β`` scales channel ``c`` by ``γ_c/sqrt(σ²_c + ε)``
+    (every pixel of it), a diagonal operator whose 1→1 norm is the largest absolute scale. (Source:
+    SoTeacher App. C, "every trainable component"; Gouk et al. 2021, Sec. 3.)
+    """
+    g = V.as_array("gamma", gamma, ndim=1)
+    v = V.as_array("running_var", running_var, ndim=1)
+    V.same_shape(("gamma", "running_var"), g, v)
+    eps = V.nonnegative("eps", eps)
+    if g.size == 0:
+        raise ValueError("gamma must not be empty")
+    if np.any(v + eps <= 0):
+        raise ValueError("running_var + eps must be > 0")
+    return float(np.max(np.abs(g) / np.sqrt(v + eps)))
 
 
 def network_lipschitz_l1(weights: Sequence) -> float:

@@ -142,10 +142,11 @@ def _formula_check(ens, avg, Xtr):
     """Our differentiable torch ℓ_LR / ℓ_CR against kdtheory.label_distribution on the trained weights."""
     ld = _ld()
     p0 = {k: v[0].detach() for k, v in ens.params.items()}
+    b0 = {k: v[0].detach() for k, v in ens.buffers.items()}
     mats = [v.double().cpu().numpy() for k, v in p0.items() if k.endswith("weight")]
     with torch.no_grad():
         pred = F.softmax(ens.forward(Xtr)[0], -1)
-    return {"lipschitz_torch_vs_kdtheory": [float(train.lipschitz_penalty(p0)), ld.network_lipschitz_l1(mats)],
+    return {"lipschitz_torch_vs_kdtheory": [float(train.lipschitz_penalty(p0, b0)), ld.network_lipschitz_l1(mats)],
             "consistency_torch_vs_kdtheory": [float(train.consistency_penalty(pred, avg[0])),
                                               ld.consistency_loss(pred.double().cpu().numpy(), avg[0].double().cpu().numpy(), 1)]}
 
