@@ -383,7 +383,7 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
                     lambda_lr: float = 0.0, lambda_cr_max: float = 0.0, cr_schedule: str = "linear",
                     augment: Callable[[torch.Tensor], torch.Tensor] | None = None, weight_decay: float = 5e-4,
                     momentum: float = 0.9, n_classes: int = 10, lipschitz_conv: str = "operator",
-                    fbar: str = "train_pass") -> SoTeacherRun:
+                    fbar: str = "train_pass", lr_schedule: str = "constant") -> SoTeacherRun:
     """Paper 004, Sec. 4 and App. C–D: teacher training with ℓ = CE + λ_LR·ℓ_LR + λ_CR(t)·ℓ_CR.
 
     ℓ_LR is :func:`lipschitz_penalty` (on when ``lambda_lr > 0``); ℓ_CR is :func:`consistency_penalty`
@@ -396,7 +396,8 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
     f̄ (``fbar``): ``"train_pass"`` (default, the paper's: "no extra model evaluation is required", Sec. 4)
     records the softmax outputs of the training forward pass itself (augmented batch, weights before the
     step); ``"post_step"`` re-evaluates the batch after the step (one extra forward pass per batch).
-    ``lipschitz_conv`` is :func:`lipschitz_penalty`'s ``conv``.
+    ``lipschitz_conv`` is :func:`lipschitz_penalty`'s ``conv``. ``lr_schedule``: ``"constant"`` or ``"cosine"``
+    (``lr·(1 + cos(π e/E))/2`` at epoch ``e``, decayed towards 0 as in the paper's converged teachers).
 
     λ_CR reading: epochs are t = 0, …, T − 1 as in App. C (f̄_t averages epochs t' < t; "at epoch 0 we simply
     skip" CR) and λ_CR(t) = (t/T)·λmax (Sec. 4), so epoch 0 gets 0 and the last (T − 1)/T·λmax; App. D's
@@ -406,6 +407,8 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
 
     if lambda_lr < 0 or lambda_cr_max < 0:
         raise ValueError(f"lambda_lr and lambda_cr_max must be >= 0, got {lambda_lr}, {lambda_cr_max}")
+    if lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
     if fbar not in ("train_pass", "post_step"):
         raise ValueError(f"fbar must be 'train_pass' or 'post_step', got {fbar!r}")
     if lipschitz_conv not in CONV_LIPSCHITZ:
@@ -432,12 +435,13 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
     g = vmap(grad_and_value(loss, has_aux=True), in_dims=(0, 0, None, None, 0, None))
     bufs: dict = {}
     hist = torch.zeros(E, S, device=dev)
+    lrs = [lr if lr_schedule == "constant" else lr * 0.5 * (1.0 + math.cos(math.pi * e / E)) for e in range(E)]
     for e in range(E):
         for t in range(T):
             idx = schedule[e, t]
             xb = X[idx] if augment is None else augment(X[idx])
             grads, (lv, probs) = g(ens.params, ens.buffers, idx, xb, avg, lam_t[e])
-            sgd_update(ens, grads, lr, finite_members(lv, grads), weight_decay, momentum, bufs)
+            sgd_update(ens, grads, lrs[e], finite_members(lv, grads), weight_decay, momentum, bufs)
             hist[e] += torch.where(ens.alive, lv.detach(), torch.full_like(lv, float("nan"))) / T
             if fbar == "train_pass":
                 cur[:, idx] = probs
