@@ -73,7 +73,7 @@ def _train_teachers(method, X, y, shape, cfg, seeds, dev, flip, data_rng):
         lambda_lr=LAMBDA_LR if method in ("soteacher", "no_cr") else 0.0,
         lambda_cr_max=LAMBDA_CR_MAX if method in ("soteacher", "no_lr") else 0.0,
         cr_schedule=cfg["cr_schedule"], lr_schedule=cfg["lr_schedule"], weight_decay=cfg.get("weight_decay", 5e-4),
-        augment=lambda xb: gdata.random_shift_flip(xb, gen, max_shift=1, flip=flip))
+        augment=(lambda xb: gdata.random_shift_flip(xb, gen, max_shift=1, flip=flip)) if cfg.get("augment", True) else None)
     return ens, run.running_mean
 
 
@@ -92,7 +92,7 @@ def _train_students(teachers, X, y, cfg, seeds, dev, flip, data_rng):
     for e in range(sch.shape[0]):
         for t in range(sch.shape[1]):
             idx = sch[e, t]
-            xb = gdata.random_shift_flip(X[idx], gen, max_shift=1, flip=flip)
+            xb = gdata.random_shift_flip(X[idx], gen, max_shift=1, flip=flip) if cfg.get("augment", True) else X[idx]
             with torch.no_grad():
                 tl = teachers.forward(xb)
             grads, lv = g(studs.params, studs.buffers, idx, xb, tl)
@@ -154,7 +154,7 @@ def _run(rng, size, device, dataset, data_dir):
         checks[method] = _formula_check(T, avg, Xtr)
         probs[method] = {k: np.stack(v) for k, v in probs[method].items()}
     return dict(base, table=table, per_seed=raw, seeds=seeds, probs=probs, y_test=yte.cpu().numpy(), boot=cfg["boot"],
-                lr_schedule=cfg["lr_schedule"], lambda_lr=LAMBDA_LR, lambda_cr_max=LAMBDA_CR_MAX,
+                lr_schedule=cfg["lr_schedule"], augment=cfg.get("augment", True), weight_decay=cfg.get("weight_decay", 5e-4), lambda_lr=LAMBDA_LR, lambda_cr_max=LAMBDA_CR_MAX,
                 alpha=ALPHA, temperature_kd=TEMPERATURE, epochs=cfg["epochs"], student_epochs=cfg["student_epochs"],
                 cnn_width=cfg["width"], cr_schedule=cfg["cr_schedule"], n_train=int(len(ytr)), n_holdout=int(len(yho)), n_test=int(len(yte)),
                 formula_check=checks)
