@@ -214,6 +214,16 @@ _PAPER = {"ece": "0.113 → 0.057 (WRN40-2), 0.083 → 0.037 (ResNet32x4)", "nll
           "student_acc": "+0.6 to +2.4 pp (Table 1)", "fidelity": "higher agreement (Table 4)"}
 
 
+def _with_seeds(sizes, size, n_seeds):
+    """``size`` with ``seeds = n_seeds`` (the runner's ``--seeds``), as a dict override of the named size."""
+    if n_seeds is None:
+        return size
+    n = int(n_seeds)
+    if n < 2:
+        raise ValueError(f"n_seeds must be >= 2 (a seed interval needs two), got {n_seeds!r}")
+    return {**(sizes[size] if isinstance(size, str) else config(sizes, size)), "seeds": n}
+
+
 def _table_claim(name, rng, size, device, dataset, data_dir):
     try:
         _ld()
@@ -262,8 +272,8 @@ _STATEMENT = {"ece": "A SoTeacher teacher (LR + CR) has a lower expected calibra
 def _make_table_claim(name):
     cid = "soteacher.net.ece" if name == "ece" else f"soteacher.net.{name}"
 
-    def check(rng, size, device="auto", dataset="digits", data_dir=None):
-        return _table_claim(name, rng, size, device, dataset, data_dir)
+    def check(rng, size, device="auto", dataset="digits", data_dir=None, n_seeds=None):
+        return _table_claim(name, rng, _with_seeds(_SIZES, size, n_seeds), device, dataset, data_dir)
 
     check.__name__ = f"check_{name}"
     check.__doc__ = _STATEMENT[name]
@@ -338,8 +348,8 @@ def _run_p_star(rng, size, device):
                  "distribution on its own TRAINING inputs (mean ‖f(x_i) − p*(x_i)‖_1) than the standard ERM teacher, at "
                  "the best λ_LR of a small sweep (Fig. 2's question on a task where p* is known; 95 % two-level "
                  "bootstrap over seeds and training inputs)")
-def check_train_p_star(rng, size, device="auto"):
-    m = _run_p_star(rng, size, device)
+def check_train_p_star(rng, size, device="auto", n_seeds=None):
+    m = _run_p_star(rng, _with_seeds(_PSTAR_SIZES, size, n_seeds), device)
     P = m["P"]
     err = {k: np.abs(v["pred"].astype(float) - P[None]).sum(-1) for k, v in m["runs"].items()}  # (S, N)
     onehot = np.eye(P.shape[1])[m["y"]]
