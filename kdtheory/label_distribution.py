@@ -201,7 +201,7 @@ def lemma_a1_bound(L_star, r, n_cell=None) -> float:
     r = V.nonnegative("r", r)
     if n_cell is None:
         return 2.0 * L_star * r
-    n = V.scalar("n_cell", n_cell, lo=1, integer=True)
+    n = V.count("n_cell", n_cell)
     return 2.0 * (n - 1) / n * L_star * r
 
 
