@@ -302,7 +302,7 @@ LD_POOL = {
 }
 LD = {
     "lp_norm": {"v": Arr(np.array([[3.0, -4.0], [1.0, 2.0]]), skip=_BCAST)}, "sibling_bound": {}, "sibling_bound_l2": {},
-    "xi": {}, "erm_bound": {}, "augmented_erm_bound": {}, "augmented_neighbourhoods": {},
+    "xi": {}, "lemma_a1_bound": {"n_cell": Count(4, optional=True)}, "erm_bound": {}, "augmented_erm_bound": {}, "augmented_neighbourhoods": {},
     "augmentation_constant": {}, "covering_fraction": {}, "large_cell_mask": {"covering_number": Count(4, optional=True)},
     "greedy_covering": {"r": NonNeg(0.2)}, "softmax_affine_lipschitz": {}, "loss_values": {},
     "expected_score": {}, "score_divergence": {}, "check_proper": {"loss": Choice("brier"), "tol": NonNeg(1e-9, extreme=False)},
@@ -310,6 +310,8 @@ LD = {
     "symbolic_properness": {"loss": Choice("brier"), "K": Count(2, lo=2)}, "printed_smoothed_minimiser": {},
     "smoothed_minimiser": {}, "lipschitz_cell_erm": {}, "centre_risk": {}, "case2_minimiser": {"eps": Pos(0.1)},
     "condition_27": {"eps": Pos(0.1)}, "lipschitz_linear_l1": {}, "lipschitz_conv2d_l1": {},
+    "lipschitz_batchnorm_l1": {"gamma": Arr(np.array([0.5, -2.0, 1.2])), "running_var": Arr(np.array([0.3, 1.0, 2.0])),
+                               "eps": NonNeg(1e-5)},
     "network_lipschitz_l1": {}, "running_average_update": {}, "consistency_loss": {},
     "lambda_cr": {"t": Arr(np.array([0.0, 0.5, 1.0]), skip=_BCAST)}, "softmax": {"T": Pos(1.0), "logits": Arr(_LOG, skip=("extra-dim", "0-d"))},
     "expected_calibration_error": {}, "nll": {}, "fit_temperature": {}, "top1_agreement": {},
