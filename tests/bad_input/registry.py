@@ -163,10 +163,11 @@ SD = {
     "multiplier_bracket_printed": {}, "solve_multiplier": {"y": Arr(_SY)}, "self_distill": {},
     "effective_basis_count": {"log_B": Arr(np.array([[-0.1, -0.5, -2.0]]), skip=("-inf", "0-d", "empty"))},
     "guaranteed_rounds": {}, "prop3_lower_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",))},
-    "prop4_crossing": {}, "prop5_ratio_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",)),
-                                                "d_j": Arr(np.array([0.6]), skip=("0-d",)),
-                                                "d_k": Arr(np.array([1.2]), skip=("0-d",))},
-    "prop6_bound": {"d_j": Arr(np.array([0.6]), skip=("0-d",)), "d_k": Arr(np.array([1.2]), skip=("0-d",))},
+    # prop5/prop6 broadcast d_j, d_k, t against each other (documented): an extra dimension is valid
+    "prop4_crossing": {}, "prop5_ratio_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=_BCAST),
+                                                "d_j": Arr(np.array([0.6]), skip=_BCAST),
+                                                "d_k": Arr(np.array([1.2]), skip=_BCAST)},
+    "prop6_bound": {"d_j": Arr(np.array([0.6]), skip=_BCAST), "d_k": Arr(np.array([1.2]), skip=_BCAST)},
     "training_loss": {"y0": Arr(_SY, optional=True)}, "early_stopping": {"eps": Pos(0.1)},
     "early_stopping_match": {}, "multiclass_self_distill": {"eps": Pos(0.05, skip=("array",))},
 }
