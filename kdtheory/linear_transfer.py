@@ -299,6 +299,7 @@ class PolynomialAngleTask:
 
     def sample_angles(self, size, rng) -> np.ndarray:
         """Angles a = ᾱ(w*, x) by inversion: a = θ_max(1 − (U/c)^{1/κ}), U ~ Unif(0, 1)."""
+        rng = V.generator("rng", rng)
         if self.kappa == 0:
             return np.full(size, float(self.theta_max))
         u = rng.random(size)
@@ -310,8 +311,9 @@ class PolynomialAngleTask:
 
     def sample_sets(self, m, n, rng) -> np.ndarray:
         """m independent transfer sets, shape (m, d, n)."""
-        m = V.scalar("m", m, lo=1, integer=True)
-        n = V.scalar("n", n, lo=1, integer=True)
+        m = V.count("m", m)
+        n = V.count("n", n)
+        rng = V.generator("rng", rng)
         d = self.d
         wbar = self.w_star / np.linalg.norm(self.w_star)
         a = self.sample_angles((m, n), rng)

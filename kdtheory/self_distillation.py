@@ -432,7 +432,7 @@ def prop3_lower_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
         raise ValueError("kappa must be finite for Prop. 3 (G must be positive definite on its range)")
     if u0 <= 1:
         raise ValueError(f"Prop. 3 needs z0_norm = ‖z₀‖ > √(K·eps) (u₀ = {u0:.6g} ≤ 1: collapsed at round 0)")
-    t = V.as_array("t", t, ndim=(0, 1), min_size=1)
+    t = V.as_array("t", t, min_size=1)
     if np.any(t < 0) or not np.all(np.isfinite(t)):
         raise ValueError("t must be finite and >= 0")
     s = math.sqrt(int(K) * float(eps))
@@ -471,11 +471,11 @@ def prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, t) -> np.ndarray:
     """
     u0 = _u0(y0_norm, K, eps)
     d_min = V.positive("d_min", d_min)
-    d_j = V.as_array("d_j", d_j, ndim=(0, 1), min_size=1)
-    d_k = V.as_array("d_k", d_k, ndim=(0, 1), min_size=1)
+    d_j = V.as_array("d_j", d_j, min_size=1)  # any shapes that broadcast (vectorized)
+    d_k = V.as_array("d_k", d_k, min_size=1)
     if np.any(d_j < d_min * (1 - 1e-12)) or np.any(d_k < d_min * (1 - 1e-12)):
         raise ValueError("d_j and d_k must be >= d_min")
-    t = V.as_array("t", t, ndim=(0, 1), min_size=1)
+    t = V.as_array("t", t, min_size=1)
     if np.any(t < 0):
         raise ValueError(f"t must be >= 0 (rounds), got min {t.min()}")
     return V.finite_result(((u0 - 1 + d_min / d_j) / (u0 - 1 + d_min / d_k)) ** (t + 1),
