@@ -30,6 +30,9 @@ import pytest
 from . import registry
 
 TIME_LIMIT = 10.0
+# a valid call may be slow the first time (importing torch, loading the digits on a loaded 2-core machine):
+# it is checked for working, not for speed; bad values must still be rejected within TIME_LIMIT
+VALID_TIME_LIMIT = 120.0
 ENTRIES = registry.entries()
 _BY_ID = {e.id: e for e in ENTRIES}
 
@@ -62,8 +65,8 @@ def _require(entry) -> None:
         pytest.importorskip(mod)
 
 
-def _call(entry, kwargs):
-    with _time_limit(TIME_LIMIT), warnings.catch_warnings(), np.errstate(all="ignore"):
+def _call(entry, kwargs, limit: float = TIME_LIMIT):
+    with _time_limit(limit), warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         return entry.func(**kwargs)
 
@@ -122,7 +125,7 @@ def _check_bad(entry, arg, label, value, *, extreme=False) -> str | None:
 def test_valid_call(entry_id):
     entry = _BY_ID[entry_id]
     _require(entry)
-    _call(entry, entry.kwargs())
+    _call(entry, entry.kwargs(), VALID_TIME_LIMIT)
 
 
 _BAD_CASES = sorted((e.id, arg) for e in ENTRIES for arg, kind in e.kinds.items() if kind.bad())
