@@ -361,7 +361,10 @@ def _data_files():
     import pickle
     import struct
     import tempfile
+    import atexit
+    import shutil
     root = tempfile.mkdtemp(prefix="kd-badinput-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     idx = os.path.join(root, "tiny-idx1-ubyte")
     with open(idx, "wb") as fh:
         fh.write(struct.pack(">HBB", 0, 8, 1) + struct.pack(">I", 3) + bytes([1, 2, 3]))
