@@ -35,7 +35,7 @@ ALLOW_INF = {
     "variance_reduction." + n for n in (
         "neighborhood", "noise_at_lambda", "sigma_sq", "theorem1_bound", "theorem2_bound", "theorem4_bound",
         "descent_step_bound", "theorem1_one_step_bound", "theorem2_one_step_bound", "theorem3_descent_step",
-        "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance", "lemma6_rhs")} | {"linear_transfer.corollary2_proof_terms"}
+        "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance", "lemma6_rhs")} | {"linear_transfer.corollary2_proof_terms", "linear_transfer.initial_radius_epsilon"}
 
 VR_POOL = {
     "model": Choice("least_squares"), "x": Arr(np.array([0.3, -0.2])), "A": Arr(_A),
@@ -237,6 +237,16 @@ LT = {
     "monotonicity_index_distillation": {}, "transfer_risk": {}, "transfer_risk_from_angle": {"phi": Arr(np.array([0.3, 1.0, 2.0]), skip=_BCAST + ("empty",))},
     "expected_transfer_risk": {"n": Count(2)}, "sample_student_angles": {"n": Count(2)},
     "empirical_transfer_risk": {},
+    "WindowAngleTask": {"d": Count(4), "lows": Arr(np.array([0.1, 1.0])), "highs": Arr(np.array([0.3, 1.2])),
+                        "weights": Arr(np.array([0.4, 0.6])), "sides": Arr(np.array([1.0, -1.0]), optional=True),
+                        "tilt": Real(0.1), "leans": Any(None)},
+    "window_task": {"d": Count(4), "centers": Arr(np.array([0.2, 1.1])), "halfwidth": Pos(0.05),
+                    "weights": Arr(np.array([0.4, 0.6])), "sides": Any(None), "tilt": Real(0.1), "leans": Any(None)},
+    "simplex_leans": {"K": Count(3, lo=2), "d": Count(6)}, "student_solutions": {},
+    "transfer_risk_samples": {"n": Count(2), "stratified": Flag(False), "student": Any(None)},
+    "initial_radius_epsilon": {"w0_norm": NonNeg(0.5)},
+    "sublevel_logit_range": {"level": NonNeg(0.3)}, "sublevel_omega": {"level": NonNeg(0.3)},
+    "restricted_strong_convexity": {"level": NonNeg(0.3)}, "restricted_pl_constant": {"level": NonNeg(0.3)},
 }
 
 # ------------------------------------------------------------------------------------------------
