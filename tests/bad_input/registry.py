@@ -85,7 +85,7 @@ def _kr_setup():
 
 
 _W, _X, _a, _H, _P = _kr_setup()
-_SYM = ("negative-definite",)  # symmetric, any sign (a centred kernel is not PSD-checked)
+_SYM = ("negative-definite", "indefinite")  # symmetric, any sign (a centred kernel is not PSD-checked)
 _Kmat = np.array([[2.0, 0.5, 0.1], [0.5, 1.5, 0.3], [0.1, 0.3, 1.0]])
 KR_POOL = {
     "W": Arr(_W), "X": Arr(_X), "a": Arr(_a), "lam": NonNeg(0.5), "activation": Choice("tanh"),
