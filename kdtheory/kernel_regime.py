@@ -67,9 +67,12 @@ __all__ = [
     "LinearisedSolution", "linearised_solution", "predicted_trajectory", "linearised_limit",
     "thm3_coefficients", "thm3_printed_coefficients", "final_error", "final_error_printed",
     "teacher_labels", "lottery_ticket_expected_error", "lottery_ticket_bound",
-    "lottery_ticket_bound_printed", "two_stage_factors", "two_stage_expected_error", "arccos_kernel", "overlap_parameters",
+    "lottery_ticket_bound_printed", "lottery_ticket_tail_bound", "two_stage_factors", "two_stage_expected_error", "arccos_kernel", "overlap_parameters",
     "center_kernel", "centered_alignment", "alignf", "gaussian_kernel", "nystrom_embedding",
-    "normalize_columns",
+    "normalize_columns", "unit_coefficients", "lipschitz_constant",
+    "lemma1_bound", "lemma1_bound_printed", "hbar_eigvec_condition_bound", "lemma2_bound", "lemma2_bound_sharp",
+    "lemma3_bound", "lemma3_bound_printed", "lemma4_bound", "lemma4_bound_printed", "pole_count_below",
+    "thm2_proof_square_printed",
 ]
 
 
@@ -89,6 +92,8 @@ class Activation:
     dsigma: Callable[[np.ndarray], np.ndarray]
     lipschitz_derivative: bool = True
     positive_derivative: bool = True
+    lipschitz_sigma: float | None = None   # Lipschitz constant of σ (= sup|σ'|)
+    lipschitz_dsigma: float | None = None  # Lipschitz constant of σ' (= sup|σ''|); None: σ' not Lipschitz
 
     def __call__(self, z):
         return self.sigma(z)
@@ -102,13 +107,28 @@ def _dsoftplus(z):
     return ssp.expit(z)
 
 
+# Lipschitz constants (Assumption 3): tanh: sup|σ'| = 1, sup|σ''| = sup 2|tanh|sech² = 4/(3√3) at tanh² = 1/3;
+# erf: sup|σ'| = 2/√π, sup|σ''| = sup (4|z|/√π)e^{−z²} = 2√2/√(πe) at z = 1/√2; softplus: 1 and 1/4 (at 0).
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
-    "erf": Activation("erf", ssp.erf, lambda z: (2.0 / math.sqrt(math.pi)) * np.exp(-np.square(z))),
-    "softplus": Activation("softplus", _softplus, _dsoftplus),
+    "tanh": Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2,
+                       lipschitz_sigma=1.0, lipschitz_dsigma=4.0 / (3.0 * math.sqrt(3.0))),
+    "erf": Activation("erf", ssp.erf, lambda z: (2.0 / math.sqrt(math.pi)) * np.exp(-np.square(z)),
+                      lipschitz_sigma=2.0 / math.sqrt(math.pi), lipschitz_dsigma=2.0 * math.sqrt(2.0 / (math.pi * math.e))),
+    "softplus": Activation("softplus", _softplus, _dsoftplus, lipschitz_sigma=1.0, lipschitz_dsigma=0.25),
     "relu": Activation("relu", lambda z: np.maximum(z, 0.0), lambda z: (np.asarray(z) > 0).astype(float),
-                       lipschitz_derivative=False, positive_derivative=False),
+                       lipschitz_derivative=False, positive_derivative=False, lipschitz_sigma=1.0),
 }
+
+
+def lipschitz_constant(activation) -> float:
+    """Lemma 3's L: the largest of the Lipschitz constants of σ and σ' (Assumption 3).
+
+    Raises ValueError for an activation whose derivative is not Lipschitz (ReLU: Assumption 3 fails).
+    """
+    act = get_activation(activation)
+    if act.lipschitz_sigma is None or act.lipschitz_dsigma is None:
+        raise ValueError(f"activation {act.name!r} has no Lipschitz derivative (Assumption 3 fails)")
+    return max(act.lipschitz_sigma, act.lipschitz_dsigma)
 
 
 def get_activation(activation) -> Activation:
@@ -195,6 +215,19 @@ def unit_outputs(W, X, activation) -> np.ndarray:
     """Hidden features ``f^(k)(x_i) = σ(w_kᵀx_i)`` as an (m, n) array (Sec. 2.3, the vectors f^k(0))."""
     W, X = _W_X(W, X)
     return get_activation(activation).sigma(W @ X)
+
+
+def unit_coefficients(a) -> np.ndarray:
+    """The output coefficients ``c_k = a_k/√m`` of eq. (1) (m = len(a)); ``‖c‖² = a`` (Sec. 2.3).
+
+    Accepts a batch ``a`` of shape (S, m) too (one row per independent network); a row of zeros is an error.
+    """
+    a = v.as_array("a", a, ndim=(1, 2))
+    if a.shape[-1] == 0:
+        raise ValueError("a must have at least one hidden unit")
+    if np.any(~np.any(a, axis=-1)):
+        raise ValueError("a must not be all zero (the network output would be identically 0)")
+    return a / math.sqrt(a.shape[-1])
 
 
 def network_output(W, a, X, activation) -> np.ndarray:
@@ -682,6 +715,142 @@ def thm3_printed_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tupl
 
 
 # --------------------------------------------------------------------------------------------------
+# the proof lemmas of Thm 1 and Thm 3 (Sec. 7.3)
+# --------------------------------------------------------------------------------------------------
+def _pos(name, x):
+    return v.positive(name, x)
+
+
+def lemma1_bound(q, p, eta0_norm, *, kappa=1.0) -> float:
+    """Lemma 1 (corrected): ``∫_0^t ‖η(τ) − e^{−H̄τ}η(0)‖dτ ≤ κ² q ‖η(0)‖ / (p (1 − κq))`` for κq < 1.
+
+    Statement: H̄ diagonalizable, ``H̄ = VΛV⁻¹`` with real eigenvalues ≥ p > 0, ``κ = ‖V‖‖V⁻¹‖`` (any
+    eigenvector basis), ``q = sup_{τ≤t} σ_max(ΔH̄(τ))/p`` and η the solution of dη/dt = −(H̄ + ΔH̄(t))η.
+    Source: Rahbar et al., Sec. 7.3, Lemma 1. The printed lemma (:func:`lemma1_bound_printed`) is this
+    with κ = 1: its proof uses ``‖e^{−H̄t}‖ ≤ e^{−pt}``, true for symmetric (normal) H̄ only; in general
+    ``‖e^{−H̄t}‖ ≤ κe^{−pt}``, which enters the contraction factor (κq) and the first iterate (κ²q/p).
+    For the model's H̄ = 𝓗M, κ ≤ √((λ+a)/λ) (:func:`hbar_eigvec_condition_bound`).
+    Raises ValueError if κq ≥ 1 (the contraction argument gives no bound).
+    """
+    q = v.nonnegative("q", q)
+    p = _pos("p", p)
+    eta0_norm = v.nonnegative("eta0_norm", eta0_norm)
+    kappa = v.scalar("kappa", kappa, lo=1.0)
+    if kappa * q >= 1:
+        raise ValueError(f"kappa·q must be < 1 for Lemma 1, got kappa·q = {kappa * q:.4g}")
+    return kappa ** 2 * q * eta0_norm / (p * (1.0 - kappa * q))
+
+
+def lemma1_bound_printed(q, p, eta0_norm) -> float:
+    """Lemma 1 as printed: ``q‖η(0)‖/(p(1 − q))`` for any diagonalizable H̄ with eigenvalues ≥ p and q < 1."""
+    q = v.scalar("q", q, lo=0.0)
+    if q >= 1:
+        raise ValueError(f"q must be < 1 for Lemma 1, got {q:.4g}")
+    return q * v.nonnegative("eta0_norm", eta0_norm) / (_pos("p", p) * (1.0 - q))
+
+
+def hbar_eigvec_condition_bound(a, lam) -> float:
+    """``√((λ + a)/λ) = κ(M^{1/2})``, a bound on the eigenvector condition number of H̄ = 𝓗M (λ > 0).
+
+    H̄ = M^{−1/2} S M^{1/2} with S symmetric (module docstring), so V = M^{−1/2}Q (Q orthogonal) is an
+    eigenvector basis with ‖V‖‖V⁻¹‖ = κ(M^{1/2}); M has eigenvalues λ + a and λ (a = Σ_k a_k²/m).
+    """
+    c = unit_coefficients(v.as_array("a", a, ndim=1))
+    lam = v.positive("lam", lam)
+    return math.sqrt((lam + float(c @ c)) / lam)
+
+
+def lemma2_bound(a, lam, max_dH_norm) -> float:
+    """Lemma 2, eq. (23): ``σ_max(ΔH̄(t)) ≤ √2 √(λ² + a²) max_k σ_max(ΔH_k(t))``, a = Σ_k a_k²/m.
+
+    ΔH̄ has blocks ΔH_k (a_ka_l/m + λδ_kl). Source: Rahbar et al., Sec. 7.3, Lemma 2; the printed left side
+    reads σ_max(H̄(t)) (false: at t = 0 the right side is 0), the proof bounds ΔH̄.
+    """
+    c = unit_coefficients(v.as_array("a", a, ndim=1))
+    lam = _lam(lam)
+    A = float(c @ c)
+    return math.sqrt(2.0) * math.sqrt(lam ** 2 + A ** 2) * v.nonnegative("max_dH_norm", max_dH_norm)
+
+
+def lemma2_bound_sharp(a, lam, max_dH_norm) -> float:
+    """``σ_max(ΔH̄) ≤ (λ + a) max_k σ_max(ΔH_k)``: ΔH̄ = blockdiag(ΔH_k)·M and ‖M‖ = λ + a.
+
+    Sharp: equality when every ΔH_k is the same matrix (then ΔH̄ = (ccᵀ + λI) ⊗ ΔH_1). Never larger than
+    :func:`lemma2_bound` ((λ + a)² ≤ 2(λ² + a²)), equal to it at λ = a.
+    """
+    c = unit_coefficients(v.as_array("a", a, ndim=1))
+    lam = _lam(lam)
+    return (lam + float(c @ c)) * v.nonnegative("max_dH_norm", max_dH_norm)
+
+
+def lemma3_bound(dw_norm, *, L, sigma_x, B) -> float:
+    """Lemma 3 (corrected): ``σ_max(H_k(t) − H_k(0)) ≤ L²σ_x² B ‖Δw‖ (B‖Δw‖ + 2)``, ``Δw = w_k(t) − w_k(0)``.
+
+    L: the largest Lipschitz constant of σ and σ' (:func:`lipschitz_constant`; sup|σ'| ≤ L), σ_x: the
+    largest singular value of X, B = max_i ‖x_i‖. Proof (Sec. 7.3): with e = Σ_i x_i(σ'(w_tᵀx_i) − σ'(w_0ᵀx_i))δ_i,
+    ``|δᵀΔH_kδ| ≤ ‖e‖² + 2‖e‖‖L(w_0)δ‖``, ``‖e‖ ≤ σ_x L B‖Δw‖`` and ``‖L(w_0)δ‖ ≤ σ_x sup|σ'| ≤ σ_x L``.
+    The printed bound (:func:`lemma3_bound_printed`) has ``B²`` and ``2‖w_k(0)‖`` in place of ``B`` and ``2``.
+    """
+    L, sx, B = _pos("L", L), _pos("sigma_x", sigma_x), _pos("B", B)
+    dw = v.nonnegative("dw_norm", dw_norm)
+    return L ** 2 * sx ** 2 * B * dw * (B * dw + 2.0)
+
+
+def lemma3_bound_printed(dw_norm, w0_norm, *, L, sigma_x, B) -> float:
+    """Lemma 3 as printed: ``L²σ_x² max_i‖x_i‖² ‖Δw‖ (‖Δw‖ + 2‖w_k(0)‖)``."""
+    L, sx, B = _pos("L", L), _pos("sigma_x", sigma_x), _pos("B", B)
+    dw = v.nonnegative("dw_norm", dw_norm)
+    return L ** 2 * sx ** 2 * B ** 2 * dw * (dw + 2.0 * v.nonnegative("w0_norm", w0_norm))
+
+
+def lemma4_bound(residual_integral, *, L, sigma_x) -> float:
+    """Lemma 4 (corrected): ``‖w_k(t) − w_k(0)‖ ≤ L σ_x ∫_0^t ‖(a_k/√m) δ(τ) + λ δ_k(τ)‖ dτ``.
+
+    From eq. (9): dw_k/dt = −L_k(a_k/√m δ + λδ_k) (the residual of unit k, δ = f − f_∞, δ_k = f^(k) − f_∞^(k);
+    Thm 3's f_∞^(k) makes c_k(y − f_∞) + λ(φ_k − f_∞^(k)) = 0), and ``‖L(w)u‖ = ‖X D(w) u‖ ≤ σ_x sup|σ'| ‖u‖``.
+    ``residual_integral``: ∫‖c_kδ + λδ_k‖dτ (for GD with step μ the left sum μΣ_r‖·‖ bounds the steps exactly).
+    The printed lemma (:func:`lemma4_bound_printed`) drops the coupling term and the λ: it writes
+    dw_k/dt = −(a_k/√m) L_k δ_k.
+    """
+    return _pos("L", L) * _pos("sigma_x", sigma_x) * v.nonnegative("residual_integral", residual_integral)
+
+
+def lemma4_bound_printed(a_k, m, delta_k_integral, *, L, sigma_x, B) -> float:
+    """Lemma 4 as printed, eq. (24): ``|a_k|/√m · L σ_x max_i‖x_i‖ ∫_0^t ‖δ_k(τ)‖ dτ``."""
+    m = v.scalar("m", m, lo=1, integer=True)
+    a_k = v.scalar("a_k", a_k)
+    return (abs(a_k) / math.sqrt(m) * _pos("L", L) * _pos("sigma_x", sigma_x) * _pos("B", B)
+            * v.nonnegative("delta_k_integral", delta_k_integral))
+
+
+def pole_count_below(H_blocks, a, lam, p) -> int:
+    """Number of eigenvalues of H̄ (eq. 13) strictly below ``p`` — Sylvester's law of inertia, O(m n³).
+
+    Independent of any eigensolver for H̄ (λ > 0, p > 0, p/λ not an eigenvalue of any H_k):
+    ``S − pI = M^{1/2}(𝓗 − pM⁻¹)M^{1/2}`` is congruent to ``𝓗 − pM⁻¹ = D + βUUᵀ`` with the block-diagonal
+    ``D = 𝓗 − (p/λ)I``, ``U = ĉ ⊗ I_n``, ``β = p a/(λ(λ + a)) > 0``. By Haynsworth's inertia additivity on
+    ``[[D, U], [Uᵀ, −I/β]]``: ``neg(D + βUUᵀ) = neg(D) + neg(−I/β − UᵀD⁻¹U) − n``, where
+    ``UᵀD⁻¹U = Σ_k ĉ_k² (H_k − (p/λ)I)⁻¹`` is n×n.
+    """
+    H = _blocks(H_blocks)
+    m, n, _ = H.shape
+    c = _coeffs(a, m)
+    lam = v.positive("lam", lam)
+    p = v.positive("p", p)
+    A = float(c @ c)
+    ch2 = c ** 2 / A
+    mu, V = np.linalg.eigh(H)
+    shift = mu - p / lam  # eigenvalues of D, per block
+    if np.min(np.abs(shift)) <= 1e-12 * max(1.0, float(np.max(np.abs(mu)))):
+        raise ValueError("p/lam is an eigenvalue of some H_k: the inertia count is not defined there")
+    neg_D = int(np.sum(shift < 0))
+    beta = p * A / (lam * (lam + A))
+    Sch = np.einsum("k,kia,ka,kja->ij", ch2, V, 1.0 / shift, V, optimize=True)
+    neg_S = int(np.sum(np.linalg.eigvalsh(-np.eye(n) / beta - 0.5 * (Sch + Sch.T)) < 0))
+    return neg_D + neg_S - n
+
+
+# --------------------------------------------------------------------------------------------------
 # final error (Sec. 2.7), lottery ticket (Thm 2), two-stage remark (Sec. 7.4.1)
 # --------------------------------------------------------------------------------------------------
 def final_error(y, phi, a, lam) -> float:
@@ -702,6 +871,18 @@ def final_error_printed(y, phi, a, lam) -> float:
     lam = _lam(lam)
     A = float(a @ a) / m
     return lam / (A + lam) * float(np.linalg.norm(a @ phi / m - y))
+
+
+def thm2_proof_square_printed(y, phi, a, lam) -> float:
+    """First line of the proof of Thm 2 (Sec. 7.4) as printed: ``‖f_∞ − y‖ = (λ/(λ+a))²‖Σ_k a_kφ_k/√m − y‖``.
+
+    Kept for the erratum claim; the square belongs on the left (:func:`final_error` squared).
+    """
+    y, phi = _y_phi(y, phi)
+    c = _coeffs(a, phi.shape[0])
+    lam = _lam(lam)
+    A = float(c @ c)
+    return (lam / (lam + A)) ** 2 * float(np.linalg.norm(c @ phi - y))
 
 
 def teacher_labels(a_bar, phi_bar, m: int) -> np.ndarray:
@@ -753,6 +934,31 @@ def lottery_ticket_bound(a_bar, phi_bar, m: int, lam, *, C: float = 1.0) -> floa
     C = v.positive("C", C)
     S = float(np.sum((a_bar ** 2)[:, None] * phi_bar ** 2)) / mb
     return (1 - m / mb) * C * (lam / (1 + lam)) ** 2 * S * math.log(mb)
+
+
+def lottery_ticket_tail_bound(a_bar, phi_bar, m: int, lam, delta) -> float:
+    """Thm 2 (corrected, high-probability form): with probability ≥ 1 − δ over the random m-subset (|ā_l| = 1),
+
+    ``Σ_i (f(x_i) − y_i)² ≤ (λ/(1+λ))² (√((1 − m/m̄)·m̄/(m̄−1)·s²) + R√(2 log(1/δ)))²``,
+
+    ``z_l = ā_lφ̄_l``, ``s² = (1/m̄)Σ_l‖z_l − z̄‖²``, ``R = max_l ‖z_l − z̄‖``. Proof: the error is
+    ``r²g(S)²`` with ``g(S) = √m‖z̄_S − z̄‖`` (Thm 1, a = 1, y = √m z̄); swapping one selected unit changes g by at
+    most β = 2R/√m, so McDiarmid's inequality for sampling without replacement (El-Yaniv & Pechyony 2009,
+    Lemma 2, in its weaker form exp(−2ε²/(mβ²))) gives ``g ≤ E g + R√(2 log(1/δ))`` w.p. ≥ 1 − δ, and
+    ``E g ≤ √(E g²)`` (:func:`lottery_ticket_expected_error`). The printed (6) bounds the error by the
+    *average* ``Σ_l ā_l²‖φ̄_l‖²/m̄`` times a universal C and log m̄; the deviation is governed by the largest
+    ‖z_l − z̄‖ instead, and no universal C exists (erratum ``rahbar.thm2_universal_C``).
+    Paper's level: δ = m^(−10).
+    """
+    a_bar, phi_bar, mb, m, lam = _lt_args(a_bar, phi_bar, m, lam)
+    delta = v.probability("delta", delta, open_ends=True)
+    if not np.allclose(np.abs(a_bar), 1.0):
+        raise ValueError("a_bar must have entries ±1 (then a = 1 for every subset)")
+    Z = a_bar[:, None] * phi_bar
+    dev = np.linalg.norm(Z - Z.mean(axis=0), axis=1)
+    R = float(np.max(dev))
+    mean_sq = (1 - m / mb) * (mb / (mb - 1) if mb > 1 else 0.0) * float(np.mean(dev ** 2))  # E g² (exact)
+    return (lam / (1 + lam)) ** 2 * (math.sqrt(mean_sq) + R * math.sqrt(2.0 * math.log(1.0 / delta))) ** 2
 
 
 def lottery_ticket_bound_printed(a_bar, phi_bar, m: int, lam, *, C: float = 1.0) -> float:
