@@ -63,7 +63,7 @@ from kdtheory import _validate as v
 __all__ = [
     "Activation", "ACTIVATIONS", "get_activation",
     "gram_blocks", "unit_outputs", "network_output", "symmetric_form", "hbar", "poles",
-    "secular_poles", "secular_determinant", "smallest_pole", "final_value", "unit_final_values",
+    "secular_poles", "secular_determinant", "smallest_pole", "smallest_pole_bracket", "final_value", "unit_final_values",
     "LinearisedSolution", "linearised_solution", "predicted_trajectory", "linearised_limit",
     "thm3_coefficients", "thm3_printed_coefficients", "final_error", "final_error_printed",
     "teacher_labels", "lottery_ticket_expected_error", "lottery_ticket_bound",
@@ -388,22 +388,55 @@ def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int |
       only when m = 1 (for m > 1 the smallest eigenvalue of H̄ is the structural 0).
     * Otherwise S is positive definite and its exact inverse is matrix-free:
       ``S⁻¹ = M^{-1/2} 𝓓⁻¹ (I ⊗ G⁻¹) 𝓓⁻¹ M^{-1/2}`` with ``G = XᵀX`` (one n×n Cholesky factorisation) and
-      ``M^{-1/2}`` in closed form; each product costs O(m n²). Lanczos (ARPACK) on ``λS⁻¹`` (bounded for
-      tiny λ) for its largest eigenvalue (shift-and-invert at 0) gives ``λ/p_min``; the relative gap at the bottom of the
-      spectrum is far larger for S⁻¹ than for S, where the m·n eigenvalues cluster near ``λμ_min``.
-      ``tol``: Lanczos stops when the Ritz residual is ≤ tol·θ (:func:`_lanczos_top`), so an eigenvalue
-      of H̄ lies within ≈ tol·p of the returned p, and p ≥ p_min (a Rayleigh quotient of λS⁻¹ bounds
-      λ/p_min from below). When the m blocks are nearly equal
-      (tiny initial weights) the bottom of the spectrum is a tight cluster of ~m eigenvalues that a
-      random start would need hundreds of products to resolve; the start vector of :func:`_block_start`
-      (per-unit bottom eigenvectors, O(m n²) per sweep) avoids that (benchmarks/bench_poles.py).
+      ``M^{-1/2}`` in closed form; each product costs O(m n²). ARPACK's Lanczos (``scipy.sparse.linalg.eigsh``
+      on a ``LinearOperator``) finds the largest eigenvalue θ of ``λS⁻¹`` (bounded for tiny λ), so p = λ/θ;
+      the relative gap at the bottom of the spectrum is far larger for S⁻¹ than for S, where the m·n eigenvalues
+      cluster near ``λμ_min``. ``tol``: ARPACK's relative accuracy (Ritz residual ≤ tol·θ), so an eigenvalue of
+      H̄ lies within ≈ tol·p of p, and p ≥ p_min (θ is a Rayleigh quotient). :func:`smallest_pole_bracket`
+      certifies ``p_min`` from below too (Sylvester inertia). When the m blocks are nearly equal (tiny initial
+      weights) the bottom of the spectrum is a tight cluster of ~m eigenvalues; ARPACK starts from the vector of
+      :func:`_block_start` (per-unit bottom eigenvectors, O(m n²) per sweep). The hand-written restarted
+      Lanczos this replaced is the baseline of ``benchmarks/bench_poles.py``.
     """
+    op = _inverse_operator(W, X, a, lam, activation)
+    if not isinstance(op, tuple):
+        return op
+    matvec, v0, N, lam = op
+    tol = v.positive("tol", tol)
+    if N <= 16:  # too small for ARPACK: apply the same operator to the unit vectors
+        Sinv = np.stack([matvec(e) for e in np.eye(N)], axis=1)
+        return float(lam / np.linalg.eigvalsh(0.5 * (Sinv + Sinv.T))[-1])
+    A = sspla.LinearOperator((N, N), matvec=matvec, dtype=float)
+    try:
+        theta = sspla.eigsh(A, k=1, which="LA", v0=v0, tol=tol, maxiter=maxiter or 20 * N,
+                            return_eigenvectors=False)[0]
+    except sspla.ArpackNoConvergence as exc:
+        raise RuntimeError(f"smallest_pole: ARPACK did not converge within maxiter ({exc})") from None
+    return float(lam / theta)
+
+
+def smallest_pole_bracket(W, X, a, lam, activation, *, tol: float = 1e-8) -> tuple[float, float]:
+    """Certified ``(lo, hi)`` with ``lo ≤ p_min(H̄) ≤ hi``: hi = :func:`smallest_pole` (a Rayleigh quotient of
+    λS⁻¹ bounds λ/p_min from below), lo = ``hi·(1 − 10·tol)`` once :func:`pole_count_below` (Sylvester's law of
+    inertia, independent of the eigensolver, O(m n³)) finds no eigenvalue below it. λ > 0 and S nonsingular."""
+    hi = smallest_pole(W, X, a, lam, activation, tol=tol)
+    if hi <= 0:
+        raise ValueError("H̄ is singular here (smallest pole 0): no bracket to certify")
+    lo = hi * (1.0 - 10.0 * v.positive("tol", tol))
+    if pole_count_below(gram_blocks(W, X, activation), a, lam, lo) != 0:
+        raise RuntimeError(f"smallest_pole_bracket: an eigenvalue of H̄ lies below {lo:.10g}; ARPACK converged to "
+                           "an interior eigenvalue")
+    return lo, hi
+
+
+def _inverse_operator(W, X, a, lam, activation):
+    """``(matvec of λS⁻¹, start vector, size, λ)`` for :func:`smallest_pole`, or the exact answer (a float)
+    where H̄ is structurally singular or λ = 0."""
     W, X = _W_X(W, X)
     m, d = W.shape
     n = X.shape[1]
     c = _coeffs(a, m)
     lam = _lam(lam)
-    tol = v.positive("tol", tol)
     act = get_activation(activation)
     Dp = act.dsigma(W @ X)
     G = X.T @ X
@@ -450,18 +483,14 @@ def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int |
         return out
 
     def matvec(x):
-        U = Napply(x.reshape(m, n))
+        U = Napply(np.asarray(x, float).reshape(m, n))
         U *= inv_Dp
         U = ginv_rows(U)
         U *= inv_Dp
         return Napply(U).ravel()
 
-    if m * n <= 16:  # too small for ARPACK: apply the same operator to the unit vectors
-        Sinv = np.stack([matvec(e) for e in np.eye(m * n)], axis=1)
-        return float(lam / np.linalg.eigvalsh(0.5 * (Sinv + Sinv.T))[-1])
-    v0 = _block_start(Dp, ginv_rows, G, c, lam)
-    theta = _lanczos_top(matvec, v0, tol=tol, maxiter=maxiter or 20 * m * n)
-    return float(lam / theta)
+    v0 = _block_start(Dp, ginv_rows, G, c, lam) if m * n > 16 else None
+    return matvec, v0, m * n, lam
 
 
 def _block_start(Dp, ginv_rows, G, c, lam, *, iters: int = 30, keep: int = 50) -> np.ndarray:
@@ -489,46 +518,6 @@ def _block_start(Dp, ginv_rows, G, c, lam, *, iters: int = 30, keep: int = 50) -
     # a little of every direction, so nothing the Krylov space needs is exactly missing
     v0 /= np.linalg.norm(v0)
     return v0 + 1e-3 * np.random.default_rng(1).standard_normal(m * n) / math.sqrt(m * n)
-
-
-def _lanczos_top(matvec, v0, *, tol: float, maxiter: int, kmax: int = 20) -> float:
-    """Largest eigenvalue of a symmetric PSD operator: Lanczos with full reorthogonalisation and
-    explicit restarts from the Ritz vector (at most ``kmax`` basis vectors in memory).
-
-    Stops when the Ritz residual ``|β_k s_k| <= tol·θ`` (then an eigenvalue lies within tol·θ of θ, and
-    θ <= λ_max since θ is a Rayleigh quotient). Numpy BLAS-2 on the (k, N) basis: cheaper than ARPACK's
-    reverse-communication loop for N ~ 10⁶ and few iterations.
-    """
-    N = v0.shape[0]
-    kmax = max(2, min(kmax, N))
-    Q = np.empty((kmax, N))
-    q = v0 / np.linalg.norm(v0)
-    used, theta = 0, 0.0
-    while used < maxiter:
-        alphas, betas = [], []
-        Q[0] = q
-        k = 0
-        while True:
-            w = matvec(Q[k])
-            used += 1
-            alphas.append(float(Q[k] @ w))
-            w -= Q[: k + 1].T @ (Q[: k + 1] @ w)  # full reorthogonalisation (twice is enough)
-            w -= Q[: k + 1].T @ (Q[: k + 1] @ w)
-            beta = float(np.linalg.norm(w))
-            Tk = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
-            ev, S = np.linalg.eigh(Tk)
-            theta, s_top = float(ev[-1]), S[:, -1]
-            resid = abs(beta * s_top[-1])
-            if resid <= tol * abs(theta) or beta <= 1e-300 or k + 1 == N:
-                return theta
-            if k + 1 == kmax or used >= maxiter:
-                break
-            betas.append(beta)
-            Q[k + 1] = w / beta
-            k += 1
-        q = s_top @ Q[: k + 1]  # restart from the Ritz vector
-        q /= np.linalg.norm(q)
-    raise RuntimeError(f"smallest_pole: Lanczos did not converge within maxiter = {maxiter} products")
 
 
 # --------------------------------------------------------------------------------------------------
