@@ -970,9 +970,11 @@ def _eig_condition(Hb):
 
 
 def _model_lemma1(theta, q, m=2, n=1, seed=0):
-    """The model's own structure: H̄ = 𝓗M, ΔH̄ = Δ𝓗M (Δ𝓗 symmetric blocks), scaled so σ_max(ΔH̄) = q·p."""
+    """The model's own structure: H̄ = 𝓗M, ΔH̄ = Δ𝓗M (Δ𝓗 symmetric blocks), scaled so σ_max(ΔH̄) = q·p.
+    θ = (log10 λ, spread of |a_k|, weight scale, mix towards ΔH_k ∝ −H_k[, weight of H̄'s bottom eigenvector in η0])."""
     rng = np.random.default_rng(seed)
-    loglam, ascale, hscale, pert_mix = theta
+    loglam, ascale, hscale, pert_mix = theta[:4]
+    eta_bottom = theta[4] if len(theta) > 4 else 0.0
     lam = 10 ** loglam
     X = kr.normalize_columns(rng.standard_normal((n + 2, n)))
     W = hscale * rng.standard_normal((m, n + 2))
@@ -987,10 +989,15 @@ def _model_lemma1(theta, q, m=2, n=1, seed=0):
         return None
     E = E * q * p / nE
     eta0 = rng.standard_normal(m * n)
+    w, V = np.linalg.eig(Hb)
+    vb = np.real(V[:, int(np.argmin(w.real))])
+    eta0 = (1 - eta_bottom) * eta0 / np.linalg.norm(eta0) + eta_bottom * vb / np.linalg.norm(vb)
+    if np.linalg.norm(eta0) == 0:
+        return None
     return Hb, E, eta0 / np.linalg.norm(eta0), p, kr.hbar_eigvec_condition_bound(a, lam)
 
 
-def _search_max(ratio, bounds, rng, budget, names=None):
+def _search_max(ratio, bounds, rng, budget, names=None, start=None):
     """``verification.search.worst_case`` on a positional ratio: returns (max ratio, worst params, evaluations,
     the WorstCase as a dict for details["worst_case"]). None/NaN instances are inadmissible (skipped)."""
     from verification.search import worst_case
@@ -999,7 +1006,8 @@ def _search_max(ratio, bounds, rng, budget, names=None):
     def r_(params):
         val = ratio([params[nm] for nm in names])
         return math.nan if val is None else float(val)
-    wc = worst_case(r_, dict(zip(names, bounds)), rng=rng, budget=max(10, int(budget)))
+    wc = worst_case(r_, dict(zip(names, bounds)), rng=rng, budget=max(10, int(budget)),
+                    start=None if start is None else dict(zip(names, start)))
     return float(wc.ratio), dict(wc.params), int(wc.evaluations), wc.to_dict()
 
 
@@ -1070,8 +1078,9 @@ def _lemma1_model(rng, size):
             Hb, E, eta0, p, _ = inst
             gap, _ = perturbed_l1_gap(Hb, E, eta0)
             return gap / kr.lemma1_bound_printed(float(np.linalg.norm(E, 2)) / p, p, 1.0)
-        r_, _, _, wc = _search_max(ratio, [(-3.0, 1.0), (-0.5, 0.5), (0.3, 2.0), (0.0, 1.0), (0.05, 0.6)], rng, budget,
-                                   ["log10_lam", "a_spread", "w_scale", "mix", "q"])
+        r_, _, _, wc = _search_max(ratio, [(-3.0, 1.0), (-0.5, 0.5), (0.3, 2.0), (0.0, 1.0), (0.0, 1.0), (0.05, 0.6)],
+                                   rng, budget, ["log10_lam", "a_spread", "w_scale", "mix", "eta_bottom", "q"],
+                                   start=[1.0, -0.5, 0.3, 1.0, 1.0, 0.6])
         wc = {**wc, "m": m, "n": n, "instance_seed": seed}
         parts[f"m={m}_n={n}"] = _bound_part(r_, rtol=1e-3, worst=wc)
         if r_ > best[0]:
