@@ -69,7 +69,7 @@ __all__ = [
     "teacher_labels", "lottery_ticket_expected_error", "lottery_ticket_bound",
     "lottery_ticket_bound_printed", "lottery_ticket_tail_bound", "two_stage_factors", "two_stage_expected_error", "arccos_kernel", "overlap_parameters",
     "center_kernel", "centered_alignment", "alignf", "gaussian_kernel", "nystrom_embedding",
-    "normalize_columns", "unit_coefficients", "lipschitz_constant",
+    "normalize_columns", "unit_coefficients", "kernel_matrix", "output_from_features", "lipschitz_constant",
     "lemma1_bound", "lemma1_bound_printed", "hbar_eigvec_condition_bound", "lemma2_bound", "lemma2_bound_sharp",
     "lemma3_bound", "lemma3_bound_printed", "lemma4_bound", "lemma4_bound_printed", "pole_count_below",
     "thm2_proof_square_printed",
@@ -215,6 +215,33 @@ def unit_outputs(W, X, activation) -> np.ndarray:
     """Hidden features ``f^(k)(x_i) = σ(w_kᵀx_i)`` as an (m, n) array (Sec. 2.3, the vectors f^k(0))."""
     W, X = _W_X(W, X)
     return get_activation(activation).sigma(W @ X)
+
+
+def kernel_matrix(W, X, a, activation) -> np.ndarray:
+    """``H = Σ_k a_k²/m H_k = G ∘ (Dᵀ diag(c²) D)`` (eq. 8's H(0), Sec. 2.7), n×n, O(m n²), no blocks formed.
+
+    ``G = XᵀX``, ``D`` = (m×n) σ'(w_kᵀx_i). For ReLU, a_k = ±1 and w ~ N(0, k²I) it concentrates on the
+    arc-cosine H^∞ (:func:`arccos_kernel`).
+    """
+    W, X = _W_X(W, X)
+    c = _coeffs(a, W.shape[0])
+    Dp = get_activation(activation).dsigma(W @ X)
+    H = (X.T @ X) * ((Dp * (c ** 2)[:, None]).T @ Dp)
+    return 0.5 * (H + H.T)
+
+
+def output_from_features(a, F) -> np.ndarray:
+    """eq. (1)/(11): ``f = Σ_k a_k/√m f^(k)`` from hidden features ``F`` (…, m, n), batched: ``a`` is (m,) or
+    (S, m) with F (S, m, n) — S independent networks at once. Returns (…, n)."""
+    c = unit_coefficients(a)
+    F = v.as_array("F", F, ndim=(2, 3))
+    if F.shape[-2] != c.shape[-1]:
+        raise ValueError(f"F must have m = {c.shape[-1]} rows of features (axis −2), got shape {F.shape}")
+    if c.ndim == 1:
+        return np.einsum("k,...kn->...n", c, F)
+    if F.ndim != 3 or F.shape[0] != c.shape[0]:
+        raise ValueError(f"a of shape {c.shape} needs F of shape ({c.shape[0]}, m, n), got {F.shape}")
+    return np.einsum("sk,skn->sn", c, F)
 
 
 def unit_coefficients(a) -> np.ndarray:
@@ -441,10 +468,9 @@ def _inverse_operator(W, X, a, lam, activation):
     Dp = act.dsigma(W @ X)
     G = X.T @ X
     if lam == 0:
-        Hn = G * ((Dp * (c ** 2)[:, None]).T @ Dp)
         if m > 1:
             return 0.0
-        return float(max(np.linalg.eigvalsh(0.5 * (Hn + Hn.T))[0], 0.0))
+        return float(max(np.linalg.eigvalsh(kernel_matrix(W, X, a, act))[0], 0.0))
     dmin = float(np.min(np.abs(Dp)))
     if n > d or dmin <= 1e-300:
         return 0.0

@@ -65,13 +65,13 @@ def simulate_two_layer(W0, a, X, y, phi, lam, activation, *, lr: float, steps: i
     for r in range(steps + 1):
         Z = W @ X
         U = act.sigma(Z)
-        f = np.einsum("sk,skn->sn", c, U)
+        f = kr.output_from_features(a, U)
         if r % record_every == 0 or r == steps:
             rec_t.append(r * lr)
             rec_f.append(f)
-            rec_l.append(np.einsum("sk,skn->sn", c, F) if linearised else np.zeros_like(f))
+            rec_l.append(kr.output_from_features(a, F) if linearised else np.zeros_like(f))
             if Xt is not None:
-                rec_te.append(np.einsum("sk,skn->sn", c, act.sigma(W @ Xt)))
+                rec_te.append(kr.output_from_features(a, act.sigma(W @ Xt)))
             if record_units:
                 rec_w.append(W.copy())
                 rec_u.append(U)
@@ -80,7 +80,7 @@ def simulate_two_layer(W0, a, X, y, phi, lam, activation, *, lr: float, steps: i
         R = c[:, :, None] * (y - f)[:, None, :] + lam * (phi - U)
         W = W + lr * (R * act.dsigma(Z)) @ X.T
         if linearised:
-            fl = np.einsum("sk,skn->sn", c, F)
+            fl = kr.output_from_features(a, F)
             RL = c[:, :, None] * (y - fl)[:, None, :] + lam * (phi - F)
             F = F + lr * D0 * ((RL * D0) @ G)
     empty = np.zeros((S, len(rec_t), 0))
@@ -96,16 +96,18 @@ def _instance(rng, m, n, d, activation, *, scale=1.0):
     return W, a, X, kr.gram_blocks(W, X, activation)
 
 
-def _ode_limit(H, a, lam, y, phi, F0, T):
-    """Independent route: ``F(T)`` of dF/dt = 𝓗(b − MF) as the matrix exponential of the augmented
-    (affine → linear) system, ``exp(T·[[−H̄, 𝓗b], [0, 0]])`` (scaling and squaring; no eigenvectors)."""
+def expm_trajectory(H, a, lam, y, phi, F0, t, *, hbar=None):
+    """Reference (the one home of it): f(t) of the linearised dynamics dF/dt = 𝓗(b − MF), F(0) = F0, from the
+    matrix exponential of the augmented (affine → linear) system ``exp(t·[[−H̄, 𝓗b], [0, 0]])`` (scaling and
+    squaring; no eigenvectors, no Thm 1/Thm 3 values). ``hbar``: H̄ to use (default ``kr.hbar``; tests pass an
+    element-by-element one)."""
     m, n, _ = H.shape
-    c = a / math.sqrt(m)
+    c = kr.unit_coefficients(a)
     N = m * n
     A = np.zeros((N + 1, N + 1))
-    A[:N, :N] = -kr.hbar(H, a, lam)
+    A[:N, :N] = -(kr.hbar(H, a, lam) if hbar is None else hbar)
     A[:N, N] = sla.block_diag(*H) @ (np.outer(c, y) + lam * phi).ravel()
-    z = sla.expm(A * T) @ np.append(F0.ravel(), 1.0)
+    z = sla.expm(A * float(t)) @ np.append(F0.ravel(), 1.0)
     return c @ z[:N].reshape(m, n)
 
 
@@ -230,7 +232,7 @@ def _thm1_fixed_point(rng, size):
         y = rng.standard_normal(n)
         phi = rng.standard_normal((m, n))
         Fs = kr.unit_final_values(y, phi, a, lam)
-        c = a / math.sqrt(m)
+        c = kr.unit_coefficients(a)
         rhs = np.einsum("kij,kj->ki", H, np.outer(c, y) + lam * phi - (np.outer(c, c @ Fs) + lam * Fs))
         worst = max(worst, float(np.max(np.abs(rhs))), float(np.max(np.abs(c @ Fs - kr.final_value(y, phi, a, lam)))))
     return compare("rahbar.thm1_fixed_point", 0.0, worst, "==", atol=1e-10)
@@ -250,7 +252,7 @@ def _thm1_limit(rng, size):
         phi = F0 + 0.3 * rng.standard_normal((m, n))
         p_min = float(kr.poles(H, a, lam)[0])
         T = 40.0 / p_min
-        f_sim = _ode_limit(H, a, lam, y, phi, F0, T)
+        f_sim = expm_trajectory(H, a, lam, y, phi, F0, T)
         err = float(np.max(np.abs(f_sim - kr.final_value(y, phi, a, lam))))
         worst = max(worst, err)
         rows.append({"act": act, "lam": lam, "p_min": p_min, "T": T, "err": err})
@@ -272,7 +274,7 @@ def _thm1_conditions(rng, size):
                 phi = F0 + 0.3 * rng.standard_normal((m, n))
                 sol = kr.linearised_solution(H, a, lam, y, phi, F0)
                 T = 40.0 / float(sol.poles[0])
-                f_sim = _ode_limit(H, a, lam, y, phi, F0, T)
+                f_sim = expm_trajectory(H, a, lam, y, phi, F0, T)
                 err = float(np.max(np.abs(f_sim - sol.f_inf)))
                 gap = float(np.max(np.abs(sol.f_inf - kr.final_value(y, phi, a, lam))))
                 # range condition: F* − F0 ∈ range(𝓗) blockwise
@@ -339,14 +341,6 @@ def _thm3_instance(rng):
     return m, n, lam, a, X, H, y, phi, F0
 
 
-def _expm_f(H, a, lam, y, phi, F0, t):
-    m, n, _ = H.shape
-    c = a / math.sqrt(m)
-    Finf = kr.unit_final_values(y, phi, a, lam).ravel()
-    eta = sla.expm(-kr.hbar(H, a, lam) * t) @ (F0.ravel() - Finf)
-    return c @ (Finf + eta).reshape(m, n)
-
-
 @claim("rahbar.thm3_modal", paper=P, where="Thm 3, Lemma 5 (corrected normalisation and sign)",
        statement="f(t) = f_∞ + Σ_j e^{-p_j t} α_j v^j equals the matrix exponential of H̄ at t=0 and later")
 def _thm3_modal(rng, size):
@@ -358,7 +352,7 @@ def _thm3_modal(rng, size):
         f_inf = kr.final_value(y, phi, a, lam)
         sol = kr.linearised_solution(H, a, lam, y, phi, F0)
         for t in (0.0, 0.5 / p[-1], 1.0 / p[0], 5.0 / p[0]):
-            ref = _expm_f(H, a, lam, y, phi, F0, t)
+            ref = expm_trajectory(H, a, lam, y, phi, F0, t)
             modal = f_inf + (np.exp(-p * t) * alpha) @ V
             e1 = float(np.max(np.abs(modal - ref)))
             e2 = float(np.max(np.abs(sol.f(t)[0] - ref)))
@@ -374,7 +368,7 @@ def _thm3_printed(rng, size):
     p = kr.secular_poles(H, a, lam)
     alpha, V = kr.thm3_printed_coefficients(H, a, lam, y, phi, F0, p)
     printed0 = (alpha @ V)
-    true0 = (a / math.sqrt(m)) @ F0
+    true0 = kr.unit_coefficients(a) @ F0
     err = float(np.max(np.abs(printed0 - true0)))
     # the printed form also misses the constant f_∞: compare δ(0) = f(0) − f_∞ too
     err_delta = float(np.max(np.abs(printed0 - (true0 - kr.final_value(y, phi, a, lam)))))
@@ -418,7 +412,7 @@ def width_experiment(rng, widths, seeds, *, n=8, d=32, lam=0.6, activation="soft
         W0 = k * rng.standard_normal((seeds, m, d))
         a = a_mag * (np.ones((seeds, m)) if signs == "plus" else rng.choice([-1.0, 1.0], (seeds, m)))
         F0 = act.sigma(W0 @ X)
-        f0 = np.einsum("sk,skn->sn", kr.unit_coefficients(a), F0)
+        f0 = kr.output_from_features(a, F0)
         y = f0 + r_lab
         run = simulate_two_layer(W0, a, X, y, F0, lam, activation, lr=lr, steps=steps, record_every=1)
         gap = np.linalg.norm(run.f - run.f_lin, axis=2)  # (S, R)
@@ -524,10 +518,10 @@ def _final_error_printed(rng, size):
 def _thm2_square(rng, size):
     W, a, X, H, F0, y, lam = _e_instance(rng, m=4, n=3, d=4)
     phi = F0 + 0.2 * rng.standard_normal(F0.shape)
-    c = a / 2.0
+    c = kr.unit_coefficients(a)
     A = float(c @ c)
     e_dyn = float(np.linalg.norm(kr.linearised_limit(H, a, lam, y, phi, F0) - y))
-    printed = (lam / (lam + A)) ** 2 * float(np.linalg.norm(c @ phi - y))
+    printed = kr.thm2_proof_square_printed(y, phi, a, lam)
     return erratum("rahbar.thm2_proof_square", printed, e_dyn, "==", refuted=abs(printed - e_dyn) > 1e-3,
                    counterexample={"m": 4, "lam": lam, "a": a.tolist(), "y": y.tolist(), "phi": phi.round(8).tolist(),
                                    "printed": printed, "measured_norm": e_dyn, "measured_norm_squared": e_dyn ** 2,
@@ -579,7 +573,7 @@ def _subset_errors(ab, phib, m, lam, idx):
     y = kr.teacher_labels(ab, phib, m)
     c = kr.unit_coefficients(ab[idx])  # (N, m)
     A = np.sum(c ** 2, axis=1)
-    Phi = np.einsum("sk,skn->sn", c, phib[idx])
+    Phi = kr.output_from_features(ab[idx], phib[idx])
     return (lam / (A + lam)) ** 2 * np.sum((Phi - y) ** 2, axis=1)
 
 
@@ -875,8 +869,7 @@ def _arccos(rng, size):
     rows, worst = [], -math.inf
     for m in ((2000, 20000) if size == "quick" else (2000, 20000, 200000)):
         W = 1e-2 * rng.standard_normal((m, d))
-        Dp = (W @ X > 0).astype(float)
-        Hm = (X.T @ X) * (Dp.T @ Dp) / m  # Σ_k H_k/m without forming the blocks
+        Hm = kr.kernel_matrix(W, X, np.ones(m), "relu")  # Σ_k H_k/m without forming the blocks
         err = float(np.max(np.abs(Hm - Hinf)))
         # each entry is a mean of m bounded variables in [−1, 1]: 6 standard deviations at most
         tol = 6.0 * 0.5 / math.sqrt(m)
@@ -1237,7 +1230,7 @@ def _lemma4_run(rng, m, lam, act, *, steps=400, lr=0.05):
     c = kr.unit_coefficients(a)
     Finf = kr.unit_final_values(y, phi, a, lam)
     dk = run.U_t[0] - Finf[None]                       # (R, m, n) δ_k
-    delta = np.einsum("k,rkn->rn", c, dk)               # (R, n) δ
+    delta = kr.output_from_features(a, dk)              # (R, n) δ
     Rk = np.linalg.norm(c[None, :, None] * delta[:, None, :] + lam * dk, axis=2)  # (R, m)
     L, sx, B = kr.lipschitz_constant(act), float(np.linalg.norm(X, 2)), 1.0
     lhs = np.linalg.norm(run.W_t[0] - W[None], axis=2)  # (R, m)
