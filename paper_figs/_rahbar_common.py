@@ -243,3 +243,40 @@ def finish(fig, axes, title, verdict_lines):
     axes[1].set_title("(b) test loss", fontsize=9)
     fig.suptitle(title + "\n" + "\n".join(verdict_lines), fontsize=8)
     return fig
+
+
+def final_loss_parts(exp, others, ref, ref_label):
+    """Parts "``ref`` ends with a lower training and test loss than each of ``others``" (log-ratios over seeds)."""
+    return {f"{k}_vs_{nm}": loss_statement(exp[nm][k][:, -1], exp[ref][k][:, -1], f"final {k} loss: {nm} − {ref_label}")
+            for nm in others for k in ("train", "test")}
+
+
+def overlap_claim(ov, teachers, students, what):
+    """Combined verdict "the first of each pair overlaps more" over seeds; ``ov``: name → (S, units) overlaps;
+    ``teachers``/``students``: (better, worse) names. Keeps seed 0's histograms for drawing."""
+    from verification.claims import combine
+    parts = {who: statement(ov[b].mean(1) - ov[w].mean(1), f"mean overlap: {b} − {w}")
+             for who, (b, w) in (("teachers", teachers), ("students", students))}
+    return combine(parts, details={"overlaps_seed0": {k: x[0].tolist() for k, x in ov.items()},
+                                   "mean_overlap": {k: float(x.mean()) for k, x in ov.items()}, "statement": what})
+
+
+def draw_overlaps(v, groups, title, labels):
+    """Two histogram panels (teachers, students) from an :func:`overlap_claim` verdict; ``groups``: per panel a list
+    of (name, legend text, colour)."""
+    from matplotlib.figure import Figure
+    ov = v.details["overlaps_seed0"]
+    fig = Figure(figsize=(11, 5), layout="constrained")
+    axes = fig.subplots(1, 2)
+    bins = np.linspace(0, 0.6, 31)
+    for ax, group in zip(axes, groups):
+        for name, text, col in group:
+            x = np.asarray(ov[name])
+            ax.hist(x, bins=bins, alpha=0.55, color=col, label=f"{text} (mean {x.mean():.3f})")
+        ax.set_xlabel(f"overlap (mean |⟨φ_k/‖φ_k‖, u_j⟩| over the top {TOP} eigenvectors of H-infinity)")
+        ax.set_ylabel("number of hidden units (seed 0)")
+        ax.legend(fontsize=7, loc="upper left")
+    axes[0].set_title("(a) teachers", fontsize=9)
+    axes[1].set_title(f"(b) students (λ = {LAM})", fontsize=9)
+    fig.suptitle(title + "\n" + "\n".join(verdict_lines(v, labels)), fontsize=8)
+    return fig

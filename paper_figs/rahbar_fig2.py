@@ -24,9 +24,7 @@ FIGURE = {"id": "rahbar_fig2", "paper": "001",
        statement="λ = 0.01 ends with a lower training and test loss than λ → 0 (lottery ticket) and λ → ∞")
 def _finite_lambda_best(rng, size):
     e = C.experiment(size)
-    parts = {f"{k}_vs_{nm}": C.loss_statement(e[nm][k][:, -1], e["with_teacher"][k][:, -1],
-                                         f"final {k} loss: {nm} − (λ = 0.01)")
-             for nm in ("lottery", "frozen") for k in ("train", "test")}
+    parts = C.final_loss_parts(e, ("lottery", "frozen"), "with_teacher", "(λ = 0.01)")
     rc, fg, _ = C.regime(e, ["lottery", "with_teacher", "teacher"])
     return combine(parts, details={"curves": C.curves(e, NAMES), "relative_weight_change": rc, "function_gap": fg})
 

@@ -23,9 +23,7 @@ FIGURE = {"id": "rahbar_fig3", "paper": "001",
        statement="the student of the perfect teacher, initialised at it, ends with the lowest training and test loss")
 def _perfect_best(rng, size):
     e = C.experiment(size)
-    parts = {f"{k}_vs_{nm}": C.loss_statement(e[nm][k][:, -1], e["with_teacher"][k][:, -1],
-                                         f"final {k} loss: {nm} − perfect")
-             for nm in ("imperfect", "no_init") for k in ("train", "test")}
+    parts = C.final_loss_parts(e, ("imperfect", "no_init"), "with_teacher", "perfect")
     rc, fg, _ = C.regime(e, NAMES)
     return combine(parts, details={"curves": C.curves(e, NAMES), "relative_weight_change": rc, "function_gap": fg})
 

@@ -9,11 +9,8 @@ perfectly" (a) and "this improvement is transferred to the student via distillat
 
 from __future__ import annotations
 
-import numpy as np
-from matplotlib.figure import Figure
-
 from paper_figs import _rahbar_common as C
-from verification.claims import claim, combine
+from verification.claims import claim
 
 CID = "rahbar.fig5.perfect_overlap"
 FIGURE = {"id": "rahbar_fig5", "paper": "001",
@@ -31,33 +28,17 @@ def _perfect_overlap(rng, size):
           "teacher_perfect": C.overlaps(e, e["W_teacher"]["final"]),
           "student_imperfect": C.overlaps(e, e["imperfect"]["W"]),
           "student_perfect": C.overlaps(e, e["with_teacher"]["W"])}
-    parts = {"teachers": C.statement(ov["teacher_perfect"].mean(1) - ov["teacher_imperfect"].mean(1),
-                                     "mean overlap: perfect − imperfect teacher"),
-             "students": C.statement(ov["student_perfect"].mean(1) - ov["student_imperfect"].mean(1),
-                                     "mean overlap: student of perfect − of imperfect teacher")}
-    return combine(parts, details={"overlaps_seed0": {k: x[0].tolist() for k, x in ov.items()},
-                                   "mean_overlap": {k: float(x.mean()) for k, x in ov.items()}})
+    return C.overlap_claim(ov, ("teacher_perfect", "teacher_imperfect"), ("student_perfect", "student_imperfect"),
+                           "perfect > imperfect")
 
 
 def make(size="quick", verdicts=None):
     if verdicts is None:
         from paper_figs import figure_verdicts
         verdicts = figure_verdicts(FIGURE, size)
-    v = verdicts[CID]
-    ov = v.details["overlaps_seed0"]
-    fig = Figure(figsize=(11, 5), layout="constrained")
-    axes = fig.subplots(1, 2)
-    bins = np.linspace(0, 0.6, 31)
-    for ax, who in zip(axes, ("teacher", "student")):
-        for stage, col in (("imperfect", "C4"), ("perfect", "C1")):
-            x = np.asarray(ov[f"{who}_{stage}"])
-            ax.hist(x, bins=bins, alpha=0.55, color=col, label=f"{who} of the {stage} teacher (mean {x.mean():.3f})"
-                    if who == "student" else f"{stage} teacher (mean {x.mean():.3f})")
-        ax.set_xlabel(f"overlap (mean |⟨φ_k/‖φ_k‖, u_j⟩| over the top {C.TOP} eigenvectors of H-infinity)")
-        ax.set_ylabel("number of hidden units (seed 0)")
-        ax.legend(fontsize=7, loc="upper left")
-    axes[0].set_title("(a) teachers", fontsize=9)
-    axes[1].set_title("(b) students (λ = 0.01)", fontsize=9)
-    lines = C.verdict_lines(v, {"teachers": "perfect teacher overlaps more", "students": "transferred to the student"})
-    fig.suptitle("Rahbar et al. Fig. 5: spectral overlap (centred digits 0/1, ReLU)\n" + "\n".join(lines), fontsize=8)
-    return fig
+    groups = [[("teacher_imperfect", "imperfect (partially trained) teacher", "C4"),
+               ("teacher_perfect", "perfect teacher", "C1")],
+              [("student_imperfect", "student of the imperfect teacher", "C4"),
+               ("student_perfect", "student of the perfect teacher", "C1")]]
+    return C.draw_overlaps(verdicts[CID], groups, "Rahbar et al. Fig. 5: spectral overlap (centred digits 0/1, ReLU)",
+                           {"teachers": "perfect teacher overlaps more", "students": "transferred to the student"})

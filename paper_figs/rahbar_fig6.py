@@ -9,11 +9,8 @@ transferred to the student trained with the same kernel representations" (mean o
 
 from __future__ import annotations
 
-import numpy as np
-from matplotlib.figure import Figure
-
 from paper_figs import _rahbar_common as C
-from verification.claims import claim, combine
+from verification.claims import claim
 
 CID = "rahbar.fig6.kernel_overlap"
 FIGURE = {"id": "rahbar_fig6", "paper": "001",
@@ -31,32 +28,16 @@ def _kernel_overlap(rng, size):
           "teacher_kernel": C.overlaps(emb, emb["W_teacher"]["final"]),
           "student_original": C.overlaps(raw, raw["with_teacher"]["W"]),
           "student_kernel": C.overlaps(emb, emb["with_teacher"]["W"])}
-    parts = {"teachers": C.statement(ov["teacher_kernel"].mean(1) - ov["teacher_original"].mean(1),
-                                     "mean overlap: kernel − original teacher"),
-             "students": C.statement(ov["student_kernel"].mean(1) - ov["student_original"].mean(1),
-                                     "mean overlap: kernel − original student")}
-    return combine(parts, details={"overlaps_seed0": {k: x[0].tolist() for k, x in ov.items()},
-                                   "mean_overlap": {k: float(x.mean()) for k, x in ov.items()}})
+    return C.overlap_claim(ov, ("teacher_kernel", "teacher_original"), ("student_kernel", "student_original"),
+                           "kernel embedding > original features")
 
 
 def make(size="quick", verdicts=None):
     if verdicts is None:
         from paper_figs import figure_verdicts
         verdicts = figure_verdicts(FIGURE, size)
-    v = verdicts[CID]
-    ov = v.details["overlaps_seed0"]
-    fig = Figure(figsize=(11, 5), layout="constrained")
-    axes = fig.subplots(1, 2)
-    bins = np.linspace(0, 0.6, 31)
-    for ax, who in zip(axes, ("teacher", "student")):
-        for rep, col in (("original", "C0"), ("kernel", "C3")):
-            x = np.asarray(ov[f"{who}_{rep}"])
-            ax.hist(x, bins=bins, alpha=0.55, color=col, label=f"{who}, {rep} features (mean {x.mean():.3f})")
-        ax.set_xlabel(f"overlap (mean over the top {C.TOP} eigenvectors of its inputs' H-infinity)")
-        ax.set_ylabel("number of hidden units (seed 0)")
-        ax.legend(fontsize=7, loc="upper left")
-    axes[0].set_title("(a) teachers", fontsize=9)
-    axes[1].set_title("(b) students (λ = 0.01)", fontsize=9)
-    lines = C.verdict_lines(v, {"teachers": "kernel teacher overlaps more", "students": "transferred to the student"})
-    fig.suptitle("Rahbar et al. Fig. 6: kernel embedding and spectral overlap\n" + "\n".join(lines), fontsize=8)
-    return fig
+    groups = [[("teacher_original", "teacher, original features", "C0"), ("teacher_kernel", "teacher, kernel embedding", "C3")],
+              [("student_original", "student, original features", "C0"), ("student_kernel", "student, kernel embedding", "C3")]]
+    return C.draw_overlaps(verdicts[CID], groups, "Rahbar et al. Fig. 6: kernel embedding and spectral overlap "
+                           "(each against the H-infinity of its own inputs)",
+                           {"teachers": "kernel teacher overlaps more", "students": "transferred to the student"})

@@ -1022,28 +1022,19 @@ def _lemma1(rng, size):
     budget = 60 if size == "quick" else 600
     seed = int(rng.integers(2 ** 31))
 
-    def ratio_general(th):
-        inst = _lemma1_general(th[:-1], th[-1])
-        if inst is None:
-            return None
-        Hb, E, eta0, p = inst
-        kap = _eig_condition(Hb)
+    def corrected_ratio(Hb, E, eta0, p, kap):
         qq = float(np.linalg.norm(E, 2)) / p
         if kap * qq >= 0.95:
-            return None
-        gap, _ = perturbed_l1_gap(Hb, E, eta0)
-        return gap / kr.lemma1_bound(qq, p, 1.0, kappa=kap)
+            return None  # outside the corrected lemma's hypothesis κq < 1 (with a margin)
+        return perturbed_l1_gap(Hb, E, eta0)[0] / kr.lemma1_bound(qq, p, 1.0, kappa=kap)
+
+    def ratio_general(th):
+        inst = _lemma1_general(th[:-1], th[-1])
+        return None if inst is None else corrected_ratio(*inst, _eig_condition(inst[0]))
 
     def ratio_model(th):
         inst = _model_lemma1(th[:-1], th[-1], m=2, n=2, seed=seed)
-        if inst is None:
-            return None
-        Hb, E, eta0, p, kap = inst
-        qq = float(np.linalg.norm(E, 2)) / p
-        if kap * qq >= 0.95:
-            return None
-        gap, _ = perturbed_l1_gap(Hb, E, eta0)
-        return gap / kr.lemma1_bound(qq, p, 1.0, kappa=kap)
+        return None if inst is None else corrected_ratio(*inst)
     names_g = ["K", "gap", "e11", "e12", "e21", "e22", "eta0_angle", "q"]
     names_m = ["log10_lam", "a_spread", "w_scale", "mix", "q"]
     r_g, _, _, wc_g = _search_max(ratio_general, _L1_BOX_GENERAL + [(0.01, 0.5)], rng, budget, names_g)
