@@ -999,8 +999,9 @@ def _search_max(ratio, bounds, rng, budget, names=None, start=None):
     def r_(params):
         val = ratio([params[nm] for nm in names])
         return math.nan if val is None else float(val)
-    wc = worst_case(r_, dict(zip(names, bounds)), rng=rng, budget=max(10, int(budget)),
-                    start=None if start is None else dict(zip(names, start)))
+    with np.errstate(over="ignore"):  # ill-conditioned trial instances overflow and are dropped as NaN
+        wc = worst_case(r_, dict(zip(names, bounds)), rng=rng, budget=max(10, int(budget)),
+                        start=None if start is None else dict(zip(names, start)))
     return float(wc.ratio), dict(wc.params), int(wc.evaluations), wc.to_dict()
 
 
