@@ -34,8 +34,8 @@ def _details(e):
 
 @claim(IDS[0], paper="001", kind="figure", where="Sec. 4.1, Fig. 1",
        statement="the student with the teacher ends with a lower training and test loss than the student without")
-def _teacher_helps(rng, size):
-    e = C.experiment(size)
+def _teacher_helps(rng, size, n_seeds=None):
+    e = C.experiment(size, n_seeds=n_seeds)
     parts = {f"final_{k}_loss": C.loss_statement(e["no_teacher"][k][:, -1], e["with_teacher"][k][:, -1],
                                             f"final {k} loss: no teacher − with teacher") for k in ("train", "test")}
     return combine(parts, details=_details(e))
@@ -43,8 +43,8 @@ def _teacher_helps(rng, size):
 
 @claim(IDS[1], paper="001", kind="figure", where="Sec. 4.1, Fig. 1",
        statement="the student with the teacher converges faster (lower training loss at t = T/10)")
-def _faster(rng, size):
-    e = C.experiment(size)
+def _faster(rng, size, n_seeds=None):
+    e = C.experiment(size, n_seeds=n_seeds)
     i = len(e["t"]) // 10
     return combine({"train_loss_at_T/10": C.loss_statement(e["no_teacher"]["train"][:, i], e["with_teacher"]["train"][:, i],
                                                       "training loss at T/10: no teacher − with teacher")},
@@ -53,8 +53,8 @@ def _faster(rng, size):
 
 @claim(IDS[2], paper="001", kind="figure", where="Sec. 4.1, Fig. 1",
        statement="the teacher has the lowest final test loss (below both students)")
-def _teacher_best(rng, size):
-    e = C.experiment(size)
+def _teacher_best(rng, size, n_seeds=None):
+    e = C.experiment(size, n_seeds=n_seeds)
     parts = {f"vs_{nm}": C.loss_statement(e[nm]["test"][:, -1], e["teacher"]["test"][:, -1],
                                      f"final test loss: {nm} − teacher") for nm in ("no_teacher", "with_teacher")}
     return combine(parts, details=_details(e))
@@ -63,8 +63,8 @@ def _teacher_best(rng, size):
 @claim(IDS[3], paper="001", kind="figure", where="Sec. 4 set-up (ours: the regime the theory covers)",
        statement="every run of Fig. 1 stays in the kernel regime: ‖W_T − W_0‖/‖W_0‖ <= 0.25 and "
                  "sup_t‖f − f_lin‖/‖y − f(0)‖ <= 0.25")
-def _kernel_regime(rng, size):
-    e = C.experiment(size)
+def _kernel_regime(rng, size, n_seeds=None):
+    e = C.experiment(size, n_seeds=n_seeds)
     return combine({"regime": C.regime_claim(e, NAMES)}, details=_details(e))
 
 

@@ -22,8 +22,8 @@ FIGURE = {"id": "rahbar_fig2", "paper": "001",
 
 @claim(CID, paper="001", kind="figure", where="Sec. 4.1, Fig. 2",
        statement="λ = 0.01 ends with a lower training and test loss than λ → 0 (lottery ticket) and λ → ∞")
-def _finite_lambda_best(rng, size):
-    e = C.experiment(size)
+def _finite_lambda_best(rng, size, n_seeds=None):
+    e = C.experiment(size, n_seeds=n_seeds)
     parts = C.final_loss_parts(e, ("lottery", "frozen"), "with_teacher", "(λ = 0.01)")
     rc, fg, _ = C.regime(e, ["lottery", "with_teacher", "teacher"])
     return combine(parts, details={"curves": C.curves(e, NAMES), "relative_weight_change": rc, "function_gap": fg})

@@ -21,8 +21,8 @@ FIGURE = {"id": "rahbar_fig3", "paper": "001",
 
 @claim(CID, paper="001", kind="figure", where="Sec. 4.2, Fig. 3",
        statement="the student of the perfect teacher, initialised at it, ends with the lowest training and test loss")
-def _perfect_best(rng, size):
-    e = C.experiment(size)
+def _perfect_best(rng, size, n_seeds=None):
+    e = C.experiment(size, n_seeds=n_seeds)
     parts = C.final_loss_parts(e, ("imperfect", "no_init"), "with_teacher", "perfect")
     rc, fg, _ = C.regime(e, NAMES)
     return combine(parts, details={"curves": C.curves(e, NAMES), "relative_weight_change": rc, "function_gap": fg})

@@ -23,8 +23,8 @@ FIGURE = {"id": "rahbar_fig4", "paper": "001",
 @claim(CID, paper="001", kind="figure", where="Sec. 4.3, Fig. 4",
        statement="teacher and student (λ = 0.01) on the kernel embedding end with lower training and test loss "
                  "than on the raw inputs")
-def _embedding_helps(rng, size):
-    raw, emb = C.experiment(size), C.experiment(size, embedded=True)
+def _embedding_helps(rng, size, n_seeds=None):
+    raw, emb = C.experiment(size, n_seeds=n_seeds), C.experiment(size, embedded=True, n_seeds=n_seeds)
     parts = {f"{nm}_{k}": C.loss_statement(raw[nm][k][:, -1], emb[nm][k][:, -1], f"final {k} loss of the {nm}: raw − embedding")
              for nm in ("teacher", "with_teacher") for k in ("train", "test")}
     cur = {"raw": C.curves(raw, ["teacher", "with_teacher"]), "embedding": C.curves(emb, ["teacher", "with_teacher"])}

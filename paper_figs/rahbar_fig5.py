@@ -22,8 +22,8 @@ FIGURE = {"id": "rahbar_fig5", "paper": "001",
 @claim(CID, paper="001", kind="figure", where="Sec. 4.4, Fig. 5",
        statement="mean overlap with the top eigenvectors of H^∞: perfect teacher > partially trained teacher, and "
                  "student of the perfect teacher > student of the imperfect one")
-def _perfect_overlap(rng, size):
-    e = C.experiment(size)
+def _perfect_overlap(rng, size, n_seeds=None):
+    e = C.experiment(size, n_seeds=n_seeds)
     ov = {"teacher_imperfect": C.overlaps(e, e["W_teacher"]["early"]),
           "teacher_perfect": C.overlaps(e, e["W_teacher"]["final"]),
           "student_imperfect": C.overlaps(e, e["imperfect"]["W"]),

@@ -22,8 +22,8 @@ FIGURE = {"id": "rahbar_fig6", "paper": "001",
 @claim(CID, paper="001", kind="figure", where="Sec. 4.5, Fig. 6",
        statement="mean overlap: teacher on the kernel embedding > teacher on the original features, and the same "
                  "for their students (λ = 0.01)")
-def _kernel_overlap(rng, size):
-    raw, emb = C.experiment(size), C.experiment(size, embedded=True)
+def _kernel_overlap(rng, size, n_seeds=None):
+    raw, emb = C.experiment(size, n_seeds=n_seeds), C.experiment(size, embedded=True, n_seeds=n_seeds)
     ov = {"teacher_original": C.overlaps(raw, raw["W_teacher"]["final"]),
           "teacher_kernel": C.overlaps(emb, emb["W_teacher"]["final"]),
           "student_original": C.overlaps(raw, raw["with_teacher"]["W"]),
