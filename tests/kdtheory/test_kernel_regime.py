@@ -581,3 +581,19 @@ def test_lipschitz_constants_are_the_suprema(name):
 def test_lipschitz_constant_relu_raises():
     with pytest.raises(ValueError, match="Lipschitz"):
         kr.lipschitz_constant("relu")
+
+
+def test_thm3_coefficients_printed_and_corrected_pinned_for_scalar_blocks():
+    # n = 1: H_k = h_k, v^j = 1; typed from the paper (printed) and from docs/errata.md 001 item 4 (corrected)
+    h, a, lam, p = np.array([1.0, 2.0]), np.array([1.0, 1.0]), 1.0, 3.0
+    H = h[:, None, None]
+    y, phi, F0 = np.array([1.0]), np.array([[0.0], [1.0]]), np.array([[0.5], [-0.25]])
+    c = a / math.sqrt(2)
+    Finf = kr.unit_final_values(y, phi, a, lam)[:, 0]
+    printed, V = kr.thm3_printed_coefficients(H, a, lam, y, phi, F0, [p])
+    assert abs(V[0, 0]) == pytest.approx(1.0)
+    want = np.sum(c ** 2 * h / (p - lam * h) * (Finf - F0[:, 0]))  # = ½(½·f∞_1 + 2·(f∞_2 + ¼)) − ½·½·½
+    assert printed[0] * V[0, 0] == pytest.approx(want, rel=1e-12)
+    corr, V = kr.thm3_coefficients(H, a, lam, y, phi, F0, [p])
+    want = np.sum(c * (F0[:, 0] - Finf) / (p - lam * h)) / np.sum(c ** 2 * h / (p - lam * h) ** 2)
+    assert corr[0] * V[0, 0] == pytest.approx(want, rel=1e-12)
