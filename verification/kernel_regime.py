@@ -816,26 +816,26 @@ def two_stage_errors(rng, X, Wb, ab, phib, m, m1, lam, draws, *, act="tanh", dyn
 @claim("rahbar.two_stage_expectation", paper=P, where="Sec. 7.4.1 (two-stage scheme, corrected factor)",
        statement="E[two-stage Σ(f−y)²] = r²[(1−α)κs² + r²α(1−β)κs² + m(1−√α)²‖z̄‖²/(1+λ)²] (r = λ/(1+λ)) "
                  "and direct r²(1−αβ)κs², checked by simulating both schemes")
-def _two_stage_expectation(rng, size):
-    draws = 3000 if size == "quick" else 20000
+def _two_stage_expectation(rng, size, n_seeds=None):
+    """Every part decides: for λ = 0.3 and 3 the Monte-Carlo mean of both schemes' errors lies within ±10 % of its
+    closed form at 95 % (the printed S1/S2 ratio is off by ~50 %: the erratum's effect is resolved), and the closed-form
+    limits equal the exact linearised dynamics on the first draws. ``n_seeds``: Monte-Carlo draws."""
+    from verification.stats import compare_samples
+    draws = (3000 if size == "quick" else 20000) if n_seeds is None else int(n_seeds)
     m_bar, m1, m, n, d = 60, 20, 5, 5, 8
     X, Wb, ab, phib = _teacher(rng, m_bar, n, d)
-    worst, out = 0.0, {}
+    parts, out = {}, {}
     for lam in (0.3, 3.0):
         e_d, e_2, dev = two_stage_errors(rng, X, Wb, ab, phib, m, m1, lam, draws)
         pred2 = kr.two_stage_expected_error(ab, phib, m, m1, lam)
         predd = kr.lottery_ticket_expected_error(ab, phib, m, lam)
-        z2 = abs(float(e_2.mean()) - pred2) / float(e_2.std(ddof=1) / math.sqrt(draws))
-        zd = abs(float(e_d.mean()) - predd) / float(e_d.std(ddof=1) / math.sqrt(draws))
-        worst = max(worst, z2, zd, 0.0 if dev < 1e-8 else 10.0)
+        parts[f"two_stage_lam={lam}"] = compare_samples(e_2, pred2, "==", effect=0.1 * pred2)
+        parts[f"direct_lam={lam}"] = compare_samples(e_d, predd, "==", effect=0.1 * predd)
+        parts[f"closed_form_vs_dynamics_lam={lam}"] = compare(predicted=0.0, measured=dev, relation="==", atol=1e-8)
         s1, s2 = kr.two_stage_factors(m, m1, m_bar)
-        out[f"lam={lam}"] = {"two_stage_exact": pred2, "two_stage_mc": float(e_2.mean()), "z_two_stage": z2,
-                             "direct_exact": predd, "direct_mc": float(e_d.mean()), "z_direct": zd,
-                             "closed_form_vs_dynamics": dev, "ratio_exact": pred2 / predd, "ratio_printed_S1/S2": s1 / s2}
-    return compare("rahbar.two_stage_expectation", 0.0, worst, "<=", atol=4.0,
-                   details={"m_bar": m_bar, "m1": m1, "m": m, "n": n, "d": d, "draws": draws, "per_lambda": out,
-                            "measured_is": "max |MC mean − exact|/SE over both schemes (+10 if the closed-form "
-                                           "limits differ from the dynamics by > 1e-8)"})
+        out[f"lam={lam}"] = {"ratio_exact": pred2 / predd, "ratio_printed_S1/S2": s1 / s2}
+    return combine(parts, details={"m_bar": m_bar, "m1": m1, "m": m, "n": n, "d": d, "draws": draws,
+                                   "per_lambda": out, "effect": "±10 % of the closed form"})
 
 
 @claim("rahbar.two_stage_printed", paper=P, where="Sec. 7.4.1 as printed", corrected_by="rahbar.two_stage_expectation",
