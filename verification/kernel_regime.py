@@ -114,6 +114,29 @@ def expm_trajectory(H, a, lam, y, phi, F0, t, *, hbar=None):
 # --------------------------------------------------------------------------------------------------
 # poles
 # --------------------------------------------------------------------------------------------------
+@claim("rahbar.gram_blocks", paper=P, where="Sec. 2.3 (H_k), eq. (10)",
+       statement="H_k = D_k XᵀX D_k equals J_kJ_kᵀ with J_k the Jacobian of f^(k)(x_i) = σ(w_kᵀx_i) in w_k, taken by "
+                 "central finite differences of σ itself (no σ'); tanh, erf, softplus; non-unit-norm inputs")
+def _gram_blocks(rng, size):
+    """Independent of the σ' the formula uses (the autograd version is the network claim rahbar.net.gram_blocks)."""
+    worst = 0.0
+    h = 1e-5
+    for act in ("tanh", "erf", "softplus"):
+        m, n, d = 3, 4, 5
+        W = rng.standard_normal((m, d))
+        X = 1.5 * rng.standard_normal((d, n))
+        J = np.empty((m, n, d))
+        for j in range(d):
+            E = np.zeros((m, d))
+            E[:, j] = h
+            J[:, :, j] = (kr.unit_outputs(W + E, X, act) - kr.unit_outputs(W - E, X, act)) / (2 * h)
+        H_fd = np.einsum("kid,kjd->kij", J, J)
+        H = kr.gram_blocks(W, X, act)
+        worst = max(worst, float(np.max(np.abs(H - H_fd))) / max(1.0, float(np.max(np.abs(H)))))
+    # central differences: error O(h^2 · third derivative) ~ 1e-10 relative; 1e-7 leaves room and is far below a σ-for-σ' slip (O(1))
+    return compare(predicted=0.0, measured=worst, relation="==", atol=1e-7)
+
+
 @claim("rahbar.poles_routes", paper=P, where="eq. 13, Assumption 2, Sec. 7.3",
        statement="eig of the symmetric form = eigvals(H̄) = roots s=-p of det(I+Γ(s)); all real and >= 0")
 def _poles_routes(rng, size):
