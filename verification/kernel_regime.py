@@ -701,7 +701,7 @@ def _thm2_bound(rng, size):
     (sign bias, feature shift, fraction of dead units, λ) is searched by differential evolution to maximise
     max_S error/bound(m^(−10)); tightness is that maximum. λ = 0 (lottery ticket): every error must vanish."""
     n, d = 5, 8
-    grid = [(12, 3), (14, 5), (16, 8)] if size == "quick" else [(20, 5), (16, 8), (12, 3), (18, 9), (24, 4)]
+    grid = [(12, 3), (14, 5), (16, 8)] if size == "quick" else [(20, 5), (16, 8), (12, 3), (18, 6), (24, 4)]
     seed = int(rng.integers(2 ** 31))
     parts, best = {}, (-1.0, None)
 
