@@ -363,13 +363,17 @@ def secular_determinant(s, H_blocks, a, lam) -> tuple[float, float]:
 
 
 def secular_poles(H_blocks, a, lam) -> np.ndarray:
-    """Poles as the roots ``s = −p`` of ``det(I + Γ(s)) = 0`` (Assumption 2), ascending in p.
+    """Poles as the roots ``s = −p`` of ``det(I + Γ(s)) = 0`` (Assumption 2), ascending in p (with multiplicity).
 
-    Independent route for small sizes (λ > 0), not using H̄ or the symmetric form. With p = −s,
-    ``I + Γ(−p) = Φ(p) = I + Σ_k a_k²/m · H_k(λH_k − pI)^{-1}`` is symmetric and, between consecutive
-    singular points ``λμ_{k,i}`` (μ: eigenvalues of the H_k), ``Φ'(p) = Σ_k a_k²/m H_k(λH_k − pI)^{-2} ⪰ 0``:
-    every sorted eigenvalue branch of Φ increases, so it vanishes at most once per interval. Each root is
-    found by Brent's method on the branch that changes sign. (Below λμ_min, Φ ⪰ I: no poles there.)
+    Independent route for small sizes (λ > 0), not using H̄'s eigensolver or the symmetric form. With p = −s,
+    ``I + Γ(−p) = Φ(p) = I + Σ_k a_k²/m · H_k(λH_k − pI)^{-1}`` is symmetric, and the number of poles below p is
+    the inertia count :func:`pole_count_below` (Haynsworth: the negative eigenvalues of ``𝓗 − (p/λ)I`` and of an
+    n×n Schur complement built from the same (λH_k − pI)^{-1}). Each pole is isolated by bisection on that count
+    (a step function of p that jumps exactly at the roots of det Φ) down to a relative width of 1e-15. This
+    replaces Brent's method on the sorted eigenvalue branches of Φ, whose signs next to the singular points
+    ``λμ_{k,i}`` (where one branch diverges) were misread and lost a root inside a narrow interval.
+    (Below λμ_min, Φ ⪰ I: no poles there.) Poles below 1e-10·(λ + a)·max μ — the structural zeros of singular
+    H_k — are not returned.
     """
     H = _blocks(H_blocks)
     m, n, _ = H.shape
@@ -377,26 +381,33 @@ def secular_poles(H_blocks, a, lam) -> np.ndarray:
     lam = _lam(lam)
     if lam == 0:
         raise ValueError("lam must be > 0 for the secular route (at λ = 0 the poles are eig(H), Sec. 2.7)")
-    mu, V = np.linalg.eigh(H)
+    mu = np.linalg.eigvalsh(H)
     A = float(c @ c)
-    pmax = (lam + A) * float(np.max(mu)) * 1.01 + 1e-300
+    hi0 = (lam + A) * float(np.max(mu)) * 1.01 + 1e-300  # ‖H̄‖ ≤ ‖𝓗‖‖M‖ = (λ + a) max μ
 
-    def branches(p):
-        Gam = np.einsum("k,kia,ka,kja->ij", c ** 2, V, mu / (lam * mu - p), V, optimize=True)
-        return np.linalg.eigvalsh(np.eye(n) + 0.5 * (Gam + Gam.T))
+    def count(p):
+        for k in range(60):  # p/λ on an eigenvalue of some H_k: the count is not defined there; step aside
+            try:
+                return pole_count_below(H, a, lam, p * (1 + 1e-13 * k * (-1) ** k))
+            except ValueError:
+                continue
+        raise RuntimeError("secular_poles: could not step off the singular points λμ_{k,i}")
 
-    knots = np.unique(lam * mu[mu > 1e-14 * max(1.0, float(mu.max()))])
-    edges = list(knots) + [max(pmax, float(knots[-1]) * 1.01 if len(knots) else pmax)]
-    roots = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        eps = 1e-12 * max(hi - lo, 1e-300) + 1e-15 * hi
-        a_lo, a_hi = lo + eps, hi - eps
-        if a_hi <= a_lo:
-            continue
-        b_lo, b_hi = branches(a_lo), branches(a_hi)
-        for i in range(n):
-            if b_lo[i] < 0 < b_hi[i]:
-                roots.append(sopt.brentq(lambda p, i=i: branches(p)[i], a_lo, a_hi, xtol=1e-15, rtol=1e-15))
+    roots: list[float] = []
+
+    def isolate(lo, hi, c_lo, c_hi):
+        if c_hi == c_lo:
+            return
+        if hi - lo <= 1e-15 * hi or hi - lo <= 1e-18 * hi0:  # relative width 1e-15 (absolute near p = 0)
+            roots.extend([0.5 * (lo + hi)] * (c_hi - c_lo))  # a multiple root (or a cluster below resolution)
+            return
+        mid = 0.5 * (lo + hi)
+        c_mid = count(mid)
+        isolate(lo, mid, c_lo, c_mid)
+        isolate(mid, hi, c_mid, c_hi)
+
+    lo0 = 1e-10 * hi0  # below: the structural zero poles (singular H_k), which the secular equation has no root for
+    isolate(lo0, hi0, count(lo0), count(hi0))
     return np.sort(np.asarray(roots, float))
 
 
