@@ -70,7 +70,7 @@ __all__ = [
     "lottery_ticket_bound_printed", "lottery_ticket_tail_bound", "two_stage_factors", "two_stage_expected_error", "arccos_kernel", "overlap_parameters",
     "center_kernel", "centered_alignment", "alignf", "gaussian_kernel", "nystrom_embedding",
     "normalize_columns", "unit_coefficients", "kernel_matrix", "output_from_features", "lipschitz_constant",
-    "lemma1_bound", "lemma1_bound_printed", "hbar_eigvec_condition_bound", "lemma2_bound", "lemma2_bound_sharp",
+    "delta_hbar", "lemma1_bound", "lemma1_bound_printed", "hbar_eigvec_condition_bound", "lemma2_bound", "lemma2_bound_sharp",
     "lemma3_bound", "lemma3_bound_printed", "lemma4_bound", "lemma4_bound_printed", "pole_count_below",
     "thm2_proof_square_printed",
 ]
@@ -320,7 +320,24 @@ def hbar(H_blocks, a, lam) -> np.ndarray:
 
     Only for small sizes, tests and the naive baseline of the benchmark.
     """
-    H = _blocks(H_blocks)
+    return _block_times_M(_blocks(H_blocks), a, lam)
+
+
+def delta_hbar(dH_blocks, a, lam) -> np.ndarray:
+    """``ΔH̄ = blockdiag(ΔH_k)·M`` (Lemma 2, Sec. 7.3): blocks ``ΔH_k (a_ka_l/m + λδ_kl)`` for *symmetric* ΔH_k of
+    any sign (changes of Gram matrices, ``H_k(t) − H_k(0)``), shape (mn, mn); same layout as :func:`hbar`."""
+    dH = V.as_array("dH_blocks", dH_blocks, ndim=3)
+    if dH.shape[1] != dH.shape[2] or dH.shape[0] == 0 or dH.shape[1] == 0:
+        raise ValueError(f"dH_blocks must have shape (m, n, n) with m, n >= 1, got {dH.shape}")
+    big = float(np.max(np.abs(dH)))
+    if not math.isfinite(2.0 * big):
+        raise ValueError(f"dH_blocks is too large for double precision (max |entry| {big:.3g})")
+    if float(np.max(np.abs(dH - np.swapaxes(dH, 1, 2)))) > 1e-8 * big:
+        raise ValueError("dH_blocks must be symmetric blocks (differences of Gram matrices)")
+    return _block_times_M(0.5 * (dH + np.swapaxes(dH, 1, 2)), a, lam)
+
+
+def _block_times_M(H, a, lam):
     m, n, _ = H.shape
     c = _coeffs(a, m)
     lam = _lam(lam)

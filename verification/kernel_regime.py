@@ -998,7 +998,7 @@ def _model_lemma1(theta, q, m=2, n=1, seed=0):
     H = kr.gram_blocks(W, X, "tanh")
     G = rng.standard_normal((m, n, n))
     dH = (1 - pert_mix) * (G + np.swapaxes(G, 1, 2)) / 2 - pert_mix * H  # pert_mix → 1: ΔH_k ∝ −H_k
-    Hb, E = kr.hbar(H, a, lam), kr.hbar(dH, a, lam)
+    Hb, E = kr.hbar(H, a, lam), kr.delta_hbar(dH, a, lam)
     p = float(kr.poles(H, a, lam)[0])
     nE = np.linalg.norm(E, 2)
     if p <= 1e-9 or nE == 0:
@@ -1131,7 +1131,7 @@ def _lemma2_ratio(theta, m, n, seed, *, sharp):
     g1 = r_.standard_normal((n, n))
     dH = (1 - mix) * own + mix * (g1 + g1.T)[None] / 2
     mx = float(max(np.linalg.norm(B, 2) for B in dH))
-    lhs = float(np.linalg.norm(kr.hbar(dH, a, lam), 2))
+    lhs = float(np.linalg.norm(kr.delta_hbar(dH, a, lam), 2))
     return lhs / (kr.lemma2_bound_sharp(a, lam, mx) if sharp else kr.lemma2_bound(a, lam, mx))
 
 
@@ -1152,7 +1152,7 @@ def _lemma2(rng, size):
         dH = kr.gram_blocks(W + 0.3 * rng.standard_normal(W.shape), X, act) - H
         mx = float(max(np.linalg.norm(B, 2) for B in dH))
         for lam in (0.05, 0.7, 3.0):
-            r_ = float(np.linalg.norm(kr.hbar(dH, a, lam), 2)) / kr.lemma2_bound_sharp(a, lam, mx)
+            r_ = float(np.linalg.norm(kr.delta_hbar(dH, a, lam), 2)) / kr.lemma2_bound_sharp(a, lam, mx)
             if r_ > worst_model:
                 worst_model, wc_model = r_, {"activation": act, "lam": lam, "m": 5, "n": 3, "d": 6, "weight_move": 0.3}
     seed_d = {"instance_seed": seed}

@@ -121,7 +121,7 @@ KR = {
     "alignf": {"y": Arr(np.array([0.5, -0.3, 0.2]))}, "gaussian_kernel": {}, "nystrom_embedding": {},
     "normalize_columns": {},
     "unit_coefficients": {"a": Arr(_a, skip=("extra-dim",))},  # a batch (S, m) is documented
-    "kernel_matrix": {},
+    "kernel_matrix": {}, "delta_hbar": {"dH_blocks": Arr(np.array([[[0.2, -0.1], [-0.1, -0.3]], [[0.0, 0.4], [0.4, 0.1]]]))},
     "output_from_features": {"a": Arr(_a, skip=("extra-dim",)), "F": Arr(np.array([[0.2, 0.1], [-0.1, 0.3]]),
                                                                        skip=("extra-dim",))},
     "lipschitz_constant": {},

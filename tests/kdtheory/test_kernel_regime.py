@@ -492,13 +492,23 @@ def test_lemma_bounds_pinned_by_hand():
     assert kr.hbar_eigvec_condition_bound([2.0, 0.0], 0.5) == pytest.approx(math.sqrt(5), rel=1e-14)
 
 
+def test_delta_hbar_matches_the_elementwise_block_matrix_for_indefinite_blocks():
+    rng = np.random.default_rng(8)
+    G = rng.standard_normal((3, 2, 2))
+    dH = G + np.swapaxes(G, 1, 2)
+    a = np.array([1.0, -0.5, 2.0])
+    np.testing.assert_allclose(kr.delta_hbar(dH, a, 0.7), slow_hbar(dH, a, 0.7), atol=1e-14)
+    with pytest.raises(ValueError, match="dH_blocks"):
+        kr.delta_hbar(G, a, 0.7)
+
+
 def test_lemma2_sharp_bound_is_attained_by_equal_blocks():
     rng = np.random.default_rng(3)
     G = rng.standard_normal((3, 3))
     dH = np.stack([G + G.T] * 4)
     a = np.array([1.0, -2.0, 0.5, 1.5])
     for lam in (0.0, 0.3, 4.0):
-        lhs = np.linalg.norm(kr.hbar(dH, a, lam), 2)
+        lhs = np.linalg.norm(kr.delta_hbar(dH, a, lam), 2)
         assert lhs == pytest.approx(kr.lemma2_bound_sharp(a, lam, np.linalg.norm(dH[0], 2)), rel=1e-10)
         assert lhs <= kr.lemma2_bound(a, lam, np.linalg.norm(dH[0], 2)) * (1 + 1e-12)
 
