@@ -45,7 +45,9 @@ import dataclasses
 import math
 
 import numpy as np
-from scipy import optimize
+from scipy import linalg, optimize
+from scipy.linalg import lapack
+from scipy.sparse import linalg as splinalg
 
 from kdtheory import _validate as v
 
@@ -55,7 +57,8 @@ __all__ = [
     "multiplier_bracket", "multiplier_bracket_printed", "solve_multiplier", "self_distill",
     "effective_basis_count", "guaranteed_rounds", "prop3_lower_bound", "prop4_crossing",
     "prop5_ratio_bound", "prop6_bound", "training_loss", "early_stopping", "early_stopping_match",
-    "multiclass_self_distill",
+    "multiclass_self_distill", "SplineGram", "spline_gram", "spline_green_diag", "choose_route",
+    "self_distill_points",
 ]
 
 _MACHEPS = float(np.finfo(float).eps)
@@ -284,32 +287,38 @@ class SelfDistillationPath:
     c : (T,) multipliers c_0 … c_{T−1}, one per fitted (non-collapsed) round.
     y : list of (K,) label vectors y_0, y_1, …, y_T (y_{t+1} = training predictions of round t, eq. 30).
     log_B : (T, K) ``log diag(B_t)``, columns in the order of ``d`` (ascending eigenvalues); −inf on null
-        components (B = 0 exactly there).
+        components (B = 0 exactly there). None on the banded route (no eigenbasis; also ``effective_basis``, ``d``).
     collapsed_at : first t with (1/K)‖y_t‖² ≤ eps (f_t is the zero function from then on), or None.
     z_norm : (T+1,) ‖z_t‖ = ‖y_t‖.
     effective_basis : (T,) participation ratio (Σ B)²/Σ B² of diag(B_t) — the effective number of basis
         functions of Sec. 3.3 (K for B ∝ I, 1 for a single surviving entry).
     d : (K,) eigenvalues of G, ascending; eps: the mean-squared tolerance; evaluations: number of h evaluations.
+    route : "eigen" (one eigendecomposition of G) or "banded" (:class:`SplineGram`, O(K) per evaluation).
     """
 
     c: np.ndarray
     y: list
-    log_B: np.ndarray
+    log_B: np.ndarray | None
     collapsed_at: int | None
     z_norm: np.ndarray
-    effective_basis: np.ndarray
-    d: np.ndarray
+    effective_basis: np.ndarray | None
+    d: np.ndarray | None
     eps: float
     evaluations: int = 0
+    route: str = "eigen"
 
     @property
     def rounds_fitted(self) -> int:
         return int(self.c.shape[0])
 
     @property
+    def K(self) -> int:
+        return int(self.y[0].shape[0])
+
+    @property
     def u(self) -> np.ndarray:
         """``u_t = ‖z_t‖/√(K·eps)`` (eq. 116 with the √(Kε) reading)."""
-        return self.z_norm / math.sqrt(self.d.shape[0] * self.eps)
+        return self.z_norm / math.sqrt(self.K * self.eps)
 
 
 def effective_basis_count(log_B) -> np.ndarray:
@@ -333,7 +342,14 @@ def self_distill(G, y0, eps, rounds) -> SelfDistillationPath:
 
     One eigendecomposition of G, then O(K) per root-finding evaluation and O(K²) per round (y_t = V z_t).
     Stops at the first collapsed round (the zero function is a fixed point). Source: eqs. (28)–(35), (46).
+    ``G`` may also be a :class:`SplineGram` (the kernel of eq. 57 held implicitly): then every evaluation of h is
+    one O(K) banded solve, no G is formed, and ``log_B``/``effective_basis``/``d`` are None (route "banded").
     """
+    if isinstance(G, SplineGram):
+        y0 = _labels("y0", y0, G.K)
+        eps = v.positive("eps", eps)
+        rounds = int(v.scalar("rounds", rounds, lo=0, integer=True))
+        return _self_distill_banded(G, y0, eps, rounds)
     S = _spec(G)
     y0 = _labels("y0", y0, S.K)
     eps = v.positive("eps", eps)
@@ -463,7 +479,7 @@ def training_loss(path: SelfDistillationPath, y0=None) -> np.ndarray:
     if not isinstance(path, SelfDistillationPath):
         raise TypeError(f"path must be a SelfDistillationPath, got {type(path).__name__}")
     y_0 = path.y[0] if y0 is None else y0
-    K = path.d.shape[0]
+    K = path.K
     out = []
     for t in range(path.rounds_fitted):
         out.append(float(np.sum((y_0 - path.y[t + 1]) ** 2) / K))
@@ -515,3 +531,314 @@ def multiclass_self_distill(G, Y0, eps, rounds) -> list[SelfDistillationPath]:
         raise ValueError(f"eps has {e.shape[0]} entries but Y0 has {Q} columns (one tolerance per output)")
     e = np.broadcast_to(e, (Q,))
     return [self_distill(S, Y0[:, q], float(e[q]), rounds) for q in range(Q)]
+
+
+# ------------------------------------------------------------------ O(K) route for the spline kernel (57)
+class SplineGram:
+    """The Gram matrix ``G[j, k] = g(x_j, x_k)/K`` of the spline kernel (57), held implicitly in O(K).
+
+    The Green's function of ``∫(f'')²`` with ``f = f'' = 0`` at 0 and 1 is the kernel of an ODE operator, so on
+    sorted points its Gram matrix has a banded inverse quotient: with the knots ``0 = t_0 < x_(1) < … < x_(K) <
+    t_{K+1} = 1``, ``h_i = t_{i+1} − t_i``, the symmetric tridiagonal second-difference matrix ``D`` (diagonal
+    ``−1/h_{i−1} − 1/h_i``, off-diagonal ``1/h_i``) and the tridiagonal ``R`` (diagonal ``(h_{i−1} + h_i)/3``,
+    off-diagonal ``h_i/6``) of Reinsch's smoothing-spline algorithm, ``∫(f'')² = gᵀ D R⁻¹ D g`` for the
+    interpolating spline of the values g (with f = f'' = 0 at both ends), hence ``G⁻¹ = K·D R⁻¹ D`` on interior
+    points. The Prop. 1 residual ``r = y − G(cI + G)⁻¹y = c(cI + G)⁻¹y`` is then, with ``λ = cK``,
+    ``r = λ D γ``, ``(R + λ D²) γ = D y`` — one pentadiagonal Cholesky solve, O(K), no G formed
+    (C. H. Reinsch, Numer. Math. 10, 1967; Green & Silverman, *Nonparametric Regression and GLMs*, 1994, §2.3).
+
+    Points at exactly 0 or 1 are allowed: the boundary conditions pin f there, G has zero rows, the label there
+    is an unreachable (null-space) component, exactly as in the eigen route. Interior points must be distinct.
+    ``d_max_upper`` = trace(G) ≥ d_max and ``d_min_lower`` (Gershgorin on ``K·D R⁻¹ D``) ≤ d_min are rigorous
+    bounds used for the bracket (25); ``d_max()`` is the Lanczos value (scipy ``eigsh``).
+    """
+
+    def __init__(self, points):
+        x = v.as_array("points", points, ndim=1)
+        K = x.shape[0]
+        if K == 0:
+            raise ValueError("points must be non-empty")
+        if x.min() < 0 or x.max() > 1:
+            raise ValueError(f"points must lie in [0, 1] (the domain of eq. 57), got range [{x.min():.6g}, "
+                             f"{x.max():.6g}]")
+        order = np.argsort(x, kind="stable")
+        xs = x[order]
+        inner = (xs > 0) & (xs < 1)
+        xi = xs[inner]
+        if xi.size and np.any(np.diff(xi) <= 0):
+            raise ValueError("interior points must be distinct for the banded route (duplicate points make G "
+                             "singular; use the eigen route, self_distill(gram(points), ...))")
+        self.points = x
+        self.K = K
+        self._order = order
+        self._inner = order[inner]  # indices (into the caller's order) of the interior points, sorted by x
+        n = xi.size
+        self.n_interior = n
+        if n:
+            hh = np.diff(np.concatenate([[0.0], xi, [1.0]]))  # h_0 … h_n
+            inv = 1.0 / hh
+            self._Dd = -(inv[:-1] + inv[1:])
+            self._Do = inv[1:-1]
+            Rd = (hh[:-1] + hh[1:]) / 3.0
+            Ro = hh[1:-1] / 6.0
+            self._R = np.zeros((3, n))
+            self._R[2] = Rd
+            self._R[1, 1:] = Ro
+            Dd, Do = self._Dd, self._Do
+            D2 = np.zeros((3, n))
+            D2[2] = Dd ** 2
+            D2[2, 1:] += Do ** 2
+            D2[2, :-1] += Do ** 2
+            D2[1, 1:] = Do * (Dd[:-1] + Dd[1:])
+            D2[0, 2:] = Do[:-1] * Do[1:]
+            self._D2 = D2
+            # −D is symmetric positive definite (Dirichlet second difference): banded upper form for solveh
+            self._mD = np.zeros((2, n))
+            self._mD[1] = -Dd
+            self._mD[0, 1:] = -Do
+            diagG = np.asarray(spline_green_diag(xi)) / K
+            self.d_max_upper = float(np.sum(diagG))
+            row = 2.0 * (inv[:-1] + inv[1:])  # Gershgorin bound on ‖D‖ (row sums of |D|)
+            rmin = float(np.min((hh[:-1] + hh[1:]) / 6.0))  # Gershgorin lower bound on λ_min(R)
+            self.d_min_lower = rmin / (K * float(np.max(row)) ** 2)
+        else:
+            self.d_max_upper = self.d_min_lower = 0.0
+
+    # -- banded algebra on the interior points (sorted)
+    def _D(self, u):
+        out = self._Dd * u
+        out[:-1] += self._Do * u[1:]
+        out[1:] += self._Do * u[:-1]
+        return out
+
+    def _factor(self, c):
+        """LU factors of the interleaved block system ``Rγ − Dg = 0``, ``λDγ + g = v`` (λ = cK; unknowns γ_1,
+        g_1, γ_2, g_2, …; bandwidth 3 each side), by banded LU with partial pivoting (LAPACK dgbtrf), O(K).
+        Forming ``R + λD²`` instead would square the conditioning of D (≈ 1/min gap²): it fails to be
+        numerically positive definite for close points (K = 10⁴ uniform draws)."""
+        lam = c * self.K
+        n = self.n_interior
+        Rd, Ro = self._R[2], self._R[1, 1:]
+        Dd, Do = self._Dd, self._Do
+        ab = np.zeros((10, 2 * n))  # dgbtrf storage: A[i, j] at ab[kl + ku + i − j, j], kl = ku = 3
+        ev, od = np.arange(0, 2 * n, 2), np.arange(1, 2 * n, 2)
+        m = 6  # kl + ku
+        # rows 2i (γ-equations):  R_{i,i±1} γ_{i±1} + R_ii γ_i − D_{i,i±1} g_{i±1} − D_ii g_i = 0
+        ab[m, ev] = Rd                       # (2i, 2i)
+        ab[m - 2, ev[1:]] = Ro               # (2i, 2i+2)
+        ab[m + 2, ev[:-1]] = Ro              # (2i+2, 2i)
+        ab[m - 1, od] = -Dd                  # (2i, 2i+1)
+        ab[m - 3, od[1:]] = -Do              # (2i, 2i+3)
+        ab[m + 1, od[:-1]] = -Do             # (2i+2, 2i+1)
+        # rows 2i+1 (g-equations): λ D_{i,i±1} γ_{i±1} + λ D_ii γ_i + g_i = v_i
+        ab[m + 1, ev] = lam * Dd             # (2i+1, 2i)
+        ab[m - 1, ev[1:]] = lam * Do         # (2i+1, 2i+2)
+        ab[m + 3, ev[:-1]] = lam * Do        # (2i+3, 2i)
+        ab[m, od] = 1.0                      # (2i+1, 2i+1)
+        lu, piv, info = lapack.dgbtrf(ab, 3, 3, overwrite_ab=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"banded LU of the spline system failed at c={c:.6g} (dgbtrf info={info})")
+        return lam, lu, piv
+
+    def _apply(self, fac, u):
+        """``c(cI + G)⁻¹ u = λ D γ`` with the factors of :meth:`_factor` (r from γ, not as u − g: no
+        cancellation near interpolation)."""
+        lam, lu, piv = fac
+        n = self.n_interior
+        rhs = np.zeros(2 * n)
+        rhs[1::2] = u
+        sol, info = lapack.dgbtrs(lu, 3, 3, rhs, piv, overwrite_b=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"dgbtrs failed (info={info})")
+        return lam * self._D(sol[0::2])
+
+    def _residual_inner(self, c, yi):
+        return self._apply(self._factor(c), yi)
+
+    def residual(self, c, y) -> np.ndarray:
+        """``r = c(cI + G)⁻¹ y = y − f_c(x)`` (the training residual of the Prop. 1 fit) in O(K)."""
+        c = v.positive("c", c)
+        y = _labels("y", y, self.K)
+        r = y.copy()  # boundary points: f = 0 there, the residual is the label
+        if self.n_interior:
+            r[self._inner] = self._residual_inner(c, y[self._inner])
+        return r
+
+    def fit_predictions(self, c, y) -> np.ndarray:
+        """``G(cI + G)⁻¹ y`` (eq. 26) in O(K)."""
+        y = _labels("y", y, self.K)
+        return y - self.residual(c, y)
+
+    def matvec(self, u) -> np.ndarray:
+        """``G u = (1/K) D⁻¹ R D⁻¹ u`` on interior points (0 on boundary points), O(K)."""
+        u = _labels("u", u, self.K)
+        out = np.zeros(self.K)
+        if self.n_interior:
+            w = -linalg.solveh_banded(self._mD, u[self._inner], check_finite=False)  # D⁻¹ u
+            Rw = self._R[2] * w
+            Rw[:-1] += self._R[1, 1:] * w[1:]
+            Rw[1:] += self._R[1, 1:] * w[:-1]
+            out[self._inner] = -linalg.solveh_banded(self._mD, Rw, check_finite=False) / self.K
+        return out
+
+    def d_max(self, *, tol: float = 1e-12) -> float:
+        """Largest eigenvalue of G by Lanczos (``scipy.sparse.linalg.eigsh`` on :meth:`matvec`)."""
+        if self.n_interior == 0:
+            return 0.0
+        if self.n_interior <= 2:
+            return float(np.linalg.eigvalsh(self.dense()).max())
+        op = splinalg.LinearOperator((self.K, self.K), matvec=self.matvec, dtype=float)
+        return float(splinalg.eigsh(op, k=1, which="LA", tol=tol, return_eigenvectors=False)[0])
+
+    def dense(self) -> np.ndarray:
+        """The Gram matrix itself (O(K²); for tests and small K)."""
+        x = self.points
+        return spline_green_matrix(x) / self.K
+
+    def reachable_floor(self, y) -> float:
+        y = _labels("y", y, self.K)
+        mask = np.ones(self.K, bool)
+        mask[self._inner] = False
+        return float(np.sum(y[mask] ** 2) / self.K)
+
+
+def spline_green_diag(x) -> np.ndarray:
+    """``g(x, x)`` of eq. (57): ``x²(1 − x)²/3`` (the x = t value of either piece)."""
+    x = np.asarray(x, dtype=float)
+    return x * x * (1.0 - x) ** 2 / 3.0
+
+
+def spline_green_matrix(x) -> np.ndarray:
+    """``[g(x_j, x_k)]`` of eq. (57) (lazy import of kdtheory.greens to keep the modules independent)."""
+    from kdtheory.greens import spline_green
+    x = np.asarray(x, dtype=float)
+    return spline_green(x[:, None], x[None, :])
+
+
+def spline_gram(points) -> SplineGram:
+    """The implicit O(K) Gram matrix of eq. (57) on ``points`` (see :class:`SplineGram`)."""
+    return SplineGram(points)
+
+
+def _solve_banded_root(S: SplineGram, y: np.ndarray, eps: float, guess: float | None = None) -> tuple[float, int]:
+    """Root of h (Prop. 2) for the implicit spline Gram, inside the bracket (25) with ``d_min ≥ d_min_lower``
+    and ``d_max ≤ trace G`` (a valid, wider bracket).
+
+    Bracketed (safeguarded) Newton on ``ψ(s) = log‖r(eˢ)‖² − log(K·eps − floor)``, ``s = log c``: one banded LU
+    per evaluation gives both ``r = c(cI + G)⁻¹y`` and ``dψ/ds = 2rᵀ(r − c(cI + G)⁻¹r)/‖r‖²``; a step leaving
+    the current bracket is replaced by bisection (rtsafe). ψ is smooth and nearly linear in s, so a round
+    takes ~5–8 evaluations instead of Brent's ~25. Returns (c, evaluations). Raises when the iterates end at a
+    bracket end without a sign change (never returns an unverified point)."""
+    K = S.K
+    yi = y[S._inner]
+    zr2 = float(np.sum(yi ** 2))
+    zn2 = float(np.sum(y ** 2)) - zr2
+    if zn2 + zr2 <= K * eps:
+        raise ValueError(f"eps={eps:.6g} ≥ (1/K)‖y‖² = {(zn2 + zr2) / K:.6g}: the zero function is feasible "
+                         "(collapsed); there is no positive multiplier")
+    if eps <= zn2 / K:
+        raise ValueError(f"eps={eps:.6g} is infeasible: no f can reach a training MSE below the reachable floor "
+                         f"{zn2 / K:.6g} (labels at points 0 or 1, where the boundary conditions (55) force f = 0)")
+    target = K * eps - zn2
+    s0 = math.sqrt(target)
+    nz = math.sqrt(zr2)
+    if nz <= s0:
+        raise ValueError(f"eps={eps:.6g} equals (1/K)‖y‖² to rounding: the path has collapsed")
+    a = math.log(S.d_min_lower * s0 / (nz - s0)) - 1e-12
+    b = math.log(S.d_max_upper * s0 / (nz - s0)) + 1e-12
+    lt = math.log(target)
+    count = 0
+    neg = pos = False  # a sign of ψ seen on the lower / upper side
+    s = min(max(math.log(guess), a), b) if guess is not None and guess > 0 else 0.5 * (a + b)
+    for _ in range(200):
+        fac = S._factor(math.exp(s))
+        r = S._apply(fac, yi)
+        rr = float(r @ r)
+        count += 1
+        psi = math.log(rr) - lt if rr > 0 else -math.inf
+        if psi == 0.0:
+            return math.exp(s), count
+        if psi < 0:
+            a, neg = s, True
+        else:
+            b, pos = s, True
+        dpsi = 2.0 * float(r @ (r - S._apply(fac, r))) / rr if rr > 0 else 0.0
+        step = -psi / dpsi if dpsi > 0 and math.isfinite(psi) else math.nan
+        sn = s + step
+        if not (a < sn < b) or not math.isfinite(sn):
+            sn = 0.5 * (a + b)
+        if abs(sn - s) <= 4 * _MACHEPS * max(1.0, abs(s)) or b - a <= 4 * _MACHEPS * max(1.0, abs(s)):
+            if not (neg and pos) and abs(step if math.isfinite(step) else b - a) > 1e-10:
+                break
+            return math.exp(sn), count
+        s = sn
+    raise RuntimeError(f"no multiplier found in the bracket (25) [{math.exp(a):.6g}, {math.exp(b):.6g}] after "
+                       f"{count} evaluations (ψ = {psi:.3g}): the banded residual is inaccurate here")
+
+
+def _self_distill_banded(S: SplineGram, y0: np.ndarray, eps: float, rounds: int) -> "SelfDistillationPath":
+    K = S.K
+    ys, zn, cs = [y0.copy()], [float(np.linalg.norm(y0))], []
+    collapsed, evals = None, 0
+    y = y0.copy()
+    for t in range(rounds + 1):
+        if zn[-1] ** 2 <= K * eps * (1 + 1e-12):
+            collapsed = t
+            break
+        if t == rounds:
+            break
+        c, n = _solve_banded_root(S, y, eps, cs[-1] if cs else None)
+        evals += n
+        cs.append(c)
+        yn = np.zeros(K)
+        yi = y[S._inner]
+        yn[S._inner] = yi - S._residual_inner(c, yi)
+        y = yn
+        ys.append(y)
+        zn.append(float(np.linalg.norm(y)))
+    return SelfDistillationPath(c=np.array(cs, dtype=float), y=ys, log_B=None, collapsed_at=collapsed,
+                                z_norm=np.array(zn), effective_basis=None, d=None, eps=eps, evaluations=evals,
+                                route="banded")
+
+
+#: the eigen route is used only where its smallest eigenvalue keeps this relative accuracy
+_EIGEN_REL_ACC = 1e-6
+_EIGEN_MAX_K = 3000
+
+
+def choose_route(points, eps=None) -> str:
+    """``"eigen"`` or ``"banded"`` for the spline kernel (57) on ``points``.
+
+    The eigen route (one ``eigh``, O(K³)) gives the B_t analysis (eq. 46) and is used when it is accurate:
+    K ≤ 3000, interior points distinct, and ``κ_upper·K·machine-ε ≤ 1e-6`` (eigh's absolute error ~K·ε·d_max
+    leaves the smallest eigenvalue a relative accuracy of 1e-6 or better; κ_upper = trace(G)/d_min_lower ≥ κ).
+    Otherwise the O(K) banded route (no B_t). Duplicate interior points: eigen (the banded route needs
+    distinct points)."""
+    x = v.as_array("points", points, ndim=1)
+    try:
+        S = SplineGram(x)
+    except ValueError:
+        if x.size and x.min() >= 0 and x.max() <= 1:
+            return "eigen"
+        raise
+    if S.n_interior == 0:
+        return "eigen"
+    kappa_up = S.d_max_upper / S.d_min_lower
+    if S.K <= _EIGEN_MAX_K and kappa_up * S.K * _MACHEPS <= _EIGEN_REL_ACC:
+        return "eigen"
+    return "banded"
+
+
+def self_distill_points(points, y0, eps, rounds, *, route: str = "auto") -> SelfDistillationPath:
+    """Self-distillation with the spline kernel (57) on 1-D ``points`` (G = g(x_j, x_k)/K, eq. 16).
+
+    ``route``: ``"auto"`` (:func:`choose_route`), ``"eigen"`` (:func:`self_distill` on the dense Gram: B_t
+    available) or ``"banded"`` (O(K) per evaluation of h, no G formed; ``log_B``/``effective_basis`` are None).
+    """
+    route = v.one_of("route", route, ("auto", "eigen", "banded"))
+    x = v.as_array("points", points, ndim=1)
+    if route == "auto":
+        route = choose_route(x, eps)
+    if route == "eigen":
+        return self_distill(spline_green_matrix(x) / x.shape[0], y0, eps, rounds)
+    return self_distill(SplineGram(x), y0, eps, rounds)
