@@ -54,10 +54,10 @@ def assert_claim(claim, size: str = "quick", seed: int = 0, *, check_determinism
         assert v.margin >= 0, f"{where}: a verdict that holds must have margin >= 0, got {v.margin}"
     if v.status == "erratum":
         assert v.details.get("counterexample"), f"{where}: an erratum needs a concrete counterexample in details"
-        assert claim.corrects, f"{where}: an erratum claim must name the claim that corrects it (corrects=...)"
+        assert claim.corrected_by, f"{where}: an erratum claim must name its corrected claim (corrected_by=...)"
         reg = registry()
         if claim.id in reg:  # a registered erratum must point at a registered correction
-            assert claim.corrects in reg, f"{where}: corrected claim {claim.corrects!r} is not registered"
+            assert claim.corrected_by in reg, f"{where}: corrected claim {claim.corrected_by!r} is not registered"
     if check_determinism:
         again = claim.run(claim_rng(int(seed), claim.rng_name), size).to_dict()
         d.pop("seconds")
