@@ -253,12 +253,17 @@ def _solve_spectral(d: np.ndarray, z: np.ndarray, eps: float) -> tuple[float, in
         count[0] += 1
         return float(np.sum((zr * (c / (c + dr))) ** 2)) - target
 
-    if hi <= lo * (1 + 1e-14):  # κ = 1: the bracket is the root
-        return 0.5 * (lo + hi), 0
+    if hi <= lo * (1 + 1e-14):  # κ = 1: the bracket is the root — verified, not assumed
+        c = 0.5 * (lo + hi)
+        if abs(f(c)) > 1e-9 * target:
+            raise RuntimeError(f"κ = 1 but h(c) ≠ 0 at the collapsed bracket c = {c:.6g} (K·h = {f(c):.3g}): "
+                               "the bracket (25) is wrong")
+        return c, count[0]
     a, b = lo * (1 - 1e-12), hi * (1 + 1e-12)
     fa, fb = f(a), f(b)
-    if fa > 0 or fb < 0:  # only possible through round-off at the ends; the end point is then the root
-        return (a if fa > 0 else b), count[0]
+    if fa > 0 or fb < 0:  # the bracket (25) must contain the root: never return an unverified end point
+        raise RuntimeError(f"the bracket (25) [{lo:.6g}, {hi:.6g}] does not contain the multiplier "
+                           f"(K·h = {fa:.3g}, {fb:.3g} at its ends)")
     c = optimize.brentq(f, a, b, xtol=lo * 1e-15 + 1e-300, rtol=4 * _MACHEPS, maxiter=200)
     return float(c), count[0]
 
@@ -468,7 +473,8 @@ def prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, t) -> np.ndarray:
 def prop6_bound(y0_norm, K, eps, d_min, d_j, d_k, kappa) -> np.ndarray:
     """Prop. 6 (eq. 51): Prop. 5's bound at the guaranteed round t̲ (exponent ``1 + t̲``, t̲ of eq. 44).
     The paper states it is increasing in eps (checked in mobahi.prop6); Sec. 3.5's reading that a *smaller*
-    eps gives more sparsity is the opposite (erratum 002-3)."""
+    eps gives more sparsity is the opposite for this *bound* (erratum 002-2) — the measured sparsity of real
+    paths does grow as eps shrinks (claim mobahi.sparsity_vs_eps)."""
     tl = guaranteed_rounds(y0_norm, K, eps, kappa)
     return prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, tl)
 
