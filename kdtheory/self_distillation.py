@@ -58,7 +58,8 @@ __all__ = [
     "effective_basis_count", "guaranteed_rounds", "prop3_lower_bound", "prop4_crossing",
     "prop5_ratio_bound", "prop6_bound", "training_loss", "early_stopping", "early_stopping_match",
     "multiclass_self_distill", "SplineGram", "spline_gram", "spline_green_diag", "choose_route",
-    "self_distill_points",
+    "self_distill_points", "trivial_rounds", "step_bounds", "tangent_bounds", "prop3_upper_bound", "product_form",
+    "product_form_printed",
 ]
 
 _MACHEPS = float(np.finfo(float).eps)
@@ -848,3 +849,77 @@ def self_distill_points(points, y0, eps, rounds, *, route: str = "auto") -> Self
     if route == "eigen":
         return self_distill(spline_green_matrix(x) / x.shape[0], y0, eps, rounds)
     return self_distill(SplineGram(x), y0, eps, rounds)
+
+
+# -------------------------------------------------------- App. B: the one-step bounds and Prop. 3's upper side
+def trivial_rounds(y0_norm, K, eps) -> float:
+    """The one-line bound: while the constraint is active ‖z_t − z_{t+1}‖ = √(K·eps), so u_{t+1} ≥ u_t − 1 and
+    the path does not collapse before ``u₀ − 1`` rounds (0 if u₀ ≤ 1). Dominates Prop. 4 (t̲ = (u₀ − 1)/κ)."""
+    return max(_u0(y0_norm, K, eps) - 1.0, 0.0)
+
+
+def step_bounds(u_prev, kappa) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. (114): ``u/(κ/(u − 1) + 1) ≤ u_t ≤ u/((1/κ)/(u − 1) + 1)`` with ``u = u_{t−1} > 1``."""
+    u = np.asarray(u_prev, dtype=float)
+    if np.any(u <= 1) or not np.all(np.isfinite(u)):
+        raise ValueError("u_prev must be finite and > 1 (a non-collapsed round)")
+    kappa = _kappa(kappa)
+    if math.isinf(kappa):
+        raise ValueError("kappa must be finite")
+    return u / (kappa / (u - 1) + 1), u / ((1 / kappa) / (u - 1) + 1)
+
+
+def tangent_bounds(u, u0, kappa) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Footnote 8, eqs. (117)–(118): the maps ``φ_x(u) = u/(x/(u − 1) + 1)`` and their tangents at u₀,
+    ``a(x)u − b(x)`` (eqs. 119–120). Returns ``(φ_{1/κ}(u), a(1/κ)u − b(1/κ), φ_κ(u), a(κ)u − b(κ))``; (117)
+    states the first ≤ the second (φ_{1/κ} concave), (118) the third ≥ the fourth (φ_κ is *convex* for κ > 1,
+    so its tangent is below it — the inequality holds although footnote 8 calls the map concave)."""
+    u = np.asarray(u, dtype=float)
+    u0 = v.scalar("u0", u0, lo=1.0, lo_open=True)
+    if np.any(u <= 1):
+        raise ValueError("u must be > 1")
+    kappa = _kappa(kappa)
+    phi = lambda x: u / (x / (u - 1) + 1)  # noqa: E731
+    a_lo, b_lo = _ab(u0, kappa)
+    a_hi, b_hi = _ab(u0, 1.0 / kappa)
+    return phi(1.0 / kappa), a_hi * u - b_hi, phi(kappa), a_lo * u - b_lo
+
+
+def prop3_upper_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
+    """Eq. (122), right side: ``‖z_t‖ ≤ s(a(1/κ)^t u₀ − b(1/κ)(a(1/κ)^t − 1)/(a(1/κ) − 1))``, s = √(K·eps)."""
+    u0 = _u0(z0_norm, K, eps)
+    kappa = _kappa(kappa)
+    if math.isinf(kappa) or u0 <= 1:
+        raise ValueError("Prop. 3 needs a finite kappa and ‖z₀‖ > √(K·eps)")
+    t = np.asarray(t, dtype=float)
+    if np.any(t < 0) or not np.all(np.isfinite(t)):
+        raise ValueError("t must be finite and >= 0")
+    a, b = _ab(u0, 1.0 / kappa)
+    s = math.sqrt(int(K) * float(eps))
+    geo = t if a == 1.0 else (a ** t - 1.0) / (a - 1.0)
+    return s * (a ** t * u0 - b * geo)
+
+
+def product_form(g_new, G, path: "SelfDistillationPath", t: int) -> np.ndarray:
+    """Eqs. (32)/(48) corrected: ``f_t(x) = g_xᵀ Vᵀ D⁻¹ B_t V y₀`` (numpy's V is the paper's Vᵀ) — the Prop. 1
+    solution of round t written with the product ``B_t = Π_{i≤t} A_i`` only. The printed form lacks ``D⁻¹``
+    (:func:`product_form_printed`, erratum 002-3): ``(c_tI + G)⁻¹y_t = Vᵀ(c_tI + D)⁻¹Π_{i<t}A_i V y₀`` and
+    ``(c_t + d)⁻¹ = d⁻¹·d/(c_t + d)``. Null components (d = 0) carry B = 0 and contribute nothing."""
+    S = _spec(G)
+    if not isinstance(path, SelfDistillationPath) or path.log_B is None:
+        raise TypeError("path must be an eigen-route SelfDistillationPath (with log_B)")
+    t = int(v.scalar("t", t, lo=0, hi=path.rounds_fitted - 1, integer=True))
+    g_new = v.as_array("g_new", g_new, ndim=(1, 2))
+    if g_new.shape[-1] != S.K:
+        raise ValueError(f"g_new has {g_new.shape[-1]} columns but G is {S.K}×{S.K} (K must agree)")
+    B = np.exp(path.log_B[t])
+    w = np.divide(B, S.d, out=np.zeros_like(B), where=S.d > 0)
+    return g_new @ S.unrotate(w * S.rotate(path.y[0]))
+
+
+def product_form_printed(g_new, G, path: "SelfDistillationPath", t: int) -> np.ndarray:
+    """Eqs. (32)/(48) **as printed**: ``g_xᵀ Vᵀ B_t V y₀`` (no D⁻¹). Kept for erratum 002-3 only."""
+    S = _spec(G)
+    t = int(v.scalar("t", t, lo=0, hi=path.rounds_fitted - 1, integer=True))
+    g_new = v.as_array("g_new", g_new, ndim=(1, 2))
+    return g_new @ S.unrotate(np.exp(path.log_B[t]) * S.rotate(path.y[0]))

@@ -657,3 +657,118 @@ def _check_banded_path(rng, size):
                  "collapsed_at": path.collapsed_at, "evaluations": path.evaluations, "rows": rows,
                  "measured_is": "max over checked rounds of |c_mp − c|/c and ‖y_{t+1} − y_{t+1}^mp‖/‖y^mp‖"})
     return combine(parts)
+
+
+# ------------------------------------------------------------------- Prop. 3's upper side, (114), (117)-(118)
+def _ratio_prop3_upper(inst):
+    K, y, eps, S, tl, path = inst
+    t = np.arange(1, len(path.z_norm))
+    if t.size == 0:
+        return -math.inf
+    return float(np.max(path.z_norm[1:] / sd.prop3_upper_bound(path.z_norm[0], K, eps, S.kappa, t)))
+
+
+@claim("mobahi.prop3_upper", paper=P, where="App. B, eqs. (113)-(122) (Prop. 3's upper side), footnote 8",
+       statement="Along the actual path u_t ≤ a(1/κ)^t u_0 − b(1/κ)(a(1/κ)^t−1)/(a(1/κ)−1) (122); each step obeys "
+                 "(114) on both sides; the tangent inequalities (117) (upper map concave) and (118) (lower map "
+                 "below its tangent) hold for 1 < u ≤ u_0")
+def _check_prop3_upper(rng, size):
+    n = 40 if size == "quick" else 400
+    parts, insts, worst = _bound_parts(rng, size, n, 8.0, _ratio_prop3_upper, "norm_over_upper_bound")
+    step = -math.inf
+    for K, y, eps, S, tl, path in insts:
+        u = path.u
+        for t in range(1, len(u)):
+            if u[t - 1] <= 1:
+                break
+            lo, hi = sd.step_bounds(u[t - 1], S.kappa)
+            step = max(step, float(lo / u[t]), float(u[t] / hi))
+    parts["step_114_both_sides"] = compare(predicted=1.0, measured=step, relation="<=", rtol=1e-9,
+                                           details={"measured_is": "max over paths and t of max(lower/u_t, "
+                                                                   "u_t/upper) of (114)"})
+    worst_t = -math.inf
+    for u0 in np.geomspace(1.01, 1e3, 15):
+        us = 1 + (u0 - 1) * np.geomspace(1e-4, 1.0, 60)
+        for k in np.geomspace(1.0, 1e3, 15):
+            phi_hi, tan_hi, phi_lo, tan_lo = sd.tangent_bounds(us, u0, k)
+            worst_t = max(worst_t, float(np.max((phi_hi - tan_hi) / u0)), float(np.max((tan_lo - phi_lo) / u0)))
+    parts["tangents_117_118"] = compare(predicted=0.0, measured=worst_t, relation="<=", atol=1e-12,
+                                        details={"measured_is": "max over a (u, u0, κ) grid of (φ_{1/κ} − tangent) "
+                                                                "and (tangent − φ_κ), relative to u0"})
+    return combine(parts)
+
+
+@claim("mobahi.sec33_limit", paper=P, where="Sec. 3.3 (after Prop. 5)",
+       statement="Only the d_max entry of B_t remains significant in the limit: at the last round before collapse "
+                 "the largest other entry relative to B_t[d_max] decreases as eps → 0 (more rounds), and the "
+                 "participation ratio falls toward 1")
+def _check_sec33(rng, size):
+    fracs = np.geomspace(1e-1, 1e-6 if size == "quick" else 1e-8, 6 if size == "quick" else 8)
+    K = 6
+    Q, _ = np.linalg.qr(rng.standard_normal((K, K)))
+    G = (Q * np.geomspace(0.25, 1.0, K)) @ Q.T
+    S = sd.spectrum(0.5 * (G + G.T))
+    y = rng.standard_normal(K)
+    rel, pr, T = [], [], []
+    for f in fracs:
+        p = sd.self_distill(S, y, f * float(np.mean(y ** 2)), 10 ** 7)
+        lb = p.log_B[-1]
+        rel.append(float(np.exp(np.max(lb[:-1]) - lb[-1])))
+        pr.append(float(p.effective_basis[-1]))
+        T.append(p.collapsed_at)
+    dec = float(np.min(-np.diff(rel)))
+    return combine({
+        "second_entry_shrinks": compare(predicted=0.0, measured=dec, relation=">=",
+                                        details={"measured_is": "min decrease of max_{k≠max} B[k]/B[max] along "
+                                                                "decreasing eps"}),
+        "participation_ratio_falls": compare(predicted=0.0, measured=float(np.min(-np.diff(pr))), relation=">=",
+                                             details={"measured_is": "min decrease of the participation ratio"}),
+    }, details={"eps_frac": _r(fracs), "other_over_max": _r(rel), "participation_ratio": _r(pr),
+                "collapsed_at": T, "kappa": S.kappa})
+
+
+# ------------------------------------------------------------------------ (32)/(48): the product form
+def _product_instance(rng):
+    K = int(rng.integers(4, 12))
+    x = np.sort(rng.uniform(0.02, 0.98, K))
+    y = np.sin(2 * np.pi * x) + 0.3 * rng.standard_normal(K)
+    return x, y, gr.gram(x)
+
+
+@claim("mobahi.eq32", paper=P, where="Sec. 3.1-3.3, eqs. (32), (45), (48) with D⁻¹ (erratum 002-3)",
+       statement="f_t(x) = g_xᵀVᵀD⁻¹B_tVy_0 at new points x (not only training points) equals the Prop. 1 fit "
+                 "g_xᵀ(c_tI + G)⁻¹y_t of round t (direct solve)")
+def _check_eq32(rng, size):
+    n = 20 if size == "quick" else 200
+    worst = 0.0
+    for _ in range(n):
+        x, y, G = _product_instance(rng)
+        K = len(x)
+        path = sd.self_distill(G, y, float(rng.uniform(0.02, 0.3)) * float(np.mean(y ** 2)), 5)
+        xs = rng.uniform(0, 1, 30)
+        gx = gr.spline_green(xs[:, None], x[None, :]) / K
+        for t, c in enumerate(path.c):
+            direct = gx @ np.linalg.solve(c * np.eye(K) + G, path.y[t])
+            prod = sd.product_form(gx, G, path, t)
+            worst = max(worst, float(np.max(np.abs(prod - direct)) / np.max(np.abs(direct))))
+    return compare(predicted=0.0, measured=worst, relation="==", atol=1e-7,
+                   details={"instances": n, "measured_is": "max sup-norm relative difference at 30 new points"})
+
+
+@claim("mobahi.eq32_printed", paper=P, where="Sec. 3.1, eq. (32) and Sec. 3.3, eq. (48) as printed",
+       corrected_by="mobahi.eq32",
+       statement="As printed: f_t(x) = g_xᵀVᵀ(Π_{i≤t} A_i)Vy_0 (= g_xᵀVᵀB_tVy_0, eq. 48)")
+def _check_eq32_printed(rng, size):
+    # K = 1, x_1 = 1/2 (g(1/2, 1/2) = 1/48), y_0 = 1, eps = 1/4: c/(c + d) = 1/2 ⇒ c = d = 1/48,
+    # f_0(1/2) = g·y/(c + d) = 1/2, while the printed form gives g·d/(c + d)·y = 1/96
+    x = np.array([0.5])
+    G = gr.gram(x)
+    path = sd.self_distill(G, [1.0], 0.25, 1)
+    gx = gr.spline_green(np.array([[0.5]]), x[None, :])
+    printed = float(sd.product_form_printed(gx, G, path, 0)[0])
+    actual = float(gx[0] @ np.linalg.solve(path.c[0] * np.eye(1) + G, path.y[0]))
+    return erratum(printed=printed, measured=actual, relation="==", refuted=abs(printed - actual) > 1e-6,
+                   counterexample={"K": 1, "x": [0.5], "y0": [1.0], "eps": 0.25, "c0": float(path.c[0]),
+                                   "f0_at_half": actual, "printed": printed,
+                                   "why": "(c_tI + G)⁻¹ = Vᵀ(c_tI + D)⁻¹V = VᵀD⁻¹A_tV: the printed form lacks D⁻¹ "
+                                          "(it is not invariant to scaling the kernel, g → a·g, c → a·c)"})

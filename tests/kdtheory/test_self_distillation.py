@@ -398,3 +398,26 @@ def test_choose_route_and_bad_inputs():
         S.residual(-1.0, [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="infeasible"):
         sd.self_distill(sd.spline_gram([0.0, 0.5, 1.0]), [3.0, 0.1, 3.0], 1.0, 2)
+
+
+def test_upper_side_and_product_form_pinned():
+    # u0 = 6, κ = 4: a(1/4) = (25 + 11/4)/(21/4)² = 148/147, b(1/4) = 9/(441/16) = 16/49;
+    # (122) at t = 1: s(a·6 − b) = (1/2)(888/147 − 48/147) = 20/7; (114) at u = 6: 6/(9/5) = 10/3 and 6/(21/20) = 40/7
+    assert float(sd.prop3_upper_bound(3.0, 1, 0.25, 4.0, 1)) == pytest.approx(20 / 7, rel=1e-13)
+    lo, hi = sd.step_bounds(6.0, 4.0)
+    assert (float(lo), float(hi)) == (pytest.approx(10 / 3, rel=1e-14), pytest.approx(40 / 7, rel=1e-14))
+    phi_hi, tan_hi, phi_lo, tan_lo = sd.tangent_bounds(np.array([6.0, 2.0]), 6.0, 4.0)
+    assert phi_hi[0] == pytest.approx(tan_hi[0]) and phi_lo[0] == pytest.approx(tan_lo[0])  # tangents at u0
+    assert phi_hi[1] <= tan_hi[1] and phi_lo[1] >= tan_lo[1]
+    # φ_4(2) = 2/(4 + 1) = 2/5; a(4)·2 − b(4) = 46/27 − 16/9 = −2/27
+    assert float(phi_lo[1]) == pytest.approx(0.4) and float(tan_lo[1]) == pytest.approx(-2 / 27)
+    assert sd.trivial_rounds(3.0, 1, 0.25) == pytest.approx(5.0)
+    # K = 1, x = 1/2: d = g(1/2, 1/2) = 1/48; eps = 1/4 ⇒ c = 1/48; f_0(1/2) = 1/2, f_0(0.3) = g(0.3, 1/2)·24
+    # with g(0.3, 0.5) = −0.3·0.5·(0.09 − 1 + 0.25)/6 = 0.0165 (x < t piece of eq. 57) ⇒ 0.396
+    x = np.array([0.5])
+    G = gr.gram(x)
+    path = sd.self_distill(G, [1.0], 0.25, 1)
+    assert path.c[0] == pytest.approx(1 / 48, rel=1e-12)
+    f = sd.product_form(np.array([[1 / 48], [0.0165]]), G, path, 0)
+    np.testing.assert_allclose(f, [0.5, 0.396], rtol=1e-12)
+    assert float(sd.product_form_printed(np.array([[1 / 48]]), G, path, 0)[0]) == pytest.approx(1 / 96, rel=1e-12)
