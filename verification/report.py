@@ -174,7 +174,7 @@ def to_markdown(report: Mapping) -> str:
     for r in report["claims"]:
         lines.append(  # a '|' inside a cell (e.g. "f_n(x|theta,lam)") would split the row: escape it
             f"| `{r['claim_id']}` | {_cell(r['where'])} | {fmt(r['predicted'])} | {r['relation']} | "
-            f"{fmt(r['measured'])} | {status_text(r)} | {fmt(r['margin'])} | {fmt(r.get('tightness'))} | "
+            f"{measured_text(r)} | {status_text(r)} | {fmt(r['margin'])} | {fmt(r.get('tightness'))} | "
             f"{fmt(r.get('resolution'))} | {r['seconds']:.2f} |"
         )
     errata = [r for r in report["claims"] if r["status"] == "erratum"]
@@ -212,6 +212,15 @@ def write_markdown(report: Mapping, path: str | Path) -> Path:
     return path
 
 
+def measured_text(row: Mapping) -> str:
+    """The measured value, with its confidence interval when the check reports one."""
+    iv = (row.get("details") or {}).get("interval")
+    m = fmt(row["measured"])
+    if isinstance(iv, (list, tuple)) and len(iv) == 2 and all(isinstance(x, (int, float)) for x in iv):
+        return f"{m} [{iv[0]:.3g}, {iv[1]:.3g}]"
+    return m
+
+
 def status_text(row: Mapping) -> str:
     """The status of a row, marked ``(vacuous)`` for a bound that holds but is above the trivial bound."""
     return row["status"] + (" (vacuous)" if row.get("vacuous") else "")
@@ -235,7 +244,7 @@ def print_table(report: Mapping, console=None) -> None:
             t.add_column(col, justify=just, no_wrap=True)
     for r in report["claims"]:
         st = r["status"]
-        t.add_row(r["claim_id"], r["where"], fmt(r["predicted"]), fmt(r["measured"]), r["relation"],
+        t.add_row(r["claim_id"], r["where"], fmt(r["predicted"]), measured_text(r), r["relation"],
                   f"[{STATUS_STYLE[st]}]{status_text(r)}[/]", fmt(r["margin"]), fmt(r.get("tightness")),
                   fmt(r.get("resolution")), f"{r['seconds']:.2f}")
     console.print(t)
