@@ -771,13 +771,17 @@ def _solve_banded_root(S: SplineGram, y: np.ndarray, eps: float, guess: float | 
             b, pos = s, True
         dpsi = 2.0 * float(r @ (r - S._apply(fac, r))) / rr if rr > 0 else 0.0
         step = -psi / dpsi if dpsi > 0 and math.isfinite(psi) else math.nan
+        if math.isfinite(step) and abs(step) <= 1e-13 * max(1.0, abs(s)):
+            # Newton converged (relative accuracy of c ~1e-13·|log c|, below the float accuracy of h itself;
+            # iterating further only chases the round-off of h)
+            return math.exp(s + step), count
         sn = s + step
         if not (a < sn < b) or not math.isfinite(sn):
             sn = 0.5 * (a + b)
-        if abs(sn - s) <= 4 * _MACHEPS * max(1.0, abs(s)) or b - a <= 4 * _MACHEPS * max(1.0, abs(s)):
-            if not (neg and pos) and abs(step if math.isfinite(step) else b - a) > 1e-10:
+        if b - a <= 1e-13 * max(1.0, abs(s)):
+            if not (neg and pos):
                 break
-            return math.exp(sn), count
+            return math.exp(0.5 * (a + b)), count
         s = sn
     raise RuntimeError(f"no multiplier found in the bracket (25) [{math.exp(a):.6g}, {math.exp(b):.6g}] after "
                        f"{count} evaluations (ψ = {psi:.3g}): the banded residual is inaccurate here")

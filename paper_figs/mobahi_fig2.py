@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from kdtheory import greens as gr
 from kdtheory import self_distillation as sd
 from verification.claims import claim, combine, observed
+from verification.self_distillation import FIG2_EPS, FIG2_K, FIG2_SEED, FIG2_SIGMA, fig2_data
 from verification.stats import compare_samples
 
 CLAIM = "mobahi.fig2.improves_then_underfits"
@@ -30,16 +31,9 @@ FIGURE = {"id": "mobahi_fig2", "paper": "002",
                    "self-distillation (ε = 0.04)",
           "claims": ["mobahi.eq57", "mobahi.prop1", "mobahi.prop4", "mobahi.trivial_bound", CLAIM]}
 
-SEED, SIGMA, EPS, K = 0, 0.5, 0.04, 11
+SEED, SIGMA, EPS, K = FIG2_SEED, FIG2_SIGMA, FIG2_EPS, FIG2_K
 _SIZES = {"quick": {"grid": 201, "n_seeds": 40}, "full": {"grid": 1001, "n_seeds": 400}}
-
-
-def data(seed: int = SEED):
-    """The training set of Figure 2 (see the module docstring for the choice)."""
-    rng = np.random.default_rng(seed)
-    x = np.linspace(0.0, 1.0, K)
-    y = np.sin(2 * np.pi * x) + SIGMA * rng.standard_normal(K)
-    return x, y
+data = fig2_data  # the training set of Figure 2 (one home: verification.self_distillation)
 
 
 def _rounds(seed: int, xs: np.ndarray, rounds: int = 4):
