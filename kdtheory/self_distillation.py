@@ -624,28 +624,36 @@ class SplineGram:
         Forming ``R + λD²`` instead would square the conditioning of D (≈ 1/min gap²): it fails to be
         numerically positive definite for close points (K = 10⁴ uniform draws)."""
         lam = c * self.K
-        n = self.n_interior
-        Rd, Ro = self._R[2], self._R[1, 1:]
-        Dd, Do = self._Dd, self._Do
-        ab = np.zeros((10, 2 * n))  # dgbtrf storage: A[i, j] at ab[kl + ku + i − j, j], kl = ku = 3
-        ev, od = np.arange(0, 2 * n, 2), np.arange(1, 2 * n, 2)
-        m = 6  # kl + ku
-        # rows 2i (γ-equations):  R_{i,i±1} γ_{i±1} + R_ii γ_i − D_{i,i±1} g_{i±1} − D_ii g_i = 0
-        ab[m, ev] = Rd                       # (2i, 2i)
-        ab[m - 2, ev[1:]] = Ro               # (2i, 2i+2)
-        ab[m + 2, ev[:-1]] = Ro              # (2i+2, 2i)
-        ab[m - 1, od] = -Dd                  # (2i, 2i+1)
-        ab[m - 3, od[1:]] = -Do              # (2i, 2i+3)
-        ab[m + 1, od[:-1]] = -Do             # (2i+2, 2i+1)
-        # rows 2i+1 (g-equations): λ D_{i,i±1} γ_{i±1} + λ D_ii γ_i + g_i = v_i
-        ab[m + 1, ev] = lam * Dd             # (2i+1, 2i)
-        ab[m - 1, ev[1:]] = lam * Do         # (2i+1, 2i+2)
-        ab[m + 3, ev[:-1]] = lam * Do        # (2i+3, 2i)
-        ab[m, od] = 1.0                      # (2i+1, 2i+1)
+        if not hasattr(self, "_ab0"):
+            self._ab0, self._ab1 = self._band_template()
+        ab = self._ab0 + lam * self._ab1
         lu, piv, info = lapack.dgbtrf(ab, 3, 3, overwrite_ab=1)
         if info != 0:
             raise np.linalg.LinAlgError(f"banded LU of the spline system failed at c={c:.6g} (dgbtrf info={info})")
         return lam, lu, piv
+
+    def _band_template(self):
+        """The interleaved band (dgbtrf storage) as ``ab0 + λ·ab1``: R, −D and the identity in ab0, D in ab1."""
+        n = self.n_interior
+        Rd, Ro = self._R[2], self._R[1, 1:]
+        Dd, Do = self._Dd, self._Do
+        ab0 = np.zeros((10, 2 * n))  # A[i, j] at ab[kl + ku + i − j, j], kl = ku = 3
+        ab1 = np.zeros((10, 2 * n))
+        ev, od = np.arange(0, 2 * n, 2), np.arange(1, 2 * n, 2)
+        m = 6  # kl + ku
+        # rows 2i (γ-equations):  R_{i,i±1} γ_{i±1} + R_ii γ_i − D_{i,i±1} g_{i±1} − D_ii g_i = 0
+        ab0[m, ev] = Rd                       # (2i, 2i)
+        ab0[m - 2, ev[1:]] = Ro               # (2i, 2i+2)
+        ab0[m + 2, ev[:-1]] = Ro              # (2i+2, 2i)
+        ab0[m - 1, od] = -Dd                  # (2i, 2i+1)
+        ab0[m - 3, od[1:]] = -Do              # (2i, 2i+3)
+        ab0[m + 1, od[:-1]] = -Do             # (2i+2, 2i+1)
+        # rows 2i+1 (g-equations): λ D_{i,i±1} γ_{i±1} + λ D_ii γ_i + g_i = v_i
+        ab1[m + 1, ev] = Dd                   # (2i+1, 2i)
+        ab1[m - 1, ev[1:]] = Do               # (2i+1, 2i+2)
+        ab1[m + 3, ev[:-1]] = Do              # (2i+3, 2i)
+        ab0[m, od] = 1.0                      # (2i+1, 2i+1)
+        return ab0, ab1
 
     def _apply(self, fac, u):
         """``c(cI + G)⁻¹ u = λ D γ`` with the factors of :meth:`_factor` (r from γ, not as u − g: no
