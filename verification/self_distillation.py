@@ -630,17 +630,19 @@ def mp_residual_banded(x, y, c, dps: int = 40):
         return [lam * v for v in Dmul(g)]
 
 
-def _mp_root_error(res, K, y, c, eps) -> float:
+def _mp_root_error(res, K, y, c, eps, *, with_residual=False):
     """Relative error of a multiplier ``c`` against the mpmath residual map ``res(y, c)``: one secant step of
-    ``K·h`` in mpmath from c and c(1 + 1e-8), |c* − c|/c."""
+    ``K·h`` in mpmath from c and c(1 + 1e-8), |c* − c|/c (and the mp residual at c when ``with_residual``)."""
     import mpmath as mp
     with mp.workdps(40):
         tgt = mp.mpf(float(eps)) * K
         c0, c1 = mp.mpf(c), mp.mpf(c) * (1 + mp.mpf(10) ** -8)
-        h0 = mp.fsum(v * v for v in res(y, c0)) - tgt
+        r0 = res(y, c0)
+        h0 = mp.fsum(v * v for v in r0) - tgt
         h1 = mp.fsum(v * v for v in res(y, c1)) - tgt
         cs = c0 - h0 * (c1 - c0) / (h1 - h0)
-        return float(abs(cs - c0) / c0)
+        err = float(abs(cs - c0) / c0)
+    return (err, r0) if with_residual else err
 
 
 @claim("mobahi.banded_path", paper=P, where="Props. 1-2 and eqs. (28)-(35) on the kernel (57); O(K) route",
@@ -690,8 +692,8 @@ def _check_banded_path(rng, size):
         if t >= path.rounds_fitted:
             continue
         yt = path.y[t][order]
-        ec = _mp_root_error(lambda yy, cc: mp_residual_banded(xs, yy, cc), K, yt, path.c[t], eps)
-        r = mp_residual_banded(xs, yt, path.c[t])
+        ec, r = _mp_root_error(lambda yy, cc: mp_residual_banded(xs, yy, cc), K, yt, path.c[t], eps,
+                               with_residual=True)
         import mpmath as mp
         with mp.workdps(40):
             ynext = np.array([float(mp.mpf(float(a)) - b) for a, b in zip(yt, r)])
