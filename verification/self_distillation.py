@@ -265,12 +265,21 @@ def _constraint_gap(inst) -> float:
     return max([abs(_h_direct(G, path.y[t], c) / eps - 1.0) for t, c in enumerate(path.c)] or [0.0])
 
 
+def _describe(i):
+    return {"K": i[0], "eps": i[2], "kappa": i[3].kappa, "u0": float(i[5].u[0]), "t_lower": i[4],
+            "collapsed_at": _collapse_round(i[5])}
+
+
+def _worst(rng, size, insts, ratio):
+    """(worst, random worst, searched worst): the random paths and the searched K = 3 family, larger ratio wins."""
+    rand = worst_of(insts, ratio, describe=_describe)
+    srch = _searched(rng, size, ratio)
+    return (srch if srch.ratio >= rand.ratio else rand), rand, srch
+
+
 def _bound_parts(rng, size, n, kappa_max, ratio, name):
     insts = list(_paths(rng, n, kappa_max=kappa_max))
-    rand = worst_of(insts, ratio, describe=lambda i: {"K": i[0], "eps": i[2], "kappa": i[3].kappa,
-                                                      "t_lower": i[4], "collapsed_at": _collapse_round(i[5])})
-    srch = _searched(rng, size, ratio)
-    worst = srch if srch.ratio >= rand.ratio else rand
+    worst, rand, srch = _worst(rng, size, insts, ratio)
     active = max(_constraint_gap(i) for i in insts[:10])
     parts = {name: compare(predicted=1.0, measured=worst.ratio, relation="<=", rtol=1e-9,
                            details={"worst_case": worst.to_dict(), "random_worst": rand.to_dict(),
@@ -298,11 +307,7 @@ def _check_trivial(rng, size):
     n = 40 if size == "quick" else 400
     insts = list(_paths(rng, n, kappa_max=1e4))
     step = min(float(np.min(np.diff(i[5].u) + 1.0)) for i in insts if len(i[5].u) > 1)
-    rand = worst_of(insts, _ratio_trivial, describe=lambda i: {"K": i[0], "eps": i[2], "kappa": i[3].kappa,
-                                                               "u0": float(i[5].u[0]),
-                                                               "collapsed_at": _collapse_round(i[5])})
-    srch = _searched(rng, size, _ratio_trivial)
-    worst = srch if srch.ratio >= rand.ratio else rand
+    worst, _, _ = _worst(rng, size, insts, _ratio_trivial)
     # κ = 1 (G = I/2): u_t = u_0 − t exactly, and Prop. 3's bound is exactly that
     K, u0 = 4, 7.3
     y = np.full(K, 1.0)
@@ -442,10 +447,7 @@ def _check_prop6(rng, size):
                                           details={"instances": n, "worst": inst,
                                                    "measured_is": "min Δ log bound along increasing eps"})}
     insts = [i for i in _paths(rng, n, kappa_max=4.0)]
-    wr = worst_of(insts, _ratio_eq51, describe=lambda i: {"K": i[0], "eps": i[2], "kappa": i[3].kappa,
-                                                          "t_lower": i[4]})
-    ws = _searched(rng, size, _ratio_eq51)
-    w = ws if ws.ratio >= wr.ratio else wr
+    w, _, _ = _worst(rng, size, insts, _ratio_eq51)
     parts["eq51_on_paths"] = compare(predicted=1.0, measured=w.ratio, relation="<=", rtol=1e-9,
                                      details={"worst_case": w.to_dict(),
                                               "measured_is": "max bound(51)/(B_t[k]/B_t[j]) at t = ⌈t̲⌉"})

@@ -56,7 +56,13 @@ def _data(size, device, dataset, data_dir):
     cfg = config(_SIZES, size)
     dev, ds, base = setup(device, dataset, data_dir)
     n = cfg["n_train"] or len(ds.y_train)
-    X, y, Xte, yte = tensors(dev, ds.X_train[:n].reshape(n, -1), ds.y_train[:n],
+    ytr = np.array(ds.y_train[:n])
+    noise = float(cfg.get("label_noise", 0.0))
+    if noise:  # symmetric label noise on the training set only (fixed generator: the same flips every run)
+        g = np.random.default_rng(12345)
+        flip = g.random(n) < noise
+        ytr[flip] = (ytr[flip] + g.integers(1, 10, int(flip.sum()))) % 10
+    X, y, Xte, yte = tensors(dev, ds.X_train[:n].reshape(n, -1), ytr,
                              ds.X_test.reshape(len(ds.X_test), -1), ds.y_test)
     return cfg, base, dev, X, y, Xte, yte, F.one_hot(y, 10).float()
 

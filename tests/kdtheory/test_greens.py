@@ -118,15 +118,7 @@ def test_general_order2_weights(weights, bcs):
     I = np.eye(N)
     D2 = (np.eye(N, k=1) - 2 * I + np.eye(N, k=-1)) / h**2
     L = weights.get(0, 0) * I - weights.get(1, 0) * D2 + weights.get(2, 0) * (D2 @ D2)
-    rows = {(0, 0): np.eye(N)[0], (1, 0): np.eye(N)[-1],
-            (0, 1): np.r_[-1.5, 2, -0.5, np.zeros(N - 3)] / h, (1, 1): np.r_[np.zeros(N - 3), 0.5, -2, 1.5] / h,
-            (0, 2): np.r_[2, -5, 4, -1, np.zeros(N - 4)] / h**2, (1, 2): np.r_[np.zeros(N - 4), -1, 4, -5, 2] / h**2}
-    A = L.copy()
-    for r, bc in zip((0, N - 1, 1, N - 2), bcs):
-        A[r] = rows[tuple(bc)]
-    rhs = np.eye(N) / h  # δ(x − x_k) on the grid
-    rhs[[0, N - 1, 1, N - 2]] = 0
-    Gfd = np.linalg.solve(A, rhs)
+    Gfd = _fd_inverse(L, h, bcs, [0, N - 1, 1, N - 2])  # δ(x − x_k) on the grid
     k = np.array([80, 200, 330])
     np.testing.assert_allclose(Gfd[np.ix_(k, k)], g(xs[k][:, None], xs[k][None, :]), rtol=2e-2, atol=1e-5)
 
@@ -173,16 +165,22 @@ def test_complex_roots_and_order_six(weights, bcs):
     I = np.eye(N)
     D2 = (np.eye(N, k=1) - 2 * I + np.eye(N, k=-1)) / h**2
     L = weights.get(0, 0) * I + weights.get(2, 0) * (D2 @ D2) - weights.get(3, 0) * (D2 @ D2 @ D2)
-    # f = f' (= f'') = 0 at both ends by one-sided rows on the first/last nodes
-    rows = [I[0], I[-1], np.r_[-1.5, 2, -0.5, np.zeros(N - 3)] / h, np.r_[np.zeros(N - 3), 0.5, -2, 1.5] / h,
-            np.r_[2, -5, 4, -1, np.zeros(N - 4)] / h**2, np.r_[np.zeros(N - 4), -1, 4, -5, 2] / h**2]
-    idx = [0, N - 1, 1, N - 2, 2, N - 3][:len(bcs)]
-    A = L.copy()
-    for r, row in zip(idx, rows):
-        A[r] = row
-    rhs = I / h
-    rhs[idx] = 0
-    Gfd = np.linalg.solve(A, rhs)
+    # f = f' (= f'') = 0 at both ends by one-sided rows on the first/last nodes (rows in the order of bcs)
+    Gfd = _fd_inverse(L, h, bcs, [0, N - 1, 1, N - 2, 2, N - 3][:len(bcs)])
     k = np.array([75, 150, 225])
     exact = g(xs[k][:, None], xs[k][None, :])
     np.testing.assert_allclose(Gfd[np.ix_(k, k)], exact, rtol=3e-2, atol=1e-3 * float(np.max(np.abs(exact))))
+
+
+def _fd_inverse(L, h, bcs, idx):
+    """The grid Green's function: L with the rows ``idx`` replaced by one-sided BC rows, applied to δ/h."""
+    N = L.shape[0]
+    rows = {(0, 0): np.eye(N)[0], (1, 0): np.eye(N)[-1],
+            (0, 1): np.r_[-1.5, 2, -0.5, np.zeros(N - 3)] / h, (1, 1): np.r_[np.zeros(N - 3), 0.5, -2, 1.5] / h,
+            (0, 2): np.r_[2, -5, 4, -1, np.zeros(N - 4)] / h**2, (1, 2): np.r_[np.zeros(N - 4), -1, 4, -5, 2] / h**2}
+    A = L.copy()
+    for r, bc in zip(idx, bcs):
+        A[r] = rows[tuple(bc)]
+    rhs = np.eye(N) / h
+    rhs[idx] = 0
+    return np.linalg.solve(A, rhs)
