@@ -29,9 +29,18 @@ floor is infeasible (a ``ValueError`` stating the floor); above it, the bracket 
 G (``d_min`` = smallest positive eigenvalue, ``s'² = Kε − ‖z_null‖²``). Eigenvalues below
 ``K·d_max·machine-ε`` (numpy's rank tolerance) are treated as exactly zero.
 
+Two routes for the spline kernel (57)
+-------------------------------------
+The eigen route (:func:`self_distill` on a dense G) gives the B_t analysis but is O(K³) and, beyond K ≈ 60 on the
+spline Gram, zeroes eigenvalues below the rank tolerance (it then refuses small eps as infeasible). The banded
+route (:class:`SplineGram`, O(K) per evaluation of h, no G formed) computes the path itself at any K and down to
+near interpolation (checked against 40-digit mpmath: claim ``mobahi.banded_path``). :func:`self_distill_points`
+chooses automatically (:func:`choose_route`).
+
 Source
 ------
-Paper 002, Sec. 2–3 and App. A–B: eqs. (1), (16)–(18), (19)–(25), (28)–(35), (40)–(47), (49), (51), (52).
+Paper 002, Sec. 2–3 and App. A–B: eqs. (1), (16)–(18), (19)–(25), (28)–(35), (40)–(47), (49), (51), (52),
+(113)–(122).
 
 References
 ----------
@@ -825,7 +834,7 @@ _EIGEN_REL_ACC = 1e-6
 _EIGEN_MAX_K = 3000
 
 
-def choose_route(points, eps=None) -> str:
+def choose_route(points) -> str:
     """``"eigen"`` or ``"banded"`` for the spline kernel (57) on ``points``.
 
     The eigen route (one ``eigh``, O(K³)) gives the B_t analysis (eq. 46) and is used when it is accurate:
@@ -857,7 +866,7 @@ def self_distill_points(points, y0, eps, rounds, *, route: str = "auto") -> Self
     route = v.one_of("route", route, ("auto", "eigen", "banded"))
     x = v.as_array("points", points, ndim=1)
     if route == "auto":
-        route = choose_route(x, eps)
+        route = choose_route(x)
     if route == "eigen":
         return self_distill(spline_green_matrix(x) / x.shape[0], y0, eps, rounds)
     return self_distill(SplineGram(x), y0, eps, rounds)
