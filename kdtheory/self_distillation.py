@@ -68,7 +68,7 @@ __all__ = [
     "prop5_ratio_bound", "prop6_bound", "training_loss", "early_stopping", "early_stopping_match",
     "multiclass_self_distill", "SplineGram", "spline_gram", "spline_green_diag", "choose_route",
     "self_distill_points", "trivial_rounds", "step_bounds", "tangent_bounds", "prop3_upper_bound", "product_form",
-    "product_form_printed",
+    "product_form_printed", "MixedPath", "mixed_self_distill",
 ]
 
 _MACHEPS = float(np.finfo(float).eps)
@@ -944,3 +944,52 @@ def product_form_printed(g_new, G, path: "SelfDistillationPath", t: int) -> np.n
     t = int(v.scalar("t", t, lo=0, hi=path.rounds_fitted - 1, integer=True))
     g_new = v.as_array("g_new", g_new, ndim=(1, 2))
     return g_new @ S.unrotate(np.exp(path.log_B[t]) * S.rotate(path.y[0]))
+
+
+# ------------------------------------------------ beyond the paper: α-mixed targets (Borup & Andersen 2021)
+@dataclasses.dataclass(frozen=True)
+class MixedPath:
+    """Self-distillation with mixed targets ``α y₀ + (1 − α) f_{t−1}`` (α = 0: the paper's path).
+
+    c: (T,) multipliers; y: fitted predictions f_0 … f_{T−1} on the training points, preceded by y₀;
+    log_F: (T, K) log of the spectral filter F_t with ``Vᵀf_t = F_t ⊙ z₀``; alpha, eps as given;
+    collapsed_at: first round whose target has (1/K)‖target‖² ≤ eps (zero fit), or None."""
+
+    c: np.ndarray
+    y: list
+    log_F: np.ndarray
+    alpha: float
+    eps: float
+    collapsed_at: int | None
+
+
+def mixed_self_distill(G, y0, eps, rounds, alpha) -> MixedPath:
+    """Round t fits the target ``τ_t = α y₀ + (1 − α) f_{t−1}`` (τ₀ = y₀) under the constraint of eq. (1).
+
+    Beyond paper 002: the α-mixed distillation of Borup & Andersen (NeurIPS 2021), in the paper's Hilbert-space
+    setting. Prop. 1 applies to each round with labels τ_t, so in the eigenbasis ``Vᵀf_t = A_t(α z₀ + (1 − α)Vᵀf_{t−1})``
+    with ``A_t = D(c_tI + D)⁻¹``: a spectral filter ``F_t = A_t ⊙ (α + (1 − α)F_{t−1})``, ``F_{−1} = 1`` (α = 0 gives
+    B_t of eq. 46; α = 1 refits y₀ every round: F_t = A_0). c_t is the Prop. 2 root for the target τ_t. A round
+    whose target has (1/K)‖τ_t‖² ≤ eps collapses (zero fit); with α > 0 the next target α y₀ is then non-zero,
+    but we stop there, as for α = 0."""
+    S = _spec(G)
+    y0 = _labels("y0", y0, S.K)
+    eps = v.positive("eps", eps)
+    rounds = int(v.scalar("rounds", rounds, lo=0, integer=True))
+    alpha = v.scalar("alpha", alpha, lo=0.0, hi=1.0)
+    z0 = S.rotate(y0)
+    F = np.ones(S.K)
+    ys, cs, logF, collapsed = [y0.copy()], [], [], None
+    for t in range(rounds):
+        tau = z0 if t == 0 else alpha * z0 + (1 - alpha) * F * z0
+        if float(np.sum(tau ** 2)) <= S.K * eps * (1 + 1e-12):
+            collapsed = t
+            break
+        c, _ = _solve_spectral(S.d, tau, eps)
+        cs.append(c)
+        A = S.d / (c + S.d)
+        F = A * (1.0 if t == 0 else alpha + (1 - alpha) * F)
+        logF.append(np.where(F > 0, np.log(np.where(F > 0, F, 1.0)), -np.inf))
+        ys.append(S.unrotate(F * z0))
+    return MixedPath(c=np.array(cs), y=ys, log_F=np.array(logF).reshape(len(logF), S.K), alpha=alpha, eps=eps,
+                     collapsed_at=collapsed)

@@ -421,3 +421,15 @@ def test_upper_side_and_product_form_pinned():
     f = sd.product_form(np.array([[1 / 48], [0.0165]]), G, path, 0)
     np.testing.assert_allclose(f, [0.5, 0.396], rtol=1e-12)
     assert float(sd.product_form_printed(np.array([[1 / 48]]), G, path, 0)[0]) == pytest.approx(1 / 96, rel=1e-12)
+
+
+def test_mixed_alpha_pinned_k1():
+    # K = 1, G = [d], y0 = 1, eps = 1/16: every fit removes exactly √eps = 1/4 from its target (active constraint):
+    # f0 = 3/4; α = 1/4 (not 1/2, where α ↔ 1 − α is invisible): τ1 = 1/4 + (3/4)(3/4) = 13/16 ⇒ f1 = 9/16;
+    # τ2 = 1/4 + (3/4)(9/16) = 43/64 ⇒ f2 = 27/64
+    p = sd.mixed_self_distill(np.array([[0.3]]), [1.0], 1 / 16, 3, 0.25)
+    np.testing.assert_allclose([float(v[0]) for v in p.y[1:]], [3 / 4, 9 / 16, 27 / 64], rtol=1e-12)
+    # c from A = 1 − √eps/τ: c = d(1/A − 1); round 0: A = 3/4 ⇒ c = 0.3/3 = 0.1
+    assert p.c[0] == pytest.approx(0.1, rel=1e-12)
+    with pytest.raises(ValueError, match="alpha"):
+        sd.mixed_self_distill(np.eye(2), [1.0, 1.0], 0.1, 2, 1.5)
