@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import optimize, special
 
-from kdtheory import _validate as V
+from kdtheory import validation as V
 
 HALF_PI = 0.5 * math.pi
 
@@ -70,6 +70,12 @@ def _teacher(w_star, d: int | None = None, name="w_star") -> np.ndarray:
     if not np.any(w):
         raise ValueError(f"{name} must be non-zero (the teacher is w* ∈ R^d \\ {{0}})")
     return w
+
+
+def _unit(w: np.ndarray) -> np.ndarray:
+    """w/‖w‖ formed at unit scale (no under/overflow of ‖w‖ for tiny or huge w)."""
+    w = w / np.max(np.abs(w))
+    return w / np.linalg.norm(w)
 
 
 def _full_rank_q(X: np.ndarray, name="X") -> np.ndarray:
@@ -119,12 +125,12 @@ def projection_cosine(X, w_star) -> float:
     if X.shape[1] >= X.shape[0]:
         return 1.0
     Q = _full_rank_q(X)
-    return float(min(1.0, np.linalg.norm(Q.T @ w) / np.linalg.norm(w)))
+    return float(min(1.0, np.linalg.norm(Q.T @ _unit(w))))
 
 
 def student_cosines(Xs, w_star) -> np.ndarray:
     """Batched eq. (26): cos ᾱ(w*, ŵ(X_k)) for a stack ``Xs`` of shape (m, d, n) via one stacked QR."""
-    Xs = V.as_array("Xs", Xs, ndim=3)
+    Xs = V.as_array("Xs", Xs, ndim=3, min_size=1)
     m, d, n = Xs.shape
     w = _teacher(w_star, d)
     if n >= d:
@@ -135,7 +141,7 @@ def student_cosines(Xs, w_star) -> np.ndarray:
     if np.any(diag <= tol[:, None]):
         k = int(np.flatnonzero(np.any(diag <= tol[:, None], axis=1))[0])
         raise ValueError(f"Xs[{k}] must have full column rank (Thm 1 needs X full-rank, e.g. no duplicate points)")
-    c = np.linalg.norm(np.einsum("mdn,d->mn", Q, w / np.linalg.norm(w)), axis=1)
+    c = np.linalg.norm(np.einsum("mdn,d->mn", Q, _unit(w)), axis=1)
     return np.minimum(c, 1.0)
 
 
@@ -173,13 +179,20 @@ def cross_entropy_gradient(w, X, y) -> np.ndarray:
     X = _data_matrix(X)
     w = V.as_array("w", w, ndim=1)
     y = V.as_array("y", y, ndim=1)
+    if w.size != X.shape[0] or y.size != X.shape[1]:
+        raise ValueError(f"shapes disagree: w {w.shape}, X {X.shape}, y {y.shape}")
+    if np.any((y < 0) | (y > 1)):
+        raise ValueError("y must be soft labels in [0, 1]")
     return X @ (special.expit(w @ X) - y) / X.shape[1]
 
 
 def cross_entropy_hessian(w, X) -> np.ndarray:
     """∇²L¹(w) = X D_w Xᵀ / n with D_w = diag σ(wᵀx_i)(1 − σ(wᵀx_i)) (eq. 42–43, with the 1/n of eq. 35)."""
     X = _data_matrix(X)
-    s = special.expit(V.as_array("w", w, ndim=1) @ X)
+    w = V.as_array("w", w, ndim=1)
+    if w.size != X.shape[0]:
+        raise ValueError(f"w must have length d = {X.shape[0]} (the rows of X), got {w.shape}")
+    s = special.expit(w @ X)
     return (X * (s * (1 - s))) @ X.T / X.shape[1]
 
 
@@ -188,12 +201,20 @@ def cross_entropy_hessian(w, X) -> np.ndarray:
 
 
 def _angle(u, v, signed: bool):
-    u = V.as_array("u", u)
-    v = V.as_array("v", v)
+    u = V.as_array("u", u, min_size=1)
+    v = V.as_array("v", v, min_size=1)
+    if u.ndim == 0 or v.ndim == 0:
+        raise ValueError(f"u and v must be vectors (last axis = coordinates), got shapes {u.shape} and {v.shape}")
+    try:
+        np.broadcast_shapes(u.shape, v.shape)
+    except ValueError:
+        raise ValueError(f"u and v must broadcast together, got shapes {u.shape} and {v.shape}") from None
+    mu_, mv_ = np.max(np.abs(u), axis=-1, keepdims=True), np.max(np.abs(v), axis=-1, keepdims=True)
+    if np.any(mu_ == 0) or np.any(mv_ == 0):
+        raise ValueError("u and v must be non-zero (angles are defined on R^d \\ {0})")
+    u, v = u / mu_, v / mv_  # unit scale: the norms neither underflow nor overflow
     nu = np.linalg.norm(u, axis=-1)
     nv = np.linalg.norm(v, axis=-1)
-    if np.any(nu == 0) or np.any(nv == 0):
-        raise ValueError("u and v must be non-zero (angles are defined on R^d \\ {0})")
     c = np.sum(u * v, axis=-1) / (nu * nv)
     if not signed:
         c = np.abs(c)
@@ -387,9 +408,26 @@ def empirical_p(X, w_star) -> EmpiricalAngleTask:
 
 
 def _p_callable(p) -> Callable:
+    """p wrapped so that each output is checked: real, finite, of θ's shape, in [0, 1] (a NaN from a user's p
+    would otherwise be masked by min/argmin as a plausible bound)."""
     if not callable(p):
         raise TypeError("p must be callable: p(theta) -> reverse CDF of the angle (eq. 17)")
-    return p
+
+    def checked(theta):
+        out = V.callable_output("p", p(theta), shape=np.shape(theta))
+        if out.size and (out.min() < -1e-12 or out.max() > 1 + 1e-12):
+            raise ValueError(f"p (its output) must be a probability P[angle >= theta] in [0, 1], "
+                             f"got range [{out.min():.4g}, {out.max():.4g}]")
+        return out
+
+    checked.breakpoints = getattr(p, "breakpoints", None)
+    return checked
+
+
+def _task(task) -> "PolynomialAngleTask":
+    if not isinstance(task, PolynomialAngleTask):
+        raise TypeError(f"task must be a PolynomialAngleTask (polynomial_task, margin_task), got {type(task).__name__}")
+    return task
 
 
 def _beta_grid(p, lo=0.0, hi=HALF_PI, size=4097) -> np.ndarray:
@@ -440,8 +478,8 @@ def optimal_beta(p, n, tight=False) -> float:
     p(β) + (1 − p(β))·p(π/2 − β)^n when ``tight`` (grid search then Brent refinement; see
     :func:`transfer_risk_bound`)."""
     p = _p_callable(p)
-    n = V.scalar("n", n, lo=1, integer=True)
-    return _minimise_over_beta(_thm3_objective(p, n, bool(tight)), p, 0.0, HALF_PI)[0]
+    n = V.count("n", n)
+    return _minimise_over_beta(_thm3_objective(p, n, V.flag("tight", tight)), p, 0.0, HALF_PI)[0]
 
 
 def transfer_risk_bound(p, n, beta=None, tight=False, *, d=None) -> float:
@@ -458,12 +496,13 @@ def transfer_risk_bound(p, n, beta=None, tight=False, *, d=None) -> float:
     beta: a fixed β ∈ [0, π/2] (ValueError outside).
     """
     p = _p_callable(p)
-    n = V.scalar("n", n, lo=1, integer=True)
+    n = V.count("n", n)
+    tight = V.flag("tight", tight)
     if d is not None:
-        d = V.scalar("d", d, lo=1, integer=True)
+        d = V.count("d", d)
         if n >= d:
             return 0.0
-    f = _thm3_objective(p, n, bool(tight))
+    f = _thm3_objective(p, n, tight)
     if beta is None:
         val = _minimise_over_beta(f, p, 0.0, HALF_PI)[1]
     else:
@@ -490,7 +529,7 @@ def corollary2_bound(n, kappa, c=1.0) -> float:
     n = V.scalar("n", n, lo=1, integer=True)
     kappa = V.scalar("kappa", kappa, lo=0.0)
     c = V.scalar("c", c, lo=0.0, lo_open=True)
-    return c * (1.0 + math.log(n) ** kappa) / n**kappa
+    return c * (float(n) ** -kappa + (math.log(n) / n) ** kappa)  # = c(1 + (log n)^κ)/n^κ without overflow
 
 
 def corollary2_proof_beta(n) -> float:
@@ -523,24 +562,29 @@ def corollary2_corrected_bound(n, kappa, c=1.0, *, clip=True) -> float:
     n = V.scalar("n", n, lo=1, integer=True)
     kappa = V.scalar("kappa", kappa, lo=0.0)
     c = V.scalar("c", c, lo=1.0)
+    clip = V.flag("clip", clip)
     first = c * (math.log(n) / n) ** kappa if n > 1 or kappa > 0 else c
     log_second = n * math.log(c) - kappa * math.log(n)
     second = math.exp(log_second) if log_second < 709.0 else math.inf
     return float(min(1.0, first + second)) if clip else float(first + second)
 
 
+def _d1(eps, w_norm, name: str) -> float:
+    eps = V.nonnegative("eps", eps)
+    w_norm = V.positive(name, w_norm)
+    if eps > 0.5 * w_norm:
+        raise ValueError(f"eps must be <= {name}/2 = {0.5 * w_norm:.4g} (Lemma D.1), got {eps}")
+    return math.sqrt(2.0 * math.pi * eps / w_norm)
+
+
 def lemma_d1_angle_bound(eps, w_norm) -> float:
     """Lemma D.1: ‖w − v‖ ≤ ε ≤ ‖w‖/2 ⇒ α(w, v) ≤ √(2πε/‖w‖)."""
-    eps = V.nonnegative("eps", eps)
-    w_norm = V.positive("w_norm", w_norm)
-    if eps > 0.5 * w_norm:
-        raise ValueError(f"eps must be <= ‖ŵ‖/2 = {0.5 * w_norm:.4g} (Lemma D.1), got {eps}")
-    return math.sqrt(2.0 * math.pi * eps / w_norm)
+    return _d1(eps, w_norm, "w_norm")
 
 
 def approximate_delta(eps, w_hat_norm) -> float:
     """δ = √(2πε/‖ŵ‖) of Thm D.1 (Lemma D.1's angle bound for a student ε-close to ŵ, ε ≤ ‖ŵ‖/2)."""
-    return lemma_d1_angle_bound(eps, w_hat_norm)
+    return _d1(eps, w_hat_norm, "w_hat_norm")
 
 
 def approximate_transfer_risk_bound(p, n, eps, w_hat_norm, beta=None) -> float:
@@ -549,7 +593,7 @@ def approximate_transfer_risk_bound(p, n, eps, w_hat_norm, beta=None) -> float:
     δ = √(2πε/‖ŵ‖). Minimised over β when ``beta`` is None; 1 when the β range is empty (δ > π/2).
     """
     p = _p_callable(p)
-    n = V.scalar("n", n, lo=1, integer=True)
+    n = V.count("n", n)
     delta = approximate_delta(eps, w_hat_norm)
     hi = HALF_PI - delta
     if hi < 0:
@@ -580,6 +624,8 @@ def transfer_risk_from_angle(phi, task: PolynomialAngleTask, *, nodes: int = 8) 
     phi = V.as_array("phi", phi)
     if np.any(phi < 0) or np.any(phi > math.pi + 1e-12):
         raise ValueError("phi must lie in [0, π]")
+    task = _task(task)
+    nodes = V.count("nodes", nodes, hi=10_000)
     a, wq = task.angle_quadrature(nodes)
     flat = phi.reshape(-1, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -595,7 +641,8 @@ def transfer_risk_from_angle(phi, task: PolynomialAngleTask, *, nodes: int = 8) 
 
 def transfer_risk(w, task: PolynomialAngleTask) -> np.ndarray:
     """R(h_w) for weight vector(s) w (shape (d,) or (m, d)) under an angular task; w = 0 predicts 1 → 1/2."""
-    w = V.as_array("w", w, ndim=(1, 2))
+    w = V.as_array("w", w, ndim=(1, 2), min_size=1)
+    task = _task(task)
     W = np.atleast_2d(w)
     if W.shape[1] != task.d:
         raise ValueError(f"w has length {W.shape[1]}, task has d = {task.d}")
@@ -611,8 +658,10 @@ def empirical_transfer_risk(w, X, w_star) -> np.ndarray:
     """Fraction of the columns of X (d×M) on which 1{wᵀx ≥ 0} ≠ 1{w*ᵀx ≥ 0}; w may be (d,) or (m, d)."""
     X = _data_matrix(X)
     ws = _teacher(w_star, X.shape[0])
-    w = V.as_array("w", w, ndim=(1, 2))
+    w = V.as_array("w", w, ndim=(1, 2), min_size=1)
     W = np.atleast_2d(w)
+    if W.shape[1] != X.shape[0]:
+        raise ValueError(f"w must have length d = {X.shape[0]} (the rows of X), got {w.shape}")
     r = np.mean((W @ X >= 0) != (ws @ X >= 0)[None, :], axis=1)
     return r if w.ndim == 2 else float(r[0])
 
@@ -644,8 +693,10 @@ def sample_student_angles(task: PolynomialAngleTask, n, m, rng, *, method="reduc
     shape (m, n+1, n); ``method="full"``: d-dimensional sets and a stacked QR of shape (m, d, n) (in chunks).
     Both have the same distribution; n ≥ d gives 0 (eq. 18).
     """
-    n = V.scalar("n", n, lo=1, integer=True)
-    m = V.scalar("m", m, lo=1, integer=True)
+    task = _task(task)
+    n = V.count("n", n)
+    m = V.count("m", m)
+    rng = V.generator("rng", rng)
     V.one_of("method", method, {"reduced", "full"})
     if n >= task.d:
         return np.zeros(m)
@@ -672,11 +723,26 @@ def expected_transfer_risk(task: PolynomialAngleTask, n, m, rng, *, method="redu
 # deep linear students (Thm 2, Lemma C.1)
 
 
+def _layers(Ws) -> list[np.ndarray]:
+    """Ws as a non-empty list of finite 2-D factors whose shapes chain (W_{j+1} has h_j columns)."""
+    if isinstance(Ws, (str, bytes, np.ndarray)) or not isinstance(Ws, Sequence):
+        raise TypeError(f"Ws must be a sequence of 2-D factor matrices [W_1, …, W_N], got {type(Ws).__name__}")
+    if len(Ws) == 0:
+        raise ValueError("Ws must hold at least one factor matrix")
+    out = [V.as_array(f"Ws[{j}]", W, ndim=2, min_size=1) for j, W in enumerate(Ws)]
+    for j in range(len(out) - 1):
+        if out[j + 1].shape[1] != out[j].shape[0]:
+            raise ValueError(f"Ws[{j + 1}] must have {out[j].shape[0]} columns (the rows of Ws[{j}]), "
+                             f"got shape {out[j + 1].shape}")
+    return out
+
+
 def end_to_end(Ws: Sequence[np.ndarray]) -> np.ndarray:
     """w with wᵀ = W_N ⋯ W_1 (eq. 2); W_1 is h_1×d, W_N is 1×h_{N−1}."""
-    out = np.asarray(Ws[0], dtype=float)
+    Ws = _layers(Ws)
+    out = Ws[0]
     for W in Ws[1:]:
-        out = np.asarray(W, dtype=float) @ out
+        out = W @ out
     if out.shape[0] != 1:
         raise ValueError(f"the last factor must have one row, product has shape {out.shape}")
     return out[0]
@@ -689,16 +755,18 @@ def balanced_init(d, N, radius, rng, *, width=None, direction=None) -> list[np.n
     (random) and v (random or ``direction``), s = radius^{1/N}; then W_{j+1}ᵀW_{j+1} = s² u_j u_jᵀ = W_jW_jᵀ
     exactly and w(0) = radius·v. ``width`` is the hidden width (default d).
     """
-    d = V.scalar("d", d, lo=1, integer=True)
-    N = V.scalar("N", N, lo=1, integer=True)
+    d = V.count("d", d, hi=1_000_000)
+    N = V.count("N", N, hi=100_000)  # layers: a list of N matrices is built
     radius = V.positive("radius", radius)
-    h = d if width is None else V.scalar("width", width, lo=1, integer=True)
+    rng = V.generator("rng", rng)
+    h = d if width is None else V.count("width", width, hi=1_000_000)
     if direction is None:
         v = rng.standard_normal(d)
     else:
         v = V.as_array("direction", direction, ndim=1).copy()
         if v.size != d or not np.any(v):
             raise ValueError("direction must be a non-zero vector of length d")
+        v /= np.max(np.abs(v))  # unit scale before the norm (tiny or huge directions)
     v /= np.linalg.norm(v)
     s = radius ** (1.0 / N)
     if N == 1:
@@ -714,6 +782,7 @@ def balanced_init(d, N, radius, rng, *, width=None, direction=None) -> list[np.n
 
 def balancedness_defect(Ws: Sequence[np.ndarray]) -> float:
     """max_j ‖W_{j+1}ᵀW_{j+1} − W_jW_jᵀ‖_F (eq. 13); 0 for a balanced network."""
+    Ws = _layers(Ws)
     out = 0.0
     for Wj, Wn in zip(Ws[:-1], Ws[1:]):
         out = max(out, float(np.linalg.norm(Wn.T @ Wn - Wj @ Wj.T)))
@@ -725,8 +794,9 @@ def initial_radius_bound(w_hat_norm, eps, N) -> float:
     W = V.positive("w_hat_norm", w_hat_norm)
     eps = V.positive("eps", eps)
     N = V.scalar("N", N, lo=1, integer=True)
-    inner = eps**2 * W ** (-2.0 / N) + W ** (2.0 - 2.0 / N)
-    return float(min(W, eps**N * inner ** (-N / 2.0)))
+    # log space: ε^N (ε²W^{−2/N} + W^{2−2/N})^{−N/2} overflows (eps**2 raises) for huge ε or W
+    log_inner = np.logaddexp(2 * math.log(eps) - (2.0 / N) * math.log(W), (2.0 - 2.0 / N) * math.log(W))
+    return float(min(W, math.exp(min(N * math.log(eps) - (N / 2.0) * float(log_inner), 709.0))))
 
 
 def deep_norm_bound(w0_norm, w_hat_norm, N) -> float:
@@ -763,12 +833,12 @@ def end_to_end_flow(w, X, y, N) -> np.ndarray:
     if nw == 0:
         return np.zeros_like(w)
     proj = w * (w @ g) / nw**2
-    return -(nw ** (2.0 * (N - 1) / N)) * (g + (N - 1) * proj)
+    return V.finite_result(-(nw ** (2.0 * (N - 1) / N)) * (g + (N - 1) * proj), inputs=("w", "X", "y"))
 
 
 def factor_gradients(Ws: Sequence[np.ndarray], X, y) -> list[np.ndarray]:
     """∂L/∂W_i of L(W_1, …, W_N) = L¹((W_N⋯W_1)ᵀ) (eq. 2): (W_N⋯W_{i+1})ᵀ ∇L¹ᵀ (W_{i−1}⋯W_1)ᵀ."""
-    Ws = [np.asarray(W, dtype=float) for W in Ws]
+    Ws = _layers(Ws)
     g = cross_entropy_gradient(end_to_end(Ws), X, y)[None, :]  # 1×d
     N = len(Ws)
     left = [None] * N  # left[i] = W_N ⋯ W_{i+1}
@@ -807,7 +877,8 @@ def reduced_bias_solution(X, w_star, delta, g) -> np.ndarray:
     nq = np.linalg.norm(q)
     if nq == 0:
         raise ValueError("g lies in span(X); draw another Gaussian vector")
-    return w_hat + delta * np.linalg.norm(w_hat) / nq * q
+    sw = float(np.max(np.abs(w_hat))) or 1.0  # ‖ŵ‖ at unit scale: no overflow for huge w*
+    return V.finite_result(w_hat + delta * (sw * np.linalg.norm(w_hat / sw)) / nq * q, inputs=("X", "w_star", "delta", "g"))
 
 
 def hard_target_solution(X, w_star) -> np.ndarray:
@@ -826,6 +897,7 @@ def hard_target_solution(X, w_star) -> np.ndarray:
     Z = X * yl
     H = Z.T @ Z
     try:
+        V.finite_result(H, inputs="X", what="Gram matrix of the signed points")
         L = np.linalg.cholesky(H)
     except np.linalg.LinAlgError:
         raise ValueError("X must have full column rank for the hard-target learner (n <= d, no duplicates)") from None
@@ -842,7 +914,7 @@ def monotonicity_index(learner: Callable, sets, extra, w_star) -> float:
     ``sets``: (m, d, n) transfer sets; ``extra``: (m, d) additional points x. A zero student counts as
     angle π/2. Generic (one call per set); see :func:`monotonicity_index_distillation` for the fast route.
     """
-    sets = V.as_array("sets", sets, ndim=3)
+    sets = V.as_array("sets", sets, ndim=3, min_size=1)
     extra = V.as_array("extra", extra, ndim=2)
     if extra.shape != (sets.shape[0], sets.shape[1]):
         raise ValueError(f"extra must have shape (m, d) = {sets.shape[:2]}, got {extra.shape}")
@@ -851,8 +923,13 @@ def monotonicity_index(learner: Callable, sets, extra, w_star) -> float:
     w_star = _teacher(w_star, sets.shape[1])
     hits = 0
     for k in range(sets.shape[0]):
-        w0 = learner(sets[k], k)
-        w1 = learner(np.column_stack([sets[k], extra[k]]), k)
+        d = sets.shape[1]
+        try:
+            w0, w1 = learner(sets[k], k), learner(np.column_stack([sets[k], extra[k]]), k)
+        except (ValueError, TypeError) as exc:  # the learner's own complaint about the data it was given
+            raise type(exc)(f"learner failed on sets[{k}] (with extra[{k}]): {exc}") from exc
+        w0 = V.callable_output("learner", w0, shape=(d,))
+        w1 = V.callable_output("learner", w1, shape=(d,))
         a0 = _safe_unsigned(w_star, w0)
         a1 = _safe_unsigned(w_star, w1)
         hits += bool(a1 < a0)
@@ -877,13 +954,14 @@ def monotonicity_index_distillation(sets, extra, w_star, *, return_angles=False)
     rank-deficient set X (duplicate points) raises ValueError. Returns the index (and the angles
     before/after when asked).
     """
-    sets = V.as_array("sets", sets, ndim=3)
+    sets = V.as_array("sets", sets, ndim=3, min_size=1)
     extra = V.as_array("extra", extra, ndim=2)
+    return_angles = V.flag("return_angles", return_angles)
     m, d, n = sets.shape
     if extra.shape != (m, d):
         raise ValueError(f"extra must have shape (m, d) = {(m, d)}, got {extra.shape}")
     w = _teacher(w_star, d)
-    wbar = w / np.linalg.norm(w)
+    wbar = _unit(w)
     if n >= d:
         return (0.0, np.zeros(m), np.zeros(m)) if return_angles else 0.0
     Xt = np.swapaxes(sets, 1, 2)

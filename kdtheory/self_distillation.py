@@ -58,7 +58,7 @@ from scipy import linalg, optimize
 from scipy.linalg import lapack
 from scipy.sparse import linalg as splinalg
 
-from kdtheory import _validate as v
+from kdtheory import validation as V
 
 __all__ = [
     "Spectrum", "SelfDistillationPath", "EarlyStoppingFit",
@@ -119,20 +119,30 @@ class Spectrum:
 def spectrum(G, *, name: str = "G") -> Spectrum:
     """Validate ``G`` (square, finite, symmetric, PSD — else a ValueError naming the smallest eigenvalue) and
     eigendecompose it once. Eigenvalues ≤ ``K·d_max·machine-ε`` are set to exactly 0 (numerically null)."""
-    G = v.as_array(name, G, ndim=2)
+    G = V.as_array(name, G, ndim=2)
     if G.shape[0] == 0:
         raise ValueError(f"{name} must be non-empty, got shape {G.shape}")
-    d, V = v.psd_eigh(name, G)
+    d, Q = V.psd_eigh(name, G)
     tol = G.shape[0] * _MACHEPS * (float(d[-1]) if d.size else 0.0)
     d = np.where(d <= tol, 0.0, d)
-    return Spectrum(d=d, V=V)
+    return Spectrum(d=d, V=Q)
 
 
 def _labels(name: str, y, K: int, *, ndim=1) -> np.ndarray:
-    y = v.as_array(name, y, ndim=ndim)
+    y = V.as_array(name, y, ndim=ndim)
     if y.shape[0] != K:
         raise ValueError(f"{name} has {y.shape[0]} entries but G is {K}×{K} (K must agree)")
     return y
+
+
+def _dz(d, z, *, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues d (1-D, ≥ 0, or > 0 with ``positive``) and rotated labels z of the same shape."""
+    d = V.as_array("d", d, ndim=1, min_size=1)
+    if np.any(d < 0) or (positive and np.any(d == 0)):
+        raise ValueError(f"d must hold the eigenvalues of G ({'> 0' if positive else '>= 0'}), got min {d.min():.3g}")
+    z = V.as_array("z", z, ndim=1)
+    V.same_shape(("d", "z"), d, z)
+    return d, z
 
 
 def _spec(G) -> Spectrum:
@@ -143,7 +153,7 @@ def _spec(G) -> Spectrum:
 def fit_coefficients(G, y, c) -> np.ndarray:
     """``(cI + G)⁻¹ y`` — the coefficients of Prop. 1 (eq. 18), computed in the eigenbasis of G. ``c > 0``."""
     S = _spec(G)
-    c = v.positive("c", c)
+    c = V.positive("c", c)
     y = _labels("y", y, S.K, ndim=(1, 2))
     z = S.rotate(y)
     scale = 1.0 / (c + S.d)
@@ -156,7 +166,7 @@ def predict(g_new, G, y, c) -> np.ndarray:
     ``g_new``: (m, K) with ``g_new[i, k] = g(x_i, x_k)/K`` (eq. 17); returns (m,) (or (m, Q) for (K, Q) labels).
     """
     S = _spec(G)
-    g_new = v.as_array("g_new", g_new, ndim=(1, 2))
+    g_new = V.as_array("g_new", g_new, ndim=(1, 2), min_size=1)
     if g_new.shape[-1] != S.K:
         raise ValueError(f"g_new has {g_new.shape[-1]} columns but G is {S.K}×{S.K} (K must agree)")
     return g_new @ fit_coefficients(S, y, c)
@@ -167,7 +177,7 @@ def interpolant(g_new, G, y) -> np.ndarray:
     part of y; exact interpolation when G is positive definite). ``g_new``: (m, K) as in :func:`predict`."""
     S = _spec(G)
     y = _labels("y", y, S.K)
-    g_new = v.as_array("g_new", g_new, ndim=(1, 2))
+    g_new = V.as_array("g_new", g_new, ndim=(1, 2), min_size=1)
     if g_new.shape[-1] != S.K:
         raise ValueError(f"g_new has {g_new.shape[-1]} columns but G is {S.K}×{S.K} (K must agree)")
     inv = np.divide(1.0, S.d, out=np.zeros_like(S.d), where=S.d > 0)
@@ -177,28 +187,38 @@ def interpolant(g_new, G, y) -> np.ndarray:
 def round_functions(g_new, G, path: "SelfDistillationPath") -> np.ndarray:
     """``f_t(x) = g_xᵀ(c_t I + G)⁻¹ y_t`` (eq. 32) for every fitted round of ``path``: array (T, m)."""
     S = _spec(G)
+    if not isinstance(path, SelfDistillationPath):
+        raise TypeError(f"path must be a SelfDistillationPath, got {type(path).__name__}")
+    g_new = V.as_array("g_new", g_new, ndim=(1, 2), min_size=1)
+    if g_new.shape[-1] != S.K or path.d.shape[0] != S.K:
+        raise ValueError(f"g_new ({g_new.shape}) and path (K = {path.d.shape[0]}) must match G ({S.K}×{S.K})")
+    if path.rounds_fitted == 0:  # collapsed at round 0: no fitted round, an empty (0, m) result
+        return np.zeros((0,) + g_new.shape[:-1])
     return np.array([predict(g_new, S, path.y[t], c) for t, c in enumerate(path.c)]).reshape(len(path.c), -1)
 
 
 def fit_predictions(G, y, c) -> np.ndarray:
     """Training predictions ``f = G(cI + G)⁻¹ y = V D(cI + D)⁻¹ Vᵀ y`` (eq. 26–27)."""
     S = _spec(G)
-    c = v.positive("c", c)
+    c = V.positive("c", c)
     y = _labels("y", y, S.K)
     return S.unrotate(S.d / (c + S.d) * S.rotate(y))
 
 
 def residual_mse(d, z, c) -> float:
     """Right side of Prop. 2 (eq. 21): ``(1/K) Σ_k (z_k c/(c + d_k))²`` — the training MSE of the Prop. 1 fit."""
-    d = np.asarray(d, dtype=float)
-    z = np.asarray(z, dtype=float)
-    c = float(c)
-    return float(np.mean((z * (c / (c + d))) ** 2))
+    d, z = _dz(d, z)
+    c = V.positive("c", c)
+    return _residual_mse(d, z, c)
+
+
+def _residual_mse(d, z, c) -> float:
+    return V.finite_result(float(np.mean((z * (c / (c + d))) ** 2)), inputs=("d", "z", "c"), what="residual MSE")
 
 
 def h(c, d, z, eps) -> float:
     """``h(c) = (1/K)Σ_k (z_k c/(c + d_k))² − ε`` (Sec. 2.3); increasing in c > 0, root = the multiplier."""
-    return residual_mse(d, z, c) - float(eps)
+    return residual_mse(d, z, c) - V.positive("eps", eps)
 
 
 def reachable_floor(G, y) -> float:
@@ -218,16 +238,17 @@ def multiplier_bracket(d, z, eps) -> tuple[float, float]:
     smallest positive eigenvalue; ``eps`` at or below the reachable floor raises.
     Source: eqs. (22)–(25) with √K·ε read as √(K·ε) (erratum 002-1).
     """
-    d = np.asarray(d, dtype=float)
-    z = np.asarray(z, dtype=float)
-    eps = v.positive("eps", eps)
+    d, z = _dz(d, z)
+    if np.any(np.diff(d) < 0):
+        raise ValueError("d must be ascending (the eigenvalues of G as spectrum() returns them)")
+    eps = V.positive("eps", eps)
     K = d.shape[0]
     null = d == 0.0
     zn2 = float(np.sum(z[null] ** 2))
     zr2 = float(np.sum(z[~null] ** 2))
     if zn2 + zr2 <= K * eps:
-        raise ValueError(f"eps={eps:.6g} ≥ (1/K)‖y‖² = {(zn2 + zr2) / K:.6g}: the zero function is feasible "
-                         "(collapsed); there is no positive multiplier")
+        raise ValueError(f"eps={eps:.6g} ≥ (1/K)‖y‖² = {(zn2 + zr2) / K:.6g} (labels y, y0, z = Vᵀy): the zero "
+                         "function is feasible (collapsed); there is no positive multiplier")
     floor = zn2 / K
     if eps <= floor:
         raise ValueError(f"eps={eps:.6g} is infeasible: no f can reach a training MSE below the reachable floor "
@@ -244,9 +265,11 @@ def multiplier_bracket(d, z, eps) -> tuple[float, float]:
 def multiplier_bracket_printed(d, z, eps) -> tuple[float, float]:
     """Eq. (24)–(25) **as printed**: ``√K·ε`` with ε the mean-squared tolerance of (1). Kept for erratum 002-1
     only (the bracket does not contain the root in general); PD ``d`` required."""
-    d = np.asarray(d, dtype=float)
-    s = math.sqrt(d.shape[0]) * float(eps)
+    d, z = _dz(d, z, positive=True)
+    s = math.sqrt(d.shape[0]) * V.positive("eps", eps)
     nz = float(np.linalg.norm(z))
+    if nz <= s:
+        raise ValueError(f"eps={eps:.6g} too large for the printed bracket: √K·eps ≥ ‖z‖ = {nz:.6g}")
     return float(d.min() * s / (nz - s)), float(d.max() * s / (nz - s))
 
 
@@ -263,6 +286,9 @@ def _solve_spectral(d: np.ndarray, z: np.ndarray, eps: float) -> tuple[float, in
         count[0] += 1
         return float(np.sum((zr * (c / (c + dr))) ** 2)) - target
 
+    if not lo > 0:
+        raise ValueError(f"the multiplier underflows to 0: the labels (y, y0) and eps are too far apart in scale "
+                         f"(‖y‖/√(K·eps) = {math.sqrt(float(np.sum(z ** 2)) / (K * eps)):.3g})")
     if hi <= lo * (1 + 1e-14):  # κ = 1: the bracket is the root — verified, not assumed
         c = 0.5 * (lo + hi)
         if abs(f(c)) > 1e-9 * target:
@@ -288,7 +314,7 @@ def solve_multiplier(G, y, eps) -> float:
     """
     S = _spec(G)
     y = _labels("y", y, S.K)
-    eps = v.positive("eps", eps)
+    eps = V.positive("eps", eps)
     return _solve_spectral(S.d, S.rotate(y), eps)[0]
 
 
@@ -338,7 +364,7 @@ class SelfDistillationPath:
 
 def effective_basis_count(log_B) -> np.ndarray:
     """Participation ratio ``(Σ_k B_k)² / Σ_k B_k²`` of each row of ``log_B`` (computed in log space)."""
-    L = np.atleast_2d(np.asarray(log_B, dtype=float))
+    L = np.atleast_2d(V.as_array("log_B", log_B, ndim=(1, 2), allow_neg_inf=True))
     if L.shape[1] == 0:
         return np.zeros(L.shape[0])
     m = np.max(L, axis=1, keepdims=True)
@@ -362,13 +388,14 @@ def self_distill(G, y0, eps, rounds) -> SelfDistillationPath:
     """
     if isinstance(G, SplineGram):
         y0 = _labels("y0", y0, G.K)
-        eps = v.positive("eps", eps)
-        rounds = int(v.scalar("rounds", rounds, lo=0, integer=True))
+        eps = V.positive("eps", eps)
+        rounds = int(V.scalar("rounds", rounds, lo=0, integer=True))
         return _self_distill_banded(G, y0, eps, rounds)
     S = _spec(G)
     y0 = _labels("y0", y0, S.K)
-    eps = v.positive("eps", eps)
-    rounds = int(v.scalar("rounds", rounds, lo=0, integer=True))
+    V.finite_result(float(y0 @ y0), inputs="y0", what="squared norm of y0")
+    eps = V.positive("eps", eps)
+    rounds = V.count("rounds", rounds, lo=0)
     K = S.K
     z = S.rotate(y0)
     ys, zn, cs, logB = [y0.copy()], [float(np.linalg.norm(y0))], [], []
@@ -398,17 +425,17 @@ def self_distill(G, y0, eps, rounds) -> SelfDistillationPath:
 
 
 # --------------------------------------------------------------------------------- Props. 3–6 (bounds)
-def _u0(y0_norm, K, eps) -> float:
-    y0_norm = v.nonnegative("y0_norm", y0_norm)
-    K = int(v.scalar("K", K, lo=1, integer=True))
-    eps = v.positive("eps", eps)
+def _u0(y0_norm, K, eps, name: str = "y0_norm") -> float:
+    y0_norm = V.nonnegative(name, y0_norm)
+    K = V.count("K", K)
+    eps = V.positive("eps", eps)
     return y0_norm / math.sqrt(K * eps)
 
 
 def _kappa(kappa) -> float:
     if isinstance(kappa, (float, np.floating)) and math.isinf(kappa) and kappa > 0:
         return math.inf
-    return v.scalar("kappa", kappa, lo=1.0)
+    return V.scalar("kappa", kappa, lo=1.0)
 
 
 def guaranteed_rounds(y0_norm, K, eps, kappa) -> float:
@@ -424,8 +451,8 @@ def guaranteed_rounds(y0_norm, K, eps, kappa) -> float:
 
 def _ab(u0: float, x: float) -> tuple[float, float]:
     """a(x), b(x) of eqs. (41)–(42)."""
-    den = (u0 - 1.0 + x) ** 2
-    return ((u0 - 1.0) ** 2 + x * (2 * u0 - 1.0)) / den, u0 ** 2 * x / den
+    w = u0 - 1.0 + x  # ratios to w first: no overflow of (u0 − 1 + x)² for huge u0 or κ
+    return ((u0 - 1.0) / w) ** 2 + (x / w) * ((2 * u0 - 1.0) / w), (u0 / w) ** 2 * x
 
 
 def prop3_lower_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
@@ -433,20 +460,22 @@ def prop3_lower_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
 
     Vectorized over ``t`` (≥ 0). Note ``a(κ) = 1 − κ(κ−1)/(u₀−1+κ)² ∈ (0, 1]``; the geometric sum is t at κ = 1.
     """
-    u0 = _u0(z0_norm, K, eps)
+    u0 = _u0(z0_norm, K, eps, "z0_norm")
     kappa = _kappa(kappa)
     if math.isinf(kappa):
         raise ValueError("kappa must be finite for Prop. 3 (G must be positive definite on its range)")
     if u0 <= 1:
-        raise ValueError(f"Prop. 3 needs ‖z₀‖ > √(K·eps) (u₀ = {u0:.6g} ≤ 1: collapsed at round 0)")
-    t = np.asarray(t, dtype=float)
+        raise ValueError(f"Prop. 3 needs z0_norm = ‖z₀‖ > √(K·eps) (u₀ = {u0:.6g} ≤ 1: collapsed at round 0)")
+    t = V.as_array("t", t, ndim=(0, 1), min_size=1)
     if np.any(t < 0) or not np.all(np.isfinite(t)):
         raise ValueError("t must be finite and >= 0")
     s = math.sqrt(int(K) * float(eps))
     a, b = _ab(u0, kappa)
-    one_minus_a = kappa * (kappa - 1.0) / (u0 - 1.0 + kappa) ** 2
+    one_minus_a = (kappa / (u0 - 1.0 + kappa)) * ((kappa - 1.0) / (u0 - 1.0 + kappa))
     if one_minus_a == 0:
         geo = t
+    elif one_minus_a >= 1.0:  # a rounds to 0 (κ ≫ u₀): (1 − aᵗ)/(1 − a) = 1 for t > 0, 0 at t = 0
+        geo = np.where(t > 0, 1.0, 0.0)
     else:
         geo = -np.expm1(t * math.log1p(-one_minus_a)) / one_minus_a  # (1 − aᵗ)/(1 − a)
     return s * (a ** t * u0 - b * geo)
@@ -454,12 +483,16 @@ def prop3_lower_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
 
 def prop4_crossing(u0, kappa) -> float:
     """The t where Prop. 3's lower bound on u_t = ‖z_t‖/√(Kε) equals 1 (eq. 125, left side of 126)."""
-    u0 = v.scalar("u0", u0, lo=1.0, lo_open=True)
+    u0 = V.scalar("u0", u0, lo=1.0, lo_open=True)
     kappa = _kappa(kappa)
+    if math.isinf(kappa):  # κ → ∞: a, b → 0, the bound drops below 1 right after t = 0 (the limit of the formula)
+        return 0.0
     a, b = _ab(u0, kappa)
-    one_minus_a = kappa * (kappa - 1.0) / (u0 - 1.0 + kappa) ** 2
+    one_minus_a = (kappa / (u0 - 1.0 + kappa)) * ((kappa - 1.0) / (u0 - 1.0 + kappa))
     if one_minus_a == 0:
         return (u0 - 1.0) / b
+    if one_minus_a >= 1.0:  # a rounds to 0 (κ ≫ u₀): as for κ = ∞
+        return 0.0
     # aᵗ u0 − b(1 − aᵗ)/(1 − a) = 1  ⇔  aᵗ = (1 − a + b)/(b + u0(1 − a))
     #   (1 − a + b)/(b + u0(1 − a)) = 1 − (u0 − 1)(1 − a)/(b + u0(1 − a)); log1p keeps κ → 1 accurate
     return math.log1p(-(u0 - 1.0) * one_minus_a / (b + u0 * one_minus_a)) / math.log1p(-one_minus_a)
@@ -471,13 +504,16 @@ def prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, t) -> np.ndarray:
     Vectorized over ``d_j, d_k, t``; ``u₀ = ‖y₀‖/√(K·eps)``. Valid for every non-collapsed round t.
     """
     u0 = _u0(y0_norm, K, eps)
-    d_min = v.positive("d_min", d_min)
-    d_j = np.asarray(d_j, dtype=float)
-    d_k = np.asarray(d_k, dtype=float)
+    d_min = V.positive("d_min", d_min)
+    d_j = V.as_array("d_j", d_j, ndim=(0, 1), min_size=1)
+    d_k = V.as_array("d_k", d_k, ndim=(0, 1), min_size=1)
     if np.any(d_j < d_min * (1 - 1e-12)) or np.any(d_k < d_min * (1 - 1e-12)):
         raise ValueError("d_j and d_k must be >= d_min")
-    t = np.asarray(t, dtype=float)
-    return ((u0 - 1 + d_min / d_j) / (u0 - 1 + d_min / d_k)) ** (t + 1)
+    t = V.as_array("t", t, ndim=(0, 1), min_size=1)
+    if np.any(t < 0):
+        raise ValueError(f"t must be >= 0 (rounds), got min {t.min()}")
+    return V.finite_result(((u0 - 1 + d_min / d_j) / (u0 - 1 + d_min / d_k)) ** (t + 1),
+                           inputs=("y0_norm", "K", "eps", "d_min", "d_j", "d_k", "t"))
 
 
 def prop6_bound(y0_norm, K, eps, d_min, d_j, d_k, kappa) -> np.ndarray:
@@ -494,12 +530,12 @@ def training_loss(path: SelfDistillationPath, y0=None) -> np.ndarray:
     """Training MSE of each fitted round on the *original* labels: ``(1/K)Σ_k (1 − B_t[k])² z₀[k]²``."""
     if not isinstance(path, SelfDistillationPath):
         raise TypeError(f"path must be a SelfDistillationPath, got {type(path).__name__}")
-    y_0 = path.y[0] if y0 is None else y0
     K = path.K
+    y_0 = path.y[0] if y0 is None else _labels("y0", y0, K)
     out = []
     for t in range(path.rounds_fitted):
         out.append(float(np.sum((y_0 - path.y[t + 1]) ** 2) / K))
-    return np.array(out)
+    return V.finite_result(np.array(out), inputs=("path", "y0"), what="training loss")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -517,7 +553,7 @@ def early_stopping(G, y0, eps) -> EarlyStoppingFit:
     """Early stopping as Sec. 3.4 defines it: f₀* (eq. 49) with the (larger) tolerance ``eps``."""
     S = _spec(G)
     y0 = _labels("y0", y0, S.K)
-    eps = v.positive("eps", eps)
+    eps = V.positive("eps", eps)
     z = S.rotate(y0)
     c, _ = _solve_spectral(S.d, z, eps)
     with np.errstate(divide="ignore"):
@@ -542,10 +578,11 @@ def multiclass_self_distill(G, Y0, eps, rounds) -> list[SelfDistillationPath]:
     S = _spec(G)
     Y0 = _labels("Y0", Y0, S.K, ndim=2)
     Q = Y0.shape[1]
-    e = v.as_array("eps", eps, ndim=(0, 1))
+    e = V.as_array("eps", eps, ndim=(0, 1))
     if e.ndim == 1 and e.shape[0] != Q:
         raise ValueError(f"eps has {e.shape[0]} entries but Y0 has {Q} columns (one tolerance per output)")
     e = np.broadcast_to(e, (Q,))
+    V.finite_result(np.sum(Y0 * Y0, axis=0), inputs="Y0", what="squared norm of a column of Y0")
     return [self_distill(S, Y0[:, q], float(e[q]), rounds) for q in range(Q)]
 
 
@@ -570,7 +607,7 @@ class SplineGram:
     """
 
     def __init__(self, points):
-        x = v.as_array("points", points, ndim=1)
+        x = V.as_array("points", points, ndim=1)
         K = x.shape[0]
         if K == 0:
             raise ValueError("points must be non-empty")
@@ -581,6 +618,10 @@ class SplineGram:
         xs = x[order]
         inner = (xs > 0) & (xs < 1)
         xi = xs[inner]
+        gaps = np.diff(np.concatenate([[0.0], xi, [1.0]])) if xi.size else np.ones(1)
+        if xi.size and float(np.min(gaps)) < 1e-100:
+            raise ValueError("points closer than 1e-100 to each other or to 0/1: the banded route's 1/gap would "
+                             "overflow (use the eigen route)")
         if xi.size and np.any(np.diff(xi) <= 0):
             raise ValueError("interior points must be distinct for the banded route (duplicate points make G "
                              "singular; use the eigen route, self_distill(gram(points), ...))")
@@ -681,7 +722,7 @@ class SplineGram:
 
     def residual(self, c, y) -> np.ndarray:
         """``r = c(cI + G)⁻¹ y = y − f_c(x)`` (the training residual of the Prop. 1 fit) in O(K)."""
-        c = v.positive("c", c)
+        c = V.positive("c", c)
         y = _labels("y", y, self.K)
         r = y.copy()  # boundary points: f = 0 there, the residual is the label
         if self.n_interior:
@@ -717,7 +758,7 @@ class SplineGram:
     def dense(self) -> np.ndarray:
         """The Gram matrix itself (O(K²); for tests and small K)."""
         x = self.points
-        return spline_green_matrix(x) / self.K
+        return _spline_green_matrix(x) / self.K
 
     def reachable_floor(self, y) -> float:
         y = _labels("y", y, self.K)
@@ -728,11 +769,13 @@ class SplineGram:
 
 def spline_green_diag(x) -> np.ndarray:
     """``g(x, x)`` of eq. (57): ``x²(1 − x)²/3`` (the x = t value of either piece)."""
-    x = np.asarray(x, dtype=float)
+    x = V.as_array("x", x, ndim=(0, 1), min_size=1)
+    if np.any(x < 0) or np.any(x > 1):
+        raise ValueError("x must lie in [0, 1] (the domain of eq. 57)")
     return x * x * (1.0 - x) ** 2 / 3.0
 
 
-def spline_green_matrix(x) -> np.ndarray:
+def _spline_green_matrix(x) -> np.ndarray:
     """``[g(x_j, x_k)]`` of eq. (57) (lazy import of kdtheory.greens to keep the modules independent)."""
     from kdtheory.greens import spline_green
     x = np.asarray(x, dtype=float)
@@ -842,7 +885,7 @@ def choose_route(points) -> str:
     leaves the smallest eigenvalue a relative accuracy of 1e-6 or better; κ_upper = trace(G)/d_min_lower ≥ κ).
     Otherwise the O(K) banded route (no B_t). Duplicate interior points: eigen (the banded route needs
     distinct points)."""
-    x = v.as_array("points", points, ndim=1)
+    x = V.as_array("points", points, ndim=1)
     try:
         S = SplineGram(x)
     except ValueError:
@@ -863,12 +906,12 @@ def self_distill_points(points, y0, eps, rounds, *, route: str = "auto") -> Self
     ``route``: ``"auto"`` (:func:`choose_route`), ``"eigen"`` (:func:`self_distill` on the dense Gram: B_t
     available) or ``"banded"`` (O(K) per evaluation of h, no G formed; ``log_B``/``effective_basis`` are None).
     """
-    route = v.one_of("route", route, ("auto", "eigen", "banded"))
-    x = v.as_array("points", points, ndim=1)
+    route = V.one_of("route", route, ("auto", "eigen", "banded"))
+    x = V.as_array("points", points, ndim=1)
     if route == "auto":
         route = choose_route(x)
     if route == "eigen":
-        return self_distill(spline_green_matrix(x) / x.shape[0], y0, eps, rounds)
+        return self_distill(_spline_green_matrix(x) / x.shape[0], y0, eps, rounds)
     return self_distill(SplineGram(x), y0, eps, rounds)
 
 
@@ -881,9 +924,9 @@ def trivial_rounds(y0_norm, K, eps) -> float:
 
 def step_bounds(u_prev, kappa) -> tuple[np.ndarray, np.ndarray]:
     """Eq. (114): ``u/(κ/(u − 1) + 1) ≤ u_t ≤ u/((1/κ)/(u − 1) + 1)`` with ``u = u_{t−1} > 1``."""
-    u = np.asarray(u_prev, dtype=float)
-    if np.any(u <= 1) or not np.all(np.isfinite(u)):
-        raise ValueError("u_prev must be finite and > 1 (a non-collapsed round)")
+    u = V.as_array("u_prev", u_prev, ndim=(0, 1), min_size=1)
+    if np.any(u <= 1):
+        raise ValueError("u_prev must be > 1 (a non-collapsed round)")
     kappa = _kappa(kappa)
     if math.isinf(kappa):
         raise ValueError("kappa must be finite")
@@ -895,8 +938,8 @@ def tangent_bounds(u, u0, kappa) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     ``a(x)u − b(x)`` (eqs. 119–120). Returns ``(φ_{1/κ}(u), a(1/κ)u − b(1/κ), φ_κ(u), a(κ)u − b(κ))``; (117)
     states the first ≤ the second (φ_{1/κ} concave), (118) the third ≥ the fourth (φ_κ is *convex* for κ > 1,
     so its tangent is below it — the inequality holds although footnote 8 calls the map concave)."""
-    u = np.asarray(u, dtype=float)
-    u0 = v.scalar("u0", u0, lo=1.0, lo_open=True)
+    u = V.as_array("u", u, ndim=(0, 1), min_size=1)
+    u0 = V.scalar("u0", u0, lo=1.0, lo_open=True)
     if np.any(u <= 1):
         raise ValueError("u must be > 1")
     kappa = _kappa(kappa)
@@ -908,17 +951,19 @@ def tangent_bounds(u, u0, kappa) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
 
 def prop3_upper_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
     """Eq. (122), right side: ``‖z_t‖ ≤ s(a(1/κ)^t u₀ − b(1/κ)(a(1/κ)^t − 1)/(a(1/κ) − 1))``, s = √(K·eps)."""
-    u0 = _u0(z0_norm, K, eps)
+    u0 = _u0(z0_norm, K, eps, "z0_norm")
     kappa = _kappa(kappa)
     if math.isinf(kappa) or u0 <= 1:
-        raise ValueError("Prop. 3 needs a finite kappa and ‖z₀‖ > √(K·eps)")
-    t = np.asarray(t, dtype=float)
+        raise ValueError("Prop. 3 needs a finite kappa and z0_norm = ‖z₀‖ > √(K·eps)")
+    t = V.as_array("t", t, ndim=(0, 1), min_size=1)
     if np.any(t < 0) or not np.all(np.isfinite(t)):
         raise ValueError("t must be finite and >= 0")
     a, b = _ab(u0, 1.0 / kappa)
     s = math.sqrt(int(K) * float(eps))
     geo = t if a == 1.0 else (a ** t - 1.0) / (a - 1.0)
-    return s * (a ** t * u0 - b * geo)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = s * (a ** t * u0 - b * geo)
+    return V.finite_result(out, inputs=("t", "z0_norm", "kappa"), what="Prop. 3's upper bound")
 
 
 def product_form(g_new, G, path: "SelfDistillationPath", t: int) -> np.ndarray:
@@ -929,8 +974,8 @@ def product_form(g_new, G, path: "SelfDistillationPath", t: int) -> np.ndarray:
     S = _spec(G)
     if not isinstance(path, SelfDistillationPath) or path.log_B is None:
         raise TypeError("path must be an eigen-route SelfDistillationPath (with log_B)")
-    t = int(v.scalar("t", t, lo=0, hi=path.rounds_fitted - 1, integer=True))
-    g_new = v.as_array("g_new", g_new, ndim=(1, 2))
+    t = int(V.scalar("t", t, lo=0, hi=path.rounds_fitted - 1, integer=True))
+    g_new = V.as_array("g_new", g_new, ndim=(1, 2), min_size=1)
     if g_new.shape[-1] != S.K:
         raise ValueError(f"g_new has {g_new.shape[-1]} columns but G is {S.K}×{S.K} (K must agree)")
     B = np.exp(path.log_B[t])
@@ -941,8 +986,10 @@ def product_form(g_new, G, path: "SelfDistillationPath", t: int) -> np.ndarray:
 def product_form_printed(g_new, G, path: "SelfDistillationPath", t: int) -> np.ndarray:
     """Eqs. (32)/(48) **as printed**: ``g_xᵀ Vᵀ B_t V y₀`` (no D⁻¹). Kept for erratum 002-3 only."""
     S = _spec(G)
-    t = int(v.scalar("t", t, lo=0, hi=path.rounds_fitted - 1, integer=True))
-    g_new = v.as_array("g_new", g_new, ndim=(1, 2))
+    if not isinstance(path, SelfDistillationPath) or path.log_B is None:
+        raise TypeError("path must be an eigen-route SelfDistillationPath (with log_B)")
+    t = int(V.scalar("t", t, lo=0, hi=path.rounds_fitted - 1, integer=True))
+    g_new = V.as_array("g_new", g_new, ndim=(1, 2), min_size=1)
     return g_new @ S.unrotate(np.exp(path.log_B[t]) * S.rotate(path.y[0]))
 
 
@@ -974,9 +1021,9 @@ def mixed_self_distill(G, y0, eps, rounds, alpha) -> MixedPath:
     but we stop there, as for α = 0."""
     S = _spec(G)
     y0 = _labels("y0", y0, S.K)
-    eps = v.positive("eps", eps)
-    rounds = int(v.scalar("rounds", rounds, lo=0, integer=True))
-    alpha = v.scalar("alpha", alpha, lo=0.0, hi=1.0)
+    eps = V.positive("eps", eps)
+    rounds = int(V.scalar("rounds", rounds, lo=0, integer=True))
+    alpha = V.scalar("alpha", alpha, lo=0.0, hi=1.0)
     z0 = S.rotate(y0)
     F = np.ones(S.K)
     ys, cs, logF, collapsed = [y0.copy()], [], [], None

@@ -41,7 +41,7 @@ import math
 import numpy as np
 from scipy import optimize, special
 
-from kdtheory import _validate as V
+from kdtheory import validation as V
 
 MODELS = ("least_squares", "logistic", "softmax")
 SAMPLINGS = ("with_replacement", "without_replacement")
@@ -68,7 +68,7 @@ def lift(a) -> np.ndarray:
 
     ``a``: ``(N, p)`` raw inputs → ``(N, p + 1)``.
     """
-    a = V.as_array("a", a, ndim=2)
+    a = V.as_array("a", a, ndim=2, min_size=1)
     return np.hstack([a, np.ones((a.shape[0], 1))])
 
 
@@ -77,11 +77,11 @@ def _check_model(model: str) -> str:
 
 
 def _no_nan(what: str, out):
-    """Return ``out`` unless float64 overflow made a NaN (inf − inf, 0·inf) in it: then a clear error.
-    An overflow to ±inf alone is returned as is (an honest 'too large to represent')."""
-    if np.isnan(out).any():
-        raise ValueError(f"{what} overflows float64 at this scale of A, b and x (inf - inf or 0 * inf); "
-                         "rescale the data or the parameters")
+    """Return ``out`` unless float64 overflow made it non-finite (inf, or NaN from inf − inf, 0·inf): then a
+    ValueError naming the inputs (the value is not representable; a NaN/inf must not travel on)."""
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{what} overflows float64 at this scale of the inputs (A, b, x, theta, X: inf, "
+                         "inf - inf or 0 * inf); rescale the data or the parameters")
     return out
 
 
@@ -89,8 +89,8 @@ def _check_data(model: str, x, A, b):
     """Validate (x, A, b) for a model; return float arrays with b one-hot for soft-max int labels."""
     _check_model(model)
     A = V.as_array("A", A, ndim=2)
-    if A.shape[0] == 0:
-        raise ValueError("A must have at least one row (sample)")
+    if A.shape[0] == 0 or A.shape[1] == 0:
+        raise ValueError(f"A must have at least one row (sample) and one column, got shape {A.shape}")
     if model == "softmax":
         x = V.as_array("x", x, ndim=2)
         if x.shape[0] != A.shape[1]:
@@ -106,6 +106,12 @@ def _check_data(model: str, x, A, b):
         if model == "logistic" and (np.any(b < 0) or np.any(b > 1)):
             raise ValueError("b must lie in [0, 1] for the logistic model (labels or soft labels)")
     return x, A, b
+
+
+def _softmax_classes(b) -> int:
+    """Number of classes implied by soft-max labels b (rows (N, K), or integer labels 0..K-1)."""
+    bb = V.as_array("b", b, ndim=(1, 2), dtype=None, min_size=1)
+    return int(bb.shape[1]) if bb.ndim == 2 else int(np.max(bb)) + 1 if np.max(bb) >= 1 else 2
 
 
 def _softmax_labels(b, N: int, K: int) -> np.ndarray:
@@ -132,7 +138,7 @@ def _softmax_labels(b, N: int, K: int) -> np.ndarray:
 def predictions(model: str, x, A) -> np.ndarray:
     """Model outputs φ_x(a_n): ``xᵀā_n`` (least squares), ``σ(xᵀā_n)`` (logistic), soft-max rows (N, K)."""
     _check_model(model)
-    A = V.as_array("A", A, ndim=2)
+    A = V.as_array("A", A, ndim=2, min_size=1)
     x = V.as_array("x", x, ndim=2 if model == "softmax" else 1)
     if x.shape[0] != A.shape[1]:
         raise ValueError(f"x must have leading dimension d = A.shape[1] = {A.shape[1]}, got {x.shape}")
@@ -185,12 +191,14 @@ def per_sample_gradients(model: str, x, A, b) -> np.ndarray:
 
 def loss(model: str, x, A, b) -> float:
     """``f(x) = (1/N) Σ_n f_n(x)`` (eq. 1)."""
-    return float(np.mean(per_sample_losses(model, x, A, b)))
+    return float(_no_nan("loss", np.mean(per_sample_losses(model, x, A, b))))
 
 
 def full_gradient(model: str, x, A, b) -> np.ndarray:
     """``∇f(x) = (1/N) Σ_n ∇f_n(x)``, shape ``x.shape``."""
-    return per_sample_gradients(model, x, A, b).mean(axis=0)
+    g = per_sample_gradients(model, x, A, b)
+    s = float(np.max(np.abs(g))) if g.size else 0.0
+    return _no_nan("full_gradient", (g / s).mean(axis=0) * s if s > 0 else g.mean(axis=0))  # mean at unit scale
 
 
 def distillation_gradient(grad_student, grad_teacher, lam) -> np.ndarray:
@@ -299,7 +307,11 @@ def minimizer(model: str, A, b, *, x0=None, K: int | None = None, tol: float = 1
     Raises ``ValueError`` when no finite minimiser is found (e.g. linearly separable logistic data).
     """
     _check_model(model)
-    A = V.as_array("A", A, ndim=2)
+    A = V.as_array("A", A, ndim=2, min_size=1)
+    tol = V.tolerance("tol", tol)
+    max_newton = V.count("max_newton", max_newton, lo=0)
+    if K is not None:
+        K = V.count("K", K, lo=2)
     N, d = A.shape
     if model == "least_squares":
         b = V.as_array("b", b, ndim=1)
@@ -417,7 +429,14 @@ def expected_smoothness(model: str, A, b=None, *, batch_size: int = 1, sampling:
     N, d = A.shape
     if N == 0:
         raise ValueError("A must have at least one row (sample)")
-    bs = int(V.scalar("batch_size", batch_size, lo=1, integer=True))
+    pl = V.flag("pl", pl)
+    if b is not None:
+        _check_data(model, np.zeros((d, _softmax_classes(b)) if model == "softmax" else d), A, b)
+    if x_star is not None:
+        x_star = V.as_array("x_star", x_star, ndim=2 if model == "softmax" else 1)
+        if x_star.shape[0] != d:
+            raise ValueError(f"x_star must have leading dimension d = A.shape[1] = {d}, got {x_star.shape}")
+    bs = V.count("batch_size", batch_size)
     V.one_of("sampling", sampling, SAMPLINGS)
     if sampling == "without_replacement" and bs > N:
         raise ValueError(f"batch_size must be <= N = {N} for sampling without replacement, got {bs}")
@@ -475,12 +494,13 @@ def smoothness_constants(model: str, A, b=None, **kw) -> SmoothnessConstants:
 # Lemma 1: the neighbourhood N(λ), λ*, the reduction ratio (14), (15), (31)–(33)
 
 
-def _grads_pair(grads_opt, grads_teacher):
-    g0 = V.as_array("grads_opt", grads_opt)
-    g1 = V.as_array("grads_teacher", grads_teacher)
-    if g0.ndim < 1 or g0.shape[0] == 0:
-        raise ValueError(f"grads_opt must have shape (N, d) with N >= 1, got {g0.shape}")
-    V.same_shape(("grads_opt", "grads_teacher"), g0, g1)
+def _grads_pair(grads_opt, grads_teacher, names=("grads_opt", "grads_teacher")):
+    g0 = V.as_array(names[0], grads_opt)
+    g1 = V.as_array(names[1], grads_teacher)
+    for nm, g in zip(names, (g0, g1)):
+        if g.ndim < 2 or g.shape[0] == 0 or g.size == 0:
+            raise ValueError(f"{nm} must have shape (N, d) with N, d >= 1, got {g.shape}")
+    V.same_shape(names, g0, g1)
     g0 = g0.reshape(g0.shape[0], -1)
     g1 = g1.reshape(g1.shape[0], -1)
     return g0, g1
@@ -526,6 +546,7 @@ def optimal_lambda(grads_opt, grads_teacher, gamma, c=1.0, *, clip: bool = False
     """
     g0, g1 = _grads_pair(grads_opt, grads_teacher)
     gamma, c = _gamma_c(gamma, c)
+    clip = V.flag("clip", clip)
     m = _moments(g0, g1)
     den = m.m_theta + m.g_theta / (c * gamma)
     lam = 1.0 if den == 0.0 else m.cross / den
@@ -583,6 +604,8 @@ def reduction_ratio(grads_opt, grads_teacher, gamma, c=1.0) -> float:
 def sigma_sq(grads) -> float:
     """σ²(x) = E‖∇f_ξ(x)‖², the second moment of the stochastic gradients (σ*² at x*)."""
     g = V.as_array("grads", grads)
+    if g.ndim < 2 or g.size == 0:
+        raise ValueError(f"grads must have shape (N, d) with N, d >= 1, got {g.shape}")
     g = g.reshape(g.shape[0], -1)
     s = float(np.max(np.abs(g))) if g.size else 0.0
     if s == 0.0:
@@ -593,6 +616,8 @@ def sigma_sq(grads) -> float:
 def beta(grads_teacher) -> float:
     """Signal-to-noise ratio β(θ) = ‖∇f(θ)‖² / E‖∇f_ξ(θ)‖² ∈ [0, 1] (eq. 31). 0 when all gradients vanish."""
     g = V.as_array("grads_teacher", grads_teacher)
+    if g.ndim < 2 or g.size == 0:
+        raise ValueError(f"grads_teacher must have shape (N, d) with N, d >= 1, got {g.shape}")
     g = g.reshape(g.shape[0], -1)
     s = float(np.max(np.abs(g))) if g.size else 0.0
     if s == 0.0:
@@ -657,7 +682,7 @@ def reduction_ratio_bound(f_theta_gap, sigma_opt, sigma_theta, L, calL, gamma, c
     L = V.nonnegative("L", L)
     calL = V.nonnegative("calL", calL)
     gamma, c = _gamma_c(gamma, c)
-    k = 2.0 * calL / (so * st) + 2.0 * L / (c * gamma * st * st)
+    k = 2.0 * calL / (so * st) + 2.0 * L / (c * gamma * st) / st  # no ZeroDivisionError when st² underflows
     return float(min(1.0, k * gap))
 
 
@@ -665,9 +690,9 @@ def direction_variance(grads_x, grads_teacher, lam, batch_size: int = 1) -> floa
     """Variance E‖g_ξ − E g_ξ‖² of the distillation direction ``∇f_ξ(x) − λ∇f_ξ(θ)`` of (7)/(16)
     for a uniform batch of size b drawn with replacement (per-sample variance / b). The bias
     correction ``+λ∇f(θ)`` of (16) is a constant and does not change it. (Fig. 3, right.)"""
-    gx, gt = _grads_pair(grads_x, grads_teacher)
+    gx, gt = _grads_pair(grads_x, grads_teacher, ("grads_x", "grads_teacher"))
     lam = V.scalar("lam", lam)
-    bs = V.scalar("batch_size", batch_size, lo=1, integer=True)
+    bs = V.count("batch_size", batch_size)
     s = float(max(np.max(np.abs(gx)), np.max(np.abs(gt)))) or 1.0
     w = (gx - lam * gt) / (s * max(1.0, abs(lam)))
     w = w - w.mean(axis=0)
@@ -692,6 +717,7 @@ def descent_step_bound(e_t, f_gap_t, gamma, mu, calL, lam, grad_theta_sq, noise_
     Valid for every γ > 0 and real λ (the step-size conditions only serve to drop the middle term).
     """
     V.one_of("setting", setting, ("strongly_quasi_convex", "pl"))
+    L = None if L is None else V.positive("L", L)
     e = V.nonnegative("e_t", e_t)
     gamma = V.positive("gamma", gamma)
     mu = V.positive("mu", mu)
@@ -723,7 +749,14 @@ def theorem1_one_step_bound(e_t, gamma, mu, calL, lam, grad_theta_sq, noise_lam)
 
 
 def _t(t):
-    return V.scalar("t", t, lo=0, integer=True)
+    return V.count("t", t, lo=0)
+
+
+def _contraction(gamma: float, mu: float) -> None:
+    """The unrolled bounds' factor (1 − γμ)^t needs 0 ≤ 1 − γμ ≤ 1 (else it alternates and overflows)."""
+    if gamma * mu > 1:
+        raise ValueError(f"gamma*mu must be <= 1 (contraction factor 1 - gamma*mu in [0, 1]), "
+                         f"got gamma={gamma}, mu={mu}")
 
 
 def theorem1_bound(t, gamma, mu, calL, dist0_sq, grads_opt, grads_teacher, lam=None) -> float:
@@ -760,6 +793,7 @@ def theorem1_rate_bound(t, gamma, mu, L, calL, dist0_sq, sigma_opt_sq, sigma_the
     d0 = V.nonnegative("dist0_sq", dist0_sq)
     s2 = V.nonnegative("sigma_opt_sq", sigma_opt_sq)
     st2 = V.positive("sigma_theta_sq", sigma_theta_sq)
+    _contraction(gamma, mu)
     if s2 == 0:
         return float((1 - gamma * mu) ** t * d0)
     r = reduction_ratio_bound(f_theta_gap, math.sqrt(s2), math.sqrt(st2), L, calL, gamma, mu / 4.0)
@@ -796,6 +830,7 @@ def theorem2_bound(t, gamma, mu, L, calL, f0_gap, grads_opt, grads_teacher, lam=
     if gamma > mu / (4 * L * calL) * (1 + 1e-12):
         raise ValueError(f"gamma must be <= mu/(4 L calL) = {mu / (4 * L * calL):.6g} (Thm 2), got {gamma}")
     lam = optimal_lambda(grads_opt, grads_teacher, gamma, L) if lam is None else V.scalar("lam", lam)
+    _contraction(gamma, mu)
     return float((1 - gamma * mu) ** t * f0 + neighborhood(lam, grads_opt, grads_teacher, gamma, L) / mu)
 
 
@@ -835,6 +870,7 @@ def theorem3_bound(t, gamma, mu, L, calL, f0_gap, f_theta_gap) -> float:
         raise ValueError(f"gamma must be <= mu/(3 L calL) = {mu / (3 * L * calL):.6g} (Thm 3), got {gamma}")
     f0 = V.nonnegative("f0_gap", f0_gap)
     ft = V.nonnegative("f_theta_gap", f_theta_gap)
+    _contraction(gamma, mu)
     return float((1 - gamma * mu) ** t * f0 + 3 * L * (L + calL) / mu * gamma * ft)
 
 
@@ -867,9 +903,11 @@ def lemma6_rhs(f_gap, gamma, mu, calL, omega, xstar_norm_sq, noise_lam, *, print
     omega = V.nonnegative("omega", omega)
     xs = V.nonnegative("xstar_norm_sq", xstar_norm_sq)
     nz = V.nonnegative("noise_lam", noise_lam)
+    printed = V.flag("printed", printed)
     alpha, nu = 2 * omega / mu, 2 * omega * xs
-    A = 2 * calL + (calL * calL + 1 / (gamma * gamma)) * alpha
-    B = ((calL if printed else calL * calL) + 1 / (gamma * gamma)) * nu
+    # (x + 1/γ²)·α written as x·α + (α/γ)/γ: no ZeroDivisionError when γ² underflows, no 0·inf when α = 0
+    A = 2 * calL + calL * calL * alpha + (alpha / gamma) / gamma
+    B = (calL if printed else calL * calL) * nu + (nu / gamma) / gamma
     return float(4 * A * fg + 2 * B + 4 * nz)
 
 
@@ -891,12 +929,14 @@ def theorem4_bound(t, gamma, mu, L, calL, omega, dist0_sq, xstar_norm_sq, grads_
         raise ValueError(f"gamma must be <= 1/(16 calL) = {1 / (16 * calL):.6g} (Thm 4), got {gamma}")
     wmax = theorem4_omega_max(gamma, mu, L, calL)
     if omega > wmax * (1 + 1e-12):
-        raise ValueError(f"omega must be <= {wmax:.6g} (condition 2γA + α(L−μ) <= 1/2 of Thm 4), got {omega}")
+        raise ValueError(f"omega must be <= theorem4_omega_max(gamma, mu, L, calL) = {wmax:.6g} "
+                         f"(condition 2γA + α(L−μ) <= 1/2 of Thm 4), got {omega}")
     d0 = V.nonnegative("dist0_sq", dist0_sq)
     xs = V.nonnegative("xstar_norm_sq", xstar_norm_sq)
     c = 2 * mu
     lam = optimal_lambda(grads_opt, grads_teacher, gamma, c) if lam is None else V.scalar("lam", lam)
     nu = 2 * omega * xs
+    _contraction(gamma, mu)
     inner = (1 - gamma * mu) ** t * d0 + nu / mu * (2 * gamma * calL * calL + 2 / gamma + L - mu) \
         + 2 / mu / mu * neighborhood(lam, grads_opt, grads_teacher, gamma, c)
     return float((2 * omega + 1) * inner + 2 * omega * xs)
@@ -904,6 +944,30 @@ def theorem4_bound(t, gamma, mu, L, calL, omega, dist0_sq, xstar_norm_sq, grads_
 
 # ---------------------------------------------------------------------------------------------
 # vectorised mini-batch gradients (used by the simulator in verification.simulate)
+
+
+def _minibatch_args(model, X, A, b, idx):
+    """Validate the mini-batch functions' arguments: X (S, Λ, d) or (S, Λ, d, K), b (N,) or (N, K) rows,
+    idx integer (S, B) in [0, N)."""
+    _check_model(model)
+    A = V.as_array("A", A, ndim=2)
+    if A.shape[0] == 0 or A.shape[1] == 0:
+        raise ValueError(f"A must have at least one row (sample) and one column, got shape {A.shape}")
+    X = V.as_array("X", X, ndim=4 if model == "softmax" else 3)
+    if X.shape[2] != A.shape[1] or X.size == 0:
+        raise ValueError(f"X must have shape (S, Λ, d{', K' if model == 'softmax' else ''}) with "
+                         f"d = A.shape[1] = {A.shape[1]}, got {X.shape}")
+    if model == "softmax":
+        b = V.as_array("b", b, ndim=2)
+        if b.shape != (A.shape[0], X.shape[3]):
+            raise ValueError(f"b must be one-hot/soft rows of shape (N, K) = {(A.shape[0], X.shape[3])}, got {b.shape}")
+        V.probability_vector("b", b, axis=1, atol=1e-6)
+    else:
+        _, _, b = _check_data(model, np.zeros(A.shape[1]), A, b)
+    idx = V.indices("idx", idx, A.shape[0], ndim=2)
+    if idx.shape[0] != X.shape[0]:
+        raise ValueError(f"idx must have shape (S, B) with S = X.shape[0] = {X.shape[0]}, got {idx.shape}")
+    return X, A, b, idx
 
 
 def minibatch_gradient(model: str, X, A, b, idx, *, check: bool = True) -> np.ndarray:
@@ -914,13 +978,8 @@ def minibatch_gradient(model: str, X, A, b, idx, *, check: bool = True) -> np.nd
     Same formulas as :func:`per_sample_gradients`, batched. ``b`` for soft-max must be one-hot/soft
     rows ``(N, K)``. ``check=False`` skips validation (for the simulator's inner loop).
     """
-    if check:
-        _check_model(model)
-        A = V.as_array("A", A, ndim=2)
-        X = V.as_array("X", X)
-        idx = np.asarray(idx)
-        if idx.ndim != 2 or idx.shape[0] != X.shape[0]:
-            raise ValueError(f"idx must have shape (S, B) with S = X.shape[0] = {X.shape[0]}, got {idx.shape}")
+    if V.flag("check", check):
+        X, A, b, idx = _minibatch_args(model, X, A, b, idx)
     Ab = A[idx]                    # (S, B, d)
     bb = np.asarray(b)[idx]        # (S, B) or (S, B, K)
     B = idx.shape[1]
@@ -937,6 +996,7 @@ def minibatch_gradient(model: str, X, A, b, idx, *, check: bool = True) -> np.nd
 
 def minibatch_loss(model: str, X, A, b, idx) -> np.ndarray:
     """Mini-batch loss ``(1/B) Σ_{n∈batch} f_n(x)`` for iterates ``(S, Λ, *xshape)`` → ``(S, Λ)``."""
+    X, A, b, idx = _minibatch_args(model, X, A, b, idx)
     Ab = A[idx]
     bb = np.asarray(b)[idx]
     with np.errstate(over="ignore", invalid="ignore"):
@@ -961,7 +1021,7 @@ def batch_equivalent_gradients(grads, batch_size: int, sampling: str = "with_rep
     g = V.as_array("grads", grads)
     if g.ndim < 2 or g.shape[0] == 0:
         raise ValueError(f"grads must have shape (N, ...) with N >= 1, got {g.shape}")
-    bs = int(V.scalar("batch_size", batch_size, lo=1, integer=True))
+    bs = V.count("batch_size", batch_size)
     V.one_of("sampling", sampling, SAMPLINGS)
     if sampling == "without_replacement" and bs > g.shape[0]:
         raise ValueError(f"batch_size must be <= N = {g.shape[0]}, got {bs}")
@@ -975,7 +1035,12 @@ def quadratic_gap(X, A, x_star) -> np.ndarray:
 
     ``X``: ``(..., d)`` iterates; returns ``X.shape[:-1]``.
     """
-    A = np.asarray(A, float)
-    D = np.asarray(X, float) - np.asarray(x_star, float)
+    A = V.as_array("A", A, ndim=2, min_size=1)
+    X = V.as_array("X", X, ndim=(1, 2, 3, 4), min_size=1)
+    x_star = V.as_array("x_star", x_star, ndim=1)
+    if x_star.shape != (A.shape[1],) or X.shape[-1] != A.shape[1]:
+        raise ValueError(f"x_star must have shape (d,) and X (..., d) with d = A.shape[1] = {A.shape[1]}, "
+                         f"got x_star {x_star.shape} and X {X.shape}")
+    D = X - x_star
     AD = D @ A.T
     return np.sum(AD * AD, axis=-1) / A.shape[0]

@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from kdtheory import _validate as V
+from kdtheory import validation as V
 from kdtheory import variance_reduction as vr
 
 SAMPLING_MODES = ("with_replacement", "without_replacement", "epoch")
