@@ -6,7 +6,8 @@ from matplotlib.figure import Figure
 FIGURE = {"id": "gpu_mobahi_chain", "paper": "002",
           "title": "Self-distillation with the ℓ2 loss on the digits: training accuracy (original labels) and test "
                    "accuracy per round; early-stopped models at the same training loss",
-          "claims": ["mobahi.net.train_acc_falls", "mobahi.net.test_acc_rises_then_falls", "mobahi.net.not_early_stopping"]}
+          "claims": ["mobahi.net.train_acc_falls", "mobahi.net.test_acc_rises_then_falls", "mobahi.net.not_early_stopping",
+                     "mobahi.net.noisy_rises_then_falls"]}
 
 
 def make(size="quick"):

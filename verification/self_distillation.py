@@ -391,7 +391,7 @@ def _prop5_log_gap(inst, rounds=None):
         return np.array([-math.inf])
     t = np.arange(path.rounds_fitted) if rounds is None else np.asarray(rounds)
     lhs = path.log_B[t][:, k] - path.log_B[t][:, j]
-    rhs = np.log(sd.prop5_ratio_bound(path.z_norm[0], K, eps, S.d_min, d[j][None, :], d[k][None, :], t[:, None]))
+    rhs = np.array([np.log(sd.prop5_ratio_bound(path.z_norm[0], K, eps, S.d_min, d[j], d[k], float(tt))) for tt in t])
     return rhs - lhs
 
 
