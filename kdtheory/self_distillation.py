@@ -618,13 +618,13 @@ class SplineGram:
         xs = x[order]
         inner = (xs > 0) & (xs < 1)
         xi = xs[inner]
+        if xi.size and np.any(np.diff(xi) <= 0):
+            raise ValueError("interior points must be distinct for the banded route (duplicate points make G "
+                             "singular; use the eigen route, self_distill(gram(points), ...))")
         gaps = np.diff(np.concatenate([[0.0], xi, [1.0]])) if xi.size else np.ones(1)
         if xi.size and float(np.min(gaps)) < 1e-100:
             raise ValueError("points closer than 1e-100 to each other or to 0/1: the banded route's 1/gap would "
                              "overflow (use the eigen route)")
-        if xi.size and np.any(np.diff(xi) <= 0):
-            raise ValueError("interior points must be distinct for the banded route (duplicate points make G "
-                             "singular; use the eigen route, self_distill(gram(points), ...))")
         self.points = x
         self.K = K
         self._order = order
