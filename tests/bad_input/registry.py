@@ -35,7 +35,10 @@ ALLOW_INF = {
     "variance_reduction." + n for n in (
         "neighborhood", "noise_at_lambda", "sigma_sq", "theorem1_bound", "theorem2_bound", "theorem4_bound",
         "descent_step_bound", "theorem1_one_step_bound", "theorem2_one_step_bound", "theorem3_descent_step",
-        "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance", "lemma6_rhs")} | {"linear_transfer.corollary2_proof_terms"}
+        "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance", "lemma6_rhs",
+        "lemma2_rhs", "lemma3_rhs41", "lemma3_rhs42", "lemma4_rhs", "lemma5_rhs", "eq38_rhs", "quadratic_growth_bound",
+        "restart_factor", "theorem4_one_step_bound", "least_squares_hessian", "sin_pl_losses", "sin_pl_gradients",
+        "jacobian_distillation_gradient")} | {"linear_transfer.corollary2_proof_terms", "linear_transfer.initial_radius_epsilon"}
 
 VR_POOL = {
     "model": Choice("least_squares"), "x": Arr(np.array([0.3, -0.2])), "A": Arr(_A),
@@ -70,6 +73,27 @@ VR = {
     "lemma6_rhs": {"gamma": Pos(0.01), "calL": NonNeg(3.0)}, "rand_k_omega": {},
     "minibatch_gradient": {}, "minibatch_loss": {}, "batch_equivalent_gradients": {"batch_size": Count(2)},
     "quadratic_gap": {"X": Arr(np.ones((3, 2)))},
+    # step-size limits, Lemma-1 constants, Lemmas 2–5, (28), (38), Sec. 5 restart, Thm 4's one step
+    "theorem1_step_max": {}, "theorem2_step_max": {}, "theorem3_step_max": {}, "theorem4_step_max": {},
+    "step_max": {"theorem": Count(2), "mu": Pos(0.5, optional=True), "L": Pos(2.0, optional=True)},
+    "lemma1_c": {"theorem": Count(2), "L": Pos(2.0, optional=True)}, "least_squares_hessian": {},
+    "quadratic_growth_bound": {"dist_sq": NonNeg(1.0)}, "restart_step_max": {}, "restart_factor": {},
+    "restart_phase_length": {},
+    "lemma2_rhs": {}, "lemma3_rhs41": {"calL": NonNeg(3.0), "dist_sq": NonNeg(1.0), "delta_sq": NonNeg(0.3)},
+    "lemma3_rhs42": {"f_y": Real(1.5), "inner": Real(-0.2), "L": NonNeg(2.0), "dist_sq": NonNeg(1.0), "delta_sq": NonNeg(0.3)},
+    "lemma4_rhs": {"noise_y": NonNeg(0.4), "calL": NonNeg(3.0), "dist_sq": NonNeg(1.0), "delta_sq": NonNeg(0.3)},
+    "lemma5_rhs": {"f_x": Real(1.5), "inner": Real(-0.2), "dist_sq": NonNeg(1.0), "delta_sq": NonNeg(0.3)},
+    "eq38_rhs": {"y_dist_sq": NonNeg(1.0)},
+    "theorem4_one_step_bound": {"y_dist_sq": NonNeg(1.0), "omega": NonNeg(1e-5), "lam": Real(0.5)},
+    # App. B.3 and the non-convex PL family
+    "logit_loss_gradient": {"logits": Arr(np.array([[0.2, -0.1, 0.4], [1.0, 0.0, -1.0]])),
+                            "labels": Arr(np.array([[1.0, 0.0, 0.0], [0.2, 0.3, 0.5]]))},
+    "jacobian_distillation_gradient": {"jacobian": Arr(np.array([[1.0, 0.0, 0.5], [0.2, -0.3, 0.1]])),
+                                       "grad_logits_student": Arr(np.array([0.1, -0.3, 0.2])),
+                                       "grad_logits_teacher": Arr(np.array([0.05, -0.1, 0.05])), "lam": Real(0.5)},
+    "sin_pl_losses": {"c": Arr(np.array([0.2, -0.1, 0.4])), "x": Arr(np.array([0.3, -0.2]), skip=_BCAST + ("empty",))},
+    "sin_pl_gradients": {"c": Arr(np.array([0.2, -0.1, 0.4])), "x": Arr(np.array([0.3, -0.2]), skip=_BCAST + ("empty",))},
+    "sin_pl_constants": {"c": Arr(np.array([0.2, -0.1, 0.4])), "half_width": Pos(12.0), "n_grid": Count(2001, lo=101)},
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -247,6 +271,16 @@ LT = {
     "monotonicity_index_distillation": {}, "transfer_risk": {}, "transfer_risk_from_angle": {"phi": Arr(np.array([0.3, 1.0, 2.0]), skip=_BCAST + ("empty",))},
     "expected_transfer_risk": {"n": Count(2)}, "sample_student_angles": {"n": Count(2)},
     "empirical_transfer_risk": {},
+    "WindowAngleTask": {"d": Count(4), "lows": Arr(np.array([0.1, 1.0])), "highs": Arr(np.array([0.3, 1.2])),
+                        "weights": Arr(np.array([0.4, 0.6])), "sides": Arr(np.array([1.0, -1.0]), optional=True),
+                        "tilt": Real(0.1), "leans": Any(None)},
+    "window_task": {"d": Count(4), "centers": Arr(np.array([0.2, 1.1])), "halfwidth": Pos(0.05),
+                    "weights": Arr(np.array([0.4, 0.6])), "sides": Any(None), "tilt": Real(0.1), "leans": Any(None)},
+    "simplex_leans": {"K": Count(3, lo=2), "d": Count(6)}, "student_solutions": {},
+    "transfer_risk_samples": {"n": Count(2), "stratified": Flag(False), "student": Any(None)},
+    "initial_radius_epsilon": {"w0_norm": NonNeg(0.5)},
+    "sublevel_logit_range": {"level": NonNeg(0.3)}, "sublevel_omega": {"level": NonNeg(0.3)},
+    "restricted_strong_convexity": {"level": NonNeg(0.3)}, "restricted_pl_constant": {"level": NonNeg(0.3)},
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -436,7 +470,7 @@ REGISTRY = {
     "kdtheory.variance_reduction": (VR_POOL, VR),
 }
 #: result records (plain dataclasses returned by functions, no validation of their own): not perturbed
-RECORDS = {"SmoothnessConstants", "LinearisedSolution", "Covering", "ProperReport", "EarlyStoppingFit",
+RECORDS = {"SmoothnessConstants", "SinPLConstants", "LinearisedSolution", "Covering", "ProperReport", "EarlyStoppingFit",
            "SelfDistillationPath", "Spectrum", "GreenFunction", "DistillationProblem", "Network", "Problem",
            "ImageData", "Activation", "MixedPath"}
 CONSTANTS = {"MODELS", "SAMPLINGS", "NORMS", "LOSSES", "SCHEDULES", "ACTIVATIONS", "SYMBOLS", "MAX_CONDITION"}
