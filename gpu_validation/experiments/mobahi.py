@@ -127,9 +127,8 @@ def _rises_then_falls(m, rows):
     parts = {}
     for name, smp, what in (("first_rises", rise, "max_{t≥1} test acc − round-0 test acc"),
                             ("then_falls", fall, "best round t ≥ 1 minus last round test acc")):
-        # strictly positive (a zero rise or fall is not the statement)
-        v = compare_samples(smp, 1e-12, ">=", details={"measured_is": what})
-        if v.status != "holds":
+        v = compare_samples(smp, 0.0, ">=", details={"measured_is": what})
+        if v.status != "holds" or not v.details["interval"][0] > 0:  # strictly: a zero rise/fall is not the statement
             lo, hi = v.details["interval"]
             v = observed(False, predicted=0.0, measured=v.measured, relation=">=",
                          reason=f"{what}: mean {v.measured:.4f}, 95% CI [{lo:.4f}, {hi:.4f}] over {len(smp)} seeds "
