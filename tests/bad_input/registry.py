@@ -163,10 +163,11 @@ SD = {
     "multiplier_bracket_printed": {}, "solve_multiplier": {"y": Arr(_SY)}, "self_distill": {},
     "effective_basis_count": {"log_B": Arr(np.array([[-0.1, -0.5, -2.0]]), skip=("-inf", "0-d", "empty"))},
     "guaranteed_rounds": {}, "prop3_lower_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",))},
-    "prop4_crossing": {}, "prop5_ratio_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",)),
-                                                "d_j": Arr(np.array([0.6]), skip=("0-d",)),
-                                                "d_k": Arr(np.array([1.2]), skip=("0-d",))},
-    "prop6_bound": {"d_j": Arr(np.array([0.6]), skip=("0-d",)), "d_k": Arr(np.array([1.2]), skip=("0-d",))},
+    # prop5/prop6 broadcast d_j, d_k, t against each other (documented): an extra dimension is valid
+    "prop4_crossing": {}, "prop5_ratio_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=_BCAST),
+                                                "d_j": Arr(np.array([0.6]), skip=_BCAST),
+                                                "d_k": Arr(np.array([1.2]), skip=_BCAST)},
+    "prop6_bound": {"d_j": Arr(np.array([0.6]), skip=_BCAST), "d_k": Arr(np.array([1.2]), skip=_BCAST)},
     "training_loss": {"y0": Arr(_SY, optional=True)}, "early_stopping": {"eps": Pos(0.1)},
     "early_stopping_match": {}, "multiclass_self_distill": {"eps": Pos(0.05, skip=("array",))},
     # the O(K) banded route (spline kernel 57) and the additions of issue 16
@@ -312,7 +313,7 @@ LD_POOL = {
 }
 LD = {
     "lp_norm": {"v": Arr(np.array([[3.0, -4.0], [1.0, 2.0]]), skip=_BCAST)}, "sibling_bound": {}, "sibling_bound_l2": {},
-    "xi": {}, "erm_bound": {}, "augmented_erm_bound": {}, "augmented_neighbourhoods": {},
+    "xi": {}, "lemma_a1_bound": {"n_cell": Count(4, optional=True)}, "erm_bound": {}, "augmented_erm_bound": {}, "augmented_neighbourhoods": {},
     "augmentation_constant": {}, "covering_fraction": {}, "large_cell_mask": {"covering_number": Count(4, optional=True)},
     "greedy_covering": {"r": NonNeg(0.2)}, "softmax_affine_lipschitz": {}, "loss_values": {},
     "expected_score": {}, "score_divergence": {}, "check_proper": {"loss": Choice("brier"), "tol": NonNeg(1e-9, extreme=False)},
@@ -320,6 +321,8 @@ LD = {
     "symbolic_properness": {"loss": Choice("brier"), "K": Count(2, lo=2)}, "printed_smoothed_minimiser": {},
     "smoothed_minimiser": {}, "lipschitz_cell_erm": {}, "centre_risk": {}, "case2_minimiser": {"eps": Pos(0.1)},
     "condition_27": {"eps": Pos(0.1)}, "lipschitz_linear_l1": {}, "lipschitz_conv2d_l1": {},
+    "lipschitz_batchnorm_l1": {"gamma": Arr(np.array([0.5, -2.0, 1.2])), "running_var": Arr(np.array([0.3, 1.0, 2.0])),
+                               "eps": NonNeg(1e-5)},
     "network_lipschitz_l1": {}, "running_average_update": {}, "consistency_loss": {},
     "lambda_cr": {"t": Arr(np.array([0.0, 0.5, 1.0]), skip=_BCAST)}, "softmax": {"T": Pos(1.0), "logits": Arr(_LOG, skip=("extra-dim", "0-d"))},
     "expected_calibration_error": {}, "nll": {}, "fit_temperature": {}, "top1_agreement": {},
