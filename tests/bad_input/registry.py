@@ -188,6 +188,16 @@ SD = {
     "prop6_bound": {"d_j": Arr(np.array([0.6]), skip=_BCAST), "d_k": Arr(np.array([1.2]), skip=_BCAST)},
     "training_loss": {"y0": Arr(_SY, optional=True)}, "early_stopping": {"eps": Pos(0.1)},
     "early_stopping_match": {}, "multiclass_self_distill": {"eps": Pos(0.05, skip=("array",))},
+    # the O(K) banded route (spline kernel 57) and the additions of issue 16
+    "SplineGram": {"points": Arr(np.array([0.2, 0.5, 0.8]))}, "spline_gram": {"points": Arr(np.array([0.2, 0.5, 0.8]))},
+    "spline_green_diag": {"x": Arr(np.array([0.2, 0.5, 0.8]), skip=("0-d", "extra-dim"))},
+    "choose_route": {"points": Arr(np.array([0.2, 0.5, 0.8]))},
+    "self_distill_points": {"points": Arr(np.array([0.2, 0.5, 0.8])), "route": Choice("auto")},
+    "trivial_rounds": {}, "step_bounds": {"u_prev": Arr(np.array([3.0, 2.0]), skip=("0-d",))},
+    "tangent_bounds": {"u": Arr(np.array([2.0, 2.5]), skip=("0-d",))},
+    "prop3_upper_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",))},
+    "product_form": {"t": Count(0, lo=0)}, "product_form_printed": {"t": Count(0, lo=0)},
+    "mixed_self_distill": {"alpha": Unit(0.3)},
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -483,7 +493,7 @@ REGISTRY = {
 #: result records (plain dataclasses returned by functions, no validation of their own): not perturbed
 RECORDS = {"SmoothnessConstants", "SinPLConstants", "LinearisedSolution", "Covering", "ProperReport", "EarlyStoppingFit",
            "SelfDistillationPath", "Spectrum", "GreenFunction", "DistillationProblem", "Network", "Problem",
-           "ImageData", "Activation"}
+           "ImageData", "Activation", "MixedPath"}
 CONSTANTS = {"MODELS", "SAMPLINGS", "NORMS", "LOSSES", "SCHEDULES", "ACTIVATIONS", "SYMBOLS", "MAX_CONDITION"}
 
 

@@ -9,7 +9,8 @@ from verification.claims import Verdict, load_all, run_claims, select  # noqa: E
 
 IDS = ["safaryan.net.fig1_monotone", "safaryan.net.fig1_similarity", "safaryan.net.lambda_sweep",
        "rahbar.net.final_value", "rahbar.net.width_rate", "mobahi.net.train_acc_falls",
-       "mobahi.net.test_acc_eventually_falls", "mobahi.net.not_early_stopping", "mobahi.net.ntk_chain",
+       "mobahi.net.test_acc_rises_then_falls", "mobahi.net.noisy_rises_then_falls",
+       "mobahi.net.not_early_stopping", "mobahi.net.ntk_chain",
        "phuong.net.students_reach_solution", "phuong.net.transfer_risk", "soteacher.net.ece"]
 
 
