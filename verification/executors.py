@@ -47,6 +47,7 @@ import multiprocessing
 import os
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -69,6 +70,7 @@ class Task:
     network: bool = False  # the worker must load the network claims (torch)
     modules: tuple[str, ...] = ()  # plugin claim modules the worker must import
     gpu: bool = False  # request a GPU worker resource (Dask)
+    check_modules: tuple[str, ...] = ()  # the modules defining the checks: a worker imports just these
 
     @property
     def label(self) -> str:
@@ -80,14 +82,15 @@ def plan(claims: Sequence[_claims.Claim], seeds: Iterable[int] = (0,), *, size: 
          options: Mapping[str, Any] | None = None, modules: Iterable[str] | None = None,
          gpu: bool = False) -> list[Task]:
     """The tasks of a run: per seed, one task per ``rng_key`` group (first appearance order)."""
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[_claims.Claim]] = {}
     for c in claims:
-        groups.setdefault(c.rng_name, []).append(c.id)
+        groups.setdefault(c.rng_name, []).append(c)
     network = any(c.kind == "network" for c in claims)
     mods = tuple(_claims_plugins().loaded_modules() if modules is None else modules)
     opts = tuple(sorted((options or {}).items()))
-    return [Task(tuple(ids), int(s), size, opts, network, mods, gpu and network)
-            for s in seeds for ids in groups.values()]
+    return [Task(tuple(c.id for c in cs), int(s), size, opts, network, mods, gpu and network,
+                 tuple(sorted({getattr(c.check, "__module__", None) or "" for c in cs} - {""})))
+            for s in seeds for cs in groups.values()]
 
 
 def _claims_plugins():
@@ -99,12 +102,32 @@ def _claims_plugins():
 _LOADED: set[tuple[bool, tuple[str, ...]]] = set()
 
 
-def run_task(task: Task) -> list[_claims.Verdict]:
-    """Worker side: complete the registry as the parent has it, run the task's claims in order."""
+def _ensure_registered(task: Task) -> None:
+    """Register the task's claims in this (worker) process: the plugin modules, then the modules that
+    define the checks (cheaper than importing every claim module), else the whole registry."""
+    import importlib
+
+    plugins = _claims_plugins()
+    for m in task.modules:
+        plugins.load_module(m)
+    reg = _claims.registry()
+    if all(i in reg for i in task.claim_ids):
+        return
+    for m in task.check_modules:
+        try:
+            importlib.import_module(m)
+        except Exception:  # noqa: S110 - the full load below reports what is really missing
+            pass
+    reg = _claims.registry()
     key = (task.network, task.modules)
-    if key not in _LOADED:
+    if not all(i in reg for i in task.claim_ids) and key not in _LOADED:
         _claims.load_all(network=task.network, modules=task.modules)
         _LOADED.add(key)
+
+
+def run_task(task: Task) -> list[_claims.Verdict]:
+    """Worker side: register the task's claims as the parent has them, run them in order."""
+    _ensure_registered(task)
     cs = [_claims.get(i) for i in task.claim_ids]
     return _claims.run_claims(cs, seed=task.seed, size=task.size, **dict(task.options))
 
@@ -215,6 +238,10 @@ class DaskExecutor(Executor):
     def _client(self, need_gpu: bool):
         import dask
         from distributed import Client, LocalCluster
+        from distributed.versions import VersionMismatchWarning
+
+        # workers that imported an optional package (pandas, through the PEP oracles) the client has not
+        warnings.filterwarnings("ignore", category=VersionMismatchWarning)
 
         if self.address != "local":
             return Client(self.address), None
@@ -244,23 +271,40 @@ class DaskExecutor(Executor):
                     raise RuntimeError("network tasks request a GPU but no Dask worker advertises one: start "
                                        "workers with `dask worker ADDRESS --resources GPU=1` (or use --device cpu)")
             run_id = uuid.uuid4().hex[:8]
-            futs = {}
-            for i, t in enumerate(tasks):
-                f = client.submit(run_task, t, key=f"kdverify-{run_id}-{i}", pure=False,
-                                  resources={"GPU": 1} if t.gpu else None)
-                futs[f] = i
             results: dict[int, list] = {}
-            for f in d_completed(list(futs)):
-                i = futs[f]
-                try:
-                    results[i] = f.result()
-                except Exception as exc:
-                    name = type(exc).__name__
-                    cause = (f"dask worker died while running this task ({name}: {exc})" if name == "KilledWorker"
-                             else f"{name}: {exc}")
-                    results[i] = failed(tasks[i], cause)
-                if progress is not None:
-                    progress(tasks[i])
+
+            def submit(indices, attempt):
+                return {client.submit(run_task, tasks[i], key=f"kdverify-{run_id}-{attempt}-{i}", pure=False,
+                                      resources={"GPU": 1} if tasks[i].gpu else None): i for i in indices}
+
+            def collect(futs, final):
+                killed = []
+                # with_results: each result is gathered the moment it is ready and the future released,
+                # so a worker that dies later cannot take a finished result with it (Dask would recompute it)
+                for f, res in d_completed(list(futs), with_results=True, raise_errors=False):
+                    i = futs.pop(f)
+                    erred = f.status != "finished"  # then res is (type, exception, traceback) or the exception
+                    f.release()
+                    try:
+                        if erred:
+                            raise res[1] if isinstance(res, tuple) and len(res) == 3 else res
+                        results[i] = res
+                    except Exception as exc:
+                        name = type(exc).__name__
+                        if name == "KilledWorker" and not final:
+                            killed.append(i)  # maybe only queued on the worker that died: retry alone
+                            continue
+                        cause = (f"dask worker died while running this task ({name}: {exc})"
+                                 if name == "KilledWorker" else f"{name}: {exc}")
+                        results[i] = failed(tasks[i], cause)
+                    if progress is not None:
+                        progress(tasks[i])
+                return killed
+
+            # a dying worker takes down every task it holds, queued ones included: the tasks that got
+            # KilledWorker are re-run one at a time, and a task that kills its worker alone is the culprit
+            for n, i in enumerate(sorted(collect(submit(range(len(tasks)), 0), final=False))):
+                collect(submit([i], n + 1), final=True)
             return [results[i] for i in range(len(tasks))]
         finally:
             client.close()
