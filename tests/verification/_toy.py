@@ -56,9 +56,9 @@ import toy_kd.claims  # noqa: F401  (the paper record)
 from verification.claims import claim, compare
 
 
-@claim("toy.coin", paper="toy", where="Coin", statement="a fair coin lands heads")
-def check_coin(rng, size):
-    return compare("toy.coin", 0.5, float(rng.random()), "<=")
+@claim("toy.coin", paper="toy", where="Coin", statement="a uniform draw is at most 0.7")
+def check_coin(rng, size):  # at seeds 0-4 the draws are 0.856, 0.612, 0.909, 0.616, 0.684
+    return compare("toy.coin", 0.7, float(rng.random()), "<=")
 
 
 @claim("toy.raises", paper="toy", where="Bug", statement="a check that raises")

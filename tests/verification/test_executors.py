@@ -8,10 +8,12 @@ run only inside the workers, so they never enter this process's registry.
 import json
 
 import pytest
+from click.testing import CliRunner
 
 from verification import executors as E
 from verification import report as R
 from verification.claims import Claim, load_all, select
+from verification.cli import main
 
 from ._toy import placeholder, write_toy_package
 
@@ -20,29 +22,28 @@ CHEAP = ["mobahi.prop2", "rahbar.thm1_conditions", "safaryan.prop1.least_squares
          "safaryan.lemma6_B_printed", "phuong.lemmaC1", "safaryan.pep.thm1_step", "soteacher.lemma_a3_printed"]
 
 
-def _report_json(claims, verdicts):
-    rep = R.build_report(claims, verdicts, seed=3, size="quick", options={"claims": CHEAP})
-    return json.dumps(R.strip_timing(rep), indent=2, allow_nan=False)
-
-
 def _toy(id, rng_key=None):
     """A parent-side stand-in: plan() needs only id, rng_name and kind; the worker runs the real claim."""
     return Claim(id, "toy_0000.txt", "toy", "toy", placeholder, rng_key=rng_key)
 
 
-def test_sequential_pool_and_local_cluster_give_identical_reports():
+def test_sequential_pool_and_local_cluster_give_identical_reports(tmp_path):
+    """kdverify run, --jobs 2 and --dask local (2 workers): the same JSON apart from timing."""
     pytest.importorskip("distributed")
-    claims = select(ids=CHEAP)
-    assert len(claims) == len(CHEAP)
-    seq = E.run_claims_on(claims, seed=3, executor=E.SequentialExecutor())
-    assert {v.status for v in seq} <= {"holds", "erratum", "skipped"}
-    seen = []
-    pool = E.run_claims_on(claims, seed=3, executor=E.ProcessExecutor(2), progress=seen.append)
-    assert sorted(len(t.claim_ids) for t in seen) == [1] * len(CHEAP)
-    dask = E.run_claims_on(claims, seed=3, executor=E.DaskExecutor("local", 2))
-    ref = _report_json(claims, seq)
-    assert _report_json(claims, pool) == ref
-    assert _report_json(claims, dask) == ref
+    claims = [a for c in CHEAP for a in ("--claim", c)]
+    runs = {"seq": [], "pool": ["--jobs", "2"], "dask": ["--dask", "local", "--jobs", "2"]}
+    reports = {}
+    for name, extra in runs.items():
+        r = CliRunner().invoke(main, ["run", "--seed", "3", "--out", str(tmp_path / name), *claims, *extra])
+        assert r.exit_code == 0, r.output
+        reports[name] = json.loads((tmp_path / name / "verification.json").read_text())
+    assert [row["claim_id"] for row in reports["seq"]["claims"]] == [c.id for c in select(ids=CHEAP)]
+    assert {row["status"] for row in reports["seq"]["claims"]} <= {"holds", "erratum", "skipped"}
+    assert reports["pool"]["timing"]["executor"] == "process pool (2 workers)"
+    assert reports["dask"]["timing"]["executor"] == "dask LocalCluster (2 workers)"
+    ref = json.dumps(R.strip_timing(reports["seq"]), indent=2)
+    for name in ("pool", "dask"):
+        assert json.dumps(R.strip_timing(reports[name]), indent=2) == ref, name
 
 
 def test_plan_groups_rng_keys_and_seeds():
