@@ -33,9 +33,15 @@ from typing import Any
 
 import numpy as np
 
-STATUSES = ("holds", "violated", "erratum", "skipped")
+#: ``inconclusive``: a random measurement whose confidence interval straddles the relation (more samples
+#: would decide it; ``details`` says how many). ``not_reproduced``: an empirical statement of a paper (a
+#: figure's or a network's) that is not observed in our setting; ``details["reason"]`` says why. Neither
+#: fails a run: only ``violated`` does (a refuted theorem, a crashed check).
+STATUSES = ("holds", "violated", "erratum", "skipped", "inconclusive", "not_reproduced")
+#: Severity order used by :func:`combine`: the worst part decides.
+SEVERITY = ("violated", "inconclusive", "not_reproduced", "erratum", "holds", "skipped")
 SIZES = ("quick", "full")
-KINDS = ("theory", "network")
+KINDS = ("theory", "network", "figure")
 
 # The paper manifest (one record per paper, verification/papers/): PAPERS is a live view
 # key -> (seed file, citation) that includes papers registered by plugins.
@@ -86,12 +92,22 @@ class Verdict:
     margin: float
     details: dict = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
+    tightness: float | None = None
+    resolution: float | None = None
+    vacuous: bool = False
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
-        if not isinstance(self.claim_id, str) or not self.claim_id:
-            raise ValueError("claim_id must be a non-empty string")
+        # "" is the placeholder of a check that lets the runner stamp its id (Claim.run)
+        if not isinstance(self.claim_id, str):
+            raise ValueError("claim_id must be a string")
+        for name in ("tightness", "resolution"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer))):
+                raise TypeError(f"{name} must be a real number or None, got {type(v).__name__}")
+        if not isinstance(self.vacuous, (bool, np.bool_)):
+            raise TypeError(f"vacuous must be a bool, got {type(self.vacuous).__name__}")
 
     @property
     def ok(self) -> bool:
@@ -110,28 +126,84 @@ class Verdict:
             "predicted": _jsonable(self.predicted),
             "measured": _jsonable(self.measured),
             "margin": _jsonable(self.margin),
+            "tightness": _jsonable(None if self.tightness is None else float(self.tightness)),
+            "resolution": _jsonable(None if self.resolution is None else float(self.resolution)),
+            "vacuous": bool(self.vacuous),
             "details": _jsonable(self.details),
             "seconds": round(float(self.seconds), 4),
         }
 
 
+_MISSING = object()
+
+
+def _with_id(fname: str, args: tuple, names: tuple[str, ...], kw: dict) -> tuple[str, list]:
+    """Split the optional leading claim id off ``args`` and bind the rest to ``names`` (positional or
+    keyword). The runner stamps the id of a verdict built without one (:meth:`Claim.run`)."""
+    claim_id = ""
+    if args and isinstance(args[0], str):
+        claim_id, args = args[0], args[1:]
+    if len(args) > len(names):
+        raise TypeError(f"{fname}() takes at most {len(names)} positional values after the optional claim id")
+    vals = list(args) + [kw.pop(n, _MISSING) for n in names[len(args):]]
+    for n, v in zip(names, vals):
+        if v is _MISSING:
+            raise TypeError(f"{fname}() missing required argument {n!r}")
+    for n in names[: len(args)]:
+        if n in kw:
+            raise TypeError(f"{fname}() got multiple values for argument {n!r}")
+    return claim_id, vals
+
+
+def _finite_positive(x: float) -> bool:
+    return math.isfinite(x) and x > 0
+
+
+def bound_tightness(predicted: float, measured: float, relation: str) -> tuple[float | None, float | None]:
+    """Tightness and resolution of a bound check "measured <relation> predicted".
+
+    Upper bound (``<=``): tightness = measured/predicted (1 = tight), resolution = 1 − tightness: a
+    predicted side lowered by more than that fraction would be flagged. Lower bound (``>=``):
+    tightness = predicted/measured, resolution = measured/predicted − 1. ``(None, None)`` when a side is
+    not a positive finite number (a gap compared with 0 carries no scale).
+    """
+    p, m = float(predicted), float(measured)
+    if relation == "<=" and _finite_positive(p) and math.isfinite(m) and m >= 0:
+        t = m / p
+        return t, max(1.0 - t, 0.0)
+    if relation == ">=" and _finite_positive(p) and _finite_positive(m):
+        t = p / m
+        return t, max(m / p - 1.0, 0.0)
+    return None, None
+
+
 def compare(
-    claim_id: str,
-    predicted: float,
-    measured: float,
-    relation: str,
-    *,
+    *args: Any,
     rtol: float = 0.0,
     atol: float = 0.0,
     details: Mapping | None = None,
+    tightness: float | None = None,
+    resolution: float | None = None,
+    vacuous: bool = False,
+    **kw: Any,
 ) -> Verdict:
     """Build a Verdict from a scalar comparison "measured <relation> predicted".
+
+    Called as ``compare(predicted=..., measured=..., relation=...)`` (the runner stamps the claim id) or,
+    in the older form, ``compare("claim.id", predicted, measured, relation)``.
 
     ``relation`` is ``"<="``, ``">="`` or ``"=="``; the tolerance ``atol + rtol·|predicted|`` is added
     in favour of the claim for all three (a bound checked by simulation carries simulation error),
     and is included in ``margin``, so ``margin >= 0`` exactly when the verdict ``holds``.
     A NaN on either side is ``violated`` (it never travels on silently).
+
+    ``tightness``/``resolution`` default to :func:`bound_tightness` for a bound and, for ``"=="``, to no
+    tightness and resolution = tolerance/|predicted| (the tolerance itself when predicted is 0).
+    ``vacuous`` marks a bound that is above the trivial bound (it holds but says nothing).
     """
+    claim_id, (predicted, measured, relation) = _with_id("compare", args, ("predicted", "measured", "relation"), kw)
+    if kw:
+        raise TypeError(f"compare() got unexpected keyword arguments {sorted(kw)}")
     if relation not in ("<=", ">=", "=="):
         raise ValueError(f"relation must be '<=', '>=' or '==', got {relation!r}")
     if rtol < 0 or atol < 0:
@@ -140,7 +212,7 @@ def compare(
     det = dict(details or {})
     if math.isnan(p) or math.isnan(m):
         det["reason"] = "NaN in predicted or measured"
-        return Verdict(claim_id, p, m, relation, "violated", float("nan"), det)
+        return Verdict(claim_id, p, m, relation, "violated", float("nan"), det, vacuous=bool(vacuous))
     tol = atol + rtol * (abs(p) if math.isfinite(p) else 0.0)
     if relation == "<=":
         margin = p - m
@@ -151,29 +223,40 @@ def compare(
     if tol:
         det.setdefault("tolerance", tol)
     margin = margin + tol
-    return Verdict(claim_id, p, m, relation, "holds" if margin >= 0 else "violated", margin, det)
+    if relation == "==":
+        auto_t, auto_r = None, (tol / abs(p) if p != 0 and math.isfinite(p) else tol)
+    else:
+        auto_t, auto_r = bound_tightness(p, m, relation)
+    return Verdict(claim_id, p, m, relation, "holds" if margin >= 0 else "violated", margin, det,
+                   tightness=auto_t if tightness is None else float(tightness),
+                   resolution=auto_r if resolution is None else float(resolution), vacuous=bool(vacuous))
 
 
 def erratum(
-    claim_id: str,
-    printed: float,
-    measured: float,
-    relation: str,
-    *,
+    *args: Any,
     counterexample: Mapping,
     refuted: bool,
     corrected_by: str | None = None,
     details: Mapping | None = None,
+    **kw: Any,
 ) -> Verdict:
     """Verdict of an erratum claim: the printed formula is refuted by ``counterexample``.
 
-    ``refuted`` says whether the counterexample actually refutes the printed formula; if it does not,
-    the erratum itself is wrong and the verdict is ``violated``. ``margin`` is how far the printed
-    formula misses, as ``compare`` would report it (negative when refuted).
+    Called as ``erratum(printed=..., measured=..., relation=..., counterexample=..., refuted=...)``
+    (older form: a leading claim id). ``refuted`` says whether the counterexample actually refutes the
+    printed formula; if it does not, the erratum itself is wrong and the verdict is ``violated``.
+    ``margin`` is how far the printed formula misses, as ``compare`` would report it (negative when
+    refuted). The corrected claim is named once, by the claim (``@claim(..., corrected_by=...)``); the
+    runner copies it into ``details["corrected_by"]``. (``corrected_by=`` here is still accepted.)
     """
+    claim_id, (printed, measured, relation) = _with_id("erratum", args, ("printed", "measured", "relation"), kw)
+    if kw:
+        raise TypeError(f"erratum() got unexpected keyword arguments {sorted(kw)}")
     if not counterexample:
         raise ValueError("an erratum needs a concrete counterexample (a non-empty mapping)")
-    base = compare(claim_id, printed, measured, relation) if relation in ("<=", ">=", "==") else None
+    if not isinstance(refuted, (bool, np.bool_)):
+        raise TypeError(f"refuted must be a bool, got {type(refuted).__name__}")
+    base = compare(printed, measured, relation) if relation in ("<=", ">=", "==") else None
     det = {"counterexample": dict(counterexample), **dict(details or {})}
     if corrected_by:
         det["corrected_by"] = corrected_by
@@ -181,19 +264,109 @@ def erratum(
     return Verdict(claim_id, printed, measured, relation, "erratum" if refuted else "violated", margin, det)
 
 
-def skipped(claim_id: str, reason: str, **details: Any) -> Verdict:
-    """A claim that could not be checked here (a missing optional extra, an inaccurate solver)."""
+def skipped(*args: Any, **details: Any) -> Verdict:
+    """A claim that could not be checked here (a missing optional extra, an inaccurate solver):
+    ``skipped(reason, **details)`` or, older form, ``skipped("claim.id", reason, **details)``."""
+    if len(args) == 2:
+        claim_id, reason = args
+    elif len(args) == 1:
+        claim_id, reason = "", args[0]
+    else:
+        raise TypeError("skipped() takes the reason (optionally after the claim id)")
     return Verdict(claim_id, float("nan"), float("nan"), "n/a", "skipped", float("nan"), {"reason": reason, **details})
+
+
+def combine(parts: Mapping[str, Verdict], *, details: Mapping | None = None) -> Verdict:
+    """One verdict from a claim made of several parts, in which every part decides.
+
+    The status is the worst part's (order :data:`SEVERITY`: violated > inconclusive > not_reproduced >
+    erratum > holds > skipped); predicted, measured, relation and margin are those of the deciding part
+    (the worst part; among equally bad parts, the one with the smallest margin relative to its scale:
+    |predicted|, else its tolerance). Every part's relation,
+    predicted, measured, margin, status, tightness and resolution go into ``details["parts"]``, so no part
+    is computed and then ignored. Tightness is the largest of the parts' (the tightest check), resolution
+    the largest (the coarsest check bounds what the claim as a whole resolves).
+    """
+    if not isinstance(parts, Mapping) or not parts:
+        raise ValueError("combine needs a non-empty mapping of part name -> Verdict")
+    for name, v in parts.items():
+        if not isinstance(v, Verdict):
+            raise TypeError(f"part {name!r} is a {type(v).__name__}, not a Verdict")
+
+    def key(item):
+        # margins of parts are in different units: compare them relative to the part's scale
+        # (|predicted|, else its tolerance, else 1), so the part closest to failing decides
+        v = item[1]
+        if not isinstance(v.margin, (int, float)) or math.isnan(v.margin):
+            return (SEVERITY.index(v.status), -math.inf)
+        try:
+            scale = abs(float(v.predicted))
+        except (TypeError, ValueError):
+            scale = 0.0
+        if not (scale > 0 and math.isfinite(scale)):
+            scale = float(v.details.get("tolerance", 0.0) or 1.0)
+        return (SEVERITY.index(v.status), v.margin / scale)
+
+    name, worst = min(parts.items(), key=key)
+    table = {}
+    for n, v in parts.items():
+        d = v.to_dict()
+        table[n] = {k: d[k] for k in ("status", "relation", "predicted", "measured", "margin", "tightness",
+                                      "resolution", "vacuous")}
+        if v.details:
+            table[n]["details"] = v.details
+    det = {"parts": table, "deciding_part": name, **dict(details or {})}
+    ts = [float(v.tightness) for v in parts.values() if v.tightness is not None]
+    rs = [float(v.resolution) for v in parts.values() if v.resolution is not None]
+    return Verdict("", worst.predicted, worst.measured, worst.relation, worst.status, worst.margin, det,
+                   tightness=max(ts) if ts else None, resolution=max(rs) if rs else None,
+                   vacuous=any(v.vacuous for v in parts.values()))
+
+
+def observed(
+    statement_holds: bool,
+    *,
+    predicted: Any,
+    measured: Any,
+    relation: str,
+    reason: str,
+    details: Mapping | None = None,
+    tightness: float | None = None,
+    resolution: float | None = None,
+) -> Verdict:
+    """Verdict of an empirical statement of a paper (a figure's or a network's): ``holds`` when it is
+    observed in our setting, else ``not_reproduced`` — never ``holds`` by default. ``reason`` says what
+    was observed (and, when not reproduced, why); it is stored in ``details["reason"]``."""
+    if not isinstance(statement_holds, (bool, np.bool_)):
+        raise TypeError(f"statement_holds must be a bool, got {type(statement_holds).__name__}")
+    if not isinstance(reason, str) or not reason:
+        raise ValueError("observed() needs a non-empty reason")
+    det = {**dict(details or {}), "reason": reason}
+    try:
+        margin = float(measured) - float(predicted) if relation == ">=" else float(predicted) - float(measured)
+    except (TypeError, ValueError):
+        margin = float("nan")
+    if relation not in (">=", "<="):
+        margin = float("nan")
+    return Verdict("", predicted, measured, relation, "holds" if statement_holds else "not_reproduced", margin,
+                   det, tightness=tightness, resolution=resolution)
 
 
 @dataclasses.dataclass(frozen=True)
 class Claim:
     """One checkable statement of a paper.
 
-    ``check(rng, size)`` returns a :class:`Verdict` with ``claim_id == id``. Network claims
-    (``kind="network"``) may also accept keyword options (``device``, ``dataset``, ``data_dir``);
-    the runner passes only the options the function's signature names. ``rng_key`` (default: the id)
-    names the generator the runner derives for the check: claims of one experiment share it.
+    ``check(rng, size)`` returns a :class:`Verdict`; the runner stamps the claim's id on it (a check
+    that names an id must name its own). Checks may accept keyword options — ``n_seeds`` (the number of
+    independent seeds/repetitions of a random measurement, ``kdverify run --seeds N``; ``None`` means the
+    claim's own default for its size), and for network claims ``device``, ``dataset``, ``data_dir``; the
+    runner passes only the options the function's signature names. ``rng_key`` (default: the id) names the
+    generator the runner derives for the check: claims of one experiment share it.
+
+    ``kind`` is ``"theory"`` (a formula checked by an independent route), ``"network"`` (a real network,
+    :mod:`gpu_validation`) or ``"figure"`` (a paper's statement about one of its figures, measured on the
+    data the figure module draws). ``corrected_by`` names, for an erratum claim (the formula *as printed*),
+    the claim of the corrected formula; it is written once, here, and copied into the erratum's details.
     """
 
     id: str
@@ -202,7 +375,7 @@ class Claim:
     statement: str
     check: Callable[..., Verdict]
     kind: str = "theory"
-    corrects: str | None = None  # for an erratum claim: the id of the corrected claim
+    corrected_by: str | None = None  # for an erratum claim: the id of the corrected claim
     tags: tuple[str, ...] = ()
     rng_key: str | None = None  # the generator is derived from this key instead of the id
 
@@ -215,6 +388,8 @@ class Claim:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
         if not callable(self.check):
             raise TypeError("check must be callable")
+        if self.corrected_by is not None and (not isinstance(self.corrected_by, str) or "." not in self.corrected_by):
+            raise ValueError(f"corrected_by must be a claim id like 'paper.name', got {self.corrected_by!r}")
 
     @property
     def paper_key(self) -> str:
@@ -237,9 +412,12 @@ class Claim:
         seconds = time.perf_counter() - t0
         if not isinstance(verdict, Verdict):
             raise TypeError(f"claim {self.id}: check returned {type(verdict).__name__}, not a Verdict")
-        if verdict.claim_id != self.id:
+        if verdict.claim_id not in ("", self.id):
             raise ValueError(f"claim {self.id}: check returned a verdict for {verdict.claim_id!r}")
-        return verdict.with_seconds(seconds)
+        changes: dict[str, Any] = {"claim_id": self.id, "seconds": float(seconds)}
+        if verdict.status == "erratum" and self.corrected_by:
+            changes["details"] = {**verdict.details, "corrected_by": self.corrected_by}
+        return dataclasses.replace(verdict, **changes)
 
 
 _REGISTRY: dict[str, Claim] = {}
@@ -266,14 +444,22 @@ def claim(
     where: str,
     statement: str,
     kind: str = "theory",
-    corrects: str | None = None,
+    corrected_by: str | None = None,
     tags: Iterable[str] = (),
     rng_key: str | None = None,
+    corrects: str | None = None,
 ) -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
-    """Decorator form of :func:`register`: ``@claim("mobahi.prop4", paper="002", where=..., statement=...)``."""
+    """Decorator form of :func:`register`: ``@claim("mobahi.prop4", paper="002", where=..., statement=...)``.
+
+    ``corrects=`` is the old, backwards-reading name of ``corrected_by=`` and is still accepted."""
+    if corrects is not None:
+        if corrected_by is not None and corrected_by != corrects:
+            raise ValueError("give corrected_by= only (corrects= is its old name)")
+        corrected_by = corrects
 
     def deco(fn: Callable[..., Verdict]) -> Callable[..., Verdict]:
-        register(Claim(id, PAPERS[paper_key(paper)][0], where, statement, fn, kind, corrects, tuple(tags), rng_key))
+        register(Claim(id, PAPERS[paper_key(paper)][0], where, statement, fn, kind, corrected_by, tuple(tags),
+                       rng_key))
         return fn
 
     return deco
@@ -281,20 +467,25 @@ def claim(
 
 _THEORY_PACKAGES = ("verification",)
 _NETWORK_PACKAGES = ("gpu_validation.experiments",)
-_NOT_CLAIM_MODULES = {"claims", "report", "cli", "simulate", "oracles", "papers", "plugins", "executors",
-                      "stability"}
+_FIGURE_PACKAGES = ("paper_figs",)
+_NOT_CLAIM_MODULES = {"claims", "report", "cli", "simulate", "oracles", "stats", "search", "papers", "plugins",
+                      "executors", "stability"}
 
 
-def load_all(*, network: bool = False, modules: Iterable[str] = (), plugins: bool = True) -> dict[str, Claim]:
+def load_all(*, network: bool = False, figures: bool = False, modules: Iterable[str] = (),
+             plugins: bool = True) -> dict[str, Claim]:
     """Import every claim module so the registry is complete; return the registry.
 
     Theory claims live in ``verification/<paper module>.py``; network claims in
-    ``gpu_validation/experiments/*.py`` and are imported only with ``network=True`` (they need torch).
+    ``gpu_validation/experiments/*.py`` and are imported only with ``network=True`` (they need torch);
+    figure claims (``kind="figure"``) in the ``paper_figs`` modules, imported with ``figures=True``
+    (importing a figure module never imports torch; its checks may).
     Third-party claims join too (:mod:`verification.plugins`): the modules named in ``modules``
     (``kdverify --module my_pkg.claims``) and, unless ``plugins=False``, every module of the
     ``kdtheory.claims`` entry-point group of the installed distributions.
     """
-    pkgs = list(_THEORY_PACKAGES) + (list(_NETWORK_PACKAGES) if network else [])
+    pkgs = (list(_THEORY_PACKAGES) + (list(_NETWORK_PACKAGES) if network else [])
+            + (list(_FIGURE_PACKAGES) if figures else []))
     for pkg_name in pkgs:
         pkg = importlib.import_module(pkg_name)
         for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):

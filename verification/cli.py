@@ -1,15 +1,16 @@
 """``kdverify``: run the claims, list them, regenerate the figures, validate on networks.
 
-    kdverify run  [--paper P] [--claim ID ...] [--size quick|full] [--seed S] [--out reports/]
-                  [--jobs N | --dask ADDRESS|local] [--module my_pkg.claims ...]
+    kdverify run  [--paper P] [--claim ID ...] [--kind theory|figure|all] [--size quick|full] [--seed S]
+                  [--seeds N] [--out reports/] [--jobs N | --dask ADDRESS|local] [--module my_pkg.claims ...]
     kdverify list [--paper P] [--kind theory|network|all] [--module my_pkg.claims ...]
     kdverify stability [--seeds 0-4] [--paper P] [--claim ID ...] [--jobs N | --dask ...] [--module ...]
     kdverify figs [--only ID ...] [--size quick|full] [--out figures/]
     kdverify gpu  [--device auto|cpu|cuda] [--dataset digits|mnist|cifar10] [--data-dir DIR] [--size ...]
 
-``run`` and ``gpu`` exit with code 1 when any claim is ``violated`` (an ``erratum`` is not a failure:
-the corrected claim beside it must hold). ``--jobs N`` runs the claims on N local processes and
-``--dask`` on a Dask cluster (:mod:`verification.executors`); the report is the same either way.
+``run``, ``gpu`` and ``figs`` exit with code 1 when any claim is ``violated`` (an ``erratum`` is not a
+failure: the corrected claim beside it must hold; nor are ``inconclusive`` and ``not_reproduced``, which
+the report lists with their intervals and reasons). ``--jobs N`` runs the claims on N local processes
+and ``--dask`` on a Dask cluster (:mod:`verification.executors`); the report is the same either way.
 ``--module`` adds a third-party claim module (:mod:`verification.plugins`); installed plugins of the
 ``kdtheory.claims`` entry-point group are always loaded. ``stability`` exits 1 when a claim's status
 changes between seeds other than to or from ``inconclusive``.
@@ -27,6 +28,8 @@ from . import claims as _claims
 from . import report as _report
 
 SIZE = click.Choice(list(_claims.SIZES))
+SEEDS_HELP = ("Independent seeds (repetitions) per random claim; each such claim reports a confidence interval "
+              "over them. Default: the claim's own choice for the size.")
 
 
 def _console():
@@ -48,11 +51,11 @@ def _scale_options(f):
     return f
 
 
-def _load(modules, *, network=False):
+def _load(modules, *, network=False, figures=False):
     from .plugins import PluginError
 
     try:
-        _claims.load_all(network=network, modules=modules)
+        _claims.load_all(network=network, figures=figures, modules=modules)
     except PluginError as exc:
         raise click.BadParameter(str(exc), param_hint="--module" if modules else "plugin") from None
 
@@ -106,26 +109,31 @@ def main() -> None:
 @main.command()
 @click.option("--paper", default=None, help="000…004, a seed file name or a module name (e.g. self_distillation).")
 @click.option("--claim", "claim_ids", multiple=True, help="Claim id (repeatable; 'prefix*' matches a prefix).")
+@click.option("--kind", type=click.Choice(["theory", "figure", "all"]), default="theory", show_default=True,
+              help="theory claims, the figures' statements (figure claims), or both.")
 @click.option("--size", type=SIZE, default="quick", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--seeds", "n_seeds", type=click.IntRange(min=2), default=None, help=SEEDS_HELP)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
 @_scale_options
-def run(paper, claim_ids, size, seed, out, jobs, dask, modules) -> None:
+def run(paper, claim_ids, kind, size, seed, n_seeds, out, jobs, dask, modules) -> None:
     """Run theory claims; print the table; write OUT/verification.json and .md."""
     console = _console()
-    _load(modules)
+    _load(modules, figures=kind != "theory")
     executor = _executor(jobs, dask)
+    kinds = ("theory", "figure") if kind == "all" else (kind,)
     try:
-        selected = _claims.select(paper=paper, ids=claim_ids or None, kind="theory")
+        selected = [c for k in kinds for c in _claims.select(paper=paper, ids=claim_ids or None, kind=k)]
     except (KeyError, ValueError) as exc:
         raise click.BadParameter(str(exc).strip('"')) from None
     if not selected:
         console.print("no claims match the selection")
         sys.exit(0)
+    opts = {} if n_seeds is None else {"n_seeds": n_seeds}
     verdicts = _run_with_progress(selected, seed=seed, size=size, console=console, label="claims",
-                                  executor=executor)
-    rep = _report.build_report(selected, verdicts, seed=seed, size=size, kind="theory",
-                               options={"paper": paper, "claims": list(claim_ids)})
+                                  executor=executor, **opts)
+    rep = _report.build_report(selected, verdicts, seed=seed, size=size, kind=kind,
+                               options={"paper": paper, "claims": list(claim_ids), "seeds": n_seeds})
     rep["timing"]["executor"] = executor.describe()  # timing block: the report is otherwise executor-free
     _report.print_table(rep, console)
     _write(rep, out, "verification", console)
@@ -134,14 +142,14 @@ def run(paper, claim_ids, size, seed, out, jobs, dask, modules) -> None:
 
 @main.command(name="list")
 @click.option("--paper", default=None)
-@click.option("--kind", type=click.Choice(["theory", "network", "all"]), default="all", show_default=True)
+@click.option("--kind", type=click.Choice(["theory", "network", "figure", "all"]), default="all", show_default=True)
 @click.option("--module", "modules", multiple=True, metavar="MODULE", help="Also list this claim module's claims.")
 def list_(paper, kind, modules) -> None:
     """Every claim with paper, equation and one-line statement."""
     from rich.table import Table
 
     console = _console()
-    _load(modules)
+    _load(modules, figures=kind in ("figure", "all"))
     note = ""
     if kind in ("network", "all"):
         try:
@@ -156,7 +164,7 @@ def list_(paper, kind, modules) -> None:
     for col in ("claim", "paper", "where", "kind", "statement"):
         t.add_column(col, overflow="fold")
     for c in sel:
-        t.add_row(c.id + (f" [yellow](erratum of {c.corrects})[/]" if c.corrects else ""), c.paper_key,
+        t.add_row(c.id + (f" [yellow](as printed; corrected by {c.corrected_by})[/]" if c.corrected_by else ""), c.paper_key,
                   c.where, c.kind, c.statement)
     console.print(t)
     console.print(f"{len(sel)} claims {note}")
@@ -182,11 +190,15 @@ def figs(only, size, out) -> None:
         raise click.BadParameter(f"unknown figure id(s) {unknown}; known: {sorted(mods)}", param_hint="--only")
     chosen = {k: m for k, m in mods.items() if not only or k in only}
     out.mkdir(parents=True, exist_ok=True)
-    rows, failed = [], []
+    rows, failed, fclaims, fverdicts = [], [], [], []
     for fid, mod in chosen.items():
         t0 = time.perf_counter()
         try:
-            fig = mod.make(size)
+            claims = paper_figs.figure_claims(mod.FIGURE)
+            verdicts = _claims.run_claims(claims, seed=0, size=size)
+            fclaims += claims
+            fverdicts += verdicts
+            fig = paper_figs.render(mod, size, {c.id: v for c, v in zip(claims, verdicts)})
             fig.savefig(out / f"{fid}.png", dpi=110, bbox_inches="tight")
             plt.close(fig)
         except Exception as exc:  # one broken figure must not hide the others
@@ -194,20 +206,29 @@ def figs(only, size, out) -> None:
             console.print(f"[red]figure {fid} failed: {type(exc).__name__}: {exc}[/]")
             continue
         secs = time.perf_counter() - t0
-        meta = mod.FIGURE
-        rows.append((fid, meta, secs))
-        console.print(f"{fid}.png  ({secs:.1f} s)  {meta['title']}")
+        rows.append((fid, mod.FIGURE, secs, list(zip(claims, verdicts))))
+        console.print(f"{fid}.png  ({secs:.1f} s)  {mod.FIGURE['title']}")
+    rep = _report.build_report(fclaims, fverdicts, seed=0, size=size, kind="figure", options={"only": list(only)})
     lines = ["# kdtheory figures", "", f"Regenerated with `kdverify figs --size {size}`.", ""]
-    for fid, meta, _ in rows:
+    s = rep["summary"]
+    lines += ["Figure statements: " + (", ".join(f"{s[k]} {k}" for k in _claims.STATUSES if s[k]) or "none checked")
+              + ".", ""]
+    for fid, meta, _, cv in rows:
         cites = ", ".join(f"`{c}`" for c in meta["claims"]) or "-"
         doc = (chosen[fid].__doc__ or "").strip().splitlines()
         lines += [f"## {fid} (paper {meta['paper']})", "", meta["title"], "",
                   f"![{fid}]({fid}.png)", "", f"Claims: {cites}", ""]
+        for c, v in cv:
+            reason = v.details.get("reason", "")
+            lines.append(f"- `{c.id}` **{v.status}**: {c.statement}" + (f" — {reason}" if reason else ""))
+        if cv:
+            lines.append("")
         if doc:
             lines += [doc[0], ""]
     (out / "index.md").write_text("\n".join(lines))
-    console.print(f"wrote {len(rows)} figures and {out / 'index.md'}")
-    sys.exit(1 if failed else 0)
+    _report.write_json(rep, out / "figures.json")
+    console.print(f"wrote {len(rows)} figures, {out / 'index.md'} and {out / 'figures.json'}")
+    sys.exit(1 if failed or rep["summary"]["violated"] else 0)
 
 
 @main.command()
@@ -217,9 +238,10 @@ def figs(only, size, out) -> None:
 @click.option("--claim", "claim_ids", multiple=True, help="Network claim id (repeatable).")
 @click.option("--size", type=SIZE, default="quick", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--seeds", "n_seeds", type=click.IntRange(min=2), default=None, help=SEEDS_HELP)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
 @_scale_options
-def gpu(device, dataset, data_dir, claim_ids, size, seed, out, jobs, dask, modules) -> None:
+def gpu(device, dataset, data_dir, claim_ids, size, seed, n_seeds, out, jobs, dask, modules) -> None:
     """Run the network validations; write OUT/gpu_validation.json and .md."""
     console = _console()
     try:
@@ -245,6 +267,8 @@ def gpu(device, dataset, data_dir, claim_ids, size, seed, out, jobs, dask, modul
         sys.exit(0)
     console.print(f"device: {dev}; dataset: {dataset}" + (f" from {data_dir}" if data_dir else ""))
     options = {"device": str(device), "dataset": dataset, "data_dir": str(data_dir) if data_dir else None}
+    if n_seeds is not None:
+        options["n_seeds"] = n_seeds
     verdicts = _run_with_progress(selected, seed=seed, size=size, console=console, label="networks",
                                   executor=executor, gpu=device == "cuda", **options)
     rep = _report.build_report(selected, verdicts, seed=seed, size=size, kind="network",
@@ -259,7 +283,7 @@ def gpu(device, dataset, data_dir, claim_ids, size, seed, out, jobs, dask, modul
 @click.option("--seeds", "seeds_text", default="0-4", show_default=True, help="Global seeds: '0-4', '0,2,7'.")
 @click.option("--paper", default=None)
 @click.option("--claim", "claim_ids", multiple=True, help="Claim id (repeatable; 'prefix*' matches a prefix).")
-@click.option("--kind", type=click.Choice(["theory", "network"]), default="theory", show_default=True)
+@click.option("--kind", type=click.Choice(["theory", "figure", "network"]), default="theory", show_default=True)
 @click.option("--size", type=SIZE, default="quick", show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
               help="For --kind network.")
@@ -278,7 +302,7 @@ def stability(seeds_text, paper, claim_ids, kind, size, device, out, jobs, dask,
         seeds = parse_seeds(seeds_text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--seeds") from None
-    _load(modules, network=kind == "network")
+    _load(modules, network=kind == "network", figures=kind == "figure")
     executor = _executor(jobs, dask)
     try:
         selected = _claims.select(paper=paper, ids=claim_ids or None, kind=kind)

@@ -71,6 +71,7 @@ class Task:
     modules: tuple[str, ...] = ()  # plugin claim modules the worker must import
     gpu: bool = False  # request a GPU worker resource (Dask)
     check_modules: tuple[str, ...] = ()  # the modules defining the checks: a worker imports just these
+    figures: bool = False  # the worker may need the figure claims (paper_figs)
 
     @property
     def label(self) -> str:
@@ -89,7 +90,8 @@ def plan(claims: Sequence[_claims.Claim], seeds: Iterable[int] = (0,), *, size: 
     mods = tuple(_claims_plugins().loaded_modules() if modules is None else modules)
     opts = tuple(sorted((options or {}).items()))
     return [Task(tuple(c.id for c in cs), int(s), size, opts, network, mods, gpu and network,
-                 tuple(sorted({getattr(c.check, "__module__", None) or "" for c in cs} - {""})))
+                 tuple(sorted({getattr(c.check, "__module__", None) or "" for c in cs} - {""})),
+                 any(c.kind == "figure" for c in cs))
             for s in seeds for cs in groups.values()]
 
 
@@ -99,7 +101,7 @@ def _claims_plugins():
     return plugins
 
 
-_LOADED: set[tuple[bool, tuple[str, ...]]] = set()
+_LOADED: set[tuple[bool, bool, tuple[str, ...]]] = set()
 
 
 def _ensure_registered(task: Task) -> None:
@@ -119,9 +121,9 @@ def _ensure_registered(task: Task) -> None:
         except Exception:  # noqa: S110 - the full load below reports what is really missing
             pass
     reg = _claims.registry()
-    key = (task.network, task.modules)
+    key = (task.network, task.figures, task.modules)
     if not all(i in reg for i in task.claim_ids) and key not in _LOADED:
-        _claims.load_all(network=task.network, modules=task.modules)
+        _claims.load_all(network=task.network, figures=task.figures, modules=task.modules)
         _LOADED.add(key)
 
 

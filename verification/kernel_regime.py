@@ -340,7 +340,7 @@ def _thm3_modal(rng, size):
     return compare("rahbar.thm3_modal", 0.0, worst, "==", atol=1e-8, details={"checks": rows[:8]})
 
 
-@claim("rahbar.thm3_printed", paper=P, where="Thm 3 as printed", corrects="rahbar.thm3_modal",
+@claim("rahbar.thm3_printed", paper=P, where="Thm 3 as printed", corrected_by="rahbar.thm3_modal",
        statement="printed: f(t) = Σ_j e^{-p_j t} α_j u^j with α_j = Σ_k a_k²/m <v^j, H_k(p_j I−λH_k)^{-1}(f_∞^(k) − f^(k)(0))>")
 def _thm3_printed(rng, size):
     m, n, lam, a, X, H, y, phi, F0 = _thm3_instance(rng)
@@ -352,7 +352,6 @@ def _thm3_printed(rng, size):
     # the printed form also misses the constant f_∞: compare δ(0) = f(0) − f_∞ too
     err_delta = float(np.max(np.abs(printed0 - (true0 - kr.final_value(y, phi, a, lam)))))
     return erratum("rahbar.thm3_printed", 0.0, min(err, err_delta), "==", refuted=min(err, err_delta) > 1e-3,
-                   corrected_by="rahbar.thm3_modal",
                    counterexample={"m": m, "n": n, "lam": lam, "a": a.tolist(), "X": X.round(6).tolist(),
                                    "y": y.tolist(), "phi": phi.round(6).tolist(), "W_init_outputs_F0": F0.round(6).tolist(),
                                    "poles": p.tolist(), "printed_f(0)": printed0.tolist(), "true_f(0)": true0.tolist(),
@@ -471,7 +470,7 @@ def _final_error(rng, size):
     return compare("rahbar.final_error", 0.0, worst, "==", atol=1e-9)
 
 
-@claim("rahbar.final_error_printed", paper=P, where="Sec. 2.7 as printed", corrects="rahbar.final_error",
+@claim("rahbar.final_error_printed", paper=P, where="Sec. 2.7 as printed", corrected_by="rahbar.final_error",
        statement="printed: e = λ/(a+λ)·‖Σ_k a_kφ_k/m − y‖")
 def _final_error_printed(rng, size):
     W, a, X, H, F0, y, lam = _e_instance(rng, m=16, n=3, d=4)
@@ -480,14 +479,13 @@ def _final_error_printed(rng, size):
     e_dyn = float(np.linalg.norm(f_lim - y))
     printed = kr.final_error_printed(y, phi, a, lam)
     return erratum("rahbar.final_error_printed", printed, e_dyn, "==", refuted=abs(printed - e_dyn) > 1e-3,
-                   corrected_by="rahbar.final_error",
                    counterexample={"m": 16, "lam": lam, "a": a.tolist(), "y": y.tolist(), "phi": phi.round(8).tolist(),
                                    "e_printed": printed, "e_dynamics": e_dyn,
                                    "e_corrected": kr.final_error(y, phi, a, lam)})
 
 
 @claim("rahbar.thm2_proof_square", paper=P, where="Sec. 7.4 (proof of Thm 2), first line",
-       corrects="rahbar.final_error",
+       corrected_by="rahbar.final_error",
        statement="printed: ‖f_∞ − y‖ = (λ/(λ+a))²·‖Σ_k a_kφ_k/√m − y‖ (the square belongs on the left)")
 def _thm2_square(rng, size):
     W, a, X, H, F0, y, lam = _e_instance(rng, m=4, n=3, d=4)
@@ -497,7 +495,6 @@ def _thm2_square(rng, size):
     e_dyn = float(np.linalg.norm(kr.linearised_limit(H, a, lam, y, phi, F0) - y))
     printed = (lam / (lam + A)) ** 2 * float(np.linalg.norm(c @ phi - y))
     return erratum("rahbar.thm2_proof_square", printed, e_dyn, "==", refuted=abs(printed - e_dyn) > 1e-3,
-                   corrected_by="rahbar.final_error",
                    counterexample={"m": 4, "lam": lam, "a": a.tolist(), "y": y.tolist(), "phi": phi.round(8).tolist(),
                                    "printed": printed, "measured_norm": e_dyn, "measured_norm_squared": e_dyn ** 2,
                                    "corrected_squared": (lam / (lam + A)) ** 2 * float(np.linalg.norm(c @ phi - y)) ** 2})
@@ -563,7 +560,7 @@ def _thm2_bound(rng, size):
                             "measured_is": "max over cases and draws of error / bound(C=4) (λ=0: error must be 0)"})
 
 
-@claim("rahbar.thm2_printed", paper=P, where="Thm 2, eq. 6 as printed", corrects="rahbar.thm2_bound",
+@claim("rahbar.thm2_printed", paper=P, where="Thm 2, eq. 6 as printed", corrected_by="rahbar.thm2_bound",
        statement="printed (6) with q² = m/m̄ in the bracket holds with a universal constant C")
 def _thm2_printed(rng, size):
     m, n, d, lam = 4, 5, 8, 1.0
@@ -581,7 +578,7 @@ def _thm2_printed(rng, size):
         rows.append({"m_bar": m_bar, "median_error": med, "printed_bound_C=1": printed, "C_needed_for_median": med / printed})
     refuted = ratios[-1] > 20 * ratios[0] and ratios[-1] > 1
     return erratum("rahbar.thm2_printed", rows[-1]["printed_bound_C=1"], rows[-1]["median_error"], "<=",
-                   refuted=refuted, corrected_by="rahbar.thm2_bound",
+                   refuted=refuted,
                    counterexample={"m": m, "lam": lam, "n": n, "d": d, "activation": "tanh",
                                    "teacher_init": "w̄ ~ N(0, I), ā ∈ {±1}, unit-norm x",
                                    "per_m_bar": rows,
@@ -661,7 +658,7 @@ def _two_stage_expectation(rng, size):
                                            "limits differ from the dynamics by > 1e-8)"})
 
 
-@claim("rahbar.two_stage_printed", paper=P, where="Sec. 7.4.1 as printed", corrects="rahbar.two_stage_expectation",
+@claim("rahbar.two_stage_printed", paper=P, where="Sec. 7.4.1 as printed", corrected_by="rahbar.two_stage_expectation",
        statement="printed: two-stage error ∝ S1 = (1−α)(1−β), direct ∝ S2 = 1−αβ, so two-stage/direct = S1/S2 < 1")
 def _two_stage_printed(rng, size):
     m_bar, m1, m, n, d, lam = 400, 200, 10, 5, 8, 0.3
@@ -672,7 +669,6 @@ def _two_stage_printed(rng, size):
     exact = kr.two_stage_expected_error(ab, phib, m, m1, lam) / kr.lottery_ticket_expected_error(ab, phib, m, lam)
     mc = float(np.mean(e_2) / np.mean(e_d))
     return erratum("rahbar.two_stage_printed", s1 / s2, exact, "==", refuted=abs(exact - s1 / s2) > 0.2,
-                   corrected_by="rahbar.two_stage_expectation",
                    counterexample={"m_bar": m_bar, "m1": m1, "m": m, "lam": lam, "n": n, "d": d,
                                    "activation": "tanh", "teacher_init": "w̄ ~ N(0, I), ā ∈ {±1}, unit-norm x",
                                    "printed_ratio_S1/S2": s1 / s2, "exact_ratio": exact,

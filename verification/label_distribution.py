@@ -406,7 +406,7 @@ def _check_lemma_a3(rng, size):
 
 @claim("soteacher.lemma_a3_printed", paper=PAPER, where="Lemma A.3, proof Case I (eq. 22)",
        statement="As printed: the minimum of problem (19) is achieved only if f(x̄_j) = ȳ_j(1 + KLr) − Lr",
-       corrects="soteacher.lemma_a3")
+       corrected_by="soteacher.lemma_a3")
 def _check_lemma_a3_printed(rng, size):
     y = np.array([0.85, 0.15])
     eps = 0.2
@@ -423,14 +423,14 @@ def _check_lemma_a3_printed(rng, size):
                                    "erm_risk": val, "erm_predictions_per_label": Q.tolist(),
                                    "second": {"ybar": y2.tolist(), "eps_Lr": 0.05, "printed_centre": pr2.tolist(),
                                               "why": "negative entry: not a probability vector"}},
-                   refuted=refuted, corrected_by="soteacher.lemma_a3",
+                   refuted=refuted,
                    details={"why": "Case I needs ȳ_k ≥ ε/(1+Kε) and p_k + ε < 1 for all k; the proof dismisses the "
                                    "other case without showing the printed point is optimal there"})
 
 
 @claim("soteacher.eq25_printed", paper=PAPER, where="Lemma A.3, proof Case II, eq. (25)",
        statement="As printed: in Case II (the ERM centre has p̂_k' + ε ≥ 1) the minimiser is "
-                 "p̂_k = Kε ȳ_k/Σ_{j≠k'} ȳ_j − ε for k ≠ k' (eq. 25)", corrects="soteacher.lemma_a3")
+                 "p̂_k = Kε ȳ_k/Σ_{j≠k'} ȳ_j − ε for k ≠ k' (eq. 25)", corrected_by="soteacher.lemma_a3")
 def _check_eq25_printed(rng, size):
     y = np.array([0.02, 0.17, 0.81])
     eps = 0.2
@@ -441,7 +441,7 @@ def _check_eq25_printed(rng, size):
     return erratum("soteacher.eq25_printed", printed=float(p25.min()), measured=float(p.min()), relation="==",
                    counterexample={"ybar": y.tolist(), "eps": eps, "k_prime": 2, "printed": p25.tolist(),
                                    "erm_centre": p.tolist(), "erm_risk": val, "case_II_occurs": case2},
-                   refuted=refuted, corrected_by="soteacher.lemma_a3",
+                   refuted=refuted,
                    details={"why": "(25) is the KKT point of (24) with Σ_{k≠k'} p̂_k = ε but without p̂_k ≥ 0 (the same "
                                    "omission as Case I); with it, the water-filling of the budget ε over k ≠ k' gives "
                                    "the exact ERM centre (0, 0.2, 0.8)"})
@@ -545,7 +545,7 @@ def _check_thm36(rng, size):
 
 @claim("soteacher.thm36_any_subset", paper=PAPER, where="Thm 3.6 (statement of D̃)",
        statement="As printed: eq. (4) holds for any x in any subset D̃ with |D̃| ≥ (1 − 1/κ + 1/(κN^r))N",
-       corrects="soteacher.thm36")
+       corrected_by="soteacher.thm36")
 def _check_thm36_any_subset(rng, size):
     N, K, r, kappa, delta = 1000, 2, 0.1, 1.0, 0.05
     reps = 400
@@ -574,7 +574,7 @@ def _check_thm36_any_subset(rng, size):
                                    "its_cell_size": int(cov.cell_sizes()[cov.assignment[isolated]]),
                                    "error_inf_norm_min_over_draws": float(err.min()), "bound_eq4": b,
                                    "violation_frequency": viol, "in_corrected_D_tilde": bool(mask[isolated])},
-                   refuted=bool(viol > delta and not mask[isolated]), corrected_by="soteacher.thm36",
+                   refuted=bool(viol > delta and not mask[isolated]),
                    details={"why": "a cell holding one input makes the ERM predict its one-hot label; the proof "
                                    "(Lemma A.4) only covers inputs of cells with ≥ N/(κN^r) inputs"})
 
@@ -821,7 +821,7 @@ def _check_thm38(rng, size):
 
 @claim("soteacher.thm38_printed", paper=PAPER, where="Thm 3.8, eq. (6) (L_p^A as printed)",
        statement="As printed: eq. (6) with L_p^A = max ‖p*(x') − p*(A(x))‖ bounds the error of the augmented ERM on D̃ "
-                 "w.p. ≥ 1 − δ", corrects="soteacher.thm38")
+                 "w.p. ≥ 1 − δ", corrected_by="soteacher.thm38")
 def _check_thm38_printed(rng, size):
     N, r, kappa, delta = 20000, 0.1, 2.0, 0.05
     reps = 20
@@ -842,7 +842,7 @@ def _check_thm38_printed(rng, size):
                                    "error_1norm_min_over_inputs_and_draws": float(res["errors"].min()),
                                    "violation_frequency": viol,
                                    "L_p_A_corrected": res["L_p_A_corrected"]},
-                   refuted=bool(viol > delta), corrected_by="soteacher.thm38",
+                   refuted=bool(viol > delta),
                    details={"why": "the ERM of eq. (5) averages the labels of x and of the inputs whose augmentation "
                                    "lands near x, so f*(x) ≈ (p*(x) + p*(A⁻¹x))/2; L_p^A compares p* at x' and A(x), "
                                    "both on the same strip, and never sees ‖p*(A(x)) − p*(x)‖ = 1.6"})

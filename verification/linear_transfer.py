@@ -301,7 +301,7 @@ def _cor2_step_rows():
     return rows
 
 
-@claim("phuong.cor2_proof_step", paper=PAPER, where="Cor. 2, proof eqs. (22)–(23)", corrects="phuong.cor2_corrected",
+@claim("phuong.cor2_proof_step", paper=PAPER, where="Cor. 2, proof eqs. (22)–(23)", corrected_by="phuong.cor2_corrected",
        statement="Printed: inserting p ≤ c(1 − 2θ/π)^κ into Thm 3 at β = (π/2)n^(−1/n) gives ≤ c(1 + (log n)^κ)/n^κ")
 def _check_cor2_step(rng, size):
     rows = _cor2_step_rows()
@@ -318,7 +318,6 @@ def _check_cor2_step(rng, size):
                "thm3_min_over_beta": lt.transfer_risk_bound(task, 20)}
     return erratum("phuong.cor2_proof_step", printed=ce["printed"], measured=ce["thm3_at_proof_beta"], relation="<=",
                    counterexample={"worst": ce, "example": example}, refuted=bool(bad) and c1_ok,
-                   corrected_by="phuong.cor2_corrected",
                    details={"violations": len(bad), "c_equal_1_always_holds": c1_ok,
                             "note": "the proof's second term is p(π/2 − β)^n ≤ (c n^(−κ/n))^n = c^n n^(−κ), not c n^(−κ)"})
 
@@ -463,7 +462,7 @@ def _fd_hessian(w, X, y, h=1e-5):
     return H
 
 
-@claim("phuong.eq42_hessian_printed", paper=PAPER, where="Thm A.3 proof, eq. (42)", corrects="phuong.eq42_hessian",
+@claim("phuong.eq42_hessian_printed", paper=PAPER, where="Thm A.3 proof, eq. (42)", corrected_by="phuong.eq42_hessian",
        statement="Printed: the Hessian of L¹ (eq. 35) is X D_w Xᵀ, D_w = diag σ(wᵀx_i)(1 − σ(wᵀx_i))")
 def _check_eq42_printed(rng, size):
     X = np.array([[1.0, 2.0]])  # d = 1, n = 2
@@ -476,7 +475,6 @@ def _check_eq42_printed(rng, size):
                    counterexample={"X": X.tolist(), "y": y.tolist(), "w": [0.0], "finite_difference_hessian": fd,
                                    "printed_XDXt": printed, "with_1_over_n": printed / 2},
                    refuted=abs(fd - printed) > 1e-6 and abs(fd - printed / 2) < 1e-8,
-                   corrected_by="phuong.eq42_hessian",
                    details={"note": "a constant factor: Thm A.3 holds with ω replaced by ω/n"})
 
 

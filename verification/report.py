@@ -17,7 +17,8 @@ from typing import Any
 
 from .claims import PAPERS, STATUSES, Claim, Verdict, _jsonable, rng_seed
 
-STATUS_STYLE = {"holds": "green", "violated": "bold red", "erratum": "yellow", "skipped": "dim"}
+STATUS_STYLE = {"holds": "green", "violated": "bold red", "erratum": "yellow", "skipped": "dim",
+                "inconclusive": "magenta", "not_reproduced": "cyan"}
 
 
 def fmt(x: Any) -> str:
@@ -66,18 +67,22 @@ def build_report(
             "where": c.where,
             "statement": c.statement,
             "kind": c.kind,
-            "corrects": c.corrects,
+            "corrected_by": c.corrected_by,
             "rng_seed": rng_seed(seed, c.rng_name),
             "status": d["status"],
             "relation": d["relation"],
             "predicted": d["predicted"],
             "measured": d["measured"],
             "margin": d["margin"],
+            "tightness": d["tightness"],
+            "resolution": d["resolution"],
+            "vacuous": d["vacuous"],
             "details": d["details"],
             "seconds": d["seconds"],
         })
     summary = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
     summary["total"] = len(rows)
+    summary["vacuous"] = sum(bool(r["vacuous"]) for r in rows)
     return {
         "kdtheory_version": __version__,
         "kind": kind,
@@ -86,6 +91,7 @@ def build_report(
         "options": _jsonable(dict(options or {})),
         "papers": {k: v[0] for k, v in PAPERS.items()},
         "summary": summary,
+        "papers_summary": paper_summary(rows),
         "claims": rows,
         "timing": {
             "generated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -93,6 +99,38 @@ def build_report(
             "total_seconds": round(sum(v.seconds for v in verdicts), 3),
         },
     }
+
+
+def _num(x: Any) -> float | None:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) else None
+
+
+def paper_summary(rows: Sequence[Mapping]) -> dict:
+    """Per paper: the count of each status, how many verdicts report a tightness, their median and
+    minimum tightness and the median resolution (the smallest relative error of a predicted side the
+    paper's checks would flag), and the number of vacuous bounds."""
+    out: dict = {}
+    for key in sorted({r["paper"] for r in rows}):
+        rs = [r for r in rows if r["paper"] == key]
+        tight = sorted(t for t in (_num(r.get("tightness")) for r in rs) if t is not None)
+        res = sorted(t for t in (_num(r.get("resolution")) for r in rs) if t is not None)
+        out[key] = {
+            **{s: sum(r["status"] == s for r in rs) for s in STATUSES},
+            "total": len(rs),
+            "with_tightness": len(tight),
+            "median_tightness": _median(tight),
+            "min_tightness": tight[0] if tight else None,
+            "median_resolution": _median(res),
+            "vacuous": sum(bool(r.get("vacuous")) for r in rs),
+        }
+    return out
+
+
+def _median(xs: Sequence[float]) -> float | None:
+    if not xs:
+        return None
+    n = len(xs)
+    return float(xs[n // 2]) if n % 2 else float((xs[n // 2 - 1] + xs[n // 2]) / 2)
 
 
 def write_json(report: Mapping, path: str | Path) -> Path:
@@ -119,13 +157,25 @@ def to_markdown(report: Mapping) -> str:
         "",
         "**" + ", ".join(f"{s[k]} {k}" for k in STATUSES) + f"** of {s['total']} claims.",
         "",
-        "| claim | where | predicted | relation | measured | status | margin | s |",
-        "|---|---|---|---|---|---|---|---|",
+    ]
+    ps = report.get("papers_summary") or {}
+    if ps:
+        lines += ["| paper | " + " | ".join(STATUSES) + " | vacuous | median tightness | min tightness "
+                  "| median resolution |", "|---" * (len(STATUSES) + 5) + "|"]
+        for key, row in ps.items():
+            lines.append(f"| {key} | " + " | ".join(str(row[k]) for k in STATUSES)
+                         + f" | {row['vacuous']} | {fmt(row['median_tightness'])} | {fmt(row['min_tightness'])} "
+                           f"| {fmt(row['median_resolution'])} |")
+        lines.append("")
+    lines += [
+        "| claim | where | predicted | relation | measured | status | margin | tightness | resolution | s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["claims"]:
         lines.append(  # a '|' inside a cell (e.g. "f_n(x|theta,lam)") would split the row: escape it
             f"| `{r['claim_id']}` | {_cell(r['where'])} | {fmt(r['predicted'])} | {r['relation']} | "
-            f"{fmt(r['measured'])} | {r['status']} | {fmt(r['margin'])} | {r['seconds']:.2f} |"
+            f"{measured_text(r)} | {status_text(r)} | {fmt(r['margin'])} | {fmt(r.get('tightness'))} | "
+            f"{fmt(r.get('resolution'))} | {r['seconds']:.2f} |"
         )
     errata = [r for r in report["claims"] if r["status"] == "erratum"]
     if errata:
@@ -134,7 +184,17 @@ def to_markdown(report: Mapping) -> str:
             ce = r["details"].get("counterexample", {})
             lines.append(f"- `{r['claim_id']}` ({r['where']}): {r['statement']}  ")
             lines.append(f"  counterexample: `{json.dumps(ce, ensure_ascii=False)[:400]}`"
-                         + (f"; corrected by `{r['corrects']}`" if r.get("corrects") else ""))
+                         + (f"; corrected by `{r['corrected_by']}`" if r.get("corrected_by") else ""))
+    notrep = [r for r in report["claims"] if r["status"] in ("not_reproduced", "inconclusive")]
+    if notrep:
+        lines += ["", "## Not reproduced or inconclusive", ""]
+        for r in notrep:
+            d = r["details"]
+            extra = d.get("reason", "")
+            if r["status"] == "inconclusive":
+                extra = (f"interval {d.get('interval')}, n = {d.get('n')}, n to decide ≈ {d.get('n_to_decide')}"
+                         + (f"; {extra}" if extra else ""))
+            lines.append(f"- `{r['claim_id']}` ({r['status']}): {_cell(extra)[:400]}")
     bad = [r for r in report["claims"] if r["status"] == "violated"]
     if bad:
         lines += ["", "## Violated", ""]
@@ -152,8 +212,23 @@ def write_markdown(report: Mapping, path: str | Path) -> Path:
     return path
 
 
+def measured_text(row: Mapping) -> str:
+    """The measured value, with its confidence interval when the check reports one."""
+    iv = (row.get("details") or {}).get("interval")
+    m = fmt(row["measured"])
+    if isinstance(iv, (list, tuple)) and len(iv) == 2 and all(isinstance(x, (int, float)) for x in iv):
+        return f"{m} [{iv[0]:.3g}, {iv[1]:.3g}]"
+    return m
+
+
+def status_text(row: Mapping) -> str:
+    """The status of a row, marked ``(vacuous)`` for a bound that holds but is above the trivial bound."""
+    return row["status"] + (" (vacuous)" if row.get("vacuous") else "")
+
+
 def print_table(report: Mapping, console=None) -> None:
-    """The rich table: claim, where, predicted, measured, relation, status, margin, seconds."""
+    """The rich table: claim, where, predicted, measured, relation, status, margin, tightness,
+    resolution, seconds; then the summary and a per-paper line."""
     from rich.console import Console
     from rich.table import Table
 
@@ -161,18 +236,26 @@ def print_table(report: Mapping, console=None) -> None:
     t = Table(title=f"kdtheory {report['kind']} claims (seed {report['seed']}, size {report['size']})",
               show_lines=False, header_style="bold")
     for col, just in (("claim", "left"), ("where", "left"), ("predicted", "right"), ("measured", "right"),
-                      ("rel", "center"), ("status", "left"), ("margin", "right"), ("s", "right")):
+                      ("rel", "center"), ("status", "left"), ("margin", "right"), ("tight", "right"),
+                      ("resol", "right"), ("s", "right")):
         if col == "where":
             t.add_column(col, justify=just, overflow="ellipsis", no_wrap=True, max_width=28)
         else:
             t.add_column(col, justify=just, no_wrap=True)
     for r in report["claims"]:
         st = r["status"]
-        t.add_row(r["claim_id"], r["where"], fmt(r["predicted"]), fmt(r["measured"]), r["relation"],
-                  f"[{STATUS_STYLE[st]}]{st}[/]", fmt(r["margin"]), f"{r['seconds']:.2f}")
+        t.add_row(r["claim_id"], r["where"], fmt(r["predicted"]), measured_text(r), r["relation"],
+                  f"[{STATUS_STYLE[st]}]{status_text(r)}[/]", fmt(r["margin"]), fmt(r.get("tightness")),
+                  fmt(r.get("resolution")), f"{r['seconds']:.2f}")
     console.print(t)
     s = report["summary"]
-    console.print(", ".join(f"[{STATUS_STYLE[k]}]{s[k]} {k}[/]" for k in STATUSES) + f" of {s['total']}")
+    console.print(", ".join(f"[{STATUS_STYLE[k]}]{s[k]} {k}[/]" for k in STATUSES if s[k] or k in ("holds", "violated"))
+                  + f" of {s['total']}" + (f" ({s['vacuous']} vacuous)" if s.get("vacuous") else ""))
+    ps = report.get("papers_summary") or {}
+    if len(ps) > 1:
+        for key, row in ps.items():
+            console.print(f"  paper {key}: " + ", ".join(f"{row[k]} {k}" for k in STATUSES if row[k])
+                          + f"; median tightness {fmt(row['median_tightness'])} over {row['with_tightness']}")
 
 
 def strip_timing(report: Mapping) -> dict:

@@ -161,7 +161,7 @@ def _printed_counterexample():
     return G, y, eps, d, z
 
 
-@claim("mobahi.eq25_printed", paper=P, where="Sec. 2.3, eqs. (24)-(25) as printed (√K·ε)", corrects="mobahi.bracket25",
+@claim("mobahi.eq25_printed", paper=P, where="Sec. 2.3, eqs. (24)-(25) as printed (√K·ε)", corrected_by="mobahi.bracket25",
        statement="As printed, with ε the mean-squared tolerance of (1): c ∈ [d_min√Kε/(‖z‖−√Kε), d_max√Kε/(‖z‖−√Kε)]")
 def _check_eq25_printed(rng, size):
     G, y, eps, d, z = _printed_counterexample()
@@ -170,7 +170,6 @@ def _check_eq25_printed(rng, size):
     lo2, hi2 = sd.multiplier_bracket(d, z, eps)
     refuted = not (lo <= c <= hi) and lo2 * (1 - 1e-9) <= c <= hi2 * (1 + 1e-9)
     return erratum("mobahi.eq25_printed", printed=hi, measured=c, relation="==", refuted=refuted,
-                   corrected_by="mobahi.bracket25",
                    counterexample={"G": "I/2 (K=2, κ=1)", "y": [1, 1], "eps": eps,
                                    "printed_bracket": [lo, hi], "root_c": c,
                                    "training_mse_at_printed_c": _h_direct(G, y, hi),
@@ -230,7 +229,7 @@ def _check_prop4(rng, size):
 
 
 @claim("mobahi.prop4_printed", paper=P, where="Prop. 4, eq. (44) as printed (√K·ε, ε mean-squared)",
-       corrects="mobahi.prop4",
+       corrected_by="mobahi.prop4",
        statement="As printed: no collapse before (‖y_0‖/(√K·ε) − 1)/κ rounds, with ε the tolerance of (1)")
 def _check_prop4_printed(rng, size):
     K, eps = 4, 0.04
@@ -241,7 +240,7 @@ def _check_prop4_printed(rng, size):
     corrected = sd.guaranteed_rounds(np.linalg.norm(y), K, eps, 1.0)
     T = path.collapsed_at
     return erratum("mobahi.prop4_printed", printed=printed, measured=T, relation=">=",
-                   refuted=bool(T is not None and T < printed and T >= corrected), corrected_by="mobahi.prop4",
+                   refuted=bool(T is not None and T < printed and T >= corrected),
                    counterexample={"G": "I/4 (K=4, κ=1)", "y0": [1, 1, 1, 1], "eps": eps,
                                    "printed_t_lower": printed, "actual_collapsed_at": T,
                                    "corrected_t_lower": corrected, "u_t": _r(path.u)})
@@ -293,7 +292,7 @@ def _check_prop6(rng, size):
 
 
 @claim("mobahi.sec35_small_eps", paper=P, where="Sec. 3.5 and proof of Prop. 6 ('choose ε as small as possible')",
-       corrects="mobahi.prop6",
+       corrected_by="mobahi.prop6",
        statement="As printed in Sec. 3.5: the sparsity guarantee (51) is larger for smaller ε")
 def _check_sec35(rng, size):
     d = np.array([0.1, 0.5, 1.0])
@@ -302,7 +301,6 @@ def _check_sec35(rng, size):
     bs = float(sd.prop6_bound(y_norm, K, small, 0.1, 0.1, 1.0, 10.0))
     bl = float(sd.prop6_bound(y_norm, K, large, 0.1, 0.1, 1.0, 10.0))
     return erratum("mobahi.sec35_small_eps", printed=bl, measured=bs, relation=">=", refuted=bs < bl,
-                   corrected_by="mobahi.prop6",
                    counterexample={"d": d.tolist(), "j": 0, "k": 2, "y0_norm": y_norm, "K": K,
                                    "bound_at_eps_small": bs, "eps_small": small,
                                    "bound_at_eps_large": bl, "eps_large": large})

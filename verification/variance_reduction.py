@@ -120,7 +120,7 @@ def _prop1_exact(rng, size):
 
 @claim("safaryan.alg1_convention", paper=PAPER, where="Sec. 3.2 definition of f_n(x|theta,lam); Algorithm 1, line 6",
        statement="as printed, f_n(x|theta,lam) = lam f_n(x) + (1-lam) f_n(x|theta), whose gradient is NOT eq. (5)",
-       corrects="safaryan.prop1_exact")
+       corrected_by="safaryan.prop1_exact")
 def _alg1_convention(rng, size):
     # scalar least-squares counterexample (lifted input ā = [a, 1] with a = 0 ⇒ one active coordinate)
     A = np.array([[0.0, 1.0]])
@@ -138,7 +138,7 @@ def _alg1_convention(rng, size):
                    counterexample={"x": x.tolist(), "theta": theta.tolist(), "a_bar": A[0].tolist(), "b": 0.0,
                                    "lam": lam, "eq5_gradient": printed, "gradient_of_printed_loss": measured,
                                    "symbolic_residual": sym_res},
-                   refuted=abs(printed - measured) > 1e-6, corrected_by="safaryan.prop1_exact",
+                   refuted=abs(printed - measured) > 1e-6,
                    details={"explanation": "with the Sec. 3.2/Alg. 1 weights the gradient is grad f_n(x) - (1-lam) grad f_n(theta); "
                                            "eq. (2)-(4) put lam on the teacher term, which gives (5)"})
 
@@ -347,7 +347,7 @@ def _lemma1_opt_teacher(rng, size):
 
 @claim("safaryan.eq32_rho_printed", paper=PAPER, where="eq. (32)",
        statement="as printed, Var(x) := sqrt(Cov(x, x)) makes rho = Cov/sqrt(Var Var) leave [-1, 1] and breaks (15)",
-       corrects="safaryan.lemma1.ratio_identity")
+       corrected_by="safaryan.lemma1.ratio_identity")
 def _eq32(rng, size):
     g0 = np.array([[3.0, 0.0], [-3.0, 0.0], [0.0, 3.0], [0.0, -3.0]])  # centred: x* exact
     g1 = g0.copy()                                                      # teacher θ = x*
@@ -356,7 +356,7 @@ def _eq32(rng, size):
     return erratum("safaryan.eq32_rho_printed", printed, corrected, "==",
                    counterexample={"grads_opt": g0.tolist(), "grads_teacher": g1.tolist(),
                                    "Cov": 9.0, "rho_printed": printed, "rho_corrected": corrected},
-                   refuted=printed > 1.0 + 1e-12, corrected_by="safaryan.lemma1.ratio_identity",
+                   refuted=printed > 1.0 + 1e-12,
                    details={"explanation": "with Var := sqrt(Cov) the printed rho = Cov/(Cov_xx Cov_yy)^(1/4) scales like the "
                                            "gradients; the proof of Lemma 1 uses rho = Cov/sqrt(Cov_xx Cov_yy)"})
 
@@ -629,7 +629,7 @@ def _lemma6(rng, size):
 
 @claim("safaryan.lemma6_B_printed", paper=PAPER, where="Lemma 6 statement (App. E.1): B = (calL + 1/gamma^2) nu",
        statement="with B as printed, (calL + 1/gamma^2) nu instead of (calL^2 + 1/gamma^2) nu, inequality (45) fails",
-       corrects="safaryan.lemma6")
+       corrected_by="safaryan.lemma6")
 def _lemma6_printed(rng, size):
     A, b, x_star, x, lam, gamma, k = _lemma6_counterexample()
     lhs, rhs, rhs_printed = _lemma6_instance(A, b, x, x_star, lam, gamma, k)
@@ -637,7 +637,7 @@ def _lemma6_printed(rng, size):
                    counterexample={"A": A.tolist(), "b": b.tolist(), "x": x.tolist(), "theta": x_star.tolist(),
                                    "lam": lam, "gamma": gamma, "rand_k": {"d": 2, "k": k, "omega": 1.0},
                                    "lhs_exact": lhs, "rhs_printed_B": rhs_printed, "rhs_corrected_B": rhs},
-                   refuted=lhs > rhs_printed, corrected_by="safaryan.lemma6",
+                   refuted=lhs > rhs_printed,
                    details={"explanation": "the proof of Lemma 6 produces 2(calL^2 + 1/gamma^2) nu, and App. E.2 later uses "
                                            "B = (calL^2 + 1/gamma^2) nu; the printed calL is also dimensionally inconsistent"})
 
@@ -666,7 +666,7 @@ def _omega_condition(rng, size):
 
 @claim("safaryan.sec7_omega_scaling", paper=PAPER, where="Sec. 7 (Discussion): 'the constraint omega = O(calL/mu)'",
        statement="as printed in Sec. 7 the admissible omega grows like calL/mu; Theorem 4's proof makes it shrink like mu/calL",
-       corrects="safaryan.thm4.omega_condition")
+       corrected_by="safaryan.thm4.omega_condition")
 def _sec7(rng, size):
     kappas = np.array([1.0, 10.0, 100.0, 1000.0])
     sups = np.array([_omega_sup(1.0, 1.0, float(kap)) for kap in kappas])
@@ -674,7 +674,7 @@ def _sec7(rng, size):
     return erratum("safaryan.sec7_omega_scaling", 1.0, slope, "==",
                    counterexample={"mu": 1.0, "L": 1.0, "calL/mu": kappas.tolist(), "sup_gamma_omega_max": sups.tolist(),
                                    "printed_exponent_of_calL_over_mu": 1.0, "fitted_exponent": slope},
-                   refuted=abs(slope - 1.0) > 0.5, corrected_by="safaryan.thm4.omega_condition",
+                   refuted=abs(slope - 1.0) > 0.5,
                    details={"explanation": "Theorem 4 itself states omega = O(mu/calL); the Discussion inverts the ratio"})
 
 

@@ -20,8 +20,8 @@ def assert_claim(claim, size: str = "quick", seed: int = 0, *, check_determinism
     """Run ``claim`` at ``size`` with the generator the CLI gives it for ``seed``; assert the battery.
 
     ``claim`` is a :class:`verification.claims.Claim` or the id of a registered one (the registry is
-    completed with :func:`~verification.claims.load_all` first, so an installed plugin's claim id works). Returns the
-    :class:`~verification.claims.Verdict` (so a test can assert more on ``verdict.details``).
+    completed with :func:`~verification.claims.load_all` first, so an installed plugin's claim id works).
+    Returns the :class:`~verification.claims.Verdict` (so a test can assert more on ``verdict.details``).
     Raises ``AssertionError`` with the verdict's numbers when a check fails, and
     ``TypeError``/``ValueError`` for invalid arguments. ``check_determinism=False`` skips the
     second run (for an expensive ``size="full"`` check).
@@ -57,10 +57,10 @@ def assert_claim(claim, size: str = "quick", seed: int = 0, *, check_determinism
         assert v.margin >= 0, f"{where}: a verdict that holds must have margin >= 0, got {v.margin}"
     if v.status == "erratum":
         assert v.details.get("counterexample"), f"{where}: an erratum needs a concrete counterexample in details"
-        assert claim.corrects, f"{where}: an erratum claim must name the claim that corrects it (corrects=...)"
+        assert claim.corrected_by, f"{where}: an erratum claim must name its corrected claim (corrected_by=...)"
         reg = registry()
         if claim.id in reg:  # a registered erratum must point at a registered correction
-            assert claim.corrects in reg, f"{where}: corrected claim {claim.corrects!r} is not registered"
+            assert claim.corrected_by in reg, f"{where}: corrected claim {claim.corrected_by!r} is not registered"
     if check_determinism:
         again = claim.run(claim_rng(int(seed), claim.rng_name), size).to_dict()
         d.pop("seconds")

@@ -336,9 +336,9 @@ def test_assert_claim_rejects_an_erratum_without_a_correction():
     def check(rng, size):
         return erratum("safaryan.user.test", 1.0, 2.0, "<=", counterexample={"x": 1}, refuted=True)
 
-    with pytest.raises(AssertionError, match="corrects"):
+    with pytest.raises(AssertionError, match="corrected"):
         assert_claim(_claim(check))
-    assert assert_claim(_claim(check, corrects="safaryan.user.other")).status == "erratum"
+    assert assert_claim(_claim(check, corrected_by="safaryan.user.other")).status == "erratum"
 
 
 def test_assert_claim_rejects_a_wrong_id_and_a_raising_check():

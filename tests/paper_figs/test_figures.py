@@ -29,7 +29,7 @@ def _registered_ids():
 def test_figure_renders_and_cites_claims(fid):
     mod = FIGS[fid]
     assert mod.FIGURE["id"] == fid and mod.FIGURE["paper"] in papers()
-    fig = mod.make("quick")
+    fig = paper_figs.render(mod, "quick")
     try:
         assert isinstance(fig, Figure)
         axes = [ax for ax in fig.axes if ax.has_data()]

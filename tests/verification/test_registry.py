@@ -33,8 +33,8 @@ def test_claim_quick(c):
         assert v.margin >= 0, "a verdict that holds must have margin >= 0"
     if v.status == "erratum":
         assert v.details.get("counterexample"), "an erratum needs a concrete counterexample"
-        assert c.corrects, "an erratum claim must name the claim that corrects it (corrects=...)"
-        assert c.corrects in registry(), f"corrected claim {c.corrects!r} is not registered"
+        assert c.corrected_by, "an erratum claim must name its corrected claim (corrected_by=...)"
+        assert c.corrected_by in registry(), f"corrected claim {c.corrected_by!r} is not registered"
     if v.seconds < 0.5:
         again = c.run(claim_rng(0, c.rng_name), "quick").to_dict()
         d.pop("seconds"), again.pop("seconds")
@@ -49,5 +49,5 @@ def test_registry_metadata():
         assert "\n" not in c.statement, f"{cid}: statement must be one line"
         prefix = cid.split(".")[0]
         assert prefix == papers()[c.paper_key].prefix, f"{cid}: prefix is not its paper's ({c.paper_key})"
-        if c.corrects is not None:
-            assert c.corrects in reg, f"{cid} corrects unknown claim {c.corrects}"
+        if c.corrected_by is not None:
+            assert c.corrected_by in reg, f"{cid} corrects unknown claim {c.corrected_by}"

@@ -28,9 +28,9 @@ def _err(rng, size):
 def dummies(monkeypatch):
     reg = {}
     monkeypatch.setattr(C, "_REGISTRY", reg)
-    monkeypatch.setattr(C, "load_all", lambda network=False: dict(reg))
+    monkeypatch.setattr(C, "load_all", lambda network=False, figures=False: dict(reg))
     for cid, fn, corr in (("dummy.noisy", _noisy, None), ("dummy.bad", _bad, None), ("dummy.err", _err, "dummy.noisy")):
-        C.register(C.Claim(cid, "000", "eq. 0 (f(x|y))", f"{cid} statement", fn, corrects=corr))
+        C.register(C.Claim(cid, "000", "eq. 0 (f(x|y))", f"{cid} statement", fn, corrected_by=corr))
     return reg
 
 
@@ -40,14 +40,15 @@ def test_report_is_deterministic_apart_from_timing(dummies):
     assert json.dumps(R.strip_timing(reps[0])) == json.dumps(R.strip_timing(reps[1]))
     other = R.build_report(sel, C.run_claims(sel, seed=8), seed=8, size="quick")
     assert R.strip_timing(other) != R.strip_timing(reps[0])
-    assert reps[0]["summary"] == {"holds": 1, "violated": 0, "erratum": 1, "skipped": 0, "total": 2}
+    assert reps[0]["summary"] == {"holds": 1, "violated": 0, "erratum": 1, "skipped": 0, "inconclusive": 0,
+                                  "not_reproduced": 0, "total": 2, "vacuous": 0}
     md = R.to_markdown(reps[0])
     assert "`dummy.err`" in md and "counterexample" in md and "| claim |" in md
-    # every table row has the header's 8 cells, also when a 'where' contains '|' (dummy.noisy's does)
+    # every table row has the header's 10 cells, also when a 'where' contains '|' (dummy.noisy's does)
     rows = [ln for ln in md.splitlines() if ln.startswith("| `")]
     assert len(rows) == 2
     for ln in rows:
-        assert len(ln.replace("\\|", "").split("|")) == 10, ln
+        assert len(ln.replace("\\|", "").split("|")) == 12, ln
 
 
 def test_cli_run_writes_reports_and_exit_codes(dummies, tmp_path):

@@ -19,10 +19,10 @@ def registry():
 @pytest.mark.parametrize("cid", ERRATA)
 def test_erratum_refuted_and_corrected_claim_holds(registry, cid):
     c = registry[cid]
-    assert c.corrects in registry
+    assert c.corrected_by in registry
     v = c.run(claim_rng(0, cid), "quick")
     assert v.status == "erratum" and v.margin < 0 and v.details["counterexample"]
-    corrected = registry[c.corrects]
+    corrected = registry[c.corrected_by]
     vc = corrected.run(claim_rng(0, corrected.id), "quick")
     assert vc.status == "holds" and vc.margin >= 0
 
