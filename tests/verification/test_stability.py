@@ -6,10 +6,13 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
+from verification.claims import load_all
 from verification.cli import main
 from verification.stability import is_stable, parse_seeds
 
 from ._toy import PYTHON, env_with, write_toy_package
+
+load_all()  # at collection, before any test swaps the registry (test_report_cli's dummies)
 
 # cheap claims (< 0.05 s each at quick size) whose measured side is drawn from the claim's generator
 CHEAP = ["mobahi.prop2", "rahbar.thm1_conditions", "safaryan.prop1.least_squares", "safaryan.assumption3.minibatch_exact",
@@ -29,6 +32,7 @@ def test_parse_seeds_and_is_stable():
 def test_cheap_claims_are_stable_over_seeds_0_to_4(tmp_path):
     args = ["stability", "--seeds", "0-4", "--out", str(tmp_path)] + [a for c in CHEAP for a in ("--claim", c)]
     r = CliRunner().invoke(main, args)
+    assert (tmp_path / "stability.json").exists(), (r.output, r.exception)
     rep = json.loads((tmp_path / "stability.json").read_text())
     assert rep["seeds"] == [0, 1, 2, 3, 4] and [row["claim_id"] for row in rep["claims"]] == sorted(
         CHEAP, key=lambda c: [row["claim_id"] for row in rep["claims"]].index(c))
