@@ -25,8 +25,6 @@ def mean_bound(n):
 '''
 
 CLAIMS = '''"""Claims of the toy paper (a plugin: its own paper record, registered before its claims)."""
-import numpy as np
-
 from toy_kd.formulas import mean_bound
 from verification.claims import claim, compare
 from verification.papers import Paper, register_paper
@@ -38,7 +36,7 @@ PAPER = register_paper(Paper(key="toy", seed_file="toy_0000.txt", citation="Doe 
 @claim("toy.bound", paper="toy", where="Thm. 1", statement="the mean of n uniforms is at most 1")
 def check_bound(rng, size):
     n = {"quick": 100, "full": 10_000}[size]
-    return compare("toy.bound", mean_bound(n), float(rng.random(n).mean()), "<=")
+    return compare(predicted=mean_bound(n), measured=float(rng.random(n).mean()), relation="<=")
 
 
 @claim("toy.shared_a", paper="toy", where="Thm. 2", statement="two claims of one experiment", rng_key="toy.exp")

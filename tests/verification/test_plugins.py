@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from ._toy import PYTHON, env_with, write_toy_package
+from ._toy import CLAIMS, PYTHON, REPO, env_with, write_toy_package
 
 
 def _kdverify(args, env, cwd):
@@ -80,3 +80,10 @@ def test_broken_entry_point_is_named(tmp_path, value, message):
     r = _kdverify(["list"], env_with(root), tmp_path)
     assert r.returncode == 2
     assert message in r.stderr and "kdtheory.claims" in r.stderr and "toy-kd" in r.stderr
+
+
+def test_extending_doc_shows_the_toy_plugin():
+    doc = (REPO / "docs" / "extending.md").read_text(encoding="utf-8")
+    block = doc.split("```py\n# my_pkg/claims.py\n")[1].split("```")[0]
+    lines = [ln.replace("my_pkg", "toy_kd") for ln in block.splitlines() if ln.strip()]
+    assert lines and all(ln in CLAIMS for ln in lines), [ln for ln in lines if ln not in CLAIMS]
