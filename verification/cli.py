@@ -107,7 +107,8 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--paper", default=None, help="000…004, a seed file name or a module name (e.g. self_distillation).")
+@click.option("--paper", default=None, help="A paper of the manifest: key (000), seed file name, claim prefix "
+              "(mobahi) or topic module (self_distillation).")
 @click.option("--claim", "claim_ids", multiple=True, help="Claim id (repeatable; 'prefix*' matches a prefix).")
 @click.option("--kind", type=click.Choice(["theory", "figure", "all"]), default="theory", show_default=True,
               help="theory claims, the figures' statements (figure claims), or both.")
