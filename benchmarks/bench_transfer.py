@@ -11,6 +11,9 @@
    * baseline: recompute — ``monotonicity_index`` with ``student_solution`` on X and on [X, x] (two QRs per set);
    * batched recompute: stacked QR of X and of [X, x] for all sets;
    * ours: one stacked QR of X and a rank-one update (cos² grows by (rᵀw̄*)²/‖r‖², r = (I − QQᵀ)x).
+3. The near-tight asymmetric task of ``phuong.thm3`` (two windows, mass q = 0.05 near +1.35, 0.95 near −0.45,
+   d = 5): the 95% half-width of E R per second of CPU, plain Monte Carlo vs the window-stratified estimator
+   (``transfer_risk_samples(..., stratified=True)``), at n = 1 and n = 3; the two means must agree.
 
 Run by hand: ``python benchmarks/bench_transfer.py [--sets 10000]``.
 
@@ -84,6 +87,21 @@ def main(argv=None):
         print(f"    recompute (loop, 2 QRs/set)  {t_b:8.4f} s   m = {base:.3f}")
         print(f"    recompute (stacked QRs)      {t_br:8.4f} s   m = {bre:.3f}   ratio vs ours {t_br / t_o:6.1f}×")
         print(f"    rank-one update (ours)       {t_o:8.4f} s   m = {ours:.3f}   speed-up vs loop {t_b / t_o:6.1f}×")
+
+    from verification.stats import interval
+
+    for n3, m3 in [(1, 20_000), (3, 20_000)]:
+        t3 = lt.window_task(5, [1.35, 0.45], 0.02, [0.05, 0.95], sides=[1, -1], tilt=0.2)
+        print(f"[3] asymmetric two-window task, d=5, n={n3}: plain ({m3} sets) vs stratified ({m3 // 2**n3} × {2**n3} patterns)")
+        rp, tp = timed(lt.transfer_risk_samples, t3, n3, m3, np.random.default_rng(4))
+        rs, ts = timed(lt.transfer_risk_samples, t3, n3, m3 // 2**n3, np.random.default_rng(5), stratified=True)
+        (mp, lp, hp), (ms, ls, hs) = interval(rp), interval(rs)
+        # half-width² × time is constant in the sample size: the cost of a given precision
+        cost_p, cost_s = ((hp - lp) / 2) ** 2 * tp, ((hs - ls) / 2) ** 2 * ts
+        print(f"    plain        {tp:7.3f} s   E[R] = {mp:.5f} [{lp:.5f}, {hp:.5f}]")
+        print(f"    stratified   {ts:7.3f} s   E[R] = {ms:.5f} [{ls:.5f}, {hs:.5f}]   "
+              f"efficiency gain (half-width² × time) "
+              + (f"{cost_p / cost_s:.3g}×" if cost_s > 0 else "∞ (every pattern's risk is constant: zero variance)"))
 
 
 if __name__ == "__main__":

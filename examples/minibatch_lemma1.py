@@ -32,7 +32,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kdtheory import _validate as V
+from kdtheory import validation as V
 from kdtheory import variance_reduction as vr
 from kdtheory.testing import Problem, assert_claim, gradient_pairs, gram_matrices, teachers
 from verification.claims import Claim, compare, register, registry
@@ -56,7 +56,7 @@ def minibatch_noise(lam, grads_opt, grads_teacher, b) -> float:
     """E‖(1/b) Σ_{j∈B} (∇f_j(x*) − λ∇f_j(θ))‖² for a uniform batch of b samples drawn with replacement."""
     g0, g1 = _pair(grads_opt, grads_teacher)
     lam = V.scalar("lam", lam)
-    b = V.scalar("b", b, lo=1, integer=True)
+    b = V.count("b", b)
     g = g0 - lam * g1
     m = g.mean(axis=0)
     return float((1 - 1 / b) * (m @ m) + np.mean(np.sum(g * g, axis=1)) / b)
@@ -75,7 +75,7 @@ def minibatch_optimal_lambda(grads_opt, grads_teacher, gamma, c=1.0, b=1) -> flo
     """λ*_b = B/A minimising N_b (reduces to eq. (33) for b = 1); 1 when N_b does not depend on λ."""
     g0, g1 = _pair(grads_opt, grads_teacher)
     gamma, c = V.positive("gamma", gamma), V.positive("c", c)
-    b = V.scalar("b", b, lo=1, integer=True)
+    b = V.count("b", b)
     m0, mt = g0.mean(axis=0), g1.mean(axis=0)
     A = mt @ mt + c * gamma * ((1 - 1 / b) * (mt @ mt) + np.mean(np.sum(g1 * g1, axis=1)) / b)
     B = c * gamma * ((1 - 1 / b) * (m0 @ mt) + np.mean(np.sum(g0 * g1, axis=1)) / b)

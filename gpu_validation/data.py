@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kdtheory import validation as V
+
 DATASETS = ("digits", "mnist", "cifar10")
 
 MNIST_FILES = {
@@ -61,8 +63,11 @@ def load(dataset: str = "digits", data_dir: str | os.PathLike | None = None, *, 
     ``digits`` is split into train/test deterministically by ``seed`` (``test_fraction`` of it held out);
     MNIST and CIFAR-10 keep their standard splits and need ``data_dir``.
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    V.one_of("dataset", dataset, DATASETS)
+    test_fraction = V.scalar("test_fraction", test_fraction, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    seed = V.count("seed", seed, lo=0, strict=True)  # None would give a non-reproducible split
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"data_dir must be a path (str or os.PathLike) or None, got {type(data_dir).__name__}")
     if dataset == "digits":
         return _load_digits(test_fraction, seed)
     if data_dir is None:
@@ -75,6 +80,7 @@ def load(dataset: str = "digits", data_dir: str | os.PathLike | None = None, *, 
 
 def where_files_go(dataset: str) -> str:
     """One sentence saying which files a dataset needs and where to put them."""
+    V.one_of("dataset", dataset, DATASETS)
     if dataset == "mnist":
         names = ", ".join(MNIST_FILES.values())
         return (f"MNIST needs the four IDX files {names} (optionally gzipped, '.gz') directly in DATA_DIR, "
@@ -109,6 +115,12 @@ def _find(root: Path, name: str, subdirs: tuple[str, ...]) -> Path | None:
     return None
 
 
+def _path(path) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    return Path(path)
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         if path.suffix == ".gz":
@@ -116,12 +128,14 @@ def _read_bytes(path: Path) -> bytes:
                 return fh.read()
         return path.read_bytes()
     except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
-        raise ValueError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
+        raise ValueError(f"{path}: cannot be read ({type(exc).__name__}: {exc}; argument path)") from None
 
 
 def read_idx(path: str | os.PathLike, *, expect_ndim: int | None = None) -> np.ndarray:
     """Read one IDX file (the MNIST format: magic 0x0000 0x08 ndim, big-endian int32 sizes, uint8 data)."""
-    path = Path(path)
+    path = _path(path)
+    if expect_ndim is not None:
+        expect_ndim = V.count("expect_ndim", expect_ndim, hi=255)
     raw = _read_bytes(path)
     if len(raw) < 4:
         raise ValueError(f"{path}: too short for an IDX header ({len(raw)} bytes)")
@@ -185,10 +199,12 @@ def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
 
     The pickle is read with an unpickler that allows only numpy arrays (never arbitrary code).
     """
-    path = Path(path)
+    path = _path(path)
     try:
         with open(path, "rb") as fh:
             d = _SafeUnpickler(fh, encoding="bytes").load()
+    except OSError as exc:  # missing or unreadable file: the same ValueError as read_idx
+        raise ValueError(f"{path}: cannot be read ({type(exc).__name__}: {exc}; argument path)") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError,
             IndexError, KeyError) as exc:
         raise ValueError(f"{path}: not a CIFAR-10 python batch (unpickling failed: {type(exc).__name__}: {exc})") from None
@@ -224,7 +240,10 @@ def _load_cifar10(root: Path) -> ImageData:
 # ------------------------------------------------------------------------------------------ transforms
 def unit_norm(X: np.ndarray) -> np.ndarray:
     """Rows of the flattened ``X`` scaled to unit Euclidean norm (all-zero rows are left at zero)."""
-    F = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    X = V.as_array("X", X, dtype=np.float64, min_size=1)
+    if X.ndim < 2:
+        raise ValueError(f"X must have shape (N, ...) with one row per example, got {X.shape}")
+    F = X.reshape(len(X), -1)
     n = np.linalg.norm(F, axis=1, keepdims=True)
     return (F / np.where(n > 0, n, 1.0)).astype(np.float32)
 
@@ -238,11 +257,22 @@ def two_class(data: ImageData, classes: tuple[int, int] = (0, 1), *, n_train: in
     ``flatten`` the inputs are (N, C·H·W) and, with ``normalize``, of unit norm (the papers' setting);
     otherwise images are kept. The first ``n_train``/``n_test`` examples of each split are taken.
     """
-    a, b = classes
+    if not isinstance(data, ImageData):
+        raise TypeError(f"data must be an ImageData (from load), got {type(data).__name__}")
+    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__len__") or len(classes) != 2:
+        raise TypeError(f"classes must be a pair (a, b) of integer labels, got {classes!r}")
+    a, b = (V.count(f"classes[{i}]", c, lo=0, strict=True) for i, c in enumerate(classes))
     if a == b:
         raise ValueError(f"classes must be two different labels, got {classes}")
-    if labels not in ("pm1", "01"):
-        raise ValueError(f"labels must be 'pm1' or '01', got {labels!r}")
+    n_train = None if n_train is None else V.count("n_train", n_train)
+    n_test = None if n_test is None else V.count("n_test", n_test)
+    flatten, normalize = V.flag("flatten", flatten), V.flag("normalize", normalize)
+    V.one_of("labels", labels, ("pm1", "01"))
+    for split, y in (("train", data.y_train), ("test", data.y_test)):
+        absent = [c for c in (a, b) if not np.any(y == c)]
+        if absent:  # a one-class "two-class" set would train on a constant label
+            raise ValueError(f"classes {tuple(classes)}: label(s) {absent} absent from the {split} split of "
+                             f"{data.name} (labels present: {sorted(set(np.unique(y).tolist()))})")
     out = []
     for X, y, n in ((data.X_train, data.y_train, n_train), (data.X_test, data.y_test, n_test)):
         keep = np.flatnonzero((y == a) | (y == b))
@@ -268,10 +298,16 @@ def random_shift_flip(x, generator, *, max_shift: int = 1, flip: bool = False):
     import torch
     import torch.nn.functional as F
 
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor (B, C, H, W), got {type(x).__name__}")
     if x.ndim != 4:
         raise ValueError(f"x must have shape (B, C, H, W), got {tuple(x.shape)}")
-    if max_shift < 0:
-        raise ValueError(f"max_shift must be >= 0, got {max_shift}")
+    if not torch.is_floating_point(x) or not bool(torch.isfinite(x).all()):
+        raise ValueError("x must be a finite floating-point image batch")
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    max_shift = V.count("max_shift", max_shift, lo=0, hi=min(x.shape[2], x.shape[3]), strict=True)
+    flip = V.flag("flip", flip)
     B, C, H, W = x.shape
     if max_shift:
         s = max_shift

@@ -30,7 +30,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from kdtheory import _validate as v
+from kdtheory import validation as V
 
 __all__ = [
     "spline_green", "spline_green_expr", "GreenFunction", "green_function", "spline_green_symbolic",
@@ -46,8 +46,12 @@ def spline_green(x, t) -> np.ndarray:
     The Green's function of ``R(f) = ∫₀¹ (f'')²`` with ``f(0) = f(1) = f''(0) = f''(1) = 0`` (L = D⁴):
     symmetric, ≥ 0 on [0, 1]², zero when x or t is 0 or 1. Points outside [0, 1] are an error.
     """
-    x = v.as_array("x", x)
-    t = v.as_array("t", t)
+    x = V.as_array("x", x)
+    t = V.as_array("t", t)
+    try:
+        np.broadcast_shapes(x.shape, t.shape)
+    except ValueError:
+        raise ValueError(f"x and t must broadcast together, got shapes {x.shape} and {t.shape}") from None
     for name, a in (("x", x), ("t", t)):
         if a.size and (a.min() < 0 or a.max() > 1):
             raise ValueError(f"{name} must lie in [0, 1] (the domain of eq. 57), got range "
@@ -65,12 +69,17 @@ def spline_green_expr() -> sp.Piecewise:
 
 def gram(points, kernel: Callable = spline_green, *, scale: float | None = None) -> np.ndarray:
     """``G[j, k] = g(x_j, x_k)/K`` (eq. 16) for 1-D points; ``scale`` overrides the 1/K factor."""
-    x = v.as_array("points", points, ndim=1)
+    x = V.as_array("points", points, ndim=1)
     K = x.shape[0]
     if K == 0:
         raise ValueError("points must be non-empty")
-    s = 1.0 / K if scale is None else v.positive("scale", scale)
-    G = s * np.asarray(kernel(x[:, None], x[None, :]), dtype=float)
+    s = 1.0 / K if scale is None else V.positive("scale", scale)
+    V.function("kernel", kernel)
+    try:
+        out = kernel(x[:, None], x[None, :])
+    except (ValueError, TypeError) as exc:  # e.g. points outside the kernel's domain
+        raise type(exc)(f"kernel rejected points: {exc}") from exc
+    G = s * V.callable_output("kernel", out, shape=(K, K))
     return 0.5 * (G + G.T)
 
 
@@ -107,12 +116,24 @@ class GreenFunction:
 
 def _weights(weights) -> dict[int, sp.Expr]:
     if not isinstance(weights, Mapping) or not weights:
-        raise TypeError("weights must be a non-empty mapping {derivative order j: w_j}")
+        raise TypeError(f"weights must be a non-empty mapping {{derivative order j: w_j}}, got {weights!r:.40}")
     out = {}
     for j, w in weights.items():
         if isinstance(j, bool) or not isinstance(j, (int, np.integer)) or j < 0:
             raise ValueError(f"weights keys must be derivative orders j >= 0, got {j!r}")
-        w = sp.nsimplify(w) if isinstance(w, (int, float)) else sp.sympify(w)
+        if isinstance(w, (bool, np.bool_, complex, np.complexfloating)) or w is None:
+            raise TypeError(f"weights[{j}] must be a real number >= 0, got {type(w).__name__}")
+        if isinstance(w, (int, float, np.integer, np.floating)):
+            w0 = w
+            V.nonnegative(f"weights[{j}]", w0)
+            w = sp.nsimplify(w0)
+            if w == 0 and w0 != 0:  # nsimplify rounds tiny floats to 0: keep the exact binary value instead
+                w = sp.Rational(float(w0))
+        else:
+            try:
+                w = sp.sympify(w)
+            except (sp.SympifyError, TypeError) as exc:
+                raise TypeError(f"weights[{j}] must be a real number >= 0: {exc}") from None
         if not (w.is_real and w.is_nonnegative):
             raise ValueError(f"weights[{j}] must be a real number >= 0, got {w}")
         if w != 0:
@@ -223,19 +244,22 @@ def green_function(weights: Mapping[int, float], bcs: Sequence[tuple[int, int]])
     w = _weights(weights)
     m = max(w)
     if not isinstance(bcs, Sequence) or isinstance(bcs, str):
-        raise TypeError("bcs must be a sequence of (point, order) pairs")
+        raise TypeError(f"bcs must be a sequence of (point, order) pairs, got {type(bcs).__name__}")
     bkey = []
     for bc in bcs:
         if not (isinstance(bc, (tuple, list)) and len(bc) == 2):
-            raise TypeError(f"each boundary condition must be a (point, order) pair, got {bc!r}")
+            raise TypeError(f"bcs: each boundary condition must be a (point, order) pair, got {bc!r}")
         p, k = bc
-        if p not in (0, 1):
-            raise ValueError(f"boundary condition point must be 0 or 1, got {p!r}")
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, np.integer)) or p not in (0, 1):
+            raise ValueError(f"bcs: boundary condition point must be 0 or 1, got {p!r}")
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < 2 * m:
-            raise ValueError(f"boundary condition order must be an integer in [0, {2 * m - 1}], got {k!r}")
+            raise ValueError(f"bcs: boundary condition order must be an integer in [0, {2 * m - 1}], got {k!r}")
         bkey.append((int(p), int(k)))
-    if len(bkey) != 2 * m or len(set(bkey)) != len(bkey):
-        raise ValueError(f"an operator of order {2 * m} needs exactly {2 * m} distinct boundary conditions, "
+    if len(set(bkey)) != len(bkey):
+        dup = sorted({b for b in bkey if bkey.count(b) > 1})
+        raise ValueError(f"bcs must be distinct boundary conditions; repeated: {dup}")
+    if len(bkey) != 2 * m:
+        raise ValueError(f"bcs: an operator of order {2 * m} needs exactly {2 * m} distinct boundary conditions, "
                          f"got {len(bkey)}")
     left, right = _green_cached(tuple(sorted(w.items())), tuple(bkey))
     fl = sp.lambdify((X, T), left, "numpy", cse=True)
@@ -256,14 +280,21 @@ def spline_green_symbolic() -> GreenFunction:
 
 
 # ------------------------------------------------------------------------------------- symbolic checks
+def _green(g) -> GreenFunction:
+    if not isinstance(g, GreenFunction):
+        raise TypeError(f"g must be a GreenFunction (from green_function), got {type(g).__name__}")
+    return g
+
+
 def check_ode(g: GreenFunction) -> bool:
     """``L g = 0`` on both pieces (off the diagonal)."""
+    g = _green(g)
     return all(_is_zero(g.operator(p)) for p in (g.left, g.right))
 
 
 def check_jumps(g: GreenFunction) -> bool:
     """``g … g^(2m−2)`` continuous at x = t and ``[g^(2m−1)] = 1/(w_m(−1)^m)`` (so that ``L g = δ``)."""
-    n = g.order
+    n = _green(g).order
     m = n // 2
     for k in range(n - 1):
         if not _is_zero((sp.diff(g.right, X, k) - sp.diff(g.left, X, k)).subs(X, T)):
@@ -275,7 +306,7 @@ def check_jumps(g: GreenFunction) -> bool:
 def check_boundary(g: GreenFunction) -> dict[tuple[int, int], bool]:
     """Each boundary condition ``∂ₓ^k g(point, t) = 0`` for all t, one entry per condition."""
     out = {}
-    for p, k in g.bcs:
+    for p, k in _green(g).bcs:
         piece = g.left if p == 0 else g.right
         out[(p, k)] = _is_zero(sp.diff(piece, X, k).subs(X, p))
     return out
@@ -283,7 +314,7 @@ def check_boundary(g: GreenFunction) -> dict[tuple[int, int], bool]:
 
 def check_symmetry(g: GreenFunction) -> bool:
     """``g(x, t) = g(t, x)``: the x < t piece equals the x > t piece with the arguments swapped."""
-    swapped = g.right.subs({X: T, T: X}, simultaneous=True)
+    swapped = _green(g).right.subs({X: T, T: X}, simultaneous=True)
     return _is_zero(g.left - swapped)
 
 
@@ -292,10 +323,12 @@ def check_gram_pd(g: GreenFunction, points) -> bool:
 
     Exact (sympy, all leading minors) when the points are rational and g is rational in them; numerical
     (Cholesky) otherwise."""
+    g = _green(g)
+    V.as_array("points", points, ndim=1, min_size=1)
     pts = [sp.nsimplify(p) for p in points]
     if len(set(pts)) != len(pts):
         raise ValueError("points must be distinct")
-    if any(not (0 < p < 1) for p in pts):
+    if any(not bool(0 < p < 1) for p in pts):
         raise ValueError("points must lie in the open interval (0, 1)")
     if g.left.is_polynomial(X, T) and g.right.is_polynomial(X, T) and all(p.is_Rational for p in pts):
         M = sp.Matrix(len(pts), len(pts), lambda i, j: g.expr.subs({X: pts[i], T: pts[j]}))
@@ -311,7 +344,7 @@ def check_gram_pd(g: GreenFunction, points) -> bool:
 
 def matches_eq57(g: GreenFunction | None = None) -> dict[str, sp.Expr]:
     """Difference between the derived Green's function and eq. (57), piece by piece (0 when (57) is exact)."""
-    g = spline_green_symbolic() if g is None else g
+    g = spline_green_symbolic() if g is None else _green(g)
     printed = spline_green_expr()
     pl = printed.args[0][0]
     pr = printed.args[1][0]

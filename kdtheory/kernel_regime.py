@@ -58,7 +58,7 @@ import scipy.optimize as sopt
 import scipy.sparse.linalg as sspla
 import scipy.special as ssp
 
-from kdtheory import _validate as v
+from kdtheory import validation as V
 
 __all__ = [
     "Activation", "ACTIVATIONS", "get_activation",
@@ -114,10 +114,17 @@ ACTIVATIONS: dict[str, Activation] = {
 def get_activation(activation) -> Activation:
     """An :class:`Activation` from a name (``"tanh" | "erf" | "softplus" | "relu"``) or an Activation."""
     if isinstance(activation, Activation):
+        V.function("activation.sigma", activation.sigma)
+        V.function("activation.dsigma", activation.dsigma)
         return activation
     if isinstance(activation, str):
-        return ACTIVATIONS[v.one_of("activation", activation, ACTIVATIONS)]
+        return ACTIVATIONS[V.one_of("activation", activation, ACTIVATIONS)]
     raise TypeError(f"activation must be a name or an Activation, got {type(activation).__name__}")
+
+
+def _apply(act: Activation, which: str, Z: np.ndarray) -> np.ndarray:
+    """σ(Z) or σ'(Z) of a (possibly user-supplied) activation, checked: real, finite, of Z's shape."""
+    return V.callable_output(f"activation.{which}", getattr(act, which)(Z), shape=Z.shape)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -125,7 +132,7 @@ def get_activation(activation) -> Activation:
 # --------------------------------------------------------------------------------------------------
 def normalize_columns(X) -> np.ndarray:
     """Columns of X scaled to unit Euclidean norm (the paper's ‖x_i‖ = 1, Sec. 4); zero columns are an error."""
-    X = v.as_array("X", X, ndim=2)
+    X = V.as_array("X", X, ndim=2)
     nrm = np.linalg.norm(X, axis=0)
     if np.any(nrm == 0):
         raise ValueError("X has a zero column; it cannot be normalised to unit norm")
@@ -133,8 +140,8 @@ def normalize_columns(X) -> np.ndarray:
 
 
 def _W_X(W, X, *, unit_norm: str = "allow"):
-    W = v.as_array("W", W, ndim=2)
-    X = v.as_array("X", X, ndim=2)
+    W = V.as_array("W", W, ndim=2)
+    X = V.as_array("X", X, ndim=2)
     if W.shape[1] != X.shape[0]:
         raise ValueError(f"W must be m×d and X d×n with the same d, got W {W.shape} and X {X.shape}")
     if W.shape[0] == 0 or X.shape[1] == 0:
@@ -150,28 +157,35 @@ def _W_X(W, X, *, unit_norm: str = "allow"):
     return W, X
 
 
-def _coeffs(a, m: int) -> np.ndarray:
-    a = v.as_array("a", a, ndim=1)
+def _coeffs(a, m: int, *, large_ok: bool = False) -> np.ndarray:
+    a = V.as_array("a", a, ndim=1)
     if a.shape[0] != m:
         raise ValueError(f"a must have length m = {m} (one output weight per hidden unit), got {a.shape[0]}")
     if not np.any(a):
         raise ValueError("a must not be all zero (the network output would be identically 0)")
-    return a / math.sqrt(m)
+    c = a / math.sqrt(m)
+    if not large_ok:
+        with np.errstate(over="ignore", under="ignore"):
+            A = float(c @ c)
+        if not 0.0 < A < math.inf:
+            raise ValueError(f"a is too {'large' if A else 'small'}: a = Σ a_k²/m {'over' if A else 'under'}flows "
+                             f"float64 (max |a_k| = {np.max(np.abs(a)):.3g}); rescale a")
+    return c
+
+
+def _scaled(c: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(ĉ, s)`` with ``c = s·ĉ``, ``max|ĉ| = 1``: products like ``c·c`` formed at unit scale (no overflow)."""
+    s = max(float(np.max(np.abs(c))), 1.0)  # only scale down (tiny a: the plain form is accurate)
+    return c / s, s
 
 
 def _blocks(H_blocks) -> np.ndarray:
-    H = v.as_array("H_blocks", H_blocks, ndim=3)
-    m, n, n2 = H.shape
-    if n != n2 or m == 0 or n == 0:
-        raise ValueError(f"H_blocks must have shape (m, n, n) with m, n ≥ 1, got {H.shape}")
-    scale = max(1.0, float(np.max(np.abs(H))))
-    if float(np.max(np.abs(H - np.swapaxes(H, 1, 2)))) > 1e-8 * scale:
-        raise ValueError("H_blocks must be symmetric blocks H_k = H_kᵀ")
-    return 0.5 * (H + np.swapaxes(H, 1, 2))
+    """H_blocks as a stack (m, n, n) of symmetric PSD blocks (Gram matrices ``H_k = D_k XᵀX D_k``)."""
+    return V.psd("H_blocks", H_blocks, batch=True)
 
 
 def _lam(lam) -> float:
-    return v.nonnegative("lam", lam)
+    return V.nonnegative("lam", lam)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -186,22 +200,22 @@ def gram_blocks(W, X, activation) -> np.ndarray:
     """
     W, X = _W_X(W, X)
     act = get_activation(activation)
-    Dp = act.dsigma(W @ X)
+    Dp = _apply(act, "dsigma", W @ X)
     G = X.T @ X
-    return Dp[:, :, None] * G[None, :, :] * Dp[:, None, :]
+    return V.finite_result(Dp[:, :, None] * G[None, :, :] * Dp[:, None, :], inputs=("W", "X"), what="Gram blocks")
 
 
 def unit_outputs(W, X, activation) -> np.ndarray:
     """Hidden features ``f^(k)(x_i) = σ(w_kᵀx_i)`` as an (m, n) array (Sec. 2.3, the vectors f^k(0))."""
     W, X = _W_X(W, X)
-    return get_activation(activation).sigma(W @ X)
+    return _apply(get_activation(activation), "sigma", W @ X)
 
 
 def network_output(W, a, X, activation) -> np.ndarray:
     """``f(x_i) = Σ_k a_k/√m σ(w_kᵀx_i)`` (eq. 1) for every column of X; shape (n,)."""
     W, X = _W_X(W, X)
     c = _coeffs(a, W.shape[0])
-    return c @ get_activation(activation).sigma(W @ X)
+    return c @ _apply(get_activation(activation), "sigma", W @ X)
 
 
 def _msqrt_apply(U: np.ndarray, c: np.ndarray, lam: float, power: float = 0.5) -> np.ndarray:
@@ -238,6 +252,7 @@ def symmetric_form(H_blocks, a, lam) -> np.ndarray:
     S4 = S.reshape(m, n, m, n)
     idx = np.arange(m)
     S4[idx, :, idx, :] += lam * H
+    V.finite_result(S, inputs=("H_blocks", "a", "lam"), what="symmetric form S")
     return S  # exactly symmetric: T + Tᵀ, ĉĉᵀ ⊗ H̃ and the symmetric diagonal blocks
 
 
@@ -275,9 +290,9 @@ def poles(H_blocks, a, lam) -> np.ndarray:
 
 def _factors(H: np.ndarray):
     """Square-root factors ``L_k`` with ``L_kᵀ L_k = H_k`` (rank-revealing, from eigh)."""
-    mu, V = np.linalg.eigh(H)
+    mu, Q = np.linalg.eigh(H)
     mu = np.clip(mu, 0.0, None)
-    return np.sqrt(mu)[:, :, None] * np.swapaxes(V, 1, 2), mu  # L_k = diag(√μ) Vᵀ
+    return np.sqrt(mu)[:, :, None] * np.swapaxes(Q, 1, 2), mu  # L_k = diag(√μ) Vᵀ
 
 
 def secular_determinant(s, H_blocks, a, lam) -> tuple[float, float]:
@@ -291,13 +306,13 @@ def secular_determinant(s, H_blocks, a, lam) -> tuple[float, float]:
     m, n, _ = H.shape
     c = _coeffs(a, m)
     lam = _lam(lam)
-    mu, V = np.linalg.eigh(H)
-    s = float(s)
+    mu, Q = np.linalg.eigh(H)
+    s = V.scalar("s", s)
     den = s + lam * mu  # (m, n)
     if np.any(den == 0):
         return 0.0, -math.inf
     # Γ(s) = Σ_k c_k² V_k diag(μ/(s+λμ)) V_kᵀ
-    Gam = np.einsum("k,kia,ka,kja->ij", c ** 2, V, mu / den, V, optimize=True)
+    Gam = np.einsum("k,kia,ka,kja->ij", c ** 2, Q, mu / den, Q, optimize=True)
     sg, ld = np.linalg.slogdet(np.eye(n) + Gam)
     return float(sg * np.prod(np.sign(den))), float(ld + np.sum(np.log(np.abs(den))))
 
@@ -317,12 +332,12 @@ def secular_poles(H_blocks, a, lam) -> np.ndarray:
     lam = _lam(lam)
     if lam == 0:
         raise ValueError("lam must be > 0 for the secular route (at λ = 0 the poles are eig(H), Sec. 2.7)")
-    mu, V = np.linalg.eigh(H)
+    mu, Q = np.linalg.eigh(H)
     A = float(c @ c)
     pmax = (lam + A) * float(np.max(mu)) * 1.01 + 1e-300
 
     def branches(p):
-        Gam = np.einsum("k,kia,ka,kja->ij", c ** 2, V, mu / (lam * mu - p), V, optimize=True)
+        Gam = np.einsum("k,kia,ka,kja->ij", c ** 2, Q, mu / (lam * mu - p), Q, optimize=True)
         return np.linalg.eigvalsh(np.eye(n) + 0.5 * (Gam + Gam.T))
 
     knots = np.unique(lam * mu[mu > 1e-14 * max(1.0, float(mu.max()))])
@@ -370,9 +385,10 @@ def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int |
     n = X.shape[1]
     c = _coeffs(a, m)
     lam = _lam(lam)
-    tol = v.positive("tol", tol)
+    tol = V.tolerance("tol", tol)
+    maxiter = None if maxiter is None else V.count("maxiter", maxiter)
     act = get_activation(activation)
-    Dp = act.dsigma(W @ X)
+    Dp = _apply(act, "dsigma", W @ X)
     G = X.T @ X
     if lam == 0:
         Hn = G * ((Dp * (c ** 2)[:, None]).T @ Dp)
@@ -446,8 +462,8 @@ def _block_start(Dp, ginv_rows, G, c, lam, *, iters: int = 30, keep: int = 50) -
     for _ in range(iters):
         U = ginv_rows(U * inv_D) * inv_D
         U /= np.linalg.norm(U, axis=1, keepdims=True)
-    V = U * Dp
-    mu = np.einsum("ki,ki->k", V @ G, V)
+    UD = U * Dp
+    mu = np.einsum("ki,ki->k", UD @ G, UD)
     best = np.argsort(mu)[: min(m, keep)]
     spread = float(mu[best].max() - mu[best].min())
     E = np.zeros((m, n))
@@ -502,8 +518,8 @@ def _lanczos_top(matvec, v0, *, tol: float, maxiter: int, kmax: int = 20) -> flo
 # final values (Thm 1, Thm 3) and the exact linearised dynamics
 # --------------------------------------------------------------------------------------------------
 def _y_phi(y, phi, m: int | None = None):
-    y = v.as_array("y", y, ndim=1)
-    phi = v.as_array("phi", phi, ndim=2)
+    y = V.as_array("y", y, ndim=1, min_size=1)
+    phi = V.as_array("phi", phi, ndim=2, min_size=1)
     if phi.shape[1] != y.shape[0]:
         raise ValueError(f"phi must be (m, n) with n = len(y) = {y.shape[0]}, got {phi.shape}")
     if m is not None and phi.shape[0] != m:
@@ -521,10 +537,11 @@ def final_value(y, phi, a, lam) -> np.ndarray:
     not ReLU) — see :func:`linearised_limit` for the limit in general. λ = 0 gives ``f_∞ = y``.
     """
     y, phi = _y_phi(y, phi)
-    c = _coeffs(a, phi.shape[0])
+    c = _coeffs(a, phi.shape[0], large_ok=True)
     lam = _lam(lam)
-    A = float(c @ c)
-    return (A * y + lam * (c @ phi)) / (A + lam)
+    ch, s = _scaled(c)  # divide numerator and denominator by s²: no overflow of c·c for huge a
+    A = float(ch @ ch)
+    return V.finite_result((A * y + (lam / s) * (ch @ phi) / s) / (A + lam / s / s), inputs=("y", "phi", "a", "lam"))
 
 
 def unit_final_values(y, phi, a, lam) -> np.ndarray:
@@ -534,10 +551,13 @@ def unit_final_values(y, phi, a, lam) -> np.ndarray:
     which stays accurate for tiny λ; at λ = 0 it is the λ → 0 limit (one solution of MF = b).
     """
     y, phi = _y_phi(y, phi)
-    c = _coeffs(a, phi.shape[0])
+    c = _coeffs(a, phi.shape[0], large_ok=True)
     lam = _lam(lam)
-    # y − f_∞ = λ(y − Σ_k c_kφ_k)/(a + λ): divide analytically (no cancellation for tiny λ)
-    return np.outer(c, y - c @ phi) / (float(c @ c) + lam) + phi
+    # y − f_∞ = λ(y − Σ_k c_kφ_k)/(a + λ): divide analytically (no cancellation for tiny λ);
+    # c = s·ĉ: c(y − cφ)/(a + λ) = ĉ(y/s − ĉφ)/(â + λ/s²), no overflow of c·c for huge a
+    ch, s = _scaled(c)
+    return V.finite_result(np.outer(ch, y / s - ch @ phi) / (float(ch @ ch) + lam / s / s) + phi,
+                           inputs=("y", "phi", "a", "lam"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -576,8 +596,9 @@ def linearised_solution(H_blocks, a, lam, y, phi, F0, *, rtol: float = 1e-10) ->
     c = _coeffs(a, m)
     lam = _lam(lam)
     y, phi = _y_phi(y, phi, m)
-    F0 = v.as_array("F0", F0, ndim=2)
-    v.same_shape(("F0", "phi"), F0, phi)
+    F0 = V.as_array("F0", F0, ndim=2)
+    V.same_shape(("F0", "phi"), F0, phi)
+    rtol = V.tolerance("rtol", rtol)
     L, mu = _factors(H)  # (m, n, n): L_k = diag(√μ) V_kᵀ
     b = np.outer(c, y) + lam * phi
     MF0 = _msqrt_apply(F0, c, lam, 1.0)
@@ -599,6 +620,9 @@ def linearised_solution(H_blocks, a, lam, y, phi, F0, *, rtol: float = 1e-10) ->
 
 def predicted_trajectory(H_blocks, a, lam, y, phi, F0, t) -> np.ndarray:
     """Predicted network output ``f(t)`` (shape (T, n)) of the linearised dynamics (Thm 3, corrected)."""
+    t = V.as_array("t", t, ndim=(0, 1), min_size=1)
+    if np.any(t < 0):
+        raise ValueError(f"t must be >= 0 (times of the dynamics), got min {t.min()}")
     return linearised_solution(H_blocks, a, lam, y, phi, F0).f(t)
 
 
@@ -614,7 +638,7 @@ def linearised_limit(H_blocks, a, lam, y, phi, F0) -> np.ndarray:
 
 def _thm3_poles(H, lam, pole_values) -> np.ndarray:
     """Poles for Thm 3's formulas: finite, > 0 and away from every λμ_{k,i} (where pI − λH_k is singular)."""
-    P = v.as_array("pole_values", pole_values, ndim=1)
+    P = V.as_array("pole_values", pole_values, ndim=1, min_size=1)
     mu = np.linalg.eigvalsh(H).ravel()
     scale = max(1.0, float(np.max(np.abs(P))) if P.size else 1.0)
     if np.any(P <= 0) or (P.size and np.min(np.abs(P[:, None] - lam * mu[None, :])) <= 1e-12 * scale):
@@ -628,8 +652,8 @@ def _thm3_vectors(H, c, lam, p_list):
     for p in p_list:
         Phi = np.eye(H.shape[1]) - np.einsum("k,kij->ij", c ** 2,
                                               np.linalg.solve(p * np.eye(H.shape[1]) - lam * H, H))
-        w, V = np.linalg.eigh(0.5 * (Phi + Phi.T))
-        vs.append(V[:, np.argmin(np.abs(w))])
+        w, Q = np.linalg.eigh(0.5 * (Phi + Phi.T))
+        vs.append(Q[:, np.argmin(np.abs(w))])
     return np.array(vs)
 
 
@@ -645,20 +669,22 @@ def thm3_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tuple[np.nda
     H = _blocks(H_blocks)
     m, n, _ = H.shape
     c = _coeffs(a, m)
-    lam = v.positive("lam", lam)
+    lam = V.positive("lam", lam)
     y, phi = _y_phi(y, phi, m)
-    F0 = v.as_array("F0", F0, ndim=2)
+    F0 = V.as_array("F0", F0, ndim=2)
+    V.same_shape(("F0", "phi"), F0, phi)
     Finf = unit_final_values(y, phi, a, lam)
     P = _thm3_poles(H, lam, pole_values)
-    V = _thm3_vectors(H, c, lam, P)
+    U = _thm3_vectors(H, c, lam, P)
     alpha = np.empty(len(P))
     for j, p in enumerate(P):
         R = np.linalg.inv(p * np.eye(n) - lam * H)  # (m, n, n)
-        num = np.einsum("k,i,kij,kj->", c, V[j], R, F0 - Finf)
+        num = np.einsum("k,i,kij,kj->", c, U[j], R, F0 - Finf)
         RHR = np.einsum("kij,kjl,klr->kir", R, H, R)
-        den = np.einsum("k,i,kij,j->", c ** 2, V[j], RHR, V[j])
+        den = np.einsum("k,i,kij,j->", c ** 2, U[j], RHR, U[j])
         alpha[j] = num / den
-    return alpha, V
+    V.finite_result(alpha, inputs=("H_blocks", "a", "lam", "pole_values"), what="coefficients alpha")
+    return alpha, U
 
 
 def thm3_printed_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tuple[np.ndarray, np.ndarray]:
@@ -669,16 +695,18 @@ def thm3_printed_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tupl
     H = _blocks(H_blocks)
     m, n, _ = H.shape
     c = _coeffs(a, m)
-    lam = v.positive("lam", lam)
+    lam = V.positive("lam", lam)
     y, phi = _y_phi(y, phi, m)
-    F0 = v.as_array("F0", F0, ndim=2)
+    F0 = V.as_array("F0", F0, ndim=2)
+    V.same_shape(("F0", "phi"), F0, phi)
     Finf = unit_final_values(y, phi, a, lam)
     P = _thm3_poles(H, lam, pole_values)
-    V = _thm3_vectors(H, c, lam, P)
-    alpha = np.array([np.einsum("k,i,kij,kj->", c ** 2, V[j],
+    U = _thm3_vectors(H, c, lam, P)
+    alpha = np.array([np.einsum("k,i,kij,kj->", c ** 2, U[j],
                                 np.einsum("kij,kjl->kil", H, np.linalg.inv(p * np.eye(n) - lam * H)), Finf - F0)
                       for j, p in enumerate(P)])
-    return alpha, V
+    V.finite_result(alpha, inputs=("H_blocks", "a", "lam", "pole_values"), what="coefficients alpha")
+    return alpha, U
 
 
 # --------------------------------------------------------------------------------------------------
@@ -687,42 +715,44 @@ def thm3_printed_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tupl
 def final_error(y, phi, a, lam) -> float:
     """Sec. 2.7 (corrected): ``e = ‖f_∞ − y‖ = λ/(a+λ) ‖Σ_k a_kφ_k/√m − y‖``."""
     y, phi = _y_phi(y, phi)
-    c = _coeffs(a, phi.shape[0])
+    c = _coeffs(a, phi.shape[0], large_ok=True)
     lam = _lam(lam)
-    A = float(c @ c)
-    return lam / (A + lam) * float(np.linalg.norm(c @ phi - y))
+    ch, s = _scaled(c)  # λ/(a+λ)‖cφ − y‖ = (λ/s)‖ĉφ − y/s‖/(â + λ/s²): no overflow of c·c for huge a
+    A = float(ch @ ch)
+    return V.finite_result((lam / s) / (A + lam / s / s) * float(np.linalg.norm(ch @ phi - y / s)),
+                           inputs=("y", "phi", "a", "lam"))
 
 
 def final_error_printed(y, phi, a, lam) -> float:
     """Sec. 2.7 as printed: ``e = λ/(a+λ) ‖Σ_k a_kφ_k/m − y‖`` (/m instead of /√m; erratum)."""
     y, phi = _y_phi(y, phi)
-    a = v.as_array("a", a, ndim=1)
+    a = V.as_array("a", a, ndim=1)
     m = phi.shape[0]
     _coeffs(a, m)
     lam = _lam(lam)
     A = float(a @ a) / m
-    return lam / (A + lam) * float(np.linalg.norm(a @ phi / m - y))
+    return V.finite_result(lam / (A + lam) * float(np.linalg.norm(a @ phi / m - y)), inputs=("y", "phi", "a", "lam"))
 
 
 def teacher_labels(a_bar, phi_bar, m: int) -> np.ndarray:
     """Thm 2 set-up: labels = teacher output ``y = Σ_l q ā_l/√m̄ · φ̄_l`` with ``q = √(m/m̄)``."""
-    a_bar = v.as_array("a_bar", a_bar, ndim=1)
-    phi_bar = v.as_array("phi_bar", phi_bar, ndim=2)
+    a_bar = V.as_array("a_bar", a_bar, ndim=1)
+    phi_bar = V.as_array("phi_bar", phi_bar, ndim=2, min_size=1)
     mb = phi_bar.shape[0]
     if a_bar.shape[0] != mb:
         raise ValueError(f"a_bar must have length m̄ = {mb}, got {a_bar.shape[0]}")
-    m = int(v.scalar("m", m, lo=1, hi=mb, integer=True))
+    m = int(V.scalar("m", m, lo=1, hi=mb, integer=True))
     q = math.sqrt(m / mb)
     return q * (a_bar @ phi_bar) / math.sqrt(mb)
 
 
 def _lt_args(a_bar, phi_bar, m, lam):
-    a_bar = v.as_array("a_bar", a_bar, ndim=1)
-    phi_bar = v.as_array("phi_bar", phi_bar, ndim=2)
+    a_bar = V.as_array("a_bar", a_bar, ndim=1)
+    phi_bar = V.as_array("phi_bar", phi_bar, ndim=2, min_size=1)
     mb = phi_bar.shape[0]
     if a_bar.shape[0] != mb:
         raise ValueError(f"a_bar must have length m̄ = {mb}, got {a_bar.shape[0]}")
-    m = int(v.scalar("m", m, lo=1, hi=mb, integer=True))
+    m = int(V.scalar("m", m, lo=1, hi=mb, integer=True))
     return a_bar, phi_bar, mb, m, _lam(lam)
 
 
@@ -739,7 +769,7 @@ def lottery_ticket_expected_error(a_bar, phi_bar, m: int, lam) -> float:
         return 0.0
     Z = a_bar[:, None] * phi_bar
     s2 = float(np.mean(np.sum((Z - Z.mean(axis=0)) ** 2, axis=1)))
-    return (lam / (1 + lam)) ** 2 * (1 - m / mb) * mb / (mb - 1) * s2
+    return V.finite_result((lam / (1 + lam)) ** 2 * (1 - m / mb) * mb / (mb - 1) * s2, inputs=("a_bar", "phi_bar"))
 
 
 def lottery_ticket_bound(a_bar, phi_bar, m: int, lam, *, C: float = 1.0) -> float:
@@ -750,9 +780,10 @@ def lottery_ticket_bound(a_bar, phi_bar, m: int, lam, *, C: float = 1.0) -> floa
     ``phi_bar``: (m̄, n) teacher features σ(w̄_lᵀx_i).
     """
     a_bar, phi_bar, mb, m, lam = _lt_args(a_bar, phi_bar, m, lam)
-    C = v.positive("C", C)
+    C = V.positive("C", C)
     S = float(np.sum((a_bar ** 2)[:, None] * phi_bar ** 2)) / mb
-    return (1 - m / mb) * C * (lam / (1 + lam)) ** 2 * S * math.log(mb)
+    return V.finite_result((1 - m / mb) * C * (lam / (1 + lam)) ** 2 * S * math.log(mb),
+                           inputs=("a_bar", "phi_bar", "C"))
 
 
 def lottery_ticket_bound_printed(a_bar, phi_bar, m: int, lam, *, C: float = 1.0) -> float:
@@ -763,9 +794,9 @@ def lottery_ticket_bound_printed(a_bar, phi_bar, m: int, lam, *, C: float = 1.0)
 
 def two_stage_factors(m: int, m1: int, m_bar: int) -> tuple[float, float]:
     """Sec. 7.4.1: ``S1 = (1 − m/m1)(1 − m1/m̄)`` (two-stage) and ``S2 = 1 − m/m̄`` (direct); S1 ≤ S2."""
-    m = v.scalar("m", m, lo=1, integer=True)
-    m1 = v.scalar("m1", m1, lo=m, integer=True)
-    m_bar = v.scalar("m_bar", m_bar, lo=m1, integer=True)
+    m = V.scalar("m", m, lo=1, integer=True)
+    m1 = V.scalar("m1", m1, lo=m, integer=True)
+    m_bar = V.scalar("m_bar", m_bar, lo=m1, integer=True)
     al, be = m / m1, m1 / m_bar
     return (1 - al) * (1 - be), 1 - al * be
 
@@ -790,8 +821,8 @@ def two_stage_expected_error(a_bar, phi_bar, m: int, m1: int, lam) -> float:
     intermediate network (O(m/m̄) for random-sign teachers).
     """
     a_bar, phi_bar, mb, _, lam = _lt_args(a_bar, phi_bar, 1, lam)
-    m1 = int(v.scalar("m1", m1, lo=1, hi=mb, integer=True))
-    m = int(v.scalar("m", m, lo=1, hi=m1, integer=True))
+    m1 = int(V.scalar("m1", m1, lo=1, hi=mb, integer=True))
+    m = int(V.scalar("m", m, lo=1, hi=m1, integer=True))
     if not np.allclose(np.abs(a_bar), 1.0):
         raise ValueError("a_bar must have entries ±1 for the exact expectation (then a = 1 for every subset)")
     Z = a_bar[:, None] * phi_bar
@@ -799,8 +830,9 @@ def two_stage_expected_error(a_bar, phi_bar, m: int, m1: int, lam) -> float:
     s2 = float(np.mean(np.sum((Z - zbar) ** 2, axis=1)))
     kap = mb / (mb - 1) if mb > 1 else 0.0
     al, be, r = m / m1, m1 / mb, lam / (1 + lam)
-    bias = m * (1 - math.sqrt(al)) ** 2 * float(zbar @ zbar) / (1 + lam) ** 2
-    return r ** 2 * ((1 - al) * kap * s2 + r ** 2 * al * (1 - be) * kap * s2 + bias)
+    bias = m * (1 - math.sqrt(al)) ** 2 * float(zbar @ zbar) / ((1 + lam) * (1 + lam))  # (1+λ)**2 would raise
+    return V.finite_result(r ** 2 * ((1 - al) * kap * s2 + r ** 2 * al * (1 - be) * kap * s2 + bias),
+                           inputs=("a_bar", "phi_bar"))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -812,7 +844,7 @@ def arccos_kernel(X) -> np.ndarray:
     ``H^∞ = E_w[H_k]`` for ``w ~ N(0, k²I)`` (any k > 0) and a_k² = 1 (Du et al. 2018, ref. [13]).
     X: d×n with unit-norm columns (checked).
     """
-    X = v.as_array("X", X, ndim=2)
+    X = V.as_array("X", X, ndim=2)
     nrm = np.linalg.norm(X, axis=0)
     if not np.allclose(nrm, 1.0, rtol=1e-6):
         raise ValueError("X must have unit-norm columns for the arc-cosine kernel H^∞")
@@ -825,11 +857,11 @@ def overlap_parameters(phi, H_inf, *, top: int = 5) -> np.ndarray:
 
     phi: (m, n) unit outputs; returns (m,) values in [0, 1]. Units with φ_k = 0 get overlap 0.
     """
-    phi = v.as_array("phi", phi, ndim=2)
-    w, U = v.psd_eigh("H_inf", H_inf)
+    phi = V.as_array("phi", phi, ndim=2, min_size=1)
+    w, U = V.psd_eigh("H_inf", H_inf)
     if U.shape[0] != phi.shape[1]:
         raise ValueError(f"H_inf must be n×n with n = {phi.shape[1]}, got {U.shape}")
-    top = int(v.scalar("top", top, lo=1, hi=U.shape[0], integer=True))
+    top = int(V.scalar("top", top, lo=1, hi=U.shape[0], integer=True))
     nrm = np.linalg.norm(phi, axis=1, keepdims=True)
     P = np.divide(phi, nrm, out=np.zeros_like(phi), where=nrm > 0)
     return np.mean(np.abs(P @ U[:, ::-1][:, :top]), axis=1)
@@ -837,13 +869,17 @@ def overlap_parameters(phi, H_inf, *, top: int = 5) -> np.ndarray:
 
 def center_kernel(K) -> np.ndarray:
     """Centered kernel ``K^c = C K C``, ``C = I − 11ᵀ/n`` (Cortes et al. 2012, ref. [15])."""
-    K = v.square_symmetric("K", K)
+    return _center(V.square_symmetric("K", K))
+
+
+def _center(K: np.ndarray) -> np.ndarray:
     return K - K.mean(axis=0, keepdims=True) - K.mean(axis=1, keepdims=True) + K.mean()
 
 
 def centered_alignment(K1, K2) -> float:
     """``⟨K1^c, K2^c⟩_F / (‖K1^c‖_F ‖K2^c‖_F)`` (ref. [15]); 0 when a centred kernel vanishes."""
-    A, B = center_kernel(K1), center_kernel(K2)
+    A, B = _center(V.square_symmetric("K1", K1)), _center(V.square_symmetric("K2", K2))
+    V.same_shape(("K1", "K2"), A, B)
     den = float(np.linalg.norm(A) * np.linalg.norm(B))
     return float(np.sum(A * B) / den) if den > 0 else 0.0
 
@@ -855,11 +891,12 @@ def alignf(kernels, y) -> np.ndarray:
     ``min_{v≥0} ‖Σ_k v_k vec(K_k^c) − vec(yyᵀ)‖²`` (its objective is vᵀMv − 2vᵀa + const).
     kernels: (P, n, n); y: (n,). If v* = 0 (no kernel aligns positively) the zero vector is returned.
     """
-    Ks = v.as_array("kernels", kernels, ndim=3)
-    y = v.as_array("y", y, ndim=1)
+    Ks = V.as_array("kernels", kernels, ndim=3, min_size=1)
+    y = V.as_array("y", y, ndim=1, min_size=1)
+    V.finite_result(np.outer(y, y), inputs="y", what="target kernel y yᵀ")
     if Ks.shape[1:] != (y.shape[0], y.shape[0]):
         raise ValueError(f"kernels must be (P, n, n) with n = len(y) = {y.shape[0]}, got {Ks.shape}")
-    R = np.stack([center_kernel(K).ravel() for K in Ks], axis=1)
+    R = np.stack([_center(V.square_symmetric(f"kernels[{i}]", K)).ravel() for i, K in enumerate(Ks)], axis=1)
     vstar, _ = sopt.nnls(R, np.outer(y, y).ravel())
     nrm = float(np.linalg.norm(vstar))
     return vstar / nrm if nrm > 0 else vstar
@@ -867,9 +904,11 @@ def alignf(kernels, y) -> np.ndarray:
 
 def gaussian_kernel(X1, X2, gamma: float) -> np.ndarray:
     """``exp(−γ‖x − x'‖²)`` between the columns of X1 (d×n1) and X2 (d×n2)."""
-    X1 = v.as_array("X1", X1, ndim=2)
-    X2 = v.as_array("X2", X2, ndim=2)
-    gamma = v.positive("gamma", gamma)
+    X1 = V.as_array("X1", X1, ndim=2, min_size=1)
+    X2 = V.as_array("X2", X2, ndim=2, min_size=1)
+    if X1.shape[0] != X2.shape[0]:
+        raise ValueError(f"X1 and X2 must be d×n1 and d×n2 with the same d, got {X1.shape} and {X2.shape}")
+    gamma = V.positive("gamma", gamma)
     d2 = np.sum(X1 ** 2, 0)[:, None] + np.sum(X2 ** 2, 0)[None, :] - 2 * X1.T @ X2
     return np.exp(-gamma * np.clip(d2, 0.0, None))
 
@@ -880,8 +919,9 @@ def nystrom_embedding(K_cross, K_landmarks, *, rtol: float = 1e-10) -> np.ndarra
     K_cross: (n, r) kernel between points and r landmarks; K_landmarks: (r, r). Then ``ΨΨᵀ = K_nr K_rr⁺ K_rn``
     (eigenvalues below ``rtol·λ_max`` are dropped).
     """
-    Kc = v.as_array("K_cross", K_cross, ndim=2)
-    w, U = v.psd_eigh("K_landmarks", K_landmarks)
+    Kc = V.as_array("K_cross", K_cross, ndim=2, min_size=1)
+    w, U = V.psd_eigh("K_landmarks", K_landmarks)
+    rtol = V.tolerance("rtol", rtol)
     if Kc.shape[1] != U.shape[0]:
         raise ValueError(f"K_cross must have r = {U.shape[0]} columns, got {Kc.shape}")
     keep = w > rtol * max(float(w[-1]), 1e-300)

@@ -58,7 +58,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import optimize, special
 
-from kdtheory import _validate as V
+from kdtheory import validation as V
 
 __all__ = [
     "NORMS", "LOSSES", "SCHEDULES",
@@ -85,8 +85,8 @@ NORMS = (1, 2, math.inf)
 # argument checks
 # ---------------------------------------------------------------------------------------------
 
-def _K(K) -> int:
-    K = V.scalar("K", K, integer=True)
+def _K(K, hi: int = V.MAX_COUNT) -> int:
+    K = V.count("K", K, lo=-V.MAX_COUNT, hi=hi)
     if K < 2:
         raise ValueError(f"K (number of classes) must be >= 2, got {K}")
     return K
@@ -96,33 +96,36 @@ def _delta(delta) -> float:
     return V.probability("delta", delta, open_ends=True)
 
 
-def _norm(norm) -> float:
+def _norm(norm, name: str = "norm") -> float:
     if isinstance(norm, str):
         if norm.lower() in ("inf", "infinity", "max"):
             return math.inf
-        raise ValueError(f"norm must be a real p >= 1 or 'inf', got {norm!r}")
+        raise ValueError(f"{name} must be a real p >= 1 or 'inf', got {norm!r}")
     if isinstance(norm, (bool, np.bool_)):
-        raise TypeError("norm must be a real p >= 1 or 'inf', got a bool")
+        raise TypeError(f"{name} must be a real p >= 1 or 'inf', got a bool")
+    if isinstance(norm, (complex, np.complexfloating)) or norm is None:
+        raise TypeError(f"{name} must be a real p >= 1 or 'inf', got {norm!r}")
     try:
         p = float(norm)
     except (TypeError, ValueError):
-        raise TypeError(f"norm must be a real p >= 1 or 'inf', got {norm!r}") from None
+        raise TypeError(f"{name} must be a real p >= 1 or 'inf', got {norm!r}") from None
     if math.isnan(p) or p < 1:
-        raise ValueError(f"norm must be a p-norm with p >= 1 (or inf), got {norm!r}")
+        raise ValueError(f"{name} must be a p-norm with p >= 1 (or inf), got {norm!r}")
     return p
 
 
 def lp_norm(v, norm=2, axis: int = -1) -> np.ndarray:
     """The p-norm ``‖v‖_p`` along ``axis`` (``norm`` = p >= 1 or ``inf``), vectorised."""
     p = _norm(norm)
-    a = np.abs(V.as_array("v", v))
+    a = np.abs(V.as_array("v", v, min_size=1))
     if p == math.inf:
         return np.max(a, axis=axis)
     if p == 1:
         return np.sum(a, axis=axis)
+    m = np.max(a, axis=axis, keepdims=True)  # scale first: no overflow for large p (or large entries)
     if p == 2:
-        return np.sqrt(np.sum(a * a, axis=axis))
-    m = np.max(a, axis=axis, keepdims=True)  # scale first: no overflow for large p
+        m = np.where(m > 0, m, 1.0)
+        return np.squeeze(m, axis=axis) * np.sqrt(np.sum((a / m) ** 2, axis=axis))
     m = np.where(m > 0, m, 1.0)
     return np.squeeze(m, axis=axis) * np.sum((a / m) ** p, axis=axis) ** (1.0 / p)
 
@@ -237,8 +240,8 @@ def augmented_neighbourhoods(X, images, r, norm=2) -> list:
     ``x' ∈ D_X`` with ``‖x' − z_i‖_norm ≤ r`` (the augmented neighbourhood ``N_𝒜(x̄)`` read as: close to
     *some* augmented ``x̄``, one ``A`` at a time). (Source: SoTeacher, Def. 3.7.)
     """
-    X = V.as_array("X", X, ndim=2)
-    Z = V.as_array("images", images, ndim=2)
+    X = V.as_array("X", X, ndim=2, min_size=1)
+    Z = V.as_array("images", images, ndim=2, min_size=1)
     if Z.shape[1] != X.shape[1]:
         raise ValueError(f"images must have the dimension of X ({X.shape[1]}), got {Z.shape[1]}")
     r = V.nonnegative("r", r)
@@ -270,10 +273,10 @@ def augmentation_constant(X, F_X, images, F_ref, r, *, norm=2, out_norm=2, neigh
     if F_X.shape[0] != n_x:
         raise ValueError(f"F_X must have one row per input of X ({n_x}), got {F_X.shape[0]}")
     if F_ref.shape[0] != len(neighbours):
-        raise ValueError(f"F_ref must have one row per image ({len(neighbours)}), got {F_ref.shape[0]}")
+        raise ValueError(f"F_ref must have one row per row of images ({len(neighbours)}), got {F_ref.shape[0]}")
     if F_ref.shape[1] != F_X.shape[1]:
         raise ValueError(f"F_X and F_ref must have the same number of columns, got {F_X.shape[1]} and {F_ref.shape[1]}")
-    q = _norm(out_norm)
+    q = _norm(out_norm, "out_norm")
     idx = [np.asarray(n, dtype=np.int64) for n in neighbours]
     sizes = np.array([len(n) for n in idx])
     if sizes.sum() == 0:
@@ -375,9 +378,10 @@ def softmax_affine_lipschitz(W) -> float:
     ``v = W(x − x')`` along the segment this is ``≤ max_{k,l}|(w_k − w_l)·(x − x')|``, and
     ``‖·‖_p ≤ ‖·‖_1``. Used as ``L*`` for the synthetic true label distributions of Thm 3.6's checks.
     """
-    W = V.as_array("W", W, ndim=2)
-    diff = W[:, None, :] - W[None, :, :]
-    return float(np.sqrt(np.max(np.sum(diff * diff, axis=-1))))
+    W = V.as_array("W", W, ndim=2, min_size=1)
+    sc = float(np.max(np.abs(W))) or 1.0  # unit scale: no overflow of the squared differences
+    diff = (W[:, None, :] - W[None, :, :]) / sc
+    return V.finite_result(sc * float(np.sqrt(np.max(np.sum(diff * diff, axis=-1)))), inputs="W")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,12 +488,12 @@ def check_proper(loss, K, rng, *, n_q: int = 200, n_p: int = 200, tol: float = 1
     """
     name = _loss_name(loss)
     K = _K(K)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator")
-    n_q = int(V.scalar("n_q", n_q, lo=1, integer=True))
-    n_p = int(V.scalar("n_p", n_p, lo=1, integer=True))
-    tol = V.nonnegative("tol", tol)
-    min_gap = V.positive("min_gap", min_gap)
+    rng = V.generator("rng", rng)
+    n_q = V.count("n_q", n_q, hi=10_000_000)  # one Dirichlet draw per q is kept in a list
+    n_p = V.count("n_p", n_p, hi=10_000_000)
+    tol = V.tolerance("tol", tol, allow_zero=True)
+    symbolic = V.flag("symbolic", symbolic)
+    min_gap = V.scalar("min_gap", min_gap, lo=0.0, lo_open=True, hi=2.0)  # ‖p − q‖₁ ≤ 2 on the simplex
     qs = [rng.dirichlet(np.ones(K)) for _ in range(n_q)]
     tie = np.zeros(K)
     tie[:2] = 0.5
@@ -530,6 +534,10 @@ def check_proper(loss, K, rng, *, n_q: int = 200, n_p: int = 200, tol: float = 1
     return ProperReport(name, K, proper, strict, worst, cex if cex is not None else strict_cex, count, sym)
 
 
+#: Largest K the sympy routines accept (the expressions have K² terms; determinants of K − 1 minors).
+_SYMBOLIC_MAX_K = 64
+
+
 def symbolic_divergence(loss, K):
     """The sympy expression of ``ℓ(p, q) − ℓ(q, q)`` for ``"nll"`` or ``"brier"``.
 
@@ -540,7 +548,7 @@ def symbolic_divergence(loss, K):
     import sympy as sp
 
     name = V.one_of("loss", loss, ("nll", "brier"))
-    K = _K(K)
+    K = _K(K, hi=_SYMBOLIC_MAX_K)
     p = sp.symbols(f"p0:{K}", positive=True)
     q = sp.symbols(f"q0:{K}", positive=True)
     if name == "nll":
@@ -622,11 +630,12 @@ def smoothed_minimiser(ybar, eps) -> np.ndarray:
     order = np.sort(y)[::-1]
     csum = np.cumsum(order)
     for j in range(1, y.size + 1):  # j largest classes active
-        c = (1.0 + j * eps) / csum[j - 1]
-        lo_ok = order[j - 1] * c - eps > 0
-        hi_ok = j == y.size or order[j] * c - eps <= 0
+        # c ȳ_k − ε with c = (1 + jε)/S_j written as (ȳ_k + ε(jȳ_k − S_j))/S_j: no cancellation of two
+        # ~ε terms for huge ε (j = 1 is always feasible: its largest class gets exactly 1)
+        lo_ok = j == 1 or order[j - 1] + eps * (j * order[j - 1] - csum[j - 1]) > 0
+        hi_ok = j == y.size or order[j] + eps * (j * order[j] - csum[j - 1]) <= 0
         if lo_ok and hi_ok:
-            return np.maximum(0.0, c * y - eps)
+            return np.maximum(0.0, (y + eps * (j * y - csum[j - 1])) / csum[j - 1])
     raise AssertionError("water-filling found no active set")  # unreachable for a probability vector
 
 
@@ -690,6 +699,8 @@ def lipschitz_cell_erm(ybar, eps, *, restarts: int = 2, seed: int = 0):
     """
     y = _ybar(ybar)
     eps = V.nonnegative("eps", eps)
+    restarts = V.count("restarts", restarts, hi=10_000)
+    seed = V.count("seed", seed, lo=0)
     K = y.size
     act = np.flatnonzero(y > 0)
     m = len(act)
@@ -784,7 +795,7 @@ def network_lipschitz_l1(weights: Sequence) -> float:
         raise TypeError("weights must be a non-empty sequence of 2-D (linear) or 4-D (conv) arrays")
     total = 0.0
     for i, w in enumerate(weights):
-        a = np.asarray(w)
+        a = V.as_array(f"weights[{i}]", w)
         if a.ndim == 2:
             total += lipschitz_linear_l1(a)
         elif a.ndim == 4:
@@ -821,7 +832,7 @@ def consistency_loss(pred, avg, t) -> float:
         return 0.0
     avg = V.as_array("avg", avg, ndim=2)
     V.same_shape(("pred", "avg"), pred, avg)
-    return float(np.mean(np.sum((pred - avg) ** 2, axis=1)))
+    return V.finite_result(float(np.mean(np.sum((pred - avg) ** 2, axis=1))), inputs=("pred", "avg"))
 
 
 def lambda_cr(t, T, lam_max, kind="linear"):
@@ -834,7 +845,7 @@ def lambda_cr(t, T, lam_max, kind="linear"):
     kind = V.one_of("kind", kind, SCHEDULES)
     T = V.positive("T", T)
     lam_max = V.nonnegative("lam_max", lam_max)
-    tt = V.as_array("t", t)
+    tt = V.as_array("t", t, min_size=1)
     if tt.size and (tt.min() < 0 or tt.max() > T):
         raise ValueError(f"t must lie in [0, T] = [0, {T}], got range [{tt.min()}, {tt.max()}]")
     s = tt / T
@@ -854,9 +865,14 @@ def lambda_cr(t, T, lam_max, kind="linear"):
 # ---------------------------------------------------------------------------------------------
 
 def _logits(logits) -> np.ndarray:
-    z = np.asarray(logits, dtype=float)
-    if z.ndim != 2 or z.shape[1] < 2:
-        raise ValueError(f"logits must have shape (N, K) with K >= 2, got {z.shape}")
+    if logits is None or isinstance(logits, str):
+        raise TypeError(f"logits must be an (N, K) array of real numbers, got {type(logits).__name__}")
+    z = np.asarray(logits)
+    if z.dtype.kind not in "iuf":  # complex would lose its imaginary part, bool is not a number
+        raise TypeError(f"logits must be an (N, K) array of real numbers, got dtype {z.dtype}")
+    z = z.astype(float)
+    if z.ndim != 2 or z.shape[1] < 2 or z.shape[0] == 0:
+        raise ValueError(f"logits must have shape (N, K) with N >= 1, K >= 2, got {z.shape}")
     if np.isnan(z).any():
         raise ValueError(f"logits contain {int(np.isnan(z).sum())} NaN value(s)")
     if np.isinf(z).any():
@@ -925,6 +941,9 @@ def fit_temperature(logits, labels, *, bounds: tuple[float, float] = (0.05, 20.0
     """
     z = _logits(logits)
     y = _labels(labels, z.shape[0], z.shape[1])
+    xatol = V.tolerance("xatol", xatol)
+    if isinstance(bounds, (str, bytes)) or not hasattr(bounds, "__len__") or len(bounds) != 2:
+        raise TypeError(f"bounds must be a pair (T_min, T_max), got {bounds!r}")
     lo, hi = (V.positive("bounds[0]", bounds[0]), V.positive("bounds[1]", bounds[1]))
     if not lo < hi:
         raise ValueError(f"bounds must satisfy T_min < T_max, got {bounds}")

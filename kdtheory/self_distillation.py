@@ -47,7 +47,7 @@ import math
 import numpy as np
 from scipy import optimize
 
-from kdtheory import _validate as v
+from kdtheory import validation as V
 
 __all__ = [
     "Spectrum", "SelfDistillationPath", "EarlyStoppingFit",
@@ -106,20 +106,30 @@ class Spectrum:
 def spectrum(G, *, name: str = "G") -> Spectrum:
     """Validate ``G`` (square, finite, symmetric, PSD — else a ValueError naming the smallest eigenvalue) and
     eigendecompose it once. Eigenvalues ≤ ``K·d_max·machine-ε`` are set to exactly 0 (numerically null)."""
-    G = v.as_array(name, G, ndim=2)
+    G = V.as_array(name, G, ndim=2)
     if G.shape[0] == 0:
         raise ValueError(f"{name} must be non-empty, got shape {G.shape}")
-    d, V = v.psd_eigh(name, G)
+    d, Q = V.psd_eigh(name, G)
     tol = G.shape[0] * _MACHEPS * (float(d[-1]) if d.size else 0.0)
     d = np.where(d <= tol, 0.0, d)
-    return Spectrum(d=d, V=V)
+    return Spectrum(d=d, V=Q)
 
 
 def _labels(name: str, y, K: int, *, ndim=1) -> np.ndarray:
-    y = v.as_array(name, y, ndim=ndim)
+    y = V.as_array(name, y, ndim=ndim)
     if y.shape[0] != K:
         raise ValueError(f"{name} has {y.shape[0]} entries but G is {K}×{K} (K must agree)")
     return y
+
+
+def _dz(d, z, *, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues d (1-D, ≥ 0, or > 0 with ``positive``) and rotated labels z of the same shape."""
+    d = V.as_array("d", d, ndim=1, min_size=1)
+    if np.any(d < 0) or (positive and np.any(d == 0)):
+        raise ValueError(f"d must hold the eigenvalues of G ({'> 0' if positive else '>= 0'}), got min {d.min():.3g}")
+    z = V.as_array("z", z, ndim=1)
+    V.same_shape(("d", "z"), d, z)
+    return d, z
 
 
 def _spec(G) -> Spectrum:
@@ -130,7 +140,7 @@ def _spec(G) -> Spectrum:
 def fit_coefficients(G, y, c) -> np.ndarray:
     """``(cI + G)⁻¹ y`` — the coefficients of Prop. 1 (eq. 18), computed in the eigenbasis of G. ``c > 0``."""
     S = _spec(G)
-    c = v.positive("c", c)
+    c = V.positive("c", c)
     y = _labels("y", y, S.K, ndim=(1, 2))
     z = S.rotate(y)
     scale = 1.0 / (c + S.d)
@@ -143,7 +153,7 @@ def predict(g_new, G, y, c) -> np.ndarray:
     ``g_new``: (m, K) with ``g_new[i, k] = g(x_i, x_k)/K`` (eq. 17); returns (m,) (or (m, Q) for (K, Q) labels).
     """
     S = _spec(G)
-    g_new = v.as_array("g_new", g_new, ndim=(1, 2))
+    g_new = V.as_array("g_new", g_new, ndim=(1, 2), min_size=1)
     if g_new.shape[-1] != S.K:
         raise ValueError(f"g_new has {g_new.shape[-1]} columns but G is {S.K}×{S.K} (K must agree)")
     return g_new @ fit_coefficients(S, y, c)
@@ -154,7 +164,7 @@ def interpolant(g_new, G, y) -> np.ndarray:
     part of y; exact interpolation when G is positive definite). ``g_new``: (m, K) as in :func:`predict`."""
     S = _spec(G)
     y = _labels("y", y, S.K)
-    g_new = v.as_array("g_new", g_new, ndim=(1, 2))
+    g_new = V.as_array("g_new", g_new, ndim=(1, 2), min_size=1)
     if g_new.shape[-1] != S.K:
         raise ValueError(f"g_new has {g_new.shape[-1]} columns but G is {S.K}×{S.K} (K must agree)")
     inv = np.divide(1.0, S.d, out=np.zeros_like(S.d), where=S.d > 0)
@@ -164,28 +174,38 @@ def interpolant(g_new, G, y) -> np.ndarray:
 def round_functions(g_new, G, path: "SelfDistillationPath") -> np.ndarray:
     """``f_t(x) = g_xᵀ(c_t I + G)⁻¹ y_t`` (eq. 32) for every fitted round of ``path``: array (T, m)."""
     S = _spec(G)
+    if not isinstance(path, SelfDistillationPath):
+        raise TypeError(f"path must be a SelfDistillationPath, got {type(path).__name__}")
+    g_new = V.as_array("g_new", g_new, ndim=(1, 2), min_size=1)
+    if g_new.shape[-1] != S.K or path.d.shape[0] != S.K:
+        raise ValueError(f"g_new ({g_new.shape}) and path (K = {path.d.shape[0]}) must match G ({S.K}×{S.K})")
+    if path.rounds_fitted == 0:  # collapsed at round 0: no fitted round, an empty (0, m) result
+        return np.zeros((0,) + g_new.shape[:-1])
     return np.array([predict(g_new, S, path.y[t], c) for t, c in enumerate(path.c)]).reshape(len(path.c), -1)
 
 
 def fit_predictions(G, y, c) -> np.ndarray:
     """Training predictions ``f = G(cI + G)⁻¹ y = V D(cI + D)⁻¹ Vᵀ y`` (eq. 26–27)."""
     S = _spec(G)
-    c = v.positive("c", c)
+    c = V.positive("c", c)
     y = _labels("y", y, S.K)
     return S.unrotate(S.d / (c + S.d) * S.rotate(y))
 
 
 def residual_mse(d, z, c) -> float:
     """Right side of Prop. 2 (eq. 21): ``(1/K) Σ_k (z_k c/(c + d_k))²`` — the training MSE of the Prop. 1 fit."""
-    d = np.asarray(d, dtype=float)
-    z = np.asarray(z, dtype=float)
-    c = float(c)
-    return float(np.mean((z * (c / (c + d))) ** 2))
+    d, z = _dz(d, z)
+    c = V.positive("c", c)
+    return _residual_mse(d, z, c)
+
+
+def _residual_mse(d, z, c) -> float:
+    return V.finite_result(float(np.mean((z * (c / (c + d))) ** 2)), inputs=("d", "z", "c"), what="residual MSE")
 
 
 def h(c, d, z, eps) -> float:
     """``h(c) = (1/K)Σ_k (z_k c/(c + d_k))² − ε`` (Sec. 2.3); increasing in c > 0, root = the multiplier."""
-    return residual_mse(d, z, c) - float(eps)
+    return residual_mse(d, z, c) - V.positive("eps", eps)
 
 
 def reachable_floor(G, y) -> float:
@@ -205,16 +225,17 @@ def multiplier_bracket(d, z, eps) -> tuple[float, float]:
     smallest positive eigenvalue; ``eps`` at or below the reachable floor raises.
     Source: eqs. (22)–(25) with √K·ε read as √(K·ε) (erratum 002-1).
     """
-    d = np.asarray(d, dtype=float)
-    z = np.asarray(z, dtype=float)
-    eps = v.positive("eps", eps)
+    d, z = _dz(d, z)
+    if np.any(np.diff(d) < 0):
+        raise ValueError("d must be ascending (the eigenvalues of G as spectrum() returns them)")
+    eps = V.positive("eps", eps)
     K = d.shape[0]
     null = d == 0.0
     zn2 = float(np.sum(z[null] ** 2))
     zr2 = float(np.sum(z[~null] ** 2))
     if zn2 + zr2 <= K * eps:
-        raise ValueError(f"eps={eps:.6g} ≥ (1/K)‖y‖² = {(zn2 + zr2) / K:.6g}: the zero function is feasible "
-                         "(collapsed); there is no positive multiplier")
+        raise ValueError(f"eps={eps:.6g} ≥ (1/K)‖y‖² = {(zn2 + zr2) / K:.6g} (labels y, y0, z = Vᵀy): the zero "
+                         "function is feasible (collapsed); there is no positive multiplier")
     floor = zn2 / K
     if eps <= floor:
         raise ValueError(f"eps={eps:.6g} is infeasible: no f can reach a training MSE below the reachable floor "
@@ -231,9 +252,11 @@ def multiplier_bracket(d, z, eps) -> tuple[float, float]:
 def multiplier_bracket_printed(d, z, eps) -> tuple[float, float]:
     """Eq. (24)–(25) **as printed**: ``√K·ε`` with ε the mean-squared tolerance of (1). Kept for erratum 002-1
     only (the bracket does not contain the root in general); PD ``d`` required."""
-    d = np.asarray(d, dtype=float)
-    s = math.sqrt(d.shape[0]) * float(eps)
+    d, z = _dz(d, z, positive=True)
+    s = math.sqrt(d.shape[0]) * V.positive("eps", eps)
     nz = float(np.linalg.norm(z))
+    if nz <= s:
+        raise ValueError(f"eps={eps:.6g} too large for the printed bracket: √K·eps ≥ ‖z‖ = {nz:.6g}")
     return float(d.min() * s / (nz - s)), float(d.max() * s / (nz - s))
 
 
@@ -270,7 +293,7 @@ def solve_multiplier(G, y, eps) -> float:
     """
     S = _spec(G)
     y = _labels("y", y, S.K)
-    eps = v.positive("eps", eps)
+    eps = V.positive("eps", eps)
     return _solve_spectral(S.d, S.rotate(y), eps)[0]
 
 
@@ -314,7 +337,7 @@ class SelfDistillationPath:
 
 def effective_basis_count(log_B) -> np.ndarray:
     """Participation ratio ``(Σ_k B_k)² / Σ_k B_k²`` of each row of ``log_B`` (computed in log space)."""
-    L = np.atleast_2d(np.asarray(log_B, dtype=float))
+    L = np.atleast_2d(V.as_array("log_B", log_B, ndim=(1, 2), allow_neg_inf=True))
     if L.shape[1] == 0:
         return np.zeros(L.shape[0])
     m = np.max(L, axis=1, keepdims=True)
@@ -336,8 +359,9 @@ def self_distill(G, y0, eps, rounds) -> SelfDistillationPath:
     """
     S = _spec(G)
     y0 = _labels("y0", y0, S.K)
-    eps = v.positive("eps", eps)
-    rounds = int(v.scalar("rounds", rounds, lo=0, integer=True))
+    V.finite_result(float(y0 @ y0), inputs="y0", what="squared norm of y0")
+    eps = V.positive("eps", eps)
+    rounds = V.count("rounds", rounds, lo=0)
     K = S.K
     z = S.rotate(y0)
     ys, zn, cs, logB = [y0.copy()], [float(np.linalg.norm(y0))], [], []
@@ -367,17 +391,17 @@ def self_distill(G, y0, eps, rounds) -> SelfDistillationPath:
 
 
 # --------------------------------------------------------------------------------- Props. 3–6 (bounds)
-def _u0(y0_norm, K, eps) -> float:
-    y0_norm = v.nonnegative("y0_norm", y0_norm)
-    K = int(v.scalar("K", K, lo=1, integer=True))
-    eps = v.positive("eps", eps)
+def _u0(y0_norm, K, eps, name: str = "y0_norm") -> float:
+    y0_norm = V.nonnegative(name, y0_norm)
+    K = V.count("K", K)
+    eps = V.positive("eps", eps)
     return y0_norm / math.sqrt(K * eps)
 
 
 def _kappa(kappa) -> float:
     if isinstance(kappa, (float, np.floating)) and math.isinf(kappa) and kappa > 0:
         return math.inf
-    return v.scalar("kappa", kappa, lo=1.0)
+    return V.scalar("kappa", kappa, lo=1.0)
 
 
 def guaranteed_rounds(y0_norm, K, eps, kappa) -> float:
@@ -393,8 +417,8 @@ def guaranteed_rounds(y0_norm, K, eps, kappa) -> float:
 
 def _ab(u0: float, x: float) -> tuple[float, float]:
     """a(x), b(x) of eqs. (41)–(42)."""
-    den = (u0 - 1.0 + x) ** 2
-    return ((u0 - 1.0) ** 2 + x * (2 * u0 - 1.0)) / den, u0 ** 2 * x / den
+    w = u0 - 1.0 + x  # ratios to w first: no overflow of (u0 − 1 + x)² for huge u0 or κ
+    return ((u0 - 1.0) / w) ** 2 + (x / w) * ((2 * u0 - 1.0) / w), (u0 / w) ** 2 * x
 
 
 def prop3_lower_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
@@ -402,20 +426,22 @@ def prop3_lower_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
 
     Vectorized over ``t`` (≥ 0). Note ``a(κ) = 1 − κ(κ−1)/(u₀−1+κ)² ∈ (0, 1]``; the geometric sum is t at κ = 1.
     """
-    u0 = _u0(z0_norm, K, eps)
+    u0 = _u0(z0_norm, K, eps, "z0_norm")
     kappa = _kappa(kappa)
     if math.isinf(kappa):
         raise ValueError("kappa must be finite for Prop. 3 (G must be positive definite on its range)")
     if u0 <= 1:
-        raise ValueError(f"Prop. 3 needs ‖z₀‖ > √(K·eps) (u₀ = {u0:.6g} ≤ 1: collapsed at round 0)")
-    t = np.asarray(t, dtype=float)
+        raise ValueError(f"Prop. 3 needs z0_norm = ‖z₀‖ > √(K·eps) (u₀ = {u0:.6g} ≤ 1: collapsed at round 0)")
+    t = V.as_array("t", t, ndim=(0, 1), min_size=1)
     if np.any(t < 0) or not np.all(np.isfinite(t)):
         raise ValueError("t must be finite and >= 0")
     s = math.sqrt(int(K) * float(eps))
     a, b = _ab(u0, kappa)
-    one_minus_a = kappa * (kappa - 1.0) / (u0 - 1.0 + kappa) ** 2
+    one_minus_a = (kappa / (u0 - 1.0 + kappa)) * ((kappa - 1.0) / (u0 - 1.0 + kappa))
     if one_minus_a == 0:
         geo = t
+    elif one_minus_a >= 1.0:  # a rounds to 0 (κ ≫ u₀): (1 − aᵗ)/(1 − a) = 1 for t > 0, 0 at t = 0
+        geo = np.where(t > 0, 1.0, 0.0)
     else:
         geo = -np.expm1(t * math.log1p(-one_minus_a)) / one_minus_a  # (1 − aᵗ)/(1 − a)
     return s * (a ** t * u0 - b * geo)
@@ -423,12 +449,16 @@ def prop3_lower_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
 
 def prop4_crossing(u0, kappa) -> float:
     """The t where Prop. 3's lower bound on u_t = ‖z_t‖/√(Kε) equals 1 (eq. 125, left side of 126)."""
-    u0 = v.scalar("u0", u0, lo=1.0, lo_open=True)
+    u0 = V.scalar("u0", u0, lo=1.0, lo_open=True)
     kappa = _kappa(kappa)
+    if math.isinf(kappa):  # κ → ∞: a, b → 0, the bound drops below 1 right after t = 0 (the limit of the formula)
+        return 0.0
     a, b = _ab(u0, kappa)
-    one_minus_a = kappa * (kappa - 1.0) / (u0 - 1.0 + kappa) ** 2
+    one_minus_a = (kappa / (u0 - 1.0 + kappa)) * ((kappa - 1.0) / (u0 - 1.0 + kappa))
     if one_minus_a == 0:
         return (u0 - 1.0) / b
+    if one_minus_a >= 1.0:  # a rounds to 0 (κ ≫ u₀): as for κ = ∞
+        return 0.0
     # aᵗ u0 − b(1 − aᵗ)/(1 − a) = 1  ⇔  aᵗ = (1 − a + b)/(b + u0(1 − a))
     #   (1 − a + b)/(b + u0(1 − a)) = 1 − (u0 − 1)(1 − a)/(b + u0(1 − a)); log1p keeps κ → 1 accurate
     return math.log1p(-(u0 - 1.0) * one_minus_a / (b + u0 * one_minus_a)) / math.log1p(-one_minus_a)
@@ -440,13 +470,16 @@ def prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, t) -> np.ndarray:
     Vectorized over ``d_j, d_k, t``; ``u₀ = ‖y₀‖/√(K·eps)``. Valid for every non-collapsed round t.
     """
     u0 = _u0(y0_norm, K, eps)
-    d_min = v.positive("d_min", d_min)
-    d_j = np.asarray(d_j, dtype=float)
-    d_k = np.asarray(d_k, dtype=float)
+    d_min = V.positive("d_min", d_min)
+    d_j = V.as_array("d_j", d_j, ndim=(0, 1), min_size=1)
+    d_k = V.as_array("d_k", d_k, ndim=(0, 1), min_size=1)
     if np.any(d_j < d_min * (1 - 1e-12)) or np.any(d_k < d_min * (1 - 1e-12)):
         raise ValueError("d_j and d_k must be >= d_min")
-    t = np.asarray(t, dtype=float)
-    return ((u0 - 1 + d_min / d_j) / (u0 - 1 + d_min / d_k)) ** (t + 1)
+    t = V.as_array("t", t, ndim=(0, 1), min_size=1)
+    if np.any(t < 0):
+        raise ValueError(f"t must be >= 0 (rounds), got min {t.min()}")
+    return V.finite_result(((u0 - 1 + d_min / d_j) / (u0 - 1 + d_min / d_k)) ** (t + 1),
+                           inputs=("y0_norm", "K", "eps", "d_min", "d_j", "d_k", "t"))
 
 
 def prop6_bound(y0_norm, K, eps, d_min, d_j, d_k, kappa) -> np.ndarray:
@@ -462,12 +495,12 @@ def training_loss(path: SelfDistillationPath, y0=None) -> np.ndarray:
     """Training MSE of each fitted round on the *original* labels: ``(1/K)Σ_k (1 − B_t[k])² z₀[k]²``."""
     if not isinstance(path, SelfDistillationPath):
         raise TypeError(f"path must be a SelfDistillationPath, got {type(path).__name__}")
-    y_0 = path.y[0] if y0 is None else y0
     K = path.d.shape[0]
+    y_0 = path.y[0] if y0 is None else _labels("y0", y0, K)
     out = []
     for t in range(path.rounds_fitted):
         out.append(float(np.sum((y_0 - path.y[t + 1]) ** 2) / K))
-    return np.array(out)
+    return V.finite_result(np.array(out), inputs=("path", "y0"), what="training loss")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -485,7 +518,7 @@ def early_stopping(G, y0, eps) -> EarlyStoppingFit:
     """Early stopping as Sec. 3.4 defines it: f₀* (eq. 49) with the (larger) tolerance ``eps``."""
     S = _spec(G)
     y0 = _labels("y0", y0, S.K)
-    eps = v.positive("eps", eps)
+    eps = V.positive("eps", eps)
     z = S.rotate(y0)
     c, _ = _solve_spectral(S.d, z, eps)
     with np.errstate(divide="ignore"):
@@ -510,8 +543,9 @@ def multiclass_self_distill(G, Y0, eps, rounds) -> list[SelfDistillationPath]:
     S = _spec(G)
     Y0 = _labels("Y0", Y0, S.K, ndim=2)
     Q = Y0.shape[1]
-    e = v.as_array("eps", eps, ndim=(0, 1))
+    e = V.as_array("eps", eps, ndim=(0, 1))
     if e.ndim == 1 and e.shape[0] != Q:
         raise ValueError(f"eps has {e.shape[0]} entries but Y0 has {Q} columns (one tolerance per output)")
     e = np.broadcast_to(e, (Q,))
+    V.finite_result(np.sum(Y0 * Y0, axis=0), inputs="Y0", what="squared norm of a column of Y0")
     return [self_distill(S, Y0[:, q], float(e[q]), rounds) for q in range(Q)]

@@ -41,7 +41,7 @@ import math
 import numpy as np
 from scipy import optimize, special
 
-from kdtheory import _validate as V
+from kdtheory import validation as V
 
 MODELS = ("least_squares", "logistic", "softmax")
 SAMPLINGS = ("with_replacement", "without_replacement")
@@ -54,8 +54,13 @@ __all__ = [
     "rho_printed", "sigma_sq", "noise_at_lambda", "reduction_ratio_bound", "direction_variance",
     "descent_step_bound", "theorem1_one_step_bound", "theorem1_bound", "theorem1_rate_bound",
     "theorem2_one_step_bound", "theorem2_bound", "theorem3_descent_step", "theorem3_one_step_bound",
-    "theorem3_bound", "theorem4_omega_max", "theorem4_bound", "lemma6_rhs", "rand_k_omega",
+    "theorem3_bound", "theorem4_omega_max", "theorem4_one_step_bound", "theorem4_bound", "lemma6_rhs", "rand_k_omega",
     "minibatch_gradient", "minibatch_loss", "batch_equivalent_gradients", "quadratic_gap",
+    "THEOREMS", "theorem1_step_max", "theorem2_step_max", "theorem3_step_max", "theorem4_step_max", "step_max",
+    "lemma1_c", "least_squares_hessian", "quadratic_growth_bound", "restart_step_max", "restart_factor",
+    "restart_phase_length", "lemma2_rhs", "lemma3_rhs41", "lemma3_rhs42", "lemma4_rhs", "lemma5_rhs", "eq38_rhs",
+    "logit_loss_gradient", "jacobian_distillation_gradient",
+    "sin_pl_losses", "sin_pl_gradients", "SinPLConstants", "sin_pl_constants",
 ]
 
 
@@ -68,7 +73,7 @@ def lift(a) -> np.ndarray:
 
     ``a``: ``(N, p)`` raw inputs → ``(N, p + 1)``.
     """
-    a = V.as_array("a", a, ndim=2)
+    a = V.as_array("a", a, ndim=2, min_size=1)
     return np.hstack([a, np.ones((a.shape[0], 1))])
 
 
@@ -77,11 +82,11 @@ def _check_model(model: str) -> str:
 
 
 def _no_nan(what: str, out):
-    """Return ``out`` unless float64 overflow made a NaN (inf − inf, 0·inf) in it: then a clear error.
-    An overflow to ±inf alone is returned as is (an honest 'too large to represent')."""
-    if np.isnan(out).any():
-        raise ValueError(f"{what} overflows float64 at this scale of A, b and x (inf - inf or 0 * inf); "
-                         "rescale the data or the parameters")
+    """Return ``out`` unless float64 overflow made it non-finite (inf, or NaN from inf − inf, 0·inf): then a
+    ValueError naming the inputs (the value is not representable; a NaN/inf must not travel on)."""
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{what} overflows float64 at this scale of the inputs (A, b, x, theta, X: inf, "
+                         "inf - inf or 0 * inf); rescale the data or the parameters")
     return out
 
 
@@ -89,8 +94,8 @@ def _check_data(model: str, x, A, b):
     """Validate (x, A, b) for a model; return float arrays with b one-hot for soft-max int labels."""
     _check_model(model)
     A = V.as_array("A", A, ndim=2)
-    if A.shape[0] == 0:
-        raise ValueError("A must have at least one row (sample)")
+    if A.shape[0] == 0 or A.shape[1] == 0:
+        raise ValueError(f"A must have at least one row (sample) and one column, got shape {A.shape}")
     if model == "softmax":
         x = V.as_array("x", x, ndim=2)
         if x.shape[0] != A.shape[1]:
@@ -106,6 +111,12 @@ def _check_data(model: str, x, A, b):
         if model == "logistic" and (np.any(b < 0) or np.any(b > 1)):
             raise ValueError("b must lie in [0, 1] for the logistic model (labels or soft labels)")
     return x, A, b
+
+
+def _softmax_classes(b) -> int:
+    """Number of classes implied by soft-max labels b (rows (N, K), or integer labels 0..K-1)."""
+    bb = V.as_array("b", b, ndim=(1, 2), dtype=None, min_size=1)
+    return int(bb.shape[1]) if bb.ndim == 2 else int(np.max(bb)) + 1 if np.max(bb) >= 1 else 2
 
 
 def _softmax_labels(b, N: int, K: int) -> np.ndarray:
@@ -132,7 +143,7 @@ def _softmax_labels(b, N: int, K: int) -> np.ndarray:
 def predictions(model: str, x, A) -> np.ndarray:
     """Model outputs φ_x(a_n): ``xᵀā_n`` (least squares), ``σ(xᵀā_n)`` (logistic), soft-max rows (N, K)."""
     _check_model(model)
-    A = V.as_array("A", A, ndim=2)
+    A = V.as_array("A", A, ndim=2, min_size=1)
     x = V.as_array("x", x, ndim=2 if model == "softmax" else 1)
     if x.shape[0] != A.shape[1]:
         raise ValueError(f"x must have leading dimension d = A.shape[1] = {A.shape[1]}, got {x.shape}")
@@ -185,12 +196,14 @@ def per_sample_gradients(model: str, x, A, b) -> np.ndarray:
 
 def loss(model: str, x, A, b) -> float:
     """``f(x) = (1/N) Σ_n f_n(x)`` (eq. 1)."""
-    return float(np.mean(per_sample_losses(model, x, A, b)))
+    return float(_no_nan("loss", np.mean(per_sample_losses(model, x, A, b))))
 
 
 def full_gradient(model: str, x, A, b) -> np.ndarray:
     """``∇f(x) = (1/N) Σ_n ∇f_n(x)``, shape ``x.shape``."""
-    return per_sample_gradients(model, x, A, b).mean(axis=0)
+    g = per_sample_gradients(model, x, A, b)
+    s = float(np.max(np.abs(g))) if g.size else 0.0
+    return _no_nan("full_gradient", (g / s).mean(axis=0) * s if s > 0 else g.mean(axis=0))  # mean at unit scale
 
 
 def distillation_gradient(grad_student, grad_teacher, lam) -> np.ndarray:
@@ -260,7 +273,7 @@ def _hessian(model: str, x, A) -> np.ndarray:
     N = A.shape[0]
     z = A @ x
     if model == "least_squares":
-        return 2.0 * A.T @ A / N
+        return least_squares_hessian(A)
     if model == "logistic":
         s = special.expit(z)
         return (A * (s * (1 - s))[:, None]).T @ A / N
@@ -299,7 +312,11 @@ def minimizer(model: str, A, b, *, x0=None, K: int | None = None, tol: float = 1
     Raises ``ValueError`` when no finite minimiser is found (e.g. linearly separable logistic data).
     """
     _check_model(model)
-    A = V.as_array("A", A, ndim=2)
+    A = V.as_array("A", A, ndim=2, min_size=1)
+    tol = V.tolerance("tol", tol)
+    max_newton = V.count("max_newton", max_newton, lo=0)
+    if K is not None:
+        K = V.count("K", K, lo=2)
     N, d = A.shape
     if model == "least_squares":
         b = V.as_array("b", b, ndim=1)
@@ -417,7 +434,14 @@ def expected_smoothness(model: str, A, b=None, *, batch_size: int = 1, sampling:
     N, d = A.shape
     if N == 0:
         raise ValueError("A must have at least one row (sample)")
-    bs = int(V.scalar("batch_size", batch_size, lo=1, integer=True))
+    pl = V.flag("pl", pl)
+    if b is not None:
+        _check_data(model, np.zeros((d, _softmax_classes(b)) if model == "softmax" else d), A, b)
+    if x_star is not None:
+        x_star = V.as_array("x_star", x_star, ndim=2 if model == "softmax" else 1)
+        if x_star.shape[0] != d:
+            raise ValueError(f"x_star must have leading dimension d = A.shape[1] = {d}, got {x_star.shape}")
+    bs = V.count("batch_size", batch_size)
     V.one_of("sampling", sampling, SAMPLINGS)
     if sampling == "without_replacement" and bs > N:
         raise ValueError(f"batch_size must be <= N = {N} for sampling without replacement, got {bs}")
@@ -426,7 +450,7 @@ def expected_smoothness(model: str, A, b=None, *, batch_size: int = 1, sampling:
     As = A / scale  # work at unit scale; constants scale like scale² (Hessians are quadratic in A)
     row_sq = np.sum(As**2, axis=1)
     if model == "least_squares":
-        H = 2.0 * As.T @ As / N
+        H = least_squares_hessian(As)
         M = (4.0 / N) * (As * row_sq[:, None]).T @ As
         Q = H @ H + cb * (M - H @ H)
         w, U = np.linalg.eigh(H)
@@ -475,12 +499,13 @@ def smoothness_constants(model: str, A, b=None, **kw) -> SmoothnessConstants:
 # Lemma 1: the neighbourhood N(λ), λ*, the reduction ratio (14), (15), (31)–(33)
 
 
-def _grads_pair(grads_opt, grads_teacher):
-    g0 = V.as_array("grads_opt", grads_opt)
-    g1 = V.as_array("grads_teacher", grads_teacher)
-    if g0.ndim < 1 or g0.shape[0] == 0:
-        raise ValueError(f"grads_opt must have shape (N, d) with N >= 1, got {g0.shape}")
-    V.same_shape(("grads_opt", "grads_teacher"), g0, g1)
+def _grads_pair(grads_opt, grads_teacher, names=("grads_opt", "grads_teacher")):
+    g0 = V.as_array(names[0], grads_opt)
+    g1 = V.as_array(names[1], grads_teacher)
+    for nm, g in zip(names, (g0, g1)):
+        if g.ndim < 2 or g.shape[0] == 0 or g.size == 0:
+            raise ValueError(f"{nm} must have shape (N, d) with N, d >= 1, got {g.shape}")
+    V.same_shape(names, g0, g1)
     g0 = g0.reshape(g0.shape[0], -1)
     g1 = g1.reshape(g1.shape[0], -1)
     return g0, g1
@@ -526,6 +551,7 @@ def optimal_lambda(grads_opt, grads_teacher, gamma, c=1.0, *, clip: bool = False
     """
     g0, g1 = _grads_pair(grads_opt, grads_teacher)
     gamma, c = _gamma_c(gamma, c)
+    clip = V.flag("clip", clip)
     m = _moments(g0, g1)
     den = m.m_theta + m.g_theta / (c * gamma)
     lam = 1.0 if den == 0.0 else m.cross / den
@@ -583,6 +609,8 @@ def reduction_ratio(grads_opt, grads_teacher, gamma, c=1.0) -> float:
 def sigma_sq(grads) -> float:
     """σ²(x) = E‖∇f_ξ(x)‖², the second moment of the stochastic gradients (σ*² at x*)."""
     g = V.as_array("grads", grads)
+    if g.ndim < 2 or g.size == 0:
+        raise ValueError(f"grads must have shape (N, d) with N, d >= 1, got {g.shape}")
     g = g.reshape(g.shape[0], -1)
     s = float(np.max(np.abs(g))) if g.size else 0.0
     if s == 0.0:
@@ -593,6 +621,8 @@ def sigma_sq(grads) -> float:
 def beta(grads_teacher) -> float:
     """Signal-to-noise ratio β(θ) = ‖∇f(θ)‖² / E‖∇f_ξ(θ)‖² ∈ [0, 1] (eq. 31). 0 when all gradients vanish."""
     g = V.as_array("grads_teacher", grads_teacher)
+    if g.ndim < 2 or g.size == 0:
+        raise ValueError(f"grads_teacher must have shape (N, d) with N, d >= 1, got {g.shape}")
     g = g.reshape(g.shape[0], -1)
     s = float(np.max(np.abs(g))) if g.size else 0.0
     if s == 0.0:
@@ -657,7 +687,7 @@ def reduction_ratio_bound(f_theta_gap, sigma_opt, sigma_theta, L, calL, gamma, c
     L = V.nonnegative("L", L)
     calL = V.nonnegative("calL", calL)
     gamma, c = _gamma_c(gamma, c)
-    k = 2.0 * calL / (so * st) + 2.0 * L / (c * gamma * st * st)
+    k = 2.0 * calL / (so * st) + 2.0 * L / (c * gamma * st) / st  # no ZeroDivisionError when st² underflows
     return float(min(1.0, k * gap))
 
 
@@ -665,14 +695,192 @@ def direction_variance(grads_x, grads_teacher, lam, batch_size: int = 1) -> floa
     """Variance E‖g_ξ − E g_ξ‖² of the distillation direction ``∇f_ξ(x) − λ∇f_ξ(θ)`` of (7)/(16)
     for a uniform batch of size b drawn with replacement (per-sample variance / b). The bias
     correction ``+λ∇f(θ)`` of (16) is a constant and does not change it. (Fig. 3, right.)"""
-    gx, gt = _grads_pair(grads_x, grads_teacher)
+    gx, gt = _grads_pair(grads_x, grads_teacher, ("grads_x", "grads_teacher"))
     lam = V.scalar("lam", lam)
-    bs = V.scalar("batch_size", batch_size, lo=1, integer=True)
+    bs = V.count("batch_size", batch_size)
     s = float(max(np.max(np.abs(gx)), np.max(np.abs(gt)))) or 1.0
     w = (gx - lam * gt) / (s * max(1.0, abs(lam)))
     w = w - w.mean(axis=0)
     sl = s * max(1.0, abs(lam))
     return float(np.mean(np.sum(w * w, axis=1))) * sl * sl / bs
+
+
+# ---------------------------------------------------------------------------------------------
+# step-size limits and Lemma-1 constants of the theorems (the one home of these numbers)
+
+THEOREMS = (1, 2, 3, 4)
+
+
+def _theorem_number(theorem, allowed) -> int:
+    t = V.count("theorem", theorem, lo=1, hi=4, strict=True)
+    if t not in allowed:
+        raise ValueError(f"theorem must be one of {list(allowed)}, got {t}")
+    return t
+
+
+def _no_nan_scalar(value: float, names: str) -> float:
+    """A scalar right side; inf − inf at extreme inputs is an error naming the arguments, never a NaN."""
+    if math.isnan(value):
+        raise ValueError(f"the arguments ({names}) overflow float64 here (inf - inf); rescale them")
+    return float(value)
+
+
+def _check_step(what: str, gamma: float, gmax: float, where: str) -> None:
+    if gamma > gmax * (1 + 1e-12):
+        raise ValueError(f"gamma must be <= {what} = {gmax:.6g} ({where}), got {gamma}")
+
+
+def theorem1_step_max(calL, *, printed: bool = False) -> float:
+    """Largest step of Theorem 1: ``1/(4𝓛)``, what its proof (App. C.2, last step) uses;
+    ``printed=True`` gives the statement's stricter ``1/(8𝓛)``."""
+    calL = V.positive("calL", calL)
+    return 1.0 / ((8.0 if V.flag("printed", printed) else 4.0) * calL)
+
+
+def theorem2_step_max(mu, L, calL) -> float:
+    """Largest step of Theorem 2 (statement and App. C.3): ``γ ≤ μ/(4L𝓛)``."""
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    return mu / (4.0 * L * calL)
+
+
+def theorem3_step_max(mu, L, calL) -> float:
+    """Largest step of Theorem 3 (statement and App. D.1): ``γ ≤ μ/(3L𝓛)``."""
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    return mu / (3.0 * L * calL)
+
+
+def theorem4_step_max(calL) -> float:
+    """Largest step of Theorem 4 (statement, App. E.2): ``γ ≤ 1/(16𝓛)``."""
+    calL = V.positive("calL", calL)
+    return 1.0 / (16.0 * calL)
+
+
+def step_max(theorem: int, *, mu=None, L=None, calL) -> float:
+    """The step-size limit of Theorem 1, 2, 3 or 4 (see the ``theoremN_step_max`` functions)."""
+    theorem = _theorem_number(theorem, THEOREMS)
+    if theorem == 1:
+        return theorem1_step_max(calL)
+    if theorem == 4:
+        return theorem4_step_max(calL)
+    if mu is None or L is None:
+        raise ValueError(f"mu and L are required for Theorem {theorem}'s step-size limit")
+    return (theorem2_step_max if theorem == 2 else theorem3_step_max)(mu, L, calL)
+
+
+def lemma1_c(theorem: int, *, mu, L=None) -> float:
+    """The constant c with which each proof applies Lemma 1: μ/4 (Thm 1, App. C.2), L (Thm 2, App. C.3),
+    2μ (Thm 4, App. E.2). Theorem 3 fixes λ = 1 and does not use Lemma 1 (ValueError)."""
+    theorem = _theorem_number(theorem, (1, 2, 4))
+    mu = V.positive("mu", mu)
+    if theorem == 1:
+        return mu / 4.0
+    if theorem == 4:
+        return 2.0 * mu
+    if L is None:
+        raise ValueError("L is required for Theorem 2's Lemma-1 constant c = L")
+    return V.positive("L", L)
+
+
+def least_squares_hessian(A) -> np.ndarray:
+    """Hessian ``(2/N) ĀᵀĀ`` of the least-squares loss ``f = (1/N) Σ (xᵀā_n − b_n)²`` (constant in x)."""
+    A = V.as_array("A", A, ndim=2)
+    if A.shape[0] == 0:
+        raise ValueError("A must have at least one row (sample)")
+    return 2.0 * A.T @ A / A.shape[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# App. A fact (28) and the Sec. 5 restart scheme
+
+
+def quadratic_growth_bound(mu, dist_sq) -> float:
+    """Quadratic growth (28), App. A: ``f(x) − f* ≥ (μ/8)·dist²`` — the right side ``(μ/8)·dist_sq``.
+
+    ``dist_sq`` must be the squared distance to the *solution set* (Karimi et al. 2016); with a fixed
+    minimiser x*, as printed, (28) fails for PL functions with several minimisers (docs/errata.md 000-10).
+    """
+    mu = V.positive("mu", mu)
+    return mu / 8.0 * V.nonnegative("dist_sq", dist_sq)
+
+
+def restart_step_max(mu, L, calL, *, printed: bool = False) -> float:
+    """Step of the Sec. 5 restart scheme (θ^m = x^{mτ}) that makes each phase halve f − f*:
+    ``μ/(24L𝓛)`` (then ``3γL(L+𝓛)/μ ≤ ¼`` as L ≤ 𝓛). ``printed=True``: the printed ``μ/(12L𝓛)``, for
+    which the neighbourhood factor alone reaches ½ when L = 𝓛 (docs/errata.md 000-8)."""
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    return mu / ((12.0 if V.flag("printed", printed) else 24.0) * L * calL)
+
+
+def restart_factor(t, gamma, mu, L, calL) -> float:
+    """Per-phase factor of Sec. 5 with θ = x^0: ``(1−γμ)^t + γ·3L(L + 𝓛)/μ`` (Thm 3's (17) divided by
+    f(x^0) − f*)."""
+    t = _t(t)
+    gamma = V.positive("gamma", gamma)
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    _contraction(gamma, mu)
+    return float((1 - gamma * mu) ** t + gamma * 3 * L * (L + calL) / mu)
+
+
+def restart_phase_length(gamma, mu) -> int:
+    """Phase length τ = ⌈ln 4 / (−ln(1 − γμ))⌉ ≤ ⌈ln 4/(γμ)⌉: the least τ with (1−γμ)^τ ≤ ¼ (Sec. 5, τ = O(1/(γμ)))."""
+    gamma, mu = V.positive("gamma", gamma), V.positive("mu", mu)
+    if gamma * mu >= 1:
+        return 1
+    return int(math.ceil(math.log(4.0) / -math.log1p(-gamma * mu)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Lemmas 2–5 (App. E.1): right-hand sides, as scalars (the checks compute the left sides exactly)
+
+
+def lemma2_rhs(f_gap, mu, omega, xstar_norm_sq) -> float:
+    """Lemma 2, eq. (40): ``E_δ‖δ(x)‖² ≤ 2α(f(x) − f*) + ν``, α = 2ω/μ, ν = 2ω‖x*‖² (f μ-strongly convex)."""
+    fg = V.nonnegative("f_gap", f_gap)
+    mu = V.positive("mu", mu)
+    omega = V.nonnegative("omega", omega)
+    xs = V.nonnegative("xstar_norm_sq", xstar_norm_sq)
+    return float(2 * (2 * omega / mu) * fg + 2 * omega * xs)
+
+
+def lemma3_rhs41(calL, dist_sq, delta_sq) -> float:
+    """Lemma 3, eq. (41): ``E‖∇f_ξ(x + δ(x)) − ∇f_ξ(y)‖² ≤ 𝓛²(‖x − y‖² + E‖δ(x)‖²)`` (𝓛 of (39))."""
+    calL = V.nonnegative("calL", calL)
+    return float(calL * calL * (V.nonnegative("dist_sq", dist_sq) + V.nonnegative("delta_sq", delta_sq)))
+
+
+def lemma3_rhs42(f_y, inner, L, dist_sq, delta_sq) -> float:
+    """Lemma 3, eq. (42), upper side: ``E f(x + δ) ≤ f(y) + ⟨∇f(y), x − y⟩ + (L/2)‖x − y‖² + (L/2)E‖δ‖²``
+    (``inner`` = ⟨∇f(y), x − y⟩; the lower side is f(x) ≤ E f(x + δ), Jensen)."""
+    L = V.nonnegative("L", L)
+    return _no_nan_scalar(V.scalar("f_y", f_y) + V.scalar("inner", inner)
+                 + L / 2 * (V.nonnegative("dist_sq", dist_sq) + V.nonnegative("delta_sq", delta_sq)), "f_y, inner, L, dist_sq, delta_sq")
+
+
+def lemma4_rhs(noise_y, calL, dist_sq, gamma, delta_sq) -> float:
+    """Lemma 4, eq. (43), with E over ξ *and* δ on both sides (the corrected reading, docs/errata.md 000-5):
+
+        E‖δ/γ − ∇f_ξ(x + δ) + λ∇f_ξ(θ)‖² ≤ 2E‖∇f_ξ(y) − λ∇f_ξ(θ)‖² + 2𝓛²‖x − y‖² + 2(𝓛² + 1/γ²)E‖δ‖².
+
+    ``noise_y`` = E_ξ‖∇f_ξ(y) − λ∇f_ξ(θ)‖² (for one fixed ξ, as printed, the inequality can fail).
+    """
+    calL = V.nonnegative("calL", calL)
+    gamma = V.positive("gamma", gamma)
+    return float(2 * V.nonnegative("noise_y", noise_y) + 2 * calL * calL * V.nonnegative("dist_sq", dist_sq)
+                 + 2 * (calL * calL + 1 / gamma / gamma) * V.nonnegative("delta_sq", delta_sq))
+
+
+def lemma5_rhs(f_x, inner, mu, L, dist_sq, delta_sq) -> float:
+    """Lemma 5, eq. (44), the lower bound on f(y):
+    ``f(x) + ⟨E∇f(x + δ), y − x⟩ + (μ/2)‖y − x‖² − ((L − μ)/2)E‖δ(x)‖²`` (``inner`` = ⟨E∇f(x+δ), y − x⟩)."""
+    mu, L = V.positive("mu", mu), V.positive("L", L)
+    return _no_nan_scalar(V.scalar("f_x", f_x) + V.scalar("inner", inner) + mu / 2 * V.nonnegative("dist_sq", dist_sq)
+                 - (L - mu) / 2 * V.nonnegative("delta_sq", delta_sq), "f_x, inner, mu, L, dist_sq, delta_sq")
+
+
+def eq38_rhs(omega, y_dist_sq, xstar_norm_sq) -> float:
+    """Eq. (38): ``E‖x^t − x*‖² ≤ (2ω + 1)E‖y^t − x*‖² + 2ω‖x*‖²`` for x^t = C(y^t) — the right side."""
+    omega = V.nonnegative("omega", omega)
+    return float((2 * omega + 1) * V.nonnegative("y_dist_sq", y_dist_sq) + 2 * omega * V.nonnegative("xstar_norm_sq", xstar_norm_sq))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -692,6 +900,7 @@ def descent_step_bound(e_t, f_gap_t, gamma, mu, calL, lam, grad_theta_sq, noise_
     Valid for every γ > 0 and real λ (the step-size conditions only serve to drop the middle term).
     """
     V.one_of("setting", setting, ("strongly_quasi_convex", "pl"))
+    L = None if L is None else V.positive("L", L)
     e = V.nonnegative("e_t", e_t)
     gamma = V.positive("gamma", gamma)
     mu = V.positive("mu", mu)
@@ -717,13 +926,19 @@ def theorem1_one_step_bound(e_t, gamma, mu, calL, lam, grad_theta_sq, noise_lam)
     """
     gamma = V.positive("gamma", gamma)
     calL = V.positive("calL", calL)
-    if gamma > 1.0 / (4.0 * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= 1/(4 calL) = {1 / (4 * calL):.6g} (proof of Thm 1), got {gamma}")
+    _check_step("1/(4 calL)", gamma, theorem1_step_max(calL), "proof of Thm 1")
     return descent_step_bound(e_t, 0.0, gamma, mu, calL, lam, grad_theta_sq, noise_lam)
 
 
 def _t(t):
-    return V.scalar("t", t, lo=0, integer=True)
+    return V.count("t", t, lo=0)
+
+
+def _contraction(gamma: float, mu: float) -> None:
+    """The unrolled bounds' factor (1 − γμ)^t needs 0 ≤ 1 − γμ ≤ 1 (else it alternates and overflows)."""
+    if gamma * mu > 1:
+        raise ValueError(f"gamma*mu must be <= 1 (contraction factor 1 - gamma*mu in [0, 1]), "
+                         f"got gamma={gamma}, mu={mu}")
 
 
 def theorem1_bound(t, gamma, mu, calL, dist0_sq, grads_opt, grads_teacher, lam=None) -> float:
@@ -740,11 +955,10 @@ def theorem1_bound(t, gamma, mu, calL, dist0_sq, grads_opt, grads_teacher, lam=N
     mu = V.positive("mu", mu)
     calL = V.positive("calL", calL)
     d0 = V.nonnegative("dist0_sq", dist0_sq)
-    if gamma > 1.0 / (4.0 * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= 1/(4 calL) = {1 / (4 * calL):.6g} (Thm 1), got {gamma}")
+    _check_step("1/(4 calL)", gamma, theorem1_step_max(calL), "Thm 1")
     if gamma * mu > 1:
         raise ValueError(f"gamma*mu must be <= 1, got {gamma * mu}")
-    c = mu / 4.0
+    c = lemma1_c(1, mu=mu)
     lam = optimal_lambda(grads_opt, grads_teacher, gamma, c) if lam is None else V.scalar("lam", lam)
     return float((1 - gamma * mu) ** t * d0 + 8.0 / mu / mu * neighborhood(lam, grads_opt, grads_teacher, gamma, c))
 
@@ -760,9 +974,10 @@ def theorem1_rate_bound(t, gamma, mu, L, calL, dist0_sq, sigma_opt_sq, sigma_the
     d0 = V.nonnegative("dist0_sq", dist0_sq)
     s2 = V.nonnegative("sigma_opt_sq", sigma_opt_sq)
     st2 = V.positive("sigma_theta_sq", sigma_theta_sq)
+    _contraction(gamma, mu)
     if s2 == 0:
         return float((1 - gamma * mu) ** t * d0)
-    r = reduction_ratio_bound(f_theta_gap, math.sqrt(s2), math.sqrt(st2), L, calL, gamma, mu / 4.0)
+    r = reduction_ratio_bound(f_theta_gap, math.sqrt(s2), math.sqrt(st2), L, calL, gamma, lemma1_c(1, mu=mu))
     return float((1 - gamma * mu) ** t * d0 + 2 * s2 / mu * gamma * r)
 
 
@@ -773,8 +988,7 @@ def theorem2_one_step_bound(e_t, gamma, mu, L, calL, lam, grad_theta_sq, noise_l
     """
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
-    if gamma > mu / (4 * L * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= mu/(4 L calL) = {mu / (4 * L * calL):.6g} (Thm 2), got {gamma}")
+    _check_step("mu/(4 L calL)", gamma, theorem2_step_max(mu, L, calL), "Thm 2")
     e = V.nonnegative("e_t", e_t)
     lam = V.scalar("lam", lam)
     return float((1 - gamma * mu) * e + gamma * lam * lam * V.nonnegative("grad_theta_sq", grad_theta_sq)
@@ -793,10 +1007,11 @@ def theorem2_bound(t, gamma, mu, L, calL, f0_gap, grads_opt, grads_teacher, lam=
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
     f0 = V.nonnegative("f0_gap", f0_gap)
-    if gamma > mu / (4 * L * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= mu/(4 L calL) = {mu / (4 * L * calL):.6g} (Thm 2), got {gamma}")
-    lam = optimal_lambda(grads_opt, grads_teacher, gamma, L) if lam is None else V.scalar("lam", lam)
-    return float((1 - gamma * mu) ** t * f0 + neighborhood(lam, grads_opt, grads_teacher, gamma, L) / mu)
+    _check_step("mu/(4 L calL)", gamma, theorem2_step_max(mu, L, calL), "Thm 2")
+    c = lemma1_c(2, mu=mu, L=L)
+    lam = optimal_lambda(grads_opt, grads_teacher, gamma, c) if lam is None else V.scalar("lam", lam)
+    _contraction(gamma, mu)
+    return float((1 - gamma * mu) ** t * f0 + neighborhood(lam, grads_opt, grads_teacher, gamma, c) / mu)
 
 
 def theorem3_descent_step(f_gap_t, gamma, mu, L, calL, f_theta_gap) -> float:
@@ -817,8 +1032,7 @@ def theorem3_one_step_bound(f_gap_t, gamma, mu, L, calL, f_theta_gap) -> float:
     ``E_t[f(x^{t+1}) − f*] ≤ (1−γμ)(f(x^t) − f*) + 3L(L + 𝓛)γ²(f(θ) − f*)``."""
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
-    if gamma > mu / (3 * L * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= mu/(3 L calL) = {mu / (3 * L * calL):.6g} (Thm 3), got {gamma}")
+    _check_step("mu/(3 L calL)", gamma, theorem3_step_max(mu, L, calL), "Thm 3")
     e = V.nonnegative("f_gap_t", f_gap_t)
     return float((1 - gamma * mu) * e + 3 * L * (L + calL) * gamma * gamma * V.nonnegative("f_theta_gap", f_theta_gap))
 
@@ -831,10 +1045,10 @@ def theorem3_bound(t, gamma, mu, L, calL, f0_gap, f_theta_gap) -> float:
     t = _t(t)
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
-    if gamma > mu / (3 * L * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= mu/(3 L calL) = {mu / (3 * L * calL):.6g} (Thm 3), got {gamma}")
+    _check_step("mu/(3 L calL)", gamma, theorem3_step_max(mu, L, calL), "Thm 3")
     f0 = V.nonnegative("f0_gap", f0_gap)
     ft = V.nonnegative("f_theta_gap", f_theta_gap)
+    _contraction(gamma, mu)
     return float((1 - gamma * mu) ** t * f0 + 3 * L * (L + calL) / mu * gamma * ft)
 
 
@@ -867,10 +1081,36 @@ def lemma6_rhs(f_gap, gamma, mu, calL, omega, xstar_norm_sq, noise_lam, *, print
     omega = V.nonnegative("omega", omega)
     xs = V.nonnegative("xstar_norm_sq", xstar_norm_sq)
     nz = V.nonnegative("noise_lam", noise_lam)
+    printed = V.flag("printed", printed)
     alpha, nu = 2 * omega / mu, 2 * omega * xs
-    A = 2 * calL + (calL * calL + 1 / (gamma * gamma)) * alpha
-    B = ((calL if printed else calL * calL) + 1 / (gamma * gamma)) * nu
+    # (x + 1/γ²)·α written as x·α + (α/γ)/γ: no ZeroDivisionError when γ² underflows, no 0·inf when α = 0
+    A = 2 * calL + calL * calL * alpha + (alpha / gamma) / gamma
+    B = (calL if printed else calL * calL) * nu + (nu / gamma) / gamma
     return float(4 * A * fg + 2 * B + 4 * nz)
+
+
+def theorem4_one_step_bound(y_dist_sq, gamma, mu, L, calL, omega, xstar_norm_sq, lam, grad_theta_sq, noise_lam) -> float:
+    """One-step recursion of the proof of Thm 4 (App. E.2) for the auxiliary iterates (37), valid when
+    2γA + α(L − μ) ≤ ½ (ω ≤ :func:`theorem4_omega_max`):
+
+        E_t‖y^{t+1} − x*‖² ≤ (1 − γμ)‖y^t − x*‖² + D,
+        D = 2γ²B + γ(L − μ)ν + (2γ/μ)N₃(λ),  B = (𝓛² + 1/γ²)ν,  ν = 2ω‖x*‖²,
+        N₃(λ) = λ²‖∇f(θ)‖² + 2γμ E‖∇f_ξ(x*) − λ∇f_ξ(θ)‖².
+    """
+    e = V.nonnegative("y_dist_sq", y_dist_sq)
+    gamma = V.positive("gamma", gamma)
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    _check_step("1/(16 calL)", gamma, theorem4_step_max(calL), "Thm 4")
+    omega = V.nonnegative("omega", omega)
+    wmax = theorem4_omega_max(gamma, mu, L, calL)
+    if omega > wmax * (1 + 1e-12):
+        raise ValueError(f"omega must be <= theorem4_omega_max(gamma, mu, L, calL) = {wmax:.6g} (condition "
+                         f"2γA + α(L−μ) <= 1/2 of Thm 4), got omega = {omega}")
+    nu = 2 * omega * V.nonnegative("xstar_norm_sq", xstar_norm_sq)
+    lam = V.scalar("lam", lam)
+    n3 = lam * lam * V.nonnegative("grad_theta_sq", grad_theta_sq) + 2 * gamma * mu * V.nonnegative("noise_lam", noise_lam)
+    D = 2 * ((gamma * calL) ** 2 + 1) * nu + gamma * (L - mu) * nu + 2 * gamma / mu * n3   # 2γ²B, B = (𝓛² + 1/γ²)ν
+    return float((1 - gamma * mu) * e + D)
 
 
 def theorem4_bound(t, gamma, mu, L, calL, omega, dist0_sq, xstar_norm_sq, grads_opt, grads_teacher, lam=None) -> float:
@@ -887,16 +1127,17 @@ def theorem4_bound(t, gamma, mu, L, calL, omega, dist0_sq, xstar_norm_sq, grads_
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
     omega = V.nonnegative("omega", omega)
-    if gamma > 1.0 / (16 * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= 1/(16 calL) = {1 / (16 * calL):.6g} (Thm 4), got {gamma}")
+    _check_step("1/(16 calL)", gamma, theorem4_step_max(calL), "Thm 4")
     wmax = theorem4_omega_max(gamma, mu, L, calL)
     if omega > wmax * (1 + 1e-12):
-        raise ValueError(f"omega must be <= {wmax:.6g} (condition 2γA + α(L−μ) <= 1/2 of Thm 4), got {omega}")
+        raise ValueError(f"omega must be <= theorem4_omega_max(gamma, mu, L, calL) = {wmax:.6g} "
+                         f"(condition 2γA + α(L−μ) <= 1/2 of Thm 4), got {omega}")
     d0 = V.nonnegative("dist0_sq", dist0_sq)
     xs = V.nonnegative("xstar_norm_sq", xstar_norm_sq)
-    c = 2 * mu
+    c = lemma1_c(4, mu=mu)
     lam = optimal_lambda(grads_opt, grads_teacher, gamma, c) if lam is None else V.scalar("lam", lam)
     nu = 2 * omega * xs
+    _contraction(gamma, mu)
     inner = (1 - gamma * mu) ** t * d0 + nu / mu * (2 * gamma * calL * calL + 2 / gamma + L - mu) \
         + 2 / mu / mu * neighborhood(lam, grads_opt, grads_teacher, gamma, c)
     return float((2 * omega + 1) * inner + 2 * omega * xs)
@@ -904,6 +1145,30 @@ def theorem4_bound(t, gamma, mu, L, calL, omega, dist0_sq, xstar_norm_sq, grads_
 
 # ---------------------------------------------------------------------------------------------
 # vectorised mini-batch gradients (used by the simulator in verification.simulate)
+
+
+def _minibatch_args(model, X, A, b, idx):
+    """Validate the mini-batch functions' arguments: X (S, Λ, d) or (S, Λ, d, K), b (N,) or (N, K) rows,
+    idx integer (S, B) in [0, N)."""
+    _check_model(model)
+    A = V.as_array("A", A, ndim=2)
+    if A.shape[0] == 0 or A.shape[1] == 0:
+        raise ValueError(f"A must have at least one row (sample) and one column, got shape {A.shape}")
+    X = V.as_array("X", X, ndim=4 if model == "softmax" else 3)
+    if X.shape[2] != A.shape[1] or X.size == 0:
+        raise ValueError(f"X must have shape (S, Λ, d{', K' if model == 'softmax' else ''}) with "
+                         f"d = A.shape[1] = {A.shape[1]}, got {X.shape}")
+    if model == "softmax":
+        b = V.as_array("b", b, ndim=2)
+        if b.shape != (A.shape[0], X.shape[3]):
+            raise ValueError(f"b must be one-hot/soft rows of shape (N, K) = {(A.shape[0], X.shape[3])}, got {b.shape}")
+        V.probability_vector("b", b, axis=1, atol=1e-6)
+    else:
+        _, _, b = _check_data(model, np.zeros(A.shape[1]), A, b)
+    idx = V.indices("idx", idx, A.shape[0], ndim=2)
+    if idx.shape[0] != X.shape[0]:
+        raise ValueError(f"idx must have shape (S, B) with S = X.shape[0] = {X.shape[0]}, got {idx.shape}")
+    return X, A, b, idx
 
 
 def minibatch_gradient(model: str, X, A, b, idx, *, check: bool = True) -> np.ndarray:
@@ -914,29 +1179,39 @@ def minibatch_gradient(model: str, X, A, b, idx, *, check: bool = True) -> np.nd
     Same formulas as :func:`per_sample_gradients`, batched. ``b`` for soft-max must be one-hot/soft
     rows ``(N, K)``. ``check=False`` skips validation (for the simulator's inner loop).
     """
-    if check:
-        _check_model(model)
-        A = V.as_array("A", A, ndim=2)
-        X = V.as_array("X", X)
-        idx = np.asarray(idx)
-        if idx.ndim != 2 or idx.shape[0] != X.shape[0]:
-            raise ValueError(f"idx must have shape (S, B) with S = X.shape[0] = {X.shape[0]}, got {idx.shape}")
+    if V.flag("check", check):
+        X, A, b, idx = _minibatch_args(model, X, A, b, idx)
+    B = idx.shape[1]
+    N = A.shape[0]
+    if model != "softmax" and 4 * B >= N:
+        # large batches: weight all N residuals instead of gathering (S, B, d) rows — two shared BLAS
+        # products; duplicates (sampling with replacement) add up in the weights
+        S, L = X.shape[0], X.shape[1]
+        W = np.zeros((S, N))
+        np.add.at(W, (np.repeat(np.arange(S), B), idx.ravel()), 1.0 / B)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = (X.reshape(S * L, -1) @ A.T).reshape(S, L, N)
+            r = 2.0 * (z - np.asarray(b)) if model == "least_squares" else special.expit(z) - np.asarray(b)
+            # unsampled rows weigh exactly 0 (never 0·inf when their residual overflows)
+            rw = np.where(W[:, None, :] > 0, r, 0.0) * W[:, None, :]
+            out = (rw.reshape(S * L, N) @ A).reshape(X.shape)
+        return _no_nan("minibatch_gradient", out) if check else out
     Ab = A[idx]                    # (S, B, d)
     bb = np.asarray(b)[idx]        # (S, B) or (S, B, K)
-    B = idx.shape[1]
     if model == "softmax":
         z = np.einsum("sbd,sldk->slbk", Ab, X)
         r = special.softmax(z, axis=-1) - bb[:, None]
         out = np.einsum("slbk,sbd->sldk", r, Ab) / B
     else:
-        z = np.einsum("sbd,sld->slb", Ab, X)
+        z = np.matmul(X, Ab.transpose(0, 2, 1))            # (S, Λ, B), batched BLAS (einsum here was 5x slower)
         r = 2.0 * (z - bb[:, None, :]) if model == "least_squares" else special.expit(z) - bb[:, None, :]
-        out = np.einsum("slb,sbd->sld", r, Ab) / B
+        out = np.matmul(r, Ab) / B
     return _no_nan("minibatch_gradient", out) if check else out
 
 
 def minibatch_loss(model: str, X, A, b, idx) -> np.ndarray:
     """Mini-batch loss ``(1/B) Σ_{n∈batch} f_n(x)`` for iterates ``(S, Λ, *xshape)`` → ``(S, Λ)``."""
+    X, A, b, idx = _minibatch_args(model, X, A, b, idx)
     Ab = A[idx]
     bb = np.asarray(b)[idx]
     with np.errstate(over="ignore", invalid="ignore"):
@@ -961,7 +1236,7 @@ def batch_equivalent_gradients(grads, batch_size: int, sampling: str = "with_rep
     g = V.as_array("grads", grads)
     if g.ndim < 2 or g.shape[0] == 0:
         raise ValueError(f"grads must have shape (N, ...) with N >= 1, got {g.shape}")
-    bs = int(V.scalar("batch_size", batch_size, lo=1, integer=True))
+    bs = V.count("batch_size", batch_size)
     V.one_of("sampling", sampling, SAMPLINGS)
     if sampling == "without_replacement" and bs > g.shape[0]:
         raise ValueError(f"batch_size must be <= N = {g.shape[0]}, got {bs}")
@@ -975,7 +1250,126 @@ def quadratic_gap(X, A, x_star) -> np.ndarray:
 
     ``X``: ``(..., d)`` iterates; returns ``X.shape[:-1]``.
     """
-    A = np.asarray(A, float)
-    D = np.asarray(X, float) - np.asarray(x_star, float)
+    A = V.as_array("A", A, ndim=2, min_size=1)
+    X = V.as_array("X", X, ndim=(1, 2, 3, 4), min_size=1)
+    x_star = V.as_array("x_star", x_star, ndim=1)
+    if x_star.shape != (A.shape[1],) or X.shape[-1] != A.shape[1]:
+        raise ValueError(f"x_star must have shape (d,) and X (..., d) with d = A.shape[1] = {A.shape[1]}, "
+                         f"got x_star {x_star.shape} and X {X.shape}")
+    D = X - x_star
     AD = D @ A.T
     return np.sum(AD * AD, axis=-1) / A.shape[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# App. B.3: distillation gradient of a generic classifier through its logits
+
+
+def logit_loss_gradient(logits, labels) -> np.ndarray:
+    """∇_z ℓ(σ(z), b) = σ(z) − b for soft-max cross-entropy on logits z (App. B.3: ∇φ_n(z)).
+
+    ``logits``: ``(N, K)``; ``labels``: probability rows ``(N, K)`` (soft labels allowed)."""
+    z = V.as_array("logits", logits, ndim=2)
+    b = V.probability_vector("labels", V.as_array("labels", labels, ndim=2), axis=1, atol=1e-6)
+    V.same_shape(("logits", "labels"), z, b)
+    return special.softmax(z, axis=1) - b
+
+
+def jacobian_distillation_gradient(jacobian, grad_logits_student, grad_logits_teacher, lam) -> np.ndarray:
+    """App. B.3: ``∇_x f_n(x | θ, λ) = Jψ_n(x)(∇φ_n(ψ_n(x)) − λ∇φ_n(ψ_n(θ)))`` for one sample.
+
+    ``jacobian``: ``(D, K)`` = ∂ψ_n(x)/∂x of the *student* logits; ``grad_logits_*``: ``(K,)`` = ∇φ_n at
+    the student's and the teacher's logits. The teacher term uses the student's Jacobian, which is
+    why (5) is only approximate for non-linear models."""
+    J = V.as_array("jacobian", jacobian, ndim=2)
+    gs = V.as_array("grad_logits_student", grad_logits_student, ndim=1)
+    gt = V.as_array("grad_logits_teacher", grad_logits_teacher, ndim=1)
+    V.same_shape(("grad_logits_student", "grad_logits_teacher"), gs, gt)
+    if gs.size == 0:
+        raise ValueError("grad_logits_student must have at least one logit (K >= 1)")
+    if J.shape[0] == 0:
+        raise ValueError("jacobian must have at least one parameter row (D >= 1)")
+    if J.shape[1] != gs.shape[0]:
+        raise ValueError(f"jacobian must have shape (D, K) with K = {gs.shape[0]}, got {J.shape}")
+    lam = V.scalar("lam", lam)
+    return J @ (gs - lam * gt)
+
+
+# ---------------------------------------------------------------------------------------------
+# a non-convex PL family (Assumption 2 without convexity): f_n(x) = (x − c_n)² + 3 sin²(x − c_n)
+
+
+def sin_pl_losses(x, c) -> np.ndarray:
+    """Per-sample losses ``f_n(x) = (x − c_n)² + 3 sin²(x − c_n)`` (Karimi et al. 2016's PL example x² + 3 sin²x,
+    shifted per sample), for scalar or array x: shape ``x.shape + (N,)``."""
+    x = np.asarray(V.as_array("x", x), float)
+    c = V.as_array("c", c, ndim=1)
+    if c.size == 0:
+        raise ValueError("c must hold at least one sample shift c_n")
+    u = x[..., None] - c
+    return u * u + 3.0 * np.sin(u) ** 2
+
+
+def sin_pl_gradients(x, c) -> np.ndarray:
+    """``f_n'(x) = 2(x − c_n) + 3 sin(2(x − c_n))``, shape ``x.shape + (N,)``."""
+    x = np.asarray(V.as_array("x", x), float)
+    c = V.as_array("c", c, ndim=1)
+    if c.size == 0:
+        raise ValueError("c must hold at least one sample shift c_n")
+    u = x[..., None] - c
+    return 2.0 * u + 3.0 * np.sin(2.0 * u)
+
+
+@dataclasses.dataclass(frozen=True)
+class SinPLConstants:
+    """x*, f*, PL μ, smoothness L, expected smoothness 𝓛 (≥ L, as Assumption 3 is used) and min f'' of
+    :func:`sin_pl_losses` on its data ``c``, computed numerically (grid + local refinement)."""
+
+    x_star: float
+    f_star: float
+    mu: float
+    L: float
+    calL: float
+    min_curvature: float
+
+
+def sin_pl_constants(c, *, half_width: float = 12.0, n_grid: int = 200001) -> SinPLConstants:
+    """Constants of the non-convex PL family. μ = inf_x f'(x)²/(2(f(x) − f*)) and
+    𝓛 = max(L, sup_x E(f_ξ'(x) − f_ξ'(x*))²/(2(f(x) − f*))) on a grid of ``n_grid`` points over
+    x* ± ``half_width`` refined by bounded scalar minimisation (outside it both ratios are within 1 % of
+    their limits: 2 for μ's, and E(·)²/(2 gap) → 2 for 𝓛's); f'' = 2 + 6·mean cos(2(x − c_n)).
+    Raises ValueError when μ ≈ 0 (a spurious stationary point: f is not PL)."""
+    c = V.as_array("c", c, ndim=1)
+    if c.size == 0:
+        raise ValueError("c must have at least one entry")
+    if np.max(np.abs(c)) > 1e6:
+        raise ValueError(f"c must have |c_n| <= 1e6 (the constants come from a grid around x*), got max |c_n| = {np.max(np.abs(c)):.3g}")
+    hw = V.scalar("half_width", half_width, lo=1.0, hi=1e4)
+    n = int(V.scalar("n_grid", n_grid, lo=101, integer=True))
+    f = lambda x: float(np.mean(sin_pl_losses(x, c)))  # noqa: E731
+    grid = np.linspace(c.mean() - hw, c.mean() + hw, n)
+    fg = np.mean(sin_pl_losses(grid, c), axis=-1)
+    i = int(np.argmin(fg))
+    res = optimize.minimize_scalar(f, bounds=(grid[max(i - 1, 0)], grid[min(i + 1, n - 1)]), method="bounded",
+                                   options={"xatol": 1e-13})
+    xs, fs = float(res.x), float(res.fun)
+    g_star = sin_pl_gradients(xs, c)
+    x = np.linspace(xs - hw, xs + hw, n)
+    x = x[np.abs(x - xs) > 1e-3]
+    gap = np.mean(sin_pl_losses(x, c), axis=-1) - fs
+    G = sin_pl_gradients(x, c)
+    pl = np.mean(G, axis=-1) ** 2 / (2 * gap)
+    es = np.mean((G - g_star) ** 2, axis=-1) / (2 * gap)
+    j = int(np.argmin(pl))
+    lo, hi = x[max(j - 1, 0)], x[min(j + 1, x.size - 1)]
+
+    def pl_at(z):
+        gz = float(np.mean(sin_pl_gradients(z, c)))
+        return gz * gz / (2 * (f(z) - fs))
+
+    mu = min(float(pl[j]), float(optimize.minimize_scalar(pl_at, bounds=(lo, hi), method="bounded").fun))
+    curv = 2.0 + 6.0 * np.mean(np.cos(2.0 * (np.linspace(-np.pi / 2, np.pi / 2, 20001)[:, None] - c)), axis=-1)
+    L = float(np.max(np.abs(curv)))
+    if mu <= 1e-8 * L:
+        raise ValueError(f"f is not PL on these data (inf f'^2/(2(f - f*)) = {mu:.3g}): a spurious stationary point")
+    return SinPLConstants(xs, fs, mu, L, max(L, float(np.max(es))), float(np.min(curv)))

@@ -101,7 +101,7 @@ def worst_case(
         r = float(ratio(p))
         if not math.isfinite(r):
             state["failed"] += 1
-            return 1e300
+            return 1e30  # a large finite penalty (1e300 overflowed inside the DE population arithmetic)
         if r > state["best"]:
             state["best"], state["x"] = r, p
         return -r

@@ -27,6 +27,8 @@ import numbers
 import numpy as np
 from hypothesis import strategies as st
 
+from kdtheory import validation as V
+
 __all__ = ["generators", "gram_matrices", "orthogonal_matrices", "spectra"]
 
 #: Largest condition number a strategy accepts: beyond ~1e12 the requested κ cannot be verified in
@@ -35,20 +37,11 @@ MAX_CONDITION = 1e12
 
 
 def _int(name: str, v, lo: int, hi: int | None = None) -> int:
-    if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(v).__name__}")
-    v = int(v)
-    if v < lo or (hi is not None and v > hi):
-        raise ValueError(f"{name} must be in [{lo}, {hi if hi is not None else '∞'}), got {v}")
-    return v
+    return V.count(name, v, lo=lo, hi=V.MAX_COUNT if hi is None else hi, strict=True)
 
 
 def _real(name: str, v, *, lo: float, lo_open: bool = False, hi: float | None = None) -> float:
-    if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
-    v = float(v)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
+    v = V.scalar(name, v)  # a finite real (TypeError / ValueError naming the argument)
     if v < lo or (lo_open and v == lo) or (hi is not None and v > hi):
         rng = f"{'(' if lo_open else '['}{lo}, {hi if hi is not None else '∞'}]"
         raise ValueError(f"{name} must lie in {rng}, got {v}")
@@ -56,22 +49,22 @@ def _real(name: str, v, *, lo: float, lo_open: bool = False, hi: float | None = 
 
 
 def _size_range(n, min_n, max_n, floor=1, cap=64) -> tuple[int, int]:
+    lo = _int("min_n", min_n, floor, cap)  # checked even when n overrides them
+    hi = _int("max_n", max_n, floor, cap)
     if n is not None:
         n = _int("n", n, floor, cap)
         return n, n
-    lo = _int("min_n", min_n, floor, cap)
-    hi = _int("max_n", max_n, floor, cap)
     if hi < lo:
         raise ValueError(f"max_n ({hi}) must be >= min_n ({lo})")
     return lo, hi
 
 
 def _cond_range(condition_number, min_condition, max_condition) -> tuple[float, float]:
+    lo = _real("min_condition", min_condition, lo=1.0, hi=MAX_CONDITION)  # checked even when overridden
+    hi = _real("max_condition", max_condition, lo=1.0, hi=MAX_CONDITION)
     if condition_number is not None:
         k = _real("condition_number", condition_number, lo=1.0, hi=MAX_CONDITION)
         return k, k
-    lo = _real("min_condition", min_condition, lo=1.0, hi=MAX_CONDITION)
-    hi = _real("max_condition", max_condition, lo=1.0, hi=MAX_CONDITION)
     if hi < lo:
         raise ValueError(f"max_condition ({hi}) must be >= min_condition ({lo})")
     return lo, hi
@@ -146,8 +139,7 @@ def gram_matrices(*, n: int | None = None, min_n: int = 1, max_n: int = 8, condi
     lo_n, hi_n = _size_range(n, min_n, max_n)
     k_lo, k_hi = _cond_range(condition_number, min_condition, max_condition)
     scale = _real("scale", scale, lo=0.0, lo_open=True)
-    if not isinstance(semidefinite, (bool, np.bool_)):
-        raise TypeError(f"semidefinite must be a bool, got {type(semidefinite).__name__}")
+    semidefinite = V.flag("semidefinite", semidefinite)
     if rank is not None:
         if not semidefinite:
             raise ValueError("rank is only meaningful with semidefinite=True (a definite matrix has full rank)")

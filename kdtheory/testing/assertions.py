@@ -13,6 +13,8 @@ import json
 import math
 import numbers
 
+import numpy as np
+
 __all__ = ["assert_claim"]
 
 
@@ -36,6 +38,8 @@ def assert_claim(claim, size: str = "quick", seed: int = 0, *, check_determinism
         raise TypeError(f"claim must be a verification.claims.Claim or a registered claim id, got {type(claim).__name__}")
     if size not in SIZES:
         raise ValueError(f"size must be one of {SIZES}, got {size!r}")
+    if not isinstance(check_determinism, (bool, np.bool_)):
+        raise TypeError(f"check_determinism must be a bool, got {type(check_determinism).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
 

@@ -20,6 +20,8 @@ import numbers
 import numpy as np
 from hypothesis import strategies as st
 
+from kdtheory import validation as V
+
 from kdtheory import kernel_regime as kr
 
 __all__ = ["Network", "networks", "DistillationProblem", "distillation_problems"]
@@ -61,11 +63,12 @@ class DistillationProblem:
 
 
 def _int_range(name, r, lo):
-    if not (isinstance(r, tuple) and len(r) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in r)):
+    if not (isinstance(r, tuple) and len(r) == 2):
         raise TypeError(f"{name} must be a tuple (min, max) of ints, got {r!r}")
-    if r[0] < lo or r[1] < r[0]:
+    a, b = (V.count(f"{name}[{i}]", v, lo=-V.MAX_COUNT, hi=10_000, strict=True) for i, v in enumerate(r))
+    if a < lo or b < a:
         raise ValueError(f"{name} must satisfy {lo} <= min <= max, got {r}")
-    return r
+    return a, b
 
 
 def _float_range(name, r, lo=0.0, lo_open=False):
@@ -73,7 +76,7 @@ def _float_range(name, r, lo=0.0, lo_open=False):
             and all(isinstance(x, (numbers.Real, np.floating, np.integer)) and not isinstance(x, (bool, np.bool_))
                     for x in r)):
         raise TypeError(f"{name} must be a tuple (min, max) of real numbers, got {r!r}")
-    a, b = float(r[0]), float(r[1])
+    a, b = V.scalar(f"{name}[0]", r[0]), V.scalar(f"{name}[1]", r[1])
     if not (np.isfinite(a) and np.isfinite(b)) or b < a or a < lo or (lo_open and a == lo):
         raise ValueError(f"{name} must satisfy {lo} {'<' if lo_open else '<='} min <= max (finite), got {r}")
     return a, b

@@ -11,21 +11,17 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
+from kdtheory import validation as V
+
 __all__ = ["categorical_distributions", "label_counts", "logits", "point_sets"]
 
 
 def _int_arg(name: str, v, lo: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(v).__name__}")
-    if v < lo:
-        raise ValueError(f"{name} must be >= {lo}, got {v}")
-    return int(v)
+    return V.count(name, v, lo=lo, hi=100_000, strict=True)  # sizes beyond 1e5 are absurd for a strategy
 
 
 def _bool_arg(name: str, v) -> bool:
-    if not isinstance(v, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {type(v).__name__}")
-    return bool(v)
+    return V.flag(name, v)
 
 
 def _range(lo_name, lo, hi_name, hi, floor):
@@ -45,10 +41,9 @@ def categorical_distributions(*, classes: int | None = None, min_classes: int = 
     (``min_prob·K ≤ 1`` is required for the largest ``K``). ``classes`` fixes ``K`` (e.g. to draw a second
     distribution ``q`` on the classes of a drawn ``p``); then ``min_classes``/``max_classes`` are ignored.
     """
+    lo, hi = _range("min_classes", min_classes, "max_classes", max_classes, 2)  # checked even when ignored
     if classes is not None:
         lo = hi = _int_arg("classes", classes, 2)
-    else:
-        lo, hi = _range("min_classes", min_classes, "max_classes", max_classes, 2)
     if not isinstance(min_prob, (int, float)) or isinstance(min_prob, bool) or not math.isfinite(min_prob):
         raise TypeError(f"min_prob must be a finite real number, got {min_prob!r}")
     if min_prob < 0 or min_prob * hi > 1:
@@ -109,10 +104,9 @@ def logits(*, n: int | None = None, min_n: int = 1, max_n: int = 50, min_classes
     number of rows; otherwise it is drawn from ``[min_n, max_n]``.
     """
     klo, khi = _range("min_classes", min_classes, "max_classes", max_classes, 2)
+    nlo, nhi = _range("min_n", min_n, "max_n", max_n, 1)  # checked even when n overrides them
     if n is not None:
         nlo = nhi = _int_arg("n", n, 1)
-    else:
-        nlo, nhi = _range("min_n", min_n, "max_n", max_n, 1)
     if isinstance(max_abs, (bool, np.bool_)) or not isinstance(max_abs, (int, float, np.integer, np.floating)):
         raise TypeError(f"max_abs must be a real number, got {type(max_abs).__name__}")
     if not math.isfinite(max_abs) or max_abs <= 0:

@@ -13,17 +13,15 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
+from kdtheory import validation as V
+
 from kdtheory.linear_transfer import HALF_PI, PolynomialAngleTask
 
 __all__ = ["angular_tasks", "data_matrices", "teacher_vectors", "nested_datasets"]
 
 
 def _int_arg(name: str, v, lo: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(v).__name__}")
-    if v < lo:
-        raise ValueError(f"{name} must be >= {lo}, got {v}")
-    return int(v)
+    return V.count(name, v, lo=lo, hi=100_000, strict=True)  # sizes beyond 1e5 are absurd for a strategy
 
 
 def _range(lo_name, lo, hi_name, hi, floor):
@@ -35,13 +33,7 @@ def _range(lo_name, lo, hi_name, hi, floor):
 
 
 def _real_arg(name, v, lo=None, hi=None):
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not math.isfinite(v):
-        raise TypeError(f"{name} must be a finite real number, got {v!r}")
-    if lo is not None and v < lo:
-        raise ValueError(f"{name} must be >= {lo}, got {v}")
-    if hi is not None and v > hi:
-        raise ValueError(f"{name} must be <= {hi}, got {v}")
-    return float(v)
+    return V.scalar(name, v, lo=lo, hi=hi)
 
 
 def teacher_vectors(*, d: int, min_norm: float = 0.1, max_norm: float = 10.0) -> st.SearchStrategy[np.ndarray]:
@@ -119,7 +111,7 @@ def angular_tasks(*, min_d: int = 2, max_d: int = 50, min_kappa: float = 0.25, m
     if khi < klo:
         raise ValueError(f"max_kappa ({khi}) must be >= min_kappa ({klo})")
     chi = _real_arg("max_c", max_c, lo=1.0)
-    if margin not in (True, False, None):
+    if margin is not None and not isinstance(margin, (bool, np.bool_)):
         raise TypeError(f"margin must be True, False or None, got {margin!r}")
 
     @st.composite

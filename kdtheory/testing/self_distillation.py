@@ -11,28 +11,19 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
+from kdtheory import validation as V
+
 from kdtheory import greens as gr
 
 __all__ = ["green_gram_matrices", "label_vectors", "distillation_instances"]
 
 
-def _int_arg(name, v, lo):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(v).__name__}")
-    if v < lo:
-        raise ValueError(f"{name} must be >= {lo}, got {v}")
-    return int(v)
+def _int_arg(name: str, v, lo: int) -> int:
+    return V.count(name, v, lo=lo, hi=100_000, strict=True)  # sizes beyond 1e5 are absurd for a strategy
 
 
 def _real_arg(name, v, *, lo=None, hi=None, lo_open=False):
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not math.isfinite(v):
-        raise TypeError(f"{name} must be a finite real number, got {v!r}")
-    v = float(v)
-    if lo is not None and (v < lo or (lo_open and v == lo)):
-        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo}, got {v}")
-    if hi is not None and v > hi:
-        raise ValueError(f"{name} must be <= {hi}, got {v}")
-    return v
+    return V.scalar(name, v, lo=lo, hi=hi, lo_open=lo_open)
 
 
 def green_gram_matrices(*, min_points: int = 2, max_points: int = 12, min_gap: float = 0.02,
@@ -108,11 +99,14 @@ def distillation_instances(*, min_points: int = 2, max_points: int = 10, min_u0:
     """Triples ``(G, y0, eps)`` on interior points (G positive definite) with ``u₀ = ‖y₀‖/√(K·eps)`` in
     ``[min_u0, max_u0]`` (no collapse at round 0)."""
     lo_u = _real_arg("min_u0", min_u0, lo=1.0, lo_open=True)
-    hi_u = _real_arg("max_u0", max_u0, lo=lo_u)
+    hi_u = _real_arg("max_u0", max_u0, lo=1.0, lo_open=True)
+    if hi_u < lo_u:
+        raise ValueError(f"max_u0 ({hi_u}) must be >= min_u0 ({lo_u})")
+    grams = green_gram_matrices(min_points=min_points, max_points=max_points)  # checks them now, when built
 
     @st.composite
     def build(draw):
-        x, G = draw(green_gram_matrices(min_points=min_points, max_points=max_points))
+        x, G = draw(grams)
         y = draw(label_vectors(size=len(x), min_norm=1e-3))
         u0 = draw(st.floats(lo_u, hi_u))
         eps = float(np.sum(y ** 2)) / len(y) / u0 ** 2

@@ -22,6 +22,8 @@ import dataclasses
 import numpy as np
 from hypothesis import strategies as st
 
+from kdtheory import validation as V
+
 from kdtheory import variance_reduction as vr
 
 from ._core import _real
@@ -49,13 +51,17 @@ class Problem:
         return vr.per_sample_gradients(self.model, x, self.A, self.b)
 
 
+#: Largest size a strategy draws (sizes beyond are absurd for a property test and would hang)
+MAX_SIZE = 100_000
+
+
 def _int_range(name, r, lo):
-    if not (isinstance(r, tuple) and len(r) == 2
-            and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in r)):
+    if not (isinstance(r, tuple) and len(r) == 2):
         raise TypeError(f"{name} must be a tuple (min, max) of ints, got {r!r}")
-    if r[0] < lo or r[1] < r[0]:
+    a, b = (V.count(f"{name}[{i}]", v, lo=-V.MAX_COUNT, hi=MAX_SIZE, strict=True) for i, v in enumerate(r))
+    if a < lo or b < a:
         raise ValueError(f"{name} must satisfy {lo} <= min <= max, got {r}")
-    return int(r[0]), int(r[1])
+    return a, b
 
 
 def _scales(name, scales):
@@ -64,7 +70,7 @@ def _scales(name, scales):
     if not all(isinstance(s, (int, float, np.integer, np.floating)) and not isinstance(s, (bool, np.bool_))
                for s in scales):
         raise TypeError(f"{name} must contain real numbers only, got {scales!r}")
-    vals = tuple(float(s) for s in scales)
+    vals = tuple(float(s) for s in V.as_array(name, scales, ndim=1))
     if not vals or any(not np.isfinite(s) or s <= 0 for s in vals):
         raise ValueError(f"{name} must be a non-empty sequence of finite positive numbers, got {scales!r}")
     return vals
@@ -75,7 +81,7 @@ def _flag(name, v, *, allow_none=False):
         return None
     if not isinstance(v, (bool, np.bool_)):
         raise TypeError(f"{name} must be {'True, False or None' if allow_none else 'a bool'}, got {v!r}")
-    return bool(v)
+    return V.flag(name, v)
 
 
 def least_squares_problems(*, n_samples: tuple = (4, 30), n_features: tuple = (1, 4),
@@ -177,6 +183,8 @@ def teachers(problem: Problem, *, distance: tuple = (0.0, 2.0), relative: bool =
     if not 0 <= distance[0] <= distance[1] < np.inf:
         raise ValueError(f"distance must satisfy 0 <= min <= max < inf, got {distance!r}")
     relative = _flag("relative", relative)
+    V.as_array("problem.x_star", problem.x_star, min_size=1)  # a NaN x* would draw NaN teachers
+    V.as_array("problem.A", problem.A, ndim=2)
     unit = max(1.0, float(np.linalg.norm(problem.x_star))) if relative else 1.0
 
     @st.composite

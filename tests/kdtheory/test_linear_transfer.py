@@ -428,3 +428,161 @@ def test_rank_one_index_handles_points_already_in_the_span():
     np.testing.assert_allclose(a1, a0, atol=1e-7)
     for k in range(3):
         assert a0[k] == pytest.approx(lt.unsigned_angle(task.w_star, lt.student_solution(sets[k], task.w_star)), abs=1e-8)
+
+
+# ------------------------------------------------------------------------------------------------ pinned values
+# Exact values at rational points derived by hand (in the comments); they kill mutants that turn a bound into a
+# different true bound (exponent n → 2n or n², p(β) → p(β)², ×0.5, a wrong exponent in (73)).
+
+
+def test_thm3_pinned_on_the_uniform_angle_law():
+    task = lt.polynomial_task(10, 1.0)  # p(θ) = 1 − x with x = 2θ/π, p(π/2 − β) = x
+    # n = 1: (1 − x) + x = 1 for every β;  n = 2: min 1 − x + x² = 3/4 at x = 1/2
+    assert lt.transfer_risk_bound(task, 1) == pytest.approx(1.0, abs=1e-12)
+    assert lt.transfer_risk_bound(task, 2) == pytest.approx(0.75, abs=1e-10)
+    # n = 3: min 1 − x + x³ at x = 1/√3: 1 − 2/(3√3)
+    assert lt.transfer_risk_bound(task, 3) == pytest.approx(1 - 2 / (3 * math.sqrt(3)), abs=1e-10)
+    # tight form: (1 − x) + x·x^n = 1 − x + x^(n+1), i.e. the plain bound at n + 1
+    assert lt.transfer_risk_bound(task, 2, tight=True) == pytest.approx(1 - 2 / (3 * math.sqrt(3)), abs=1e-10)
+    # a fixed β: x = 1/2, n = 2: 1/2 + 1/4
+    assert lt.transfer_risk_bound(task, 2, beta=math.pi / 4) == pytest.approx(0.75, abs=1e-12)
+
+
+def test_thm3_pinned_on_a_two_window_law():
+    # mass 1/2 uniform on [0, 0.1], 1/2 on [1.3, 1.4]; for β ∈ [1.4, π/2]: p(β) = 0 and p(π/2 − β) ≥ 1/2 with
+    # equality at π/2 − β = 0.1; every β < 1.4 has p(β) ≥ 1/2 · (1.4 − β)/0.1 … ≥ the value at the kink: bound 1/8
+    task = lt.WindowAngleTask(d=5, lows=(0.0, 1.3), highs=(0.1, 1.4), weights=(0.5, 0.5))
+    assert float(task(0.05)) == pytest.approx(0.75)
+    assert float(task(1.35)) == pytest.approx(0.25)
+    assert float(task(1.45)) == 0.0
+    assert lt.transfer_risk_bound(task, 3) == pytest.approx(0.125, abs=1e-9)
+    assert lt.transfer_risk_bound(task, 3, tight=True) == pytest.approx(0.125, abs=1e-9)
+
+
+def test_cor1_cor2_lemma_d1_thm_d1_pinned():
+    # margin task, κ = 1, θ_max = π/2 − 0.3: γ = p(0.3) = 1 − 0.3/(π/2 − 0.3); Cor. 1 at n = 2 is γ²
+    task = lt.margin_task(10, 0.3)
+    g = 1 - 0.3 / (HP - 0.3)
+    assert lt.corollary1_bound(task, 2, HP - 0.3) == pytest.approx(g**2, rel=1e-12)
+    assert lt.corollary2_bound(4, 1.0) == pytest.approx((1 + math.log(4)) / 4, rel=1e-14)
+    assert lt.corollary2_bound(4, 2.0) == pytest.approx((1 + math.log(4) ** 2) / 16, rel=1e-14)
+    assert lt.lemma_d1_angle_bound(0.125, 1.0) == pytest.approx(math.sqrt(math.pi) / 2, rel=1e-14)
+    # Thm D.1 on p = 1 − x: δ = 0.05π (η = δ²/(2π) = 0.00125π), 2δ/π = 0.1; n = 2: min over x ∈ [0, 0.9] of
+    # (1 − x) + (x + 0.1)² at x = 0.4: 0.85
+    assert lt.approximate_transfer_risk_bound(lt.polynomial_task(10, 1.0), 2, 0.00125 * math.pi, 1.0) == \
+        pytest.approx(0.85, abs=1e-9)
+
+
+def test_deep_bounds_pinned_and_the_inverse_of_condition_11():
+    # N = 2, ‖w(0)‖ = 1, ‖ŵ‖ = 4: ρ = 1/4; (73): 4·(3/4)^(−1) = 16/3; (76): 4·√((1/4)/(3/4)) = 4/√3
+    assert lt.deep_norm_bound(1.0, 4.0, 2) == pytest.approx(16 / 3, rel=1e-14)
+    assert lt.deep_distance_bound(1.0, 4.0, 2) == pytest.approx(4 / math.sqrt(3), rel=1e-14)
+    # N = 3, ‖w(0)‖ = 1, ‖ŵ‖ = 8: ρ = 8^(−2/3) = 1/4; (73): 8·(3/4)^(−3/4) (the exponent −N/(2(N−1)))
+    assert lt.deep_norm_bound(1.0, 8.0, 3) == pytest.approx(8 * 0.75 ** -0.75, rel=1e-14)
+    # the inverse of (11) is (76): (11) fails just below ε* and holds just above
+    for r0, W, N in [(1.0, 4.0, 2), (0.3, 2.0, 3), (1e-3, 1.5, 5)]:
+        e = lt.initial_radius_epsilon(r0, W, N)
+        assert e == pytest.approx(lt.deep_distance_bound(r0, W, N), rel=1e-14)
+        assert lt.initial_radius_bound(W, e * (1 + 1e-9), N) > r0 > lt.initial_radius_bound(W, e * (1 - 1e-9), N)
+    assert lt.initial_radius_epsilon(4.0, 4.0, 2) == math.inf
+
+
+def test_restricted_strong_convexity_pinned():
+    # d = n = 1, x = 1, y = 1/2: ℓ(u) = log cosh(u/2) ≤ l ⇔ |u| ≤ 2 arccosh(e^l), σ'(u) there = 1/(4cosh²(u/2)) = e^(−2l)/4
+    X, y = np.array([[1.0]]), np.array([0.5])
+    lo, hi = lt.sublevel_logit_range(X, y, 0.3)
+    assert hi[0] == pytest.approx(2 * math.acosh(math.exp(0.3)), rel=1e-10) and lo[0] == pytest.approx(-hi[0], rel=1e-10)
+    assert lt.sublevel_omega(X, y, 0.3) == pytest.approx(math.exp(-0.6) / 4, rel=1e-10)
+    # d = n = 2, X = diag(1, 2), y = ½: each ℓ_i ≤ 2l, ω = e^(−4l)/4; λ⁺_min(XXᵀ) = 1, n = 2: μ = e^(−4l)/8;
+    # l = (log 2)/2 gives μ = 1/32 (printed Hessian without the 1/n would give 1/16)
+    X2, y2 = np.diag([1.0, 2.0]), np.array([0.5, 0.5])
+    assert lt.restricted_strong_convexity(X2, y2, math.log(2) / 2) == pytest.approx(1 / 32, rel=1e-10)
+    assert lt.restricted_pl_constant(X2, y2, math.log(2) / 2) == pytest.approx(1 / 32, rel=1e-10)
+    with pytest.raises(ValueError, match="y"):
+        lt.sublevel_omega(X, np.array([1.0]), 0.3)
+
+
+def test_asymmetric_window_risk_pinned():
+    # tilt 0: a point at angle a on side s is x ∝ cos a e₁ + s sin a e₂; student e₂ errs iff s = −1
+    t = lt.WindowAngleTask(d=5, lows=(0.5, 0.9), highs=(0.7, 1.1), weights=(0.7, 0.3), sides=(1, -1), tilt=0.0)
+    e = np.eye(5)
+    assert t.risk(e[1]) == pytest.approx(0.3, abs=1e-12)
+    # student (e₁ + e₂)/√2 errs iff cos a − sin a < 0 on side −1, i.e. a > π/4: the whole window [0.9, 1.1]
+    assert t.risk((e[0] + e[1]) / math.sqrt(2)) == pytest.approx(0.3, abs=1e-12)
+    assert t.risk((e[0] - e[1]) / math.sqrt(2)) == pytest.approx(0.0, abs=1e-12)  # [0.5, 0.7] < π/4 on side +1
+    # tilt > 0: a student along e₃ sees t = ±uniform symmetric: risk 1/2
+    t2 = lt.WindowAngleTask(d=6, lows=(0.5,), highs=(0.7,), weights=(1.0,), sides=(1,), tilt=0.4)
+    assert t2.risk(e[2][:5].tolist() + [0.0]) == pytest.approx(0.5, abs=1e-12)
+    assert t2.risk(np.zeros(6)) == 0.5
+
+
+def test_window_tasks_sample_their_angle_law_and_exact_risk():
+    rng = np.random.default_rng(7)
+    for sides in (None, (1, -1)):
+        t = lt.window_task(6, [1.2, 0.4], 0.1, [0.3, 0.7], sides=sides, tilt=0.3)
+        pts = t.sample(200_000, rng)
+        a = lt.unsigned_angle(pts.T, t.w_star[None, :])
+        for th in (0.2, 0.4, 1.15, 1.25):
+            assert np.mean(a >= th) == pytest.approx(float(t(th)), abs=5e-3)
+        W = rng.standard_normal((3, 6))
+        assert np.asarray(t.risk(W)) == pytest.approx(lt.empirical_transfer_risk(W, pts, t.w_star), abs=6e-3)
+
+
+def test_batched_students_and_stratified_estimator():
+    rng = np.random.default_rng(3)
+    Xs = rng.standard_normal((5, 7, 3))
+    w = rng.standard_normal(7)
+    assert np.allclose(lt.student_solutions(Xs, w), [lt.student_solution(X, w) for X in Xs], atol=1e-12)
+    t = lt.window_task(6, [1.35, 0.45], 0.02, [0.2, 0.8], sides=[1, -1], tilt=0.3)
+    plain = lt.transfer_risk_samples(t, 2, 20_000, rng)
+    strat = lt.transfer_risk_samples(t, 2, 2_000, rng, stratified=True)
+    se = math.hypot(plain.std() / math.sqrt(plain.size), strat.std() / math.sqrt(strat.size))
+    assert abs(plain.mean() - strat.mean()) < 4 * se
+    assert strat.std() < plain.std() / 3  # the between-pattern variance is gone
+
+
+def test_bad_inputs_of_the_new_functions():
+    t = lt.window_task(5, [1.0], 0.1, [1.0])
+    cases = [
+        (lambda: lt.window_task(5, [1.0], -0.1, [1.0]), "halfwidth"),
+        (lambda: lt.WindowAngleTask(d=5, lows=(0.0,), highs=(0.5,), weights=(0.7,)), "weights"),
+        (lambda: lt.WindowAngleTask(d=5, lows=(0.6,), highs=(0.5,), weights=(1.0,)), "lows"),
+        (lambda: lt.WindowAngleTask(d=5, lows=(0.1,), highs=(0.5,), weights=(1.0,), sides=(2,)), "sides"),
+        (lambda: lt.WindowAngleTask(d=2, lows=(0.1,), highs=(0.5,), weights=(1.0,), sides=(1,)), "d >= 3"),
+        (lambda: t.sample_sets(3, 2, np.random.default_rng(0), windows=[0, 0]), "windows"),
+        (lambda: lt.transfer_risk_samples(t, 0, 10, np.random.default_rng(0)), "n"),
+        (lambda: lt.transfer_risk_samples(t, 2, 10, np.random.default_rng(0), stratified=True), "stratified"),
+        (lambda: lt.student_solutions(np.zeros((3, 2)), np.ones(3)), "Xs"),
+        (lambda: lt.student_solutions(np.zeros((1, 3, 2)), np.ones(3)), "full column rank"),
+        (lambda: lt.initial_radius_epsilon(-1.0, 1.0, 2), "w0_norm"),
+        (lambda: lt.sublevel_logit_range(np.eye(2), [0.5, 0.5], -1.0), "level"),
+        (lambda: lt.sublevel_logit_range(np.eye(2), [0.5], 1.0), "y"),
+        (lambda: lt.restricted_strong_convexity(np.ones((2, 2)), [0.5, 0.5], 1.0), "full rank"),
+    ]
+    for fn, match in cases:
+        with pytest.raises(ValueError, match=match):
+            fn()
+
+
+def test_simplex_leans_and_lean_tasks():
+    for K, d in [(2, 3), (4, 6), (6, 7)]:
+        L = lt.simplex_leans(K, d)
+        assert np.allclose(L[:, 0], 0) and np.allclose(L @ L.T, (K / (K - 1)) * np.eye(K) - 1 / (K - 1))
+    # n = 1, tilt 0, far mass on K simplex windows at angle a: the student from x₁ at lean j errs on a point at lean
+    # k ≠ j iff cos²a − sin²a/(K − 1) < 0; at a = 1.45, K = 4 every such pair errs: R(e₁cos a + ℓ_j sin a) = 1 − 1/K
+    K, d, a = 4, 6, 1.45
+    L = lt.simplex_leans(K, d)
+    t = lt.WindowAngleTask(d=d, lows=(a - 0.01,) * K, highs=(a + 0.01,) * K, weights=(1 / K,) * K, leans=L, tilt=0.0)
+    w = np.cos(a) * np.eye(d)[0] + np.sin(a) * L[0]
+    assert t.risk(w) == pytest.approx(1 - 1 / K, abs=1e-12)
+    rng = np.random.default_rng(11)
+    t2 = lt.WindowAngleTask(d=d, lows=(a - 0.01,) * K, highs=(a + 0.01,) * K, weights=(1 / K,) * K, leans=L, tilt=0.3)
+    pts = t2.sample(200_000, rng)
+    W = rng.standard_normal((3, d))
+    assert np.asarray(t2.risk(W)) == pytest.approx(lt.empirical_transfer_risk(W, pts, t2.w_star), abs=6e-3)
+    with pytest.raises(ValueError, match="leans"):
+        lt.WindowAngleTask(d=d, lows=(0.1,), highs=(0.2,), weights=(1.0,), leans=np.eye(d)[:1])  # e₁ is not ⊥ w*
+    with pytest.raises(ValueError, match="not both"):
+        lt.WindowAngleTask(d=d, lows=(0.1,), highs=(0.2,), weights=(1.0,), sides=(1,), leans=L[:1])
+    with pytest.raises(ValueError, match="K"):
+        lt.simplex_leans(6, 6)

@@ -64,3 +64,48 @@ def test_thm_d1_claim_uses_the_worst_student_in_the_eps_ball():
             best = max(best, -res.fun)
         assert best == pytest.approx(phi + math.asin(eta), abs=1e-6)
         assert best > phi + math.atan(eta) + eta**3 / 4  # arctan η (perpendicular ε-step) is not the worst: asin − atan ≈ η³/2
+
+
+def test_turned_away_student_is_in_the_ball_at_the_largest_angle():
+    # the asymmetric Thm D.1 route turns ŵ away from w* by arcsin η in the plane of (w*, ŵ): the direction is at
+    # angle φ + arcsin η from w* and, scaled by ‖ŵ‖cos(arcsin η), lies on the ε-ball around ŵ
+    from verification import linear_transfer as vl
+
+    task = lt.window_task(5, [1.3, 0.4], 0.05, [0.3, 0.7], sides=[1, -1], tilt=0.3)
+    rng = np.random.default_rng(2)
+    W = lt.student_solutions(task.sample_sets(20, 2, rng), task.w_star)
+    eta = 0.07
+    V = vl._turned_away(eta)(W, task)
+    phi = lt.signed_angle(W, task.w_star[None, :])
+    assert np.allclose(lt.signed_angle(V, task.w_star[None, :]), phi + math.asin(eta), atol=1e-10)
+    nw = np.linalg.norm(W, axis=1, keepdims=True)
+    tangent = V * nw * math.cos(math.asin(eta))
+    assert np.allclose(np.linalg.norm(tangent - W, axis=1), eta * nw[:, 0], rtol=1e-10)
+
+
+@pytest.mark.parametrize("mutant", ["2n", "half"])
+def test_thm3_claim_kills_planted_mutants(monkeypatch, mutant):
+    # Thm 3's bound with exponent 2n, or halved, is false on the searched asymmetric task and (2n) on the
+    # smoothed two-angle task: the claim must report violated
+    orig = lt._thm3_objective
+
+    def mutated(p, n, tight):
+        f = orig(p, 2 * n if mutant == "2n" else n, tight)
+        return f if mutant == "2n" else (lambda b: 0.5 * f(b))
+    monkeypatch.setattr(lt, "_thm3_objective", mutated)
+    v = get("phuong.thm3").run(claim_rng(0, "phuong.thm3"), "quick")
+    assert v.status == "violated"
+    parts = v.details["parts"]
+    assert parts["searched_asymmetric"]["status"] == "violated"
+    if mutant == "2n":
+        assert parts["two_angle_d5_n3"]["status"] == "violated"
+    else:  # on a rotationally symmetric task E R ≤ ½·bound: the halved bound still holds there
+        assert parts["two_angle_d5_n3"]["status"] == "holds"
+
+
+def test_thm2_claim_kills_a_wrong_exponent_in_73(monkeypatch):
+    orig = lt.deep_norm_bound
+    monkeypatch.setattr(lt, "deep_norm_bound",
+                        lambda r0, W, N: W * (1.0 - (r0 / W) ** (2.0 / N)) ** (-1.0 / (2.0 * (N - 1))) if N >= 2 else orig(r0, W, N))
+    v = get("phuong.thm2_deep").run(claim_rng(0, "phuong.thm2_deep"), "quick")
+    assert v.status == "violated" and v.details["deciding_part"] == "norm_73"
