@@ -471,13 +471,18 @@ def prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, t) -> np.ndarray:
     """
     u0 = _u0(y0_norm, K, eps)
     d_min = V.positive("d_min", d_min)
-    d_j = V.as_array("d_j", d_j, ndim=(0, 1), min_size=1)
-    d_k = V.as_array("d_k", d_k, ndim=(0, 1), min_size=1)
+    # vectorized: d_j, d_k and t broadcast against each other (mobahi.prop5 passes (1, K) rows)
+    d_j = V.as_array("d_j", d_j, ndim=(0, 1, 2), min_size=1)
+    d_k = V.as_array("d_k", d_k, ndim=(0, 1, 2), min_size=1)
     if np.any(d_j < d_min * (1 - 1e-12)) or np.any(d_k < d_min * (1 - 1e-12)):
         raise ValueError("d_j and d_k must be >= d_min")
-    t = V.as_array("t", t, ndim=(0, 1), min_size=1)
+    t = V.as_array("t", t, ndim=(0, 1, 2), min_size=1)
     if np.any(t < 0):
         raise ValueError(f"t must be >= 0 (rounds), got min {t.min()}")
+    try:
+        np.broadcast_shapes(d_j.shape, d_k.shape, t.shape)
+    except ValueError:
+        raise ValueError(f"d_j {d_j.shape}, d_k {d_k.shape} and t {t.shape} must broadcast together") from None
     return V.finite_result(((u0 - 1 + d_min / d_j) / (u0 - 1 + d_min / d_k)) ** (t + 1),
                            inputs=("y0_norm", "K", "eps", "d_min", "d_j", "d_k", "t"))
 

@@ -38,7 +38,11 @@ ALLOW_INF = {
         "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance", "lemma6_rhs",
         "lemma2_rhs", "lemma3_rhs41", "lemma3_rhs42", "lemma4_rhs", "lemma5_rhs", "eq38_rhs", "quadratic_growth_bound",
         "restart_factor", "theorem4_one_step_bound", "least_squares_hessian", "sin_pl_losses", "sin_pl_gradients",
-        "jacobian_distillation_gradient")} | {"linear_transfer.corollary2_proof_terms", "linear_transfer.initial_radius_epsilon"}
+        "jacobian_distillation_gradient")} | {"linear_transfer.corollary2_proof_terms", "linear_transfer.initial_radius_epsilon"} | {
+    "kernel_regime." + n for n in (  # products of the scalar arguments: +inf at 1e300 inputs is the value
+        "lemma1_bound", "lemma1_bound_printed", "lemma2_bound", "lemma2_bound_sharp", "lemma3_bound",
+        "lemma3_bound_printed", "lemma4_bound", "lemma4_bound_printed", "lottery_ticket_tail_bound",
+        "hbar_eigvec_condition_bound", "thm2_proof_square_printed")}
 
 VR_POOL = {
     "model": Choice("least_squares"), "x": Arr(np.array([0.3, -0.2])), "A": Arr(_A),
@@ -122,6 +126,11 @@ KR_POOL = {
     "K": Arr(_Kmat), "K1": Arr(_Kmat), "K2": Arr(_Kmat * 0.5 + np.eye(3)),
     "kernels": Arr(np.stack([_Kmat, np.eye(3)])), "X1": Arr(_X), "X2": Arr(_X), "gamma": Pos(0.7),
     "K_cross": Arr(np.array([[1.0, 0.2, 0.1], [0.3, 0.9, 0.2]])), "K_landmarks": PSD(_Kmat),
+    # proof lemmas (Sec. 7.3), inertia count, tail bound (p001)
+    "q": Unit(0.25), "p": Pos(0.37), "eta0_norm": NonNeg(1.0), "kappa": Pos(2.0), "max_dH_norm": NonNeg(0.3),
+    "dw_norm": NonNeg(0.2), "w0_norm": NonNeg(0.5), "L": Pos(1.0), "sigma_x": Pos(1.5), "B": Pos(1.0),
+    "residual_integral": NonNeg(0.4), "a_k": Real(0.8), "delta_k_integral": NonNeg(0.3), "delta": Unit(0.05),
+    "F": Arr(np.array([[0.2, 0.1], [-0.1, 0.3]])),
 }
 KR = {
     "get_activation": {}, "gram_blocks": {}, "unit_outputs": {}, "network_output": {}, "symmetric_form": {},
@@ -135,6 +144,15 @@ KR = {
     "centered_alignment": {"K1": PSD(_Kmat, skip=_SYM), "K2": PSD(_Kmat * 0.5 + np.eye(3), skip=_SYM)},
     "alignf": {"y": Arr(np.array([0.5, -0.3, 0.2]))}, "gaussian_kernel": {}, "nystrom_embedding": {},
     "normalize_columns": {},
+    "unit_coefficients": {"a": Arr(_a, skip=("extra-dim",))},  # a batch (S, m) is documented
+    "kernel_matrix": {}, "delta_hbar": {"dH_blocks": Arr(np.array([[[0.2, -0.1], [-0.1, -0.3]], [[0.0, 0.4], [0.4, 0.1]]]))},
+    "output_from_features": {"a": Arr(_a, skip=("extra-dim",)), "F": Arr(np.array([[0.2, 0.1], [-0.1, 0.3]]),
+                                                                       skip=("extra-dim",))},
+    "lipschitz_constant": {},
+    "lemma1_bound": {}, "lemma1_bound_printed": {}, "hbar_eigvec_condition_bound": {"lam": Pos(0.5)},
+    "lemma2_bound": {}, "lemma2_bound_sharp": {}, "lemma3_bound": {}, "lemma3_bound_printed": {}, "lemma4_bound": {},
+    "lemma4_bound_printed": {}, "pole_count_below": {"lam": Pos(0.5)}, "smallest_pole_bracket": {"lam": Pos(0.5)},
+    "thm2_proof_square_printed": {}, "lottery_ticket_tail_bound": {},
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -163,10 +181,11 @@ SD = {
     "multiplier_bracket_printed": {}, "solve_multiplier": {"y": Arr(_SY)}, "self_distill": {},
     "effective_basis_count": {"log_B": Arr(np.array([[-0.1, -0.5, -2.0]]), skip=("-inf", "0-d", "empty"))},
     "guaranteed_rounds": {}, "prop3_lower_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",))},
-    "prop4_crossing": {}, "prop5_ratio_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",)),
-                                                "d_j": Arr(np.array([0.6]), skip=("0-d",)),
-                                                "d_k": Arr(np.array([1.2]), skip=("0-d",))},
-    "prop6_bound": {"d_j": Arr(np.array([0.6]), skip=("0-d",)), "d_k": Arr(np.array([1.2]), skip=("0-d",))},
+    # prop5/prop6 broadcast d_j, d_k, t against each other (documented): an extra dimension is valid
+    "prop4_crossing": {}, "prop5_ratio_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=_BCAST),
+                                                "d_j": Arr(np.array([0.6]), skip=_BCAST),
+                                                "d_k": Arr(np.array([1.2]), skip=_BCAST)},
+    "prop6_bound": {"d_j": Arr(np.array([0.6]), skip=_BCAST), "d_k": Arr(np.array([1.2]), skip=_BCAST)},
     "training_loss": {"y0": Arr(_SY, optional=True)}, "early_stopping": {"eps": Pos(0.1)},
     "early_stopping_match": {}, "multiclass_self_distill": {"eps": Pos(0.05, skip=("array",))},
 }
@@ -302,7 +321,7 @@ LD_POOL = {
 }
 LD = {
     "lp_norm": {"v": Arr(np.array([[3.0, -4.0], [1.0, 2.0]]), skip=_BCAST)}, "sibling_bound": {}, "sibling_bound_l2": {},
-    "xi": {}, "erm_bound": {}, "augmented_erm_bound": {}, "augmented_neighbourhoods": {},
+    "xi": {}, "lemma_a1_bound": {"n_cell": Count(4, optional=True)}, "erm_bound": {}, "augmented_erm_bound": {}, "augmented_neighbourhoods": {},
     "augmentation_constant": {}, "covering_fraction": {}, "large_cell_mask": {"covering_number": Count(4, optional=True)},
     "greedy_covering": {"r": NonNeg(0.2)}, "softmax_affine_lipschitz": {}, "loss_values": {},
     "expected_score": {}, "score_divergence": {}, "check_proper": {"loss": Choice("brier"), "tol": NonNeg(1e-9, extreme=False)},
@@ -310,6 +329,8 @@ LD = {
     "symbolic_properness": {"loss": Choice("brier"), "K": Count(2, lo=2)}, "printed_smoothed_minimiser": {},
     "smoothed_minimiser": {}, "lipschitz_cell_erm": {}, "centre_risk": {}, "case2_minimiser": {"eps": Pos(0.1)},
     "condition_27": {"eps": Pos(0.1)}, "lipschitz_linear_l1": {}, "lipschitz_conv2d_l1": {},
+    "lipschitz_batchnorm_l1": {"gamma": Arr(np.array([0.5, -2.0, 1.2])), "running_var": Arr(np.array([0.3, 1.0, 2.0])),
+                               "eps": NonNeg(1e-5)},
     "network_lipschitz_l1": {}, "running_average_update": {}, "consistency_loss": {},
     "lambda_cr": {"t": Arr(np.array([0.0, 0.5, 1.0]), skip=_BCAST)}, "softmax": {"T": Pos(1.0), "logits": Arr(_LOG, skip=("extra-dim", "0-d"))},
     "expected_calibration_error": {}, "nll": {}, "fit_temperature": {}, "top1_agreement": {},

@@ -56,7 +56,7 @@ def test_tiny_run_returns_a_verdict_with_numbers(module):
     assert spec, f"gpu_validation.experiments.{module}: declare TINY_CHECK = ('check_...', {{tiny config}})"
     fn, cfg = spec
     v = getattr(mod, fn)(np.random.default_rng(0), cfg, device="cpu")
-    assert isinstance(v, Verdict) and v.status in ("holds", "violated", "skipped")
+    assert isinstance(v, Verdict) and v.status in ("holds", "violated", "skipped", "inconclusive", "not_reproduced")
     if v.status != "skipped":
         assert np.isfinite(v.measured) and v.details["device"] == "cpu"
     # deterministic given the rng
