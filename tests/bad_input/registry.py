@@ -38,7 +38,11 @@ ALLOW_INF = {
         "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance", "lemma6_rhs",
         "lemma2_rhs", "lemma3_rhs41", "lemma3_rhs42", "lemma4_rhs", "lemma5_rhs", "eq38_rhs", "quadratic_growth_bound",
         "restart_factor", "theorem4_one_step_bound", "least_squares_hessian", "sin_pl_losses", "sin_pl_gradients",
-        "jacobian_distillation_gradient")} | {"linear_transfer.corollary2_proof_terms", "linear_transfer.initial_radius_epsilon"}
+        "jacobian_distillation_gradient")} | {"linear_transfer.corollary2_proof_terms", "linear_transfer.initial_radius_epsilon"} | {
+    "kernel_regime." + n for n in (  # products of the scalar arguments: +inf at 1e300 inputs is the value
+        "lemma1_bound", "lemma1_bound_printed", "lemma2_bound", "lemma2_bound_sharp", "lemma3_bound",
+        "lemma3_bound_printed", "lemma4_bound", "lemma4_bound_printed", "lottery_ticket_tail_bound",
+        "hbar_eigvec_condition_bound", "thm2_proof_square_printed")}
 
 VR_POOL = {
     "model": Choice("least_squares"), "x": Arr(np.array([0.3, -0.2])), "A": Arr(_A),
@@ -109,7 +113,7 @@ def _kr_setup():
 
 
 _W, _X, _a, _H, _P = _kr_setup()
-_SYM = ("negative-definite",)  # symmetric, any sign (a centred kernel is not PSD-checked)
+_SYM = ("negative-definite", "indefinite")  # symmetric, any sign (a centred kernel is not PSD-checked)
 _Kmat = np.array([[2.0, 0.5, 0.1], [0.5, 1.5, 0.3], [0.1, 0.3, 1.0]])
 KR_POOL = {
     "W": Arr(_W), "X": Arr(_X), "a": Arr(_a), "lam": NonNeg(0.5), "activation": Choice("tanh"),
@@ -122,6 +126,11 @@ KR_POOL = {
     "K": Arr(_Kmat), "K1": Arr(_Kmat), "K2": Arr(_Kmat * 0.5 + np.eye(3)),
     "kernels": Arr(np.stack([_Kmat, np.eye(3)])), "X1": Arr(_X), "X2": Arr(_X), "gamma": Pos(0.7),
     "K_cross": Arr(np.array([[1.0, 0.2, 0.1], [0.3, 0.9, 0.2]])), "K_landmarks": PSD(_Kmat),
+    # proof lemmas (Sec. 7.3), inertia count, tail bound (p001)
+    "q": Unit(0.25), "p": Pos(0.37), "eta0_norm": NonNeg(1.0), "kappa": Pos(2.0), "max_dH_norm": NonNeg(0.3),
+    "dw_norm": NonNeg(0.2), "w0_norm": NonNeg(0.5), "L": Pos(1.0), "sigma_x": Pos(1.5), "B": Pos(1.0),
+    "residual_integral": NonNeg(0.4), "a_k": Real(0.8), "delta_k_integral": NonNeg(0.3), "delta": Unit(0.05),
+    "F": Arr(np.array([[0.2, 0.1], [-0.1, 0.3]])),
 }
 KR = {
     "get_activation": {}, "gram_blocks": {}, "unit_outputs": {}, "network_output": {}, "symmetric_form": {},
@@ -135,6 +144,15 @@ KR = {
     "centered_alignment": {"K1": PSD(_Kmat, skip=_SYM), "K2": PSD(_Kmat * 0.5 + np.eye(3), skip=_SYM)},
     "alignf": {"y": Arr(np.array([0.5, -0.3, 0.2]))}, "gaussian_kernel": {}, "nystrom_embedding": {},
     "normalize_columns": {},
+    "unit_coefficients": {"a": Arr(_a, skip=("extra-dim",))},  # a batch (S, m) is documented
+    "kernel_matrix": {}, "delta_hbar": {"dH_blocks": Arr(np.array([[[0.2, -0.1], [-0.1, -0.3]], [[0.0, 0.4], [0.4, 0.1]]]))},
+    "output_from_features": {"a": Arr(_a, skip=("extra-dim",)), "F": Arr(np.array([[0.2, 0.1], [-0.1, 0.3]]),
+                                                                       skip=("extra-dim",))},
+    "lipschitz_constant": {},
+    "lemma1_bound": {}, "lemma1_bound_printed": {}, "hbar_eigvec_condition_bound": {"lam": Pos(0.5)},
+    "lemma2_bound": {}, "lemma2_bound_sharp": {}, "lemma3_bound": {}, "lemma3_bound_printed": {}, "lemma4_bound": {},
+    "lemma4_bound_printed": {}, "pole_count_below": {"lam": Pos(0.5)}, "smallest_pole_bracket": {"lam": Pos(0.5)},
+    "thm2_proof_square_printed": {}, "lottery_ticket_tail_bound": {},
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -162,7 +180,7 @@ SD = {
     "fit_predictions": {"y": Arr(_SY)}, "residual_mse": {}, "h": {}, "reachable_floor": {"y": Arr(_SY)}, "multiplier_bracket": {},
     "multiplier_bracket_printed": {}, "solve_multiplier": {"y": Arr(_SY)}, "self_distill": {},
     "effective_basis_count": {"log_B": Arr(np.array([[-0.1, -0.5, -2.0]]), skip=("-inf", "0-d", "empty"))},
-    "guaranteed_rounds": {}, "prop3_lower_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",))},
+    "guaranteed_rounds": {}, "prop3_lower_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=_BCAST)},
     # prop5/prop6 broadcast d_j, d_k, t against each other (documented): an extra dimension is valid
     "prop4_crossing": {}, "prop5_ratio_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=_BCAST),
                                                 "d_j": Arr(np.array([0.6]), skip=_BCAST),
@@ -170,6 +188,16 @@ SD = {
     "prop6_bound": {"d_j": Arr(np.array([0.6]), skip=_BCAST), "d_k": Arr(np.array([1.2]), skip=_BCAST)},
     "training_loss": {"y0": Arr(_SY, optional=True)}, "early_stopping": {"eps": Pos(0.1)},
     "early_stopping_match": {}, "multiclass_self_distill": {"eps": Pos(0.05, skip=("array",))},
+    # the O(K) banded route (spline kernel 57) and the additions of issue 16
+    "SplineGram": {"points": Arr(np.array([0.2, 0.5, 0.8]))}, "spline_gram": {"points": Arr(np.array([0.2, 0.5, 0.8]))},
+    "spline_green_diag": {"x": Arr(np.array([0.2, 0.5, 0.8]), skip=("0-d", "extra-dim"))},
+    "choose_route": {"points": Arr(np.array([0.2, 0.5, 0.8]))},
+    "self_distill_points": {"points": Arr(np.array([0.2, 0.5, 0.8])), "route": Choice("auto")},
+    "trivial_rounds": {}, "step_bounds": {"u_prev": Arr(np.array([3.0, 2.0]), skip=("0-d",))},
+    "tangent_bounds": {"u": Arr(np.array([2.0, 2.5]), skip=("0-d",))},
+    "prop3_upper_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",))},
+    "product_form": {"t": Count(0, lo=0)}, "product_form_printed": {"t": Count(0, lo=0)},
+    "mixed_self_distill": {"alpha": Unit(0.3)},
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -398,7 +426,10 @@ def _data_files():
     import pickle
     import struct
     import tempfile
+    import atexit
+    import shutil
     root = tempfile.mkdtemp(prefix="kd-badinput-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     idx = os.path.join(root, "tiny-idx1-ubyte")
     with open(idx, "wb") as fh:
         fh.write(struct.pack(">HBB", 0, 8, 1) + struct.pack(">I", 3) + bytes([1, 2, 3]))
@@ -465,7 +496,7 @@ REGISTRY = {
 #: result records (plain dataclasses returned by functions, no validation of their own): not perturbed
 RECORDS = {"SmoothnessConstants", "SinPLConstants", "LinearisedSolution", "Covering", "ProperReport", "EarlyStoppingFit",
            "SelfDistillationPath", "Spectrum", "GreenFunction", "DistillationProblem", "Network", "Problem",
-           "ImageData", "Activation"}
+           "ImageData", "Activation", "MixedPath"}
 CONSTANTS = {"MODELS", "SAMPLINGS", "NORMS", "LOSSES", "SCHEDULES", "ACTIVATIONS", "SYMBOLS", "MAX_CONDITION"}
 
 
