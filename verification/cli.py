@@ -78,16 +78,6 @@ class OutDir(click.ParamType):
 OUT_DIR = OutDir()
 
 
-def _check_paper(ctx, param, value):
-    """``--paper``: checked when parsed (before any claim module is imported)."""
-    if value is not None:
-        try:
-            _claims.paper_key(value)
-        except (TypeError, ValueError) as exc:
-            raise UsageError(f"--paper: {_one_line(exc)}") from None
-    return value
-
-
 def _select(*, paper=None, ids=(), kinds=("theory",)):
     """``claims.select`` over ``kinds`` (None: every kind) with its errors as one-line usage errors; an unknown
     id lists its near matches, an id of another kind names the command that runs it."""
@@ -207,7 +197,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--paper", default=None, callback=_check_paper,
+@click.option("--paper", default=None,
               help="A paper of the manifest: key (000), seed file name, claim prefix "
               "(mobahi) or topic module (self_distillation).")
 @click.option("--claim", "claim_ids", multiple=True, help="Claim id (repeatable; 'prefix*' matches a prefix).")
@@ -240,7 +230,7 @@ def run(paper, claim_ids, kind, size, seed, n_seeds, out, jobs, dask, modules) -
 
 
 @main.command(name="list")
-@click.option("--paper", default=None, callback=_check_paper)
+@click.option("--paper", default=None)
 @click.option("--kind", type=click.Choice(["theory", "network", "figure", "all"]), default="all", show_default=True)
 @click.option("--module", "modules", multiple=True, metavar="MODULE", help="Also list this claim module's claims.")
 def list_(paper, kind, modules) -> None:
@@ -381,7 +371,7 @@ def gpu(device, dataset, data_dir, claim_ids, size, seed, n_seeds, out, jobs, da
 
 @main.command()
 @click.option("--seeds", "seeds_text", default="0-4", show_default=True, help="Global seeds: '0-4', '0,2,7'.")
-@click.option("--paper", default=None, callback=_check_paper)
+@click.option("--paper", default=None)
 @click.option("--claim", "claim_ids", multiple=True, help="Claim id (repeatable; 'prefix*' matches a prefix).")
 @click.option("--kind", type=click.Choice(["theory", "figure", "network"]), default="theory", show_default=True)
 @click.option("--size", type=SIZE, default="quick", show_default=True)
