@@ -3,8 +3,9 @@
 #   make test     create .venv with the test extras, run pytest on 2 workers
 # Both are idempotent: a second run only re-installs when pyproject.toml or constraints/ changed.
 # Both install the exact versions CI tested (constraints/ci.txt, pip -c) and the PEPit oracles of paper 000
-# (extra `oracles`, pinned by constraints/oracles.txt). Opt-outs: ORACLES=0 (no oracle extra; `make test` then
-# deselects the `oracles` tests), PINNED=0 (resolve pyproject's open ranges, e.g. on another Python).
+# (extra `oracles`, pinned by constraints/oracles.txt); `make test` also installs the `dask` extra
+# (constraints/dask.txt) so the LocalCluster executor tests run in CI. Opt-outs: ORACLES=0 (no oracle
+# extra; `make test` then deselects the `oracles` tests), PINNED=0 (resolve pyproject's open ranges, e.g. on another Python).
 # `make pins` regenerates both constraint files from a fresh venv; `make test-thorough`: 500 hypothesis examples.
 
 PYTHON ?= python3
@@ -23,22 +24,23 @@ PYTEST_WORKERS ?= 2
 TEST_THREADS ?= 1
 ORACLES ?= 1
 PINNED  ?= 1
-PINS    := constraints/ci.txt constraints/oracles.txt
+PINS    := constraints/ci.txt constraints/oracles.txt constraints/dask.txt
 PINS_VENV ?= .venv-pins
 
 ifeq ($(PINNED),1)
   PIN_BASE := -c constraints/ci.txt
   PIN_ORACLES := -c constraints/oracles.txt
+  PIN_DASK := -c constraints/dask.txt
 endif
 ifeq ($(ORACLES),1)
-  PIN_ARGS := $(PIN_BASE) $(PIN_ORACLES)
+  PIN_ARGS := $(PIN_BASE) $(PIN_ORACLES) $(PIN_DASK)
   EXTRAS_VERIFY := [oracles]
-  EXTRAS_TEST := [test,oracles]
+  EXTRAS_TEST := [test,oracles,dask]
   PYTEST_MARK :=
 else
-  PIN_ARGS := $(PIN_BASE)
+  PIN_ARGS := $(PIN_BASE) $(PIN_DASK)
   EXTRAS_VERIFY :=
-  EXTRAS_TEST := [test]
+  EXTRAS_TEST := [test,dask]
   PYTEST_MARK := -m "not oracles"
 endif
 # one stamp per variant, so that switching ORACLES/PINNED re-installs

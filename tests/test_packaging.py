@@ -55,6 +55,13 @@ def test_constraints_pin_exactly_what_the_package_needs():
         assert req.specifier.contains(pins[name], prereleases=True), (spec, pins[name])
     make = (ROOT / "Makefile").read_text()
     assert "-c constraints/ci.txt" in make and "-c constraints/oracles.txt" in make
-    assert "ORACLES ?= 1" in make and "[test,oracles]" in make
+    assert "ORACLES ?= 1" in make and "[test,oracles,dask]" in make and "-c constraints/dask.txt" in make
+    dask = _pins("dask.txt")
+    for spec in extras["dask"]:
+        req = Requirement(spec)
+        name = req.name.lower().replace("_", "-")
+        assert name in dask and req.specifier.contains(dask[name], prereleases=True), (spec, dask.get(name))
+    for name in set(dask) & set(ci):  # shared dependencies must agree, or pip refuses the two -c files
+        assert dask[name] == ci[name], (name, dask[name], ci[name])
     for target in ("verify:", "test:"):
         assert re.search(rf"^{target} \$\(STAMP\)", make, re.M), target
