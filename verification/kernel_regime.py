@@ -164,7 +164,7 @@ def _poles_routes(rng, size):
         worst = max(worst, d_eig, d_sec)
         rows.append({"m": m, "n": n, "d": d, "lam": lam, "sym_vs_eigvals": d_eig, "sym_vs_det_roots": d_sec})
     measured = max(worst, worst_imag, worst_neg)
-    return compare("rahbar.poles_routes", 0.0, measured, "==", atol=1e-8,
+    return compare(0.0, measured, "==", atol=1e-8,
                    details={"instances": rows[:8], "max_rel_imag": worst_imag, "max_rel_negative": worst_neg,
                             "wrong_root_counts": count_bad})
 
@@ -183,7 +183,7 @@ def _poles_lambda0(rng, size):
         err = max(float(np.max(np.abs(p[-n:] - ev))), float(np.max(np.abs(p[:-n])))) / scale
         worst = max(worst, err)
         rows.append({"m": m, "n": n, "err": err})
-    return compare("rahbar.poles_lambda0", 0.0, worst, "==", atol=1e-10, details={"instances": rows})
+    return compare(0.0, worst, "==", atol=1e-10, details={"instances": rows})
 
 
 @claim("rahbar.poles_monotone", paper=P, where="Sec. 2.7",
@@ -198,7 +198,7 @@ def _poles_monotone(rng, size):
         worst_drop = max(worst_drop, float(drops.max()))
         smallest.append(P_[:, -1].tolist() if i == 0 else None)
     # measured: the largest decrease (must be <= round-off)
-    return compare("rahbar.poles_monotone", 0.0, worst_drop, "<=", atol=1e-10,
+    return compare(0.0, worst_drop, "<=", atol=1e-10,
                    details={"lams": lams.tolist(), "largest_pole_path_first_instance": smallest[0]})
 
 
@@ -237,7 +237,7 @@ def _smallest_pole(rng, size):
                      "matrix_free": p, "count_below_p(1-1e-8)": below, "count_below_p(1+1e-8)": upto})
     # dense cases: ARPACK's Ritz value at tol=1e-12 sits within the bottom cluster's width (~1e-7 relative in the
     # full-size tanh case) of p_min, hence 1e-6; large cases: 1 per failed inertia count
-    return compare("rahbar.smallest_pole", 0.0, worst, "==", atol=1e-6, details={"cases": rows})
+    return compare(0.0, worst, "==", atol=1e-6, details={"cases": rows})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ def _thm1_fixed_point(rng, size):
         c = kr.unit_coefficients(a)
         rhs = np.einsum("kij,kj->ki", H, np.outer(c, y) + lam * phi - (np.outer(c, c @ Fs) + lam * Fs))
         worst = max(worst, float(np.max(np.abs(rhs))), float(np.max(np.abs(c @ Fs - kr.final_value(y, phi, a, lam)))))
-    return compare("rahbar.thm1_fixed_point", 0.0, worst, "==", atol=1e-10)
+    return compare(0.0, worst, "==", atol=1e-10)
 
 
 @claim("rahbar.thm1_limit", paper=P, where="Thm 1, Assumptions 1-2",
@@ -279,7 +279,7 @@ def _thm1_limit(rng, size):
         err = float(np.max(np.abs(f_sim - kr.final_value(y, phi, a, lam))))
         worst = max(worst, err)
         rows.append({"act": act, "lam": lam, "p_min": p_min, "T": T, "err": err})
-    return compare("rahbar.thm1_limit", 0.0, worst, "==", atol=1e-6, details={"cases": rows})
+    return compare(0.0, worst, "==", atol=1e-6, details={"cases": rows})
 
 
 @claim("rahbar.thm1_conditions", paper=P, where="Thm 1 vs Assumption 2",
@@ -309,7 +309,7 @@ def _thm1_conditions(rng, size):
                 rows.append({"act": act, "n": n, "d": d, "sim_vs_general_limit": err, "thm1_gap": gap,
                              "F*-F0 in range(H)": bool(in_range)})
     measured = worst_sim + mismatches
-    return compare("rahbar.thm1_conditions", 0.0, measured, "==", atol=1e-6,
+    return compare(0.0, measured, "==", atol=1e-6,
                    details={"cases": rows, "condition_mismatches": mismatches})
 
 
@@ -346,7 +346,7 @@ def _thm1_network(rng, size):
             rows.append({"act": act, "n": n, "d": d, "m": m, "steps": steps, "T": float(run.t[-1]),
                          "|f(T)-f_lin(T)|": d_lin, "linear_part_converged": converged, "|f(T)-f_lim|": d_lim,
                          "|f(T)-f_thm1|": d_thm1, "|f_lim-f_thm1|": gap, "|y-f(0)|": scale})
-    return compare("rahbar.thm1_network", 0.0, worst_rel + wrong_side, "<=", atol=0.1,
+    return compare(0.0, worst_rel + wrong_side, "<=", atol=0.1,
                    details={"cases": rows, "cases_closer_to_thm1_than_to_limit": wrong_side,
                             "measured_is": "max ‖f(T) − f_lin(T)‖/‖y − f(0)‖ (+1 per converged case where Thm 1 fits "
                                            "better although the limits differ); tolerance 0.1 ≈ 1/√m at m = 100"})
@@ -381,7 +381,7 @@ def _thm3_modal(rng, size):
             e2 = float(np.max(np.abs(sol.f(t)[0] - ref)))
             worst = max(worst, e1, e2)
             rows.append({"t": t, "secular_modal_err": e1, "symmetric_modal_err": e2})
-    return compare("rahbar.thm3_modal", 0.0, worst, "==", atol=1e-8, details={"checks": rows[:8]})
+    return compare(0.0, worst, "==", atol=1e-8, details={"checks": rows[:8]})
 
 
 @claim("rahbar.thm3_printed", paper=P, where="Thm 3 as printed", corrected_by="rahbar.thm3_modal",
@@ -395,7 +395,7 @@ def _thm3_printed(rng, size):
     err = float(np.max(np.abs(printed0 - true0)))
     # the printed form also misses the constant f_∞: compare δ(0) = f(0) − f_∞ too
     err_delta = float(np.max(np.abs(printed0 - (true0 - kr.final_value(y, phi, a, lam)))))
-    return erratum("rahbar.thm3_printed", 0.0, min(err, err_delta), "==", refuted=min(err, err_delta) > 1e-3,
+    return erratum(0.0, min(err, err_delta), "==", refuted=min(err, err_delta) > 1e-3,
                    counterexample={"m": m, "n": n, "lam": lam, "a": a.tolist(), "X": X.round(6).tolist(),
                                    "y": y.tolist(), "phi": phi.round(6).tolist(), "W_init_outputs_F0": F0.round(6).tolist(),
                                    "poles": p.tolist(), "printed_f(0)": printed0.tolist(), "true_f(0)": true0.tolist(),
@@ -518,7 +518,7 @@ def _final_error(rng, size):
         phi = F0 + 0.2 * rng.standard_normal(F0.shape)
         e_dyn = float(np.linalg.norm(kr.linearised_limit(H, a, lam, y, phi, F0) - y))
         worst = max(worst, abs(e_dyn - kr.final_error(y, phi, a, lam)))
-    return compare("rahbar.final_error", 0.0, worst, "==", atol=1e-9)
+    return compare(0.0, worst, "==", atol=1e-9)
 
 
 @claim("rahbar.final_error_printed", paper=P, where="Sec. 2.7 as printed", corrected_by="rahbar.final_error",
@@ -529,7 +529,7 @@ def _final_error_printed(rng, size):
     f_lim = kr.linearised_limit(H, a, lam, y, phi, F0)
     e_dyn = float(np.linalg.norm(f_lim - y))
     printed = kr.final_error_printed(y, phi, a, lam)
-    return erratum("rahbar.final_error_printed", printed, e_dyn, "==", refuted=abs(printed - e_dyn) > 1e-3,
+    return erratum(printed, e_dyn, "==", refuted=abs(printed - e_dyn) > 1e-3,
                    counterexample={"m": 16, "lam": lam, "a": a.tolist(), "y": y.tolist(), "phi": phi.round(8).tolist(),
                                    "e_printed": printed, "e_dynamics": e_dyn,
                                    "e_corrected": kr.final_error(y, phi, a, lam)})
@@ -545,7 +545,7 @@ def _thm2_square(rng, size):
     A = float(c @ c)
     e_dyn = float(np.linalg.norm(kr.linearised_limit(H, a, lam, y, phi, F0) - y))
     printed = kr.thm2_proof_square_printed(y, phi, a, lam)
-    return erratum("rahbar.thm2_proof_square", printed, e_dyn, "==", refuted=abs(printed - e_dyn) > 1e-3,
+    return erratum(printed, e_dyn, "==", refuted=abs(printed - e_dyn) > 1e-3,
                    counterexample={"m": 4, "lam": lam, "a": a.tolist(), "y": y.tolist(), "phi": phi.round(8).tolist(),
                                    "printed": printed, "measured_norm": e_dyn, "measured_norm_squared": e_dyn ** 2,
                                    "corrected_squared": (lam / (lam + A)) ** 2 * float(np.linalg.norm(c @ phi - y)) ** 2})
@@ -780,7 +780,7 @@ def _thm2_printed(rng, size):
         ratios.append(med / printed)
         rows.append({"m_bar": m_bar, "median_error": med, "printed_bound_C=1": printed, "C_needed_for_median": med / printed})
     refuted = ratios[-1] > 20 * ratios[0] and ratios[-1] > 1
-    return erratum("rahbar.thm2_printed", rows[-1]["printed_bound_C=1"], rows[-1]["median_error"], "<=",
+    return erratum(rows[-1]["printed_bound_C=1"], rows[-1]["median_error"], "<=",
                    refuted=refuted,
                    counterexample={"m": m, "lam": lam, "n": n, "d": d, "activation": "tanh",
                                    "teacher_init": "w̄ ~ N(0, I), ā ∈ {±1}, unit-norm x",
@@ -801,9 +801,9 @@ def _two_stage(rng, size):
                 s1, s2 = kr.two_stage_factors(m, m1, mb)
                 exact = (1 - Fraction(m, m1)) * (1 - Fraction(m1, mb)) - (1 - Fraction(m, mb))
                 if abs(float(exact) - (s1 - s2)) > 1e-12:
-                    return compare("rahbar.two_stage", 0.0, 1.0, "<=", details={"float_vs_exact_mismatch": [m, m1, mb]})
+                    return compare(0.0, 1.0, "<=", details={"float_vs_exact_mismatch": [m, m1, mb]})
                 worst = max(worst, float(exact))
-    return compare("rahbar.two_stage", 0.0, worst, "<=", details={"max_S1_minus_S2_exact": worst, "grid_max": N})
+    return compare(0.0, worst, "<=", details={"max_S1_minus_S2_exact": worst, "grid_max": N})
 
 
 def two_stage_errors(rng, X, Wb, ab, phib, m, m1, lam, draws, *, act="tanh", dynamics_draws=3):
@@ -871,7 +871,7 @@ def _two_stage_printed(rng, size):
     s1, s2 = kr.two_stage_factors(m, m1, m_bar)
     exact = kr.two_stage_expected_error(ab, phib, m, m1, lam) / kr.lottery_ticket_expected_error(ab, phib, m, lam)
     mc = float(np.mean(e_2) / np.mean(e_d))
-    return erratum("rahbar.two_stage_printed", s1 / s2, exact, "==", refuted=abs(exact - s1 / s2) > 0.2,
+    return erratum(s1 / s2, exact, "==", refuted=abs(exact - s1 / s2) > 0.2,
                    counterexample={"m_bar": m_bar, "m1": m1, "m": m, "lam": lam, "n": n, "d": d,
                                    "activation": "tanh", "teacher_init": "w̄ ~ N(0, I), ā ∈ {±1}, unit-norm x",
                                    "printed_ratio_S1/S2": s1 / s2, "exact_ratio": exact,
@@ -898,7 +898,7 @@ def _arccos(rng, size):
         tol = 6.0 * 0.5 / math.sqrt(m)
         worst = max(worst, err - tol)
         rows.append({"m": m, "max_abs_err": err, "6sd_tolerance": tol})
-    return compare("rahbar.arccos_kernel", 0.0, worst, "<=", details={"cases": rows})
+    return compare(0.0, worst, "<=", details={"cases": rows})
 
 
 def digits_two_class(*, n_train=None, classes=(0, 1), seed=0):
@@ -936,7 +936,7 @@ def _alignf(rng, size):
     al_comb = kr.centered_alignment(np.tensordot(mu, Ks, 1), np.outer(y, y))
     al_base = [kr.centered_alignment(K, np.outer(y, y)) for K in Ks]
     measured = max(kkt - 1e-8, max(al_base) - al_comb)
-    return compare("rahbar.alignf", 0.0, measured, "<=", atol=1e-9,
+    return compare(0.0, measured, "<=", atol=1e-9,
                    details={"weights": mu.tolist(), "gammas": gammas, "combined_alignment": al_comb,
                             "base_alignments": al_base, "kkt_violation": kkt, "n": n})
 

@@ -236,7 +236,7 @@ def _check_prop33_minimiser(rng, size):
             dev = float(np.max(np.abs(q - ybar)))
             if dev > worst:
                 worst, worst_case = dev, {"loss": loss, "K": K, "n": n, "ybar": ybar.tolist(), "argmin": q.tolist()}
-    return compare("soteacher.prop33_minimiser", predicted=0.0, measured=worst, relation="==", atol=2e-4,
+    return compare(predicted=0.0, measured=worst, relation="==", atol=2e-4,
                    details={"trials": trials, "worst_instance": worst_case,
                             "what": "max over trials and losses of ‖argmin − ȳ‖_∞"})
 
@@ -384,7 +384,7 @@ def _check_prop33_needs_proper(rng, size):
         errs[t] = float(LD.lp_norm(f - p, 1))
     b = LD.sibling_bound(K, n, delta)
     freq = float(np.mean(errs <= b))
-    return compare("soteacher.prop33_needs_proper", predicted=1 - delta, measured=freq, relation="<=",
+    return compare(predicted=1 - delta, measured=freq, relation="<=",
                    details={"p_star": p.tolist(), "n": n, "bound": b, "min_error": float(errs.min()),
                             "coverage_frequency": freq, "what": "coverage of eq. (3) for the absolute-error ERM"})
 
@@ -425,7 +425,7 @@ def _check_lemma_a4(rng, size):
                         worst, worst_case = gap, {"N": N, "cells": m, "sizes": list(sizes), "kappa": kappa,
                                                   "count": count, "bound": LD.covering_fraction(kappa, m) * N}
                     tight += gap < 1.0
-    return compare("soteacher.lemma_a4", predicted=0.0, measured=worst, relation=">=", atol=1e-9,
+    return compare(predicted=0.0, measured=worst, relation=">=", atol=1e-9,
                    details={"partitions_enumerated": n_part, "kappas": list(kappas), "N_max": Nmax,
                             "cells_max": mmax, "tightest": worst_case, "cases_within_one_input": tight})
 
@@ -513,7 +513,7 @@ def _check_lemma_a3_printed(rng, size):
     y2 = np.array([0.5, 0.3, 0.2, 0.0])
     pr2 = LD.printed_smoothed_minimiser(y2, 0.05)
     refuted = bool(risk_printed > val + 1e-6 and pr2.min() < 0)
-    return erratum("soteacher.lemma_a3_printed", printed=float(np.max(np.abs(pr - y))),
+    return erratum(printed=float(np.max(np.abs(pr - y))),
                    measured=float(np.max(np.abs(p - y))), relation="==",
                    counterexample={"ybar": y.tolist(), "eps_Lr": eps, "printed_centre": pr.tolist(),
                                    "risk_at_printed_centre": risk_printed, "erm_centre": p.tolist(),
@@ -535,7 +535,7 @@ def _check_eq25_printed(rng, size):
     p25 = LD.case2_minimiser(y, eps, 2)
     case2 = bool(p.max() + eps >= 1 - 1e-7)  # the exact ERM is in Case II, with k' = the third class
     refuted = bool(p25.min() < 0 and case2)
-    return erratum("soteacher.eq25_printed", printed=float(p25.min()), measured=float(p.min()), relation="==",
+    return erratum(printed=float(p25.min()), measured=float(p.min()), relation="==",
                    counterexample={"ybar": y.tolist(), "eps": eps, "k_prime": 2, "printed": p25.tolist(),
                                    "erm_centre": p.tolist(), "erm_risk": val, "case_II_occurs": case2},
                    refuted=refuted,
@@ -568,7 +568,7 @@ def _check_eq27(rng, size):
         if (r2 < r1) != LD.condition_27(y, eps, k):
             disagree += 1
             example = example or {"ybar": y.tolist(), "eps": eps, "risk_case_I": r1, "risk_case_II": r2}
-    return compare("soteacher.eq27", predicted=0.0, measured=float(disagree), relation="==",
+    return compare(predicted=0.0, measured=float(disagree), relation="==",
                    details={"trials": trials, "feasible_instances_checked": checked, "first_disagreement": example,
                             "why": "if (27) holds, p*_k' + ε = ȳ_k'(1+Kε) ≥ 1, so label k' already reaches 1 and the "
                                    "omitted term is 0; if it fails, the Case I point is the global minimiser"})
@@ -834,7 +834,7 @@ def _check_thm36_any_subset(rng, size):
         err[t] = LD.lp_norm(ybar[cov.assignment[isolated]] - P[isolated], math.inf)
     b = LD.erm_bound(N, K, m, kappa, delta, 0.0, r, 0.0, math.inf)
     viol = float(np.mean(err > b))
-    return erratum("soteacher.thm36_any_subset", printed=b, measured=float(np.min(err)), relation="<=",
+    return erratum(printed=b, measured=float(np.min(err)), relation="<=",
                    counterexample={"N": N, "K": K, "r": r, "kappa": kappa, "delta": delta, "cells": m,
                                    "required_size": need, "subset_size": int(D_tilde.sum()),
                                    "x": X[isolated].tolist(), "p_star": P[isolated].tolist(),
@@ -874,7 +874,7 @@ def _check_def32_proper(rng, size):
                                      "min_divergence_over_modulus": ratio}
             worst = min(worst, ratio)
             certified &= rep.strict and rep.symbolic is not False
-    return compare("soteacher.def32_proper", predicted=1.0, measured=worst if certified else -1.0, relation=">=",
+    return compare(predicted=1.0, measured=worst if certified else -1.0, relation=">=",
                    rtol=1e-6, details={"what": "min over pairs with ‖p − q‖_2 ≥ 1e-3 of divergence/modulus (−1 if the "
                                                "checker or sympy fails)", "pairs_per_case": pairs, "checks": rows})
 
@@ -891,7 +891,7 @@ def _check_def32_improper(rng, size):
     div_a = a.counterexample["score_p"] - a.counterexample["score_q"] if a.counterexample else math.inf
     zero_one_not_strict = z.proper and not z.strict and z.counterexample is not None
     measured = div_a if zero_one_not_strict else math.inf
-    return compare("soteacher.def32_improper", predicted=0.0, measured=measured, relation="<=",
+    return compare(predicted=0.0, measured=measured, relation="<=",
                    details={"absolute": a.counterexample, "zero_one": z.counterexample,
                             "zero_one_gap": (z.counterexample["score_p"] - z.counterexample["score_q"]
                                              if z.counterexample else None)})
@@ -1138,7 +1138,7 @@ def _check_thm38_printed(rng, size):
               for lf in res["L_f_A"]]
     viol = float(np.mean(res["errors"] > np.array(bounds)[:, None]))
     b = float(max(bounds))
-    return erratum("soteacher.thm38_printed", printed=b, measured=float(res["errors"].min()), relation="<=",
+    return erratum(printed=b, measured=float(res["errors"].min()), relation="<=",
                    counterexample={"inputs": f"N = {N} uniform on two strips x_1 ∈ [0, 0.1] and [0.9, 1] of [0, 1]²",
                                    "p_star": "(0.9, 0.1) on the left strip, (0.1, 0.9) on the right (L* = 0 for r < 0.8)",
                                    "augmentations": "identity and x ↦ (1 − x_1, x_2)", "K": 2, "r": r,

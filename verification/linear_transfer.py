@@ -67,7 +67,7 @@ def _check_thm1_gd(rng, size):
         off_span = 0.0 if n >= d else float(np.linalg.norm(w - np.linalg.lstsq(X, w, rcond=None)[0] @ X.T))
         worst = max(worst, err, off_span)
         rows.append({"d": d, "n": n, "iters": it, "rel_err": err, "off_span": off_span})
-    return compare("phuong.thm1_gd", 0.0, worst, "==", atol=1e-8, details={"runs": rows})
+    return compare(0.0, worst, "==", atol=1e-8, details={"runs": rows})
 
 
 @claim("phuong.thm1_flow", paper=PAPER, where="Thm 1, eq. (5)–(6), flow (3)",
@@ -88,7 +88,7 @@ def _check_thm1_flow(rng, size):
         worst = max(worst, err)
         rows.append({"d": d, "n": n, "T": T, "steps": int(sol.t.size), "status": int(sol.status), "rel_err": err,
                      "loss_T": lt.cross_entropy(sol.y[:, -1], X, y)})
-    return compare("phuong.thm1_flow", 0.0, worst, "==", atol=1e-6, details={"runs": rows})
+    return compare(0.0, worst, "==", atol=1e-6, details={"runs": rows})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def _check_lemma_c1(rng, size):
             err = float(np.linalg.norm(vel[0] - pred) / max(np.linalg.norm(pred), 1e-300))
             worst = max(worst, err)
         rows.append({"N": N, "max_rel_err": worst})
-    return compare("phuong.lemmaC1", 0.0, worst, "==", atol=1e-10, details={"by_N": rows})
+    return compare(0.0, worst, "==", atol=1e-10, details={"by_N": rows})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -503,7 +503,7 @@ def _check_thm3_n_ge_d(rng, size):
         rows.append({"d": d, "n": n, "gd_iters": it, "test_risk": r, "exact_risk": exact,
                      "rel_dist_to_w_star": float(np.linalg.norm(w - task.w_star) / np.linalg.norm(task.w_star))})
     # the residual risk is that of GD stopped at ‖∇L¹‖ < 1e-13 (an angle ~1e-12 from w*)
-    return compare("phuong.thm3_n_ge_d", 0.0, worst, "==", atol=1e-7, details={"runs": rows})
+    return compare(0.0, worst, "==", atol=1e-7, details={"runs": rows})
 
 
 def _cor2_step_rows():
@@ -538,7 +538,7 @@ def _check_cor2_step(rng, size):
                "thm3_at_proof_beta": float(task(b) + task(lt.HALF_PI - b) ** 20),
                "printed_rhs": lt.corollary2_bound(20, 1.0, 2.0),
                "thm3_min_over_beta": lt.transfer_risk_bound(task, 20)}
-    return erratum("phuong.cor2_proof_step", printed=ce["printed"], measured=ce["thm3_at_proof_beta"], relation="<=",
+    return erratum(printed=ce["printed"], measured=ce["thm3_at_proof_beta"], relation="<=",
                    counterexample={"worst": ce, "example": example}, refuted=bool(bad) and c1_ok,
                    details={"violations": len(bad), "c_equal_1_always_holds": c1_ok,
                             "note": "the proof's second term is p(π/2 − β)^n ≤ (c n^(−κ/n))^n = c^n n^(−κ), not c n^(−κ)"})
@@ -591,7 +591,7 @@ def _check_lemma1(rng, size):
         if a_plus - a_minus > worst:
             worst, wrow = float(a_plus - a_minus), {"d": d, "n_plus": n_plus, "n_minus": n_minus,
                                                     "a_plus": float(a_plus), "a_minus": float(a_minus)}
-    return compare("phuong.lemma1", 0.0, worst, "<=", atol=1e-10,
+    return compare(0.0, worst, "<=", atol=1e-10,
                    details={"trials": trials, "nontrivial_trials": nontrivial, "worst": wrow})
 
 
@@ -637,7 +637,7 @@ def _check_mono_distill(rng, size):
     task, sets, extra = _mono_inputs(rng, size)
     fast = lt.monotonicity_index_distillation(sets, extra, task.w_star)
     slow = lt.monotonicity_index(lambda X, k: lt.student_solution(X, task.w_star), sets, extra, task.w_star)
-    return compare("phuong.mono_distillation", 1.0, min(fast, slow), "==", atol=0.0,
+    return compare(1.0, min(fast, slow), "==", atol=0.0,
                    details={"rank_one_route": fast, "recompute_route": slow, "sets": len(sets)})
 
 
@@ -676,7 +676,7 @@ def _check_eq42_printed(rng, size):
     fd = float(_fd_hessian(w, X, y)[0, 0])  # (1/2)(¼·1 + ¼·4) = 0.625
     s = 0.25
     printed = float(X[0] @ (s * X[0]))  # X D Xᵀ = 1.25
-    return erratum("phuong.eq42_hessian_printed", printed=printed, measured=fd, relation="==",
+    return erratum(printed=printed, measured=fd, relation="==",
                    counterexample={"X": X.tolist(), "y": y.tolist(), "w": [0.0], "finite_difference_hessian": fd,
                                    "printed_XDXt": printed, "with_1_over_n": printed / 2},
                    refuted=abs(fd - printed) > 1e-6 and abs(fd - printed / 2) < 1e-8,
@@ -693,7 +693,7 @@ def _check_eq42(rng, size):
         w = rng.standard_normal(d)
         H = lt.cross_entropy_hessian(w, X)
         worst = max(worst, float(np.max(np.abs(_fd_hessian(w, X, y) - H)) / max(1.0, np.max(np.abs(H)))))
-    return compare("phuong.eq42_hessian", 0.0, worst, "==", atol=1e-7, details={"max_rel_err": worst})
+    return compare(0.0, worst, "==", atol=1e-7, details={"max_rel_err": worst})
 
 
 # ---------------------------------------------------------------------------------------------------------

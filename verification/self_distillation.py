@@ -87,7 +87,7 @@ def _check_eq57(rng, size):
     num = float(np.max(np.abs(g(x[:, 0], x[:, 1]) - gr.spline_green(x[:, 0], x[:, 1]))))
     exact_zero = all(v == 0 for v in diff.values())
     measured = num if (exact_zero and all(checks.values())) else float("inf")
-    return compare("mobahi.eq57", 0.0, measured, "==", atol=1e-14,
+    return compare(0.0, measured, "==", atol=1e-14,
                    details={"symbolic_difference": {k: str(v) for k, v in diff.items()}, "checks": checks,
                             "left": str(g.left), "right": str(g.right), "max_numeric_diff": num})
 
@@ -130,7 +130,7 @@ def _check_prop1(rng, size):
         err_c = abs(c_fd - c) / c
         worst = max(worst, err, err_c)
         rows.append({"eps_frac": eps_frac, "c": c, "c_fd": c_fd, "rel_sup_err": err, "rel_c_err": err_c})
-    return compare("mobahi.prop1", 0.0, worst, "==", atol=1e-3 if size == "quick" else 2e-4,
+    return compare(0.0, worst, "==", atol=1e-3 if size == "quick" else 2e-4,
                    details={"grid_nodes": N, "K": K, "rows": rows,
                             "measured_is": "max(sup|f_FD − f*|/sup|f*|, |c_FD − c|/c), f_FD and c_FD from the "
                                            "discretised constrained problem"})
@@ -149,7 +149,7 @@ def _check_prop2(rng, size):
         c = float(np.exp(rng.uniform(-10, 2))) * S.d_max
         a, b = _h_direct(G, y, c), sd.residual_mse(S.d, S.rotate(y), c)
         worst = max(worst, abs(a - b) / max(a, 1e-300))
-    return compare("mobahi.prop2", 0.0, worst, "==", atol=1e-8, details={"instances": n, "measured_is": "max rel diff"})
+    return compare(0.0, worst, "==", atol=1e-8, details={"instances": n, "measured_is": "max rel diff"})
 
 
 @claim("mobahi.bracket25", paper=P, where="Sec. 2.3, eqs. (22)-(25), with √K·ε read as √(K·ε)",
@@ -167,7 +167,7 @@ def _check_bracket(rng, size):
         m = min(c - lo, hi - c) / c
         if m < worst:
             worst, worst_inst = m, {"K": K, "eps": eps, "lo": lo, "hi": hi, "c": c}
-    return compare("mobahi.bracket25", 0.0, worst, ">=", atol=1e-9,
+    return compare(0.0, worst, ">=", atol=1e-9,
                    details={"instances": n, "worst": worst_inst, "measured_is": "min over instances of "
                             "min(c − lo, hi − c)/c (root by direct solves)"})
 
@@ -189,7 +189,7 @@ def _check_eq25_printed(rng, size):
     c = _root_direct(G, y, eps)
     lo2, hi2 = sd.multiplier_bracket(d, z, eps)
     refuted = not (lo <= c <= hi) and lo2 * (1 - 1e-9) <= c <= hi2 * (1 + 1e-9)
-    return erratum("mobahi.eq25_printed", printed=hi, measured=c, relation="==", refuted=refuted,
+    return erratum(printed=hi, measured=c, relation="==", refuted=refuted,
                    counterexample={"G": "I/2 (K=2, κ=1)", "y": [1, 1], "eps": eps,
                                    "printed_bracket": [lo, hi], "root_c": c,
                                    "training_mse_at_printed_c": _h_direct(G, y, hi),
@@ -370,7 +370,7 @@ def _check_prop4_printed(rng, size):
     printed = (np.linalg.norm(y) / (math.sqrt(K) * eps) - 1) / 1.0
     corrected = sd.guaranteed_rounds(np.linalg.norm(y), K, eps, 1.0)
     T = path.collapsed_at
-    return erratum("mobahi.prop4_printed", printed=printed, measured=T, relation=">=",
+    return erratum(printed=printed, measured=T, relation=">=",
                    refuted=bool(T is not None and T < printed and T >= corrected),
                    counterexample={"G": "I/4 (K=4, κ=1)", "y0": [1, 1, 1, 1], "eps": eps,
                                    "printed_t_lower": printed, "actual_collapsed_at": T,
@@ -463,7 +463,7 @@ def _check_sec35(rng, size):
     small, large = 1e-3, 0.5
     bs = float(sd.prop6_bound(y_norm, K, small, 0.1, 0.1, 1.0, 10.0))
     bl = float(sd.prop6_bound(y_norm, K, large, 0.1, 0.1, 1.0, 10.0))
-    return erratum("mobahi.sec35_small_eps", printed=bl, measured=bs, relation=">=", refuted=bs < bl,
+    return erratum(printed=bl, measured=bs, relation=">=", refuted=bs < bl,
                    counterexample={"d": d.tolist(), "j": 0, "k": 2, "y0_norm": y_norm, "K": K,
                                    "bound_at_eps_small": bs, "eps_small": small,
                                    "bound_at_eps_large": bl, "eps_large": large})

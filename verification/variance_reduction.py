@@ -114,7 +114,7 @@ def _prop1_exact(rng, size):
             w = max(w, float(np.max(np.abs(true - eq5)) / max(np.max(np.abs(true)), 1e-300)))
         per_model[model] = w
         worst = max(worst, w)
-    return compare("safaryan.prop1_exact", 0.0, worst, "==", atol=1e-12,
+    return compare(0.0, worst, "==", atol=1e-12,
                    details={"max_rel_diff_by_model": per_model,
                             "route": "differentiate (4) with the teacher's outputs as fixed labels",
                             "symbolic_residual_eq4": {m: str(sym.prop1_residual(m, "eq4")) for m in ("least_squares", "logistic")}})
@@ -136,7 +136,7 @@ def _alg1_convention(rng, size):
     fd = _fd_jacobian(lambda z: vr.distillation_losses("least_squares", z, theta, 1 - lam, A, b), x, 1e-6)
     printed, measured = float(eq5[0, 1]), float(fd[0, 1])
     sym_res = str(sym.prop1_residual("least_squares", "algorithm1"))
-    return erratum("safaryan.alg1_convention", printed, measured, "==",
+    return erratum(printed, measured, "==",
                    counterexample={"x": x.tolist(), "theta": theta.tolist(), "a_bar": A[0].tolist(), "b": 0.0,
                                    "lam": lam, "eq5_gradient": printed, "gradient_of_printed_loss": measured,
                                    "symbolic_residual": sym_res},
@@ -174,7 +174,7 @@ def _assumption3_exact(rng, size):
         rows.append({"N": N, "d": p + 1, "batch": B, "sampling": sampling, "calL": k.calL, "enumerated": top,
                      "single_sample_calL": vr.expected_smoothness("least_squares", A, b).calL})
         worst = max(worst, abs(k.calL - top) / top)
-    return compare("safaryan.assumption3.minibatch_exact", 0.0, worst, "==", atol=1e-8,
+    return compare(0.0, worst, "==", atol=1e-8,
                    details={"measured": "max relative difference, closed form vs enumeration over every batch",
                             "instances": rows})
 
@@ -202,7 +202,7 @@ def _assumption3_bound(rng, size):
             ratio = lhs / (2 * k.calL * (vr.loss(model, x, A, b) - fstar))
             rows.append({"model": model, "batch": B, "sampling": sampling, "r": r, "ratio": ratio})
             worst = max(worst, ratio)
-    return compare("safaryan.assumption3.minibatch_bound", 1.0, worst, "<=",
+    return compare(1.0, worst, "<=",
                    details={"measured": "max over instances of E||grad f_B(x) - grad f_B(x*)||^2 / (2 calL (f(x) - f*))",
                             "instances": rows[:12]})
 
@@ -253,7 +253,7 @@ def _lemma1_lambda_star(rng, size):
         err = abs(cf - float(res.x)) / max(1.0, abs(cf))
         rows.append({"gamma": gamma, "c": c, "closed_form": cf, "numeric": float(res.x)})
         worst = max(worst, err)
-    return compare("safaryan.lemma1.lambda_star", 0.0, worst, "==", atol=1e-6,
+    return compare(0.0, worst, "==", atol=1e-6,
                    details={"route": "scipy Brent minimisation of N(lam)", "instances": rows[:8]})
 
 
@@ -269,7 +269,7 @@ def _lemma1_ratio(rng, size):
         formula = vr.reduction_ratio_formula(vr.rho(g0, g1), vr.beta(g1), gamma, c)
         rows.append({"direct": direct, "formula_15": formula, "rho": vr.rho(g0, g1), "beta": vr.beta(g1)})
         worst = max(worst, abs(direct - formula))
-    return compare("safaryan.lemma1.ratio_identity", 0.0, worst, "==", atol=1e-9,
+    return compare(0.0, worst, "==", atol=1e-9,
                    details={"route": "direct N(lam*)/N(0) vs the closed form (15) through rho and beta",
                             "instances": rows[:8]})
 
@@ -291,7 +291,7 @@ def _lemma1_symbolic(rng, size):
         lam_sym = f(gt, m - gt, pp, c * gamma)
         worst = max(worst, abs(lam_sym - vr.optimal_lambda(g0, g1, gamma, c)) / max(1.0, abs(lam_sym)))
     measured = worst if residual == 0 else math.inf
-    return compare("safaryan.lemma1.symbolic", 0.0, measured, "==", atol=1e-10,
+    return compare(0.0, measured, "==", atol=1e-10,
                    details={"lambda_star_sympy": str(lam_expr), "ratio_identity_residual": str(residual),
                             "lemma1_last_inequality_numerator": str(sym.lemma1_inequality_gap())})
 
@@ -324,7 +324,7 @@ def _lemma1_bound(rng, size):
             if bound < 1.0 and (worst is None or ratio / bound > worst["ratio_over_bound"]):
                 worst = rows[-1]
     capped = sum(r["bound"] >= 1.0 for r in rows)
-    return compare("safaryan.lemma1.bound", 1.0, worst["ratio_over_bound"], "<=", atol=1e-12,
+    return compare(1.0, worst["ratio_over_bound"], "<=", atol=1e-12,
                    details={"measured": "max of ratio / bound over instances where the bound is below its cap 1",
                             "instances_capped_at_1": capped, "worst": worst, "instances": rows[:12]})
 
@@ -343,7 +343,7 @@ def _lemma1_opt_teacher(rng, size):
             worst_ratio = max(worst_ratio, r)
             worst_lam = max(worst_lam, abs(lam - 1))
             rows.append({"model": model, "gamma": gamma, "ratio": r, "lam_star": lam, "rho": vr.rho(g, g), "beta": vr.beta(g)})
-    return compare("safaryan.lemma1.optimal_teacher", 0.0, max(worst_ratio, worst_lam), "==", atol=1e-8,
+    return compare(0.0, max(worst_ratio, worst_lam), "==", atol=1e-8,
                    details={"instances": rows})
 
 
@@ -355,7 +355,7 @@ def _eq32(rng, size):
     g1 = g0.copy()                                                      # teacher θ = x*
     printed = vr.rho_printed(g0, g1)
     corrected = vr.rho(g0, g1)
-    return erratum("safaryan.eq32_rho_printed", printed, corrected, "==",
+    return erratum(printed, corrected, "==",
                    counterexample={"grads_opt": g0.tolist(), "grads_teacher": g1.tolist(),
                                    "Cov": 9.0, "rho_printed": printed, "rho_corrected": corrected},
                    refuted=printed > 1.0 + 1e-12,
@@ -494,11 +494,11 @@ def _thm3_bound(rng, size, n_seeds=None):
     h = 2 * At[:, 0] ** 2
     analytic = (np.mean(h**2) - np.mean(h) ** 2) / (5 * (np.mean(h**2) + np.mean(h) ** 2))
     return combine({
-        "tight_instance": compare("safaryan.thm3.bound", 1.0, ratio_t, "<=",
+        "tight_instance": compare(1.0, ratio_t, "<=",
                                   details={"analytic_ratio": float(analytic), "instance": "1-D, a = (1, 1e-3 x 49), theta = x* + 1"}),
-        "tight_instance_matches_analytic": compare("safaryan.thm3.bound", float(analytic), ratio_t, "==", rtol=1e-6),
-        "exact_grid": compare("safaryan.thm3.bound", worst["bound"], worst["exact"], "<="),
-        "searched_worst_case": compare("safaryan.thm3.bound", 1.0, wc.ratio, "<=", details={"worst_case": wc.to_dict()}),
+        "tight_instance_matches_analytic": compare(float(analytic), ratio_t, "==", rtol=1e-6),
+        "exact_grid": compare(worst["bound"], worst["exact"], "<="),
+        "searched_worst_case": compare(1.0, wc.ratio, "<=", details={"worst_case": wc.to_dict()}),
         "monte_carlo": compare_samples(res.tail_per_seed("f", 4)[:, 0], vr.theorem3_bound(0, gamma, k.mu, k.L, k.calL, 0.0, ft), "<="),
     }, details={"runs": rows, "mu": k.mu, "L": k.L, "calL": k.calL, "seeds": seeds, "worst_case": wc.to_dict(),
                 "measured": "exact stationary moments on a grid and on a searched 1-D family; Monte Carlo tail mean with a 95% interval"})
@@ -542,7 +542,7 @@ def _thm3_scaling(rng, size):
     coef, *_ = np.linalg.lstsq(np.array(X_rows), np.array(y), rcond=None)
     slope_gamma, slope_ft = float(coef[1]), float(coef[2])
     worst = slope_gamma if abs(slope_gamma - 1) > abs(slope_ft - 1) else slope_ft
-    return compare("safaryan.thm3.scaling", 1.0, worst, "==", atol=0.25,
+    return compare(1.0, worst, "==", atol=0.25,
                    details={"slope_gamma": slope_gamma, "slope_f_theta_gap": slope_ft, "runs": rows,
                             "seeds": seeds, "model": "logistic, N=200, d=4", "mu_local": k.mu, "calL": k.calL})
 
@@ -665,7 +665,7 @@ def _lemma6(rng, size):
         rows.append({"d": x.size, "k": k, "gamma": gamma, "lhs": lhs, "rhs": rhs, "lhs_over_rhs": lhs / rhs})
         if worst is None or rows[-1]["lhs_over_rhs"] > worst["lhs_over_rhs"]:
             worst = rows[-1]
-    return compare("safaryan.lemma6", 1.0, worst["lhs_over_rhs"], "<=", atol=1e-12,
+    return compare(1.0, worst["lhs_over_rhs"], "<=", atol=1e-12,
                    details={"measured": "max over instances of lhs / rhs", "worst": worst, "instances": rows[:10]})
 
 
@@ -675,7 +675,7 @@ def _lemma6(rng, size):
 def _lemma6_printed(rng, size):
     A, b, x_star, x, lam, gamma, k = _lemma6_counterexample()
     lhs, rhs, rhs_printed = _lemma6_instance(A, b, x, x_star, lam, gamma, k)
-    return erratum("safaryan.lemma6_B_printed", rhs_printed, lhs, "<=",
+    return erratum(rhs_printed, lhs, "<=",
                    counterexample={"A": A.tolist(), "b": b.tolist(), "x": x.tolist(), "theta": x_star.tolist(),
                                    "lam": lam, "gamma": gamma, "rand_k": {"d": 2, "k": k, "omega": 1.0},
                                    "lhs_exact": lhs, "rhs_printed_B": rhs_printed, "rhs_corrected_B": rhs},
@@ -720,9 +720,9 @@ def _omega_condition(rng, size):
                      "sup_omega_max_calL_over_mu": sup * calL / mu})
         worst_sup = max(worst_sup, sup * calL / mu)
     return combine({
-        "equality_at_omega_max": compare("safaryan.thm4.omega_condition", 0.0, at_max, "==", atol=1e-9),
-        "fails_above_omega_max": compare("safaryan.thm4.omega_condition", 0.0, above, ">="),
-        "sup_below_mu_over_16calL": compare("safaryan.thm4.omega_condition", 1.0 / 16, worst_sup, "<="),
+        "equality_at_omega_max": compare(0.0, at_max, "==", atol=1e-9),
+        "fails_above_omega_max": compare(0.0, above, ">="),
+        "sup_below_mu_over_16calL": compare(1.0 / 16, worst_sup, "<="),
     }, details={"route": "2 gamma A + alpha (L - mu) from Lemma 6's and Lemma 2's right sides", "instances": rows[:10]})
 
 
@@ -733,7 +733,7 @@ def _sec7(rng, size):
     kappas = np.array([1.0, 10.0, 100.0, 1000.0])
     sups = np.array([_omega_sup(1.0, 1.0, float(kap)) for kap in kappas])
     slope = float(np.polyfit(np.log(kappas), np.log(sups), 1)[0])
-    return erratum("safaryan.sec7_omega_scaling", 1.0, slope, "==",
+    return erratum(1.0, slope, "==",
                    counterexample={"mu": 1.0, "L": 1.0, "calL/mu": kappas.tolist(), "sup_gamma_omega_max": sups.tolist(),
                                    "printed_exponent_of_calL_over_mu": 1.0, "fitted_exponent": slope},
                    refuted=abs(slope - 1.0) > 0.5,
@@ -955,7 +955,7 @@ def _simulator_exact(rng, size):
             rows.append({"unbiased": unbiased, "lam": float(lam), "simulated": float(m[j]), "sem": float(se[j]),
                          "exact": ex, "z": float(z)})
             worst = max(worst, z)
-    return compare("safaryan.simulator_exact", 4.0, worst, "<=",
+    return compare(4.0, worst, "<=",
                    details={"measured": "max |simulated - exact| / standard error", "runs": rows, "seeds": seeds})
 
 
@@ -1004,7 +1004,7 @@ def _lemma2(rng, size):
             rhs = vr.lemma2_rhs(_exact_f(A, b, x) - _exact_f(A, b, xs), K.mu, vr.rand_k_omega(x.size, k), float(xs @ xs))
             rows.append({"d": x.size, "k": k, "lhs": dsq, "rhs": rhs, "ratio": dsq / rhs})
     worst = max(rows, key=lambda r: r["ratio"])
-    return compare("safaryan.lemma2", 1.0, worst["ratio"], "<=", atol=1e-9,
+    return compare(1.0, worst["ratio"], "<=", atol=1e-9,
                    details={"measured": "max over instances and k of E||delta||^2 / right side of (40)",
                             "worst": worst, "tight_instance_ratio": rows[0]["ratio"], "instances": rows[:10]})
 
@@ -1036,9 +1036,9 @@ def _lemma3(rng, size):
         r42u.append((Ef - fy - inner) / quad)
         r42l.append(_exact_f(A, b, x) - Ef)
     return combine({
-        "41": compare("safaryan.lemma3", 1.0, max(r41), "<=", atol=1e-9),
-        "42_upper": compare("safaryan.lemma3", 1.0, max(r42u), "<=", atol=1e-9),
-        "42_lower_jensen": compare("safaryan.lemma3", 0.0, max(r42l), "<=", atol=1e-9),
+        "41": compare(1.0, max(r41), "<=", atol=1e-9),
+        "42_upper": compare(1.0, max(r42u), "<=", atol=1e-9),
+        "42_lower_jensen": compare(0.0, max(r42l), "<=", atol=1e-9),
     }, details={"measured": "(41): max lhs/rhs; (42) upper: max (E f(x+delta) - f(y) - <grad f(y), x-y>) / "
                             "(L/2)(||x-y||^2 + E||delta||^2); (42) lower: max f(x) - E f(x+delta)",
                 "ratios_41": r41, "ratios_42_upper": r42u})
@@ -1086,7 +1086,7 @@ def _lemma4(rng, size):
     rows.insert(0, {"d": 3, "k": 3, "tight_instance": True,
                     "ratio": lhs / vr.lemma4_rhs(float(np.mean(np.sum((gy - gt) ** 2, axis=1))), calL, 1.0, 0.1 / calL, 0.0)})
     worst = max(rows, key=lambda r: r["ratio"])
-    return compare("safaryan.lemma4", 1.0, worst["ratio"], "<=", atol=1e-9,
+    return compare(1.0, worst["ratio"], "<=", atol=1e-9,
                    details={"measured": "max lhs / rhs of (43), E over samples and masks", "worst": worst, "instances": rows[:10]})
 
 
@@ -1111,7 +1111,7 @@ def _lemma4_fixed(rng, size):
     lhs = _lemma4_lhs(A, b, x, theta, 1.0, gamma, 1, sample=0)
     g = vr.per_sample_gradients("least_squares", theta, A, b)
     rhs = vr.lemma4_rhs(float(np.sum((g[0] - g[0]) ** 2)), calL, float(np.sum((x - theta) ** 2)), gamma, 0.0)
-    return erratum("safaryan.lemma4_fixed_sample", rhs, lhs, "<=",
+    return erratum(rhs, lhs, "<=",
                    counterexample={"A": A.ravel().tolist(), "b": 0.0, "x": x.tolist(), "y_theta": theta.tolist(), "lam": 1.0,
                                    "compressor": "identity (omega = 0)", "sample": 0, "calL": calL,
                                    "lhs_fixed_sample": lhs, "rhs": rhs,
@@ -1131,7 +1131,7 @@ def _lemma4_expansion(rng, size):
     v = vr.per_sample_gradients("least_squares", y, A, b) - lam * vr.per_sample_gradients("least_squares", theta, A, b)
     link_lhs = float(np.mean([np.mean(2 * np.sum(((c - x) / gamma - v) ** 2, axis=1)) for c in sim.rand_k_outcomes(x, k)]))
     link_rhs_printed = float(np.mean(np.sum(v * v, axis=1)))  # δ = 0 and x = y: every other term vanishes
-    return erratum("safaryan.lemma4_proof_expansion", link_rhs_printed, link_lhs, "<=",
+    return erratum(link_rhs_printed, link_lhs, "<=",
                    counterexample={"A": A.tolist(), "b": b.tolist(), "x": x.tolist(), "y": y.tolist(), "theta": theta.tolist(),
                                    "lam": lam, "gamma": gamma, "compressor": "rand-d (identity)",
                                    "E_2_norm_sq_of_delta_over_gamma_minus_v": link_lhs, "printed_right_side": link_rhs_printed},
@@ -1163,7 +1163,7 @@ def _lemma5(rng, size):
         if worst is None or row["gap"] < worst["gap"]:
             worst = row
     scale = 1.0 + abs(worst["f_y"])
-    return compare("safaryan.lemma5", worst["lower_side"], worst["f_y"], ">=", atol=1e-9 * scale,
+    return compare(worst["lower_side"], worst["f_y"], ">=", atol=1e-9 * scale,
                    details={"measured": "f(y) at the instance with the smallest f(y) - lower side", "worst": worst,
                             "tight_when": "k = d (delta = 0) and y - x on the flattest direction: gap = 0"})
 
@@ -1206,9 +1206,9 @@ def _eq38(rng, size):
         cx = mask * y
         dev = max(dev, float(np.max(np.abs(x - cx))))
     return combine({
-        "decomposition_30": compare("safaryan.eq38", 0.0, ident, "==", atol=1e-12),
-        "bound_38": compare("safaryan.eq38", 1.0, max(ratios), "<=", atol=1e-12),
-        "recursion_37": compare("safaryan.eq38", 0.0, dev, "==", atol=1e-12),
+        "decomposition_30": compare(0.0, ident, "==", atol=1e-12),
+        "bound_38": compare(1.0, max(ratios), "<=", atol=1e-12),
+        "recursion_37": compare(0.0, dev, "==", atol=1e-12),
     }, details={"ratios_38": ratios, "tight_instance_ratio": ratios[0]})
 
 
@@ -1238,7 +1238,7 @@ def _qg28(rng, size):
             dist_sq = float(np.sum((P @ (x - xs)) ** 2))
             gap = _exact_f(A, b, x) - _exact_f(A, b, xs)
             worst = max(worst, vr.quadratic_growth_bound(K.mu, dist_sq) / max(gap, 1e-300))
-    return compare("safaryan.app_a_qg28", 1.0, worst, "<=", atol=1e-9,
+    return compare(1.0, worst, "<=", atol=1e-9,
                    details={"measured": "max of (mu/8) dist^2 / (f(x) - f*)",
                             "note": "(28) is loose by 4 for quadratics: f - f* = (1/2)(x-x*)^T H (x-x*) >= (mu/2) dist^2"})
 
@@ -1254,7 +1254,7 @@ def _qg28_printed(rng, size):
     x = xs + np.array([1.0, -1.0])                       # another minimiser
     gap = _exact_f(A, b, x) - _exact_f(A, b, xs)
     printed = vr.quadratic_growth_bound(K.mu, float(np.sum((x - xs) ** 2)))
-    return erratum("safaryan.app_a_qg28_pl_printed", printed, gap, ">=",
+    return erratum(printed, gap, ">=",
                    counterexample={"A": A.tolist(), "b": b.tolist(), "x_star": xs.tolist(), "x": x.tolist(),
                                    "mu_PL": K.mu, "f_gap": gap, "mu_over_8_dist_sq": printed},
                    refuted=gap < printed - 1e-12,
@@ -1278,7 +1278,7 @@ def _thm3_recursion(rng, size):
     x0 = xs + 1.0
     f0 = _exact_f(A, b, x0) - _exact_f(A, b, xs)
     printed = 3 * k.L * (k.L + k.calL) * gamma * ft / k.mu      # what the printed line gives for E f(x^0) − f*
-    return erratum("safaryan.thm3_proof_recursion", printed, f0, "<=",
+    return erratum(printed, f0, "<=",
                    counterexample={"t": 0, "x0_minus_x_star": 1.0, "theta_minus_x_star": 0.1, "gamma": gamma,
                                    "f_x0_gap": f0, "printed_implied_bound": printed, "mu": k.mu, "L": k.L, "calL": k.calL},
                    refuted=f0 > printed,
@@ -1304,7 +1304,7 @@ def _restart_printed(rng, size):
     ts = [1, 10, 100]
     factors = [vr.restart_factor(t, gamma, k.mu, k.L, k.calL) for t in ts]
     neighbourhood = gamma * 3 * k.L * (k.L + k.calL) / k.mu     # the t-independent term, = 1/2 here
-    return erratum("safaryan.sec5_restart_printed", 0.5, min(factors), "<=",
+    return erratum(0.5, min(factors), "<=",
                    counterexample={"A": A.ravel().tolist(), "b": b.tolist(), "mu": k.mu, "L": k.L, "calL": k.calL, "gamma": gamma,
                                    "t": ts, "factor": factors, "t_independent_term": neighbourhood},
                    refuted=min(factors) > 0.5 and neighbourhood >= 0.5 * (1 - 1e-12),
@@ -1348,7 +1348,7 @@ def _restart(rng, size):
     upper = means + 3 * sems
     pred = np.array([f0 * 2.0 ** -(m + 1) for m in range(phases)])
     j = int(np.argmax(upper / pred))
-    return compare("safaryan.sec5_restart", float(pred[j]), float(upper[j]), "<=",
+    return compare(float(pred[j]), float(upper[j]), "<=",
                    details={"measured": "E[f(x^{m tau}) - f*] + 3 s.e. over seeds at the phase closest to its bound",
                             "phase": j + 1, "means": means.tolist(), "sems": sems.tolist(), "bound": pred.tolist(),
                             "gamma": gamma, "tau": tau, "seeds": seeds, "mu": k.mu, "L": k.L, "calL": k.calL,
@@ -1386,7 +1386,7 @@ def _lambda_le_1(rng, size):
     lam_near, gap_near = at(-1e-3)
     lam_b, gap_b = at(+0.0999)  # better teacher (smaller gap) ...
     lam_w, gap_w = at(-0.1)     # ... than this one, yet smaller λ*
-    return erratum("safaryan.sec4_lambda_star_le_1", 1.0, lam_near, "<=",
+    return erratum(1.0, lam_near, "<=",
                    counterexample={"teacher": "theta = x* + eps u, u = E[2 a (a . grad f_xi(x*))] normalised", "gamma": gamma, "c": 1.0,
                                    "eps=-1e-3": {"lambda_star": lam_near, "f_gap": gap_near},
                                    "non_monotone": {"better_teacher": {"eps": 0.0999, "f_gap": gap_b, "lambda_star": lam_b},
@@ -1417,9 +1417,9 @@ def _lambda_outside(rng, size):
         rows.append({"case": name, "eps": eps, "lambda_star": lam, "lambda_clipped": lam_clip, "N_star": n_star,
                      "N_clipped": n_clip, "exact_stationary": exact, "bound_35": bound})
         outside = lam > 1 if name == "above_1" else lam < 0
-        parts[f"{name}_outside"] = compare("safaryan.lemma1.lambda_star_outside", 0.0, 1.0 if outside else -1.0, ">=")
-        parts[f"{name}_beats_clipped"] = compare("safaryan.lemma1.lambda_star_outside", n_clip, n_star, "<=")
-        parts[f"{name}_thm1"] = compare("safaryan.lemma1.lambda_star_outside", bound, exact, "<=")
+        parts[f"{name}_outside"] = compare(0.0, 1.0 if outside else -1.0, ">=")
+        parts[f"{name}_beats_clipped"] = compare(n_clip, n_star, "<=")
+        parts[f"{name}_thm1"] = compare(bound, exact, "<=")
     return combine(parts, details={"instances": rows})
 
 
@@ -1475,9 +1475,9 @@ def _eq3(rng, size):
         gd = vr.distillation_loss_gradient("least_squares", x, theta, lam, A, b) - vr.per_sample_gradients("least_squares", x, A, s)
         ls_grad = max(ls_grad, float(np.max(np.abs(gd))))
     return combine({
-        "cross_entropy_equal": compare("safaryan.eq3_soft_labels", 0.0, ce, "==", atol=1e-12),
-        "squared_loss_constant": compare("safaryan.eq3_soft_labels", 0.0, ls_const, "==", atol=1e-12),
-        "squared_loss_gradients": compare("safaryan.eq3_soft_labels", 0.0, ls_grad, "==", atol=1e-10),
+        "cross_entropy_equal": compare(0.0, ce, "==", atol=1e-12),
+        "squared_loss_constant": compare(0.0, ls_const, "==", atol=1e-12),
+        "squared_loss_gradients": compare(0.0, ls_grad, "==", atol=1e-10),
     }, details={"instances_per_model": n})
 
 
@@ -1520,8 +1520,8 @@ def _appB3(rng, size):
             eq5 = vr.distillation_gradient(Jx[i].T @ gx[i], Jt[i].T @ gt[i], lam)
             min_gap_eq5 = min(min_gap_eq5, float(np.max(np.abs(eq5 - fd[i]))) / max(np.max(np.abs(fd[i])), 1e-12))
     return combine({
-        "B3_form_exact": compare("safaryan.appB3_jacobian", 0.0, worst_b3, "==", atol=1e-6),
-        "eq5_not_exact": compare("safaryan.appB3_jacobian", 1e-3, min_gap_eq5, ">="),
+        "B3_form_exact": compare(0.0, worst_b3, "==", atol=1e-6),
+        "eq5_not_exact": compare(1e-3, min_gap_eq5, ">="),
     }, details={"network": f"tanh MLP {p}-{h}-{K}, N={N}", "route": "central finite differences of the KD loss and of the logits"})
 
 
@@ -1628,6 +1628,6 @@ def _thm4_one_step(rng, size):
                                          float(np.sum(gt.mean(axis=0) ** 2)), vr.noise_at_lambda(lam, g0, gt))
         rows.append({"d": xs.size, "gamma": gamma, "omega": omega, "lam": lam, "lhs": lhs, "rhs": rhs, "ratio": lhs / rhs})
     wc = worst_of(rows, lambda r: r["ratio"])
-    return compare("safaryan.thm4.one_step", 1.0, wc.ratio, "<=", atol=1e-12,
+    return compare(1.0, wc.ratio, "<=", atol=1e-12,
                    details={"measured": "max over instances of exact E_t||y^{t+1} - x*||^2 / right side", "worst_case": wc.to_dict(),
                             "instances": rows[:8], "compressor": "whole-vector Bernoulli, omega = 1/p - 1"})

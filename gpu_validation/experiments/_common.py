@@ -190,14 +190,15 @@ def nan_stopped_runs(details) -> list[str]:
     return found
 
 
-def compare(claim_id: str, predicted: float, measured: float, relation: str, **kw) -> Verdict:
-    """``verification.claims.compare``, then: a run stopped by a NaN/inf loss marks the Verdict.
+def compare(*args, **kw) -> Verdict:
+    """``verification.claims.compare`` (same arguments; the runner stamps the claim id), then: a run stopped
+    by a NaN/inf loss marks the Verdict.
 
     The surviving runs' numbers stay in ``details`` (the others went on); the Verdict is ``violated``
     with ``details["nan_stopped_runs"]`` saying which runs stopped, never a silent ``holds`` built
     partly on a frozen, diverged model.
     """
-    v = _compare(claim_id, predicted, measured, relation, **kw)
+    v = _compare(*args, **kw)
     stopped = nan_stopped_runs(v.details)
     if not stopped:
         return v

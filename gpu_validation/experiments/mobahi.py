@@ -111,7 +111,7 @@ def check_train_acc(rng, size, device="auto", dataset="digits", data_dir=None):
     m, _, _ = _chain(rng, size, device, dataset, data_dir)
     acc = np.array(m["train_acc"])
     worst_rise = float(np.max(np.diff(acc)))
-    return compare("mobahi.net.train_acc_falls", 0.0, worst_rise, "<=", atol=1.0 / m["n_train"],
+    return compare(0.0, worst_rise, "<=", atol=1.0 / m["n_train"],
                    details={**m, "measured_is": "largest round-to-round rise of mean training accuracy on y_0",
                             "tolerance_is": "one training example"})
 
@@ -217,7 +217,7 @@ def check_early_stopping(rng, size, device="auto", dataset="digits", data_dir=No
                         dist_sd_es=cross(sd, es), dist_es_es=cross(es, es)))
     last = res[-1]
     ratio = last["dist_sd_es"] / max(last["dist_es_es"], 1e-30)
-    return compare("mobahi.net.not_early_stopping", 1.0, ratio, ">=",
+    return compare(1.0, ratio, ">=",
                    details={**m, "early_stopping": [{k: (r(v) if isinstance(v, float) else v) for k, v in row.items()} for row in res],
                             "measured_is": "last round: mean cross-seed ‖p_SD − p_ES‖² / mean cross-seed ‖p_ES − p_ES'‖² (test set)",
                             "all_reached": bool(reached.all()),
@@ -258,7 +258,7 @@ def check_ntk_chain(rng, size, device="auto", dataset="digits", data_dir=None):
     try:
         from kdtheory.self_distillation import self_distill
     except ImportError as exc:
-        return skipped("mobahi.net.ntk_chain", f"kdtheory.self_distillation not available: {exc}")
+        return skipped(f"kdtheory.self_distillation not available: {exc}")
     cfg = config(_SIZES, size)
     dev, ds, base = setup(device, dataset, data_dir)
     Xtr, ytr, _, _ = gdata.two_class(ds, (3, 8), n_train=cfg["K"])
@@ -289,7 +289,7 @@ def check_ntk_chain(rng, size, device="auto", dataset="digits", data_dir=None):
     errs = np.array([row["max_rel_err"] for row in rows])
     slope = float(np.polyfit(np.log([row["m"] for row in rows]), np.log(errs), 1)[0]) if np.all(errs > 0) else float("nan")
     ratios = errs[1:] / errs[:-1]
-    return compare("mobahi.net.ntk_chain", 1.0, float(ratios.max()), "<=",
+    return compare(1.0, float(ratios.max()), "<=",
                    details={**base, "rows": rows, "K": K, "eps": eps, "seed": seed, "loglog_slope": slope,
                             "max_rel_err_by_width": r(errs, 6),
                             "measured_is": "largest ratio of the max relative error (network chain vs kdtheory path, "

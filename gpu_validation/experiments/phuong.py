@@ -159,17 +159,17 @@ def check_students(rng, size, device="auto", dataset="digits", data_dir=None):
     try:
         m, _, _ = _run(rng, size, device, dataset, data_dir)
     except ImportError as exc:
-        return skipped("phuong.net.students_reach_solution", f"kdtheory.linear_transfer not available: {exc}")
+        return skipped(f"kdtheory.linear_transfer not available: {exc}")
     nan_runs = sum(row["nan_runs"] for row in m["deep"])
     if nan_runs:  # a diverged run is a failure of the measurement, shown as such (never a silent NaN)
-        return compare("phuong.net.students_reach_solution", 1.0, float("nan"), "<=",
+        return compare(1.0, float("nan"), "<=",
                        details={**m, "nan_runs": nan_runs})
     worst_deep = max(row["dist_over_allowed_max"] for row in m["deep"])
     details = {**m, "measured_is": "max over n, transfer sets and depth of ‖w_GD − ŵ‖ / allowed, allowed = "
                                    "ε*(N) + GD_RTOL·‖ŵ‖ (ε* from eq. 11 for N ≥ 2, 0 for N = 1)",
                "gd_rtol": GD_RTOL, "worst_linear": m["worst_lin_rel_dist"], "worst_deep": worst_deep}
     measured = max(m["worst_lin_rel_dist"], worst_deep)
-    return compare("phuong.net.students_reach_solution", 1.0, measured, "<=", details=details)
+    return compare(1.0, measured, "<=", details=details)
 
 
 @claim("phuong.net.transfer_risk", paper="003", where="Thm 3, eq. (19)", kind="network", rng_key=RUN_KEY,
@@ -182,7 +182,7 @@ def check_transfer_risk(rng, size, device="auto", dataset="digits", data_dir=Non
         # the same run as students_reach_solution's (the deep students draw nothing from rng)
         m, P, w_star = _run(rng, size, device, dataset, data_dir)
     except ImportError as exc:
-        return skipped("phuong.net.transfer_risk", f"kdtheory.linear_transfer not available: {exc}")
+        return skipped(f"kdtheory.linear_transfer not available: {exc}")
     from kdtheory.linear_transfer import empirical_p
 
     from verification.stats import compare_samples

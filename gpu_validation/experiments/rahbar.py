@@ -222,7 +222,7 @@ def check_width_rate(rng, size, device="auto", dataset="digits", data_dir=None, 
         curves.append(r(err, 6))
     slope = float(np.mean(slopes))
     se = float(np.std(slopes, ddof=1) / math.sqrt(len(slopes))) if len(slopes) > 1 else fit_se[0]
-    return compare("rahbar.net.width_rate", -0.5, slope, "<=", atol=3 * se,
+    return compare(-0.5, slope, "<=", atol=3 * se,
                    details={"runs": runs, "device": runs[0].get("device"), "slopes": slopes, "se": se, "se_is": "over seeds" if len(slopes) > 1 else "of the fit",
                             "fit_se": fit_se, "traj_L1_per_seed": curves, "widths": runs[0]["widths"],
                             "measured_is": "mean log–log slope of ∫‖f_net − f_ker‖dt vs m"})
@@ -266,7 +266,7 @@ def check_gram_blocks(rng, size, device="auto"):
             e_ntk = float(np.abs(ntk - np.einsum("k,kij->ij", c ** 2, H)).max()) / max(1.0, float(np.abs(ntk).max()))
             worst = max(worst, e_blocks, e_ntk)
             rows.append({"activation": act, "m": m, "n": n, "d": d, "blocks_rel_err": e_blocks, "ntk_rel_err": e_ntk})
-    return compare("rahbar.net.gram_blocks", 0.0, worst, "==", atol=1e-10,
+    return compare(0.0, worst, "==", atol=1e-10,
                    details={"cases": rows, "device": str(dev),
                             "measured_is": "max relative deviation of autograd J_FJ_Fᵀ from blockdiag(H_k) and of "
                                            "J_fJ_fᵀ from Σ_k c_k²H_k"})

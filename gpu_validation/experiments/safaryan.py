@@ -117,7 +117,7 @@ def check_fig1_monotone(rng, size, device="auto", dataset="digits", data_dir=Non
     drops = cos[:-1] - cos[1:]  # ≥ 0 when smaller λ is more similar
     worst = float(drops.min())
     i, e = np.unravel_index(int(np.argmin(drops)), drops.shape)
-    return compare("safaryan.net.fig1_monotone", 0.0, worst, ">=", atol=1e-3,
+    return compare(0.0, worst, ">=", atol=1e-3,
                    details={**m, "worst_pair": [m["lams"][i], m["lams"][i + 1]], "worst_epoch": int(e),
                             "measured_is": "min over epochs and adjacent λ of cos(λ_i) − cos(λ_{i+1})"})
 
@@ -149,7 +149,7 @@ def check_fig1_similarity(rng, size, device="auto", dataset="digits", data_dir=N
     cos = np.array(m["cosine"])
     sel = np.array(m["lams"]) <= 0.5
     worst = float(cos[sel].min())
-    return compare("safaryan.net.fig1_similarity", 0.9, worst, ">=",
+    return compare(0.9, worst, ">=",
                    details={**m, "measured_is": "min per-epoch mean cosine over λ ≤ 0.5",
                             "min_cosine_all_lambdas": r(cos.min())})
 
@@ -232,6 +232,6 @@ def check_lambda_sweep(rng, size, device="auto", dataset="digits", data_dir=None
         details["x_star_grad_norm"] = r(np.linalg.norm(G_opt.mean(0)))
         details["teacher_grad_norm"] = r(np.linalg.norm(G_th.mean(0)))
     best_distilled = float(last[1:].min())
-    return compare("safaryan.net.lambda_sweep", float(last[0]), best_distilled, "<=",
+    return compare(float(last[0]), best_distilled, "<=",
                    details={**details, "measured_is": "min over λ > 0 of the final training loss",
                             "predicted_is": "training loss of SGD (λ = 0)"})
