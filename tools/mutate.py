@@ -461,12 +461,15 @@ class Runner:
         while True:
             for pid, job in list(self.running.items()):
                 try:
-                    done, status = os.waitpid(pid, os.WNOHANG)
+                    done, status, usage = os.wait4(pid, os.WNOHANG)
                 except ChildProcessError:
-                    done, status = pid, -1
+                    done, status, usage = pid, -1, None
                 if done:
                     del self.running[pid]
-                    return self._finish(job, status)
+                    key, r = self._finish(job, status)
+                    if usage is not None:
+                        r["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+                    return key, r
                 if time.monotonic() > job.deadline:
                     self._kill(pid)
                     del self.running[pid]
@@ -492,8 +495,9 @@ class Runner:
 
 
 def run_all(runner: Runner, items: list, spec_of, timeout_of, on_result, prepare_of=None) -> None:
-    """Submit every item (spec_of(item) -> spec or None to skip), keeping the runner's roots busy."""
-    queue = list(items)
+    """Submit every item (spec_of(item) -> spec or None to skip), keeping the runner's roots busy; ``items`` is
+    consumed, and on_result may append to it."""
+    queue = items
     while queue or runner.running:
         while queue and runner.free:
             item = queue.pop(0)
@@ -551,7 +555,8 @@ def build_report(args, modules, all_mutants, results, equivalents, t_start, comp
               "mutants_in_modules": {k: len(v) for k, v in all_mutants.items()},
               "seconds": round(time.perf_counter() - t_start, 1),
               "cpu_seconds_children": round(sum(os.times()[2:4]), 1),
-              "baseline": baseline, "summary": {}, "modules": {}, "survivors": [], "errors": [],
+              "cpu_seconds_mutants": round(sum(r.get("cpu_seconds", 0.0) for r in results.values()), 1),
+              "baseline": {**baseline, "failing_tests": sorted(baseline["failing_tests"])}, "summary": {}, "modules": {}, "survivors": [], "errors": [],
               "stale_equivalents": sorted(set(equivalents) - {m.id for ms in all_mutants.values() for m in ms})}
     tot = dict.fromkeys(KEYS, 0)
     for mod in modules:
@@ -686,10 +691,11 @@ def _run(args, modules, out, runner, all_mutants, chosen, cover, equivalents, t_
         st = r.get("statuses", {}).get(cid) if not r.get("killed_by") else None
         base[cid] = {"status": st or ("timeout" if r.get("timeout") else "error"),
                      "seconds": round(r.get("seconds", {}).get(cid, float("inf")), 2),
+                     "cpu_seconds": round(r.get("cpu_seconds", 0.0), 2),
                      **({"error": r["killed_by"]} if r.get("killed_by") else {})}
         log(f"baseline claim [{len(base)}/{len(needed)}] {cid}: {base[cid]['status']} ({base[cid]['seconds']} s)")
 
-    run_all(runner, needed, lambda c: {"claims": [c], "baseline": None},
+    run_all(runner, list(needed), lambda c: {"claims": [c], "baseline": None},
             lambda c: max(args.timeout, args.max_claim_seconds * 2), on_base_claim)
     broken = [c for c, b in base.items() if b["status"] in ("timeout", "error")]
     if needed and len(broken) == len(needed):
@@ -699,29 +705,14 @@ def _run(args, modules, out, runner, all_mutants, chosen, cover, equivalents, t_
     usable = {c for c in base if c not in broken and c not in slow}
     if broken or slow:
         log(f"not used for killing: broken {broken}, slower than {args.max_claim_seconds:.0f} s {slow}")
-    # 2. baseline of the tests: failing ones would kill every mutant, so they are dropped
+    # 2. tests get no eager baseline (it would cost as much as the mutants): a test that kills a mutant is
+    #    re-run once on the unmutated tree; if it fails there too it is dropped and the mutant re-run without it
     per_mutant_tests = {m: ts[: args.max_tests] for m, (_, ts) in cover.items()}
-    all_tests = sorted({t for ts in per_mutant_tests.values() for t in ts})
     failing: set[str] = set()
-    test_seconds = None
-    if all_tests:
-        chunks = [all_tests[i:: len(runner.free)] for i in range(len(runner.free))]
-        chunks = [c for c in chunks if c]
-
-        def on_tests(i, r):
-            nonlocal test_seconds
-            if r.get("error") or r.get("timeout"):
-                raise RuntimeError(f"the covering tests could not run on the unmutated tree: {r.get('killed_by')}")
-            failing.update(f.split("[")[0] for f in r.get("tests_failed", ()))
-            test_seconds = (test_seconds or 0) + r.get("tests_seconds", 0)
-
-        run_all(runner, list(range(len(chunks))), lambda i: {"tests": chunks[i], "baseline": None},
-                lambda i: max(600.0, 3 * args.timeout), on_tests)
-        log(f"baseline tests: {len(all_tests)} covering tests, {len(failing)} failing on the unmutated tree "
-            f"(dropped: {sorted(failing)[:5]}) in {test_seconds:.0f} s")
+    passing: set[str] = set()
     log(f"baseline done in {time.perf_counter() - t0:.0f} s")
     base_statuses = {c: b["status"] for c, b in base.items()}
-    baseline_report = {"claims": base, "failing_tests": sorted(failing), "slow_claims": slow, "broken_claims": broken}
+    baseline_report = {"claims": base, "failing_tests": failing, "slow_claims": slow, "broken_claims": broken}
 
     # 3. the mutants
     results: dict[Mutant, dict] = {}
@@ -754,7 +745,9 @@ def _run(args, modules, out, runner, all_mutants, chosen, cover, equivalents, t_
             shutil.rmtree(root / "kdtheory" / "__pycache__", ignore_errors=True)
         return prepare
 
-    def on_result(m, r):
+    waiting: dict[str, list] = defaultdict(list)  # test id -> (mutant, result) awaiting its confirmation
+
+    def finish(m, r):
         cl, ts = plan[m]
         if m in planting:
             res = {"result": "error", "killed_by": planting[m]}
@@ -768,12 +761,60 @@ def _run(args, modules, out, runner, all_mutants, chosen, cover, equivalents, t_
             res = {"result": "equivalent", "claims": cl, "tests": len(ts), "reason": equivalents[m.id]}
         else:
             res = {"result": "survived", "claims": cl, "tests": len(ts)}
+        res["cpu_seconds"] = round(r.get("cpu_seconds", 0.0), 2) if r else 0.0
         results[m] = res
         log(f"[{len(results)}/{len(chosen)}] {res['result']:11s} {m.id}"
             + (f"  <- {res['killed_by'][:80]}" if res.get("killed_by") else ""))
         write_report(build_report(args, modules, all_mutants, results, equivalents, t_start, False, baseline_report), out)
 
-    run_all(runner, chosen, spec_of, lambda m: args.timeout, on_result, prepare_of)
+    def replan(m):
+        cl, ts = plan[m]
+        plan[m] = (cl, [t for t in ts if t not in failing])
+        queue.insert(0, ("m", m))
+
+    def on_result(item, r):
+        kind, x = item
+        if kind == "t":  # a confirmation run of test x on the unmutated tree
+            if r.get("killed_by") or r.get("tests_exit", 0) != 0:
+                failing.add(x)
+                log(f"test {x} fails on the unmutated tree too: dropped")
+                for m, _ in waiting.pop(x, []):
+                    replan(m)
+            else:
+                passing.add(x)
+                for m, rm in waiting.pop(x, []):
+                    finish(m, rm)
+            return
+        m = x
+        failed = [f.split("[")[0] for f in (r or {}).get("tests_failed", ())]
+        if r and r.get("killed_by", "").startswith("tests") and failed:
+            t = failed[0]
+            if t in failing:
+                return replan(m)
+            if t not in passing:
+                if t not in waiting:
+                    queue.insert(0, ("t", t))
+                waiting[t].append((m, r))
+                return
+        finish(m, r)
+
+    def spec_of_item(item):
+        kind, x = item
+        return {"tests": [x], "baseline": None} if kind == "t" else spec_of(x)
+
+    def prepare_of_item(item):
+        kind, x = item
+        if kind == "m":
+            return prepare_of(x)
+
+        def clean(root: Path):
+            for mod, src in originals.items():
+                (root / "kdtheory" / f"{mod}.py").write_text(src)
+            shutil.rmtree(root / "kdtheory" / "__pycache__", ignore_errors=True)
+        return clean
+
+    queue = [("m", m) for m in chosen]
+    run_all(runner, queue, spec_of_item, lambda item: args.timeout, on_result, prepare_of_item)
     report = build_report(args, modules, all_mutants, results, equivalents, t_start, True, baseline_report)
     write_report(report, out)
     print(f"\n{'module':20s} {'killed':>7s} {'survived':>8s} {'equiv':>6s} {'uncov':>6s} {'error':>6s} {'score':>6s}")
@@ -785,7 +826,9 @@ def _run(args, modules, out, runner, all_mutants, chosen, cover, equivalents, t_
           f"{s['error']:6d} {s['score'] if s['score'] is not None else '-':>6}")
     if report["stale_equivalents"]:
         print(f"stale entries in mutation_equivalents.json (no such mutant now): {len(report['stale_equivalents'])}")
-    print(f"wrote {out} ({report['seconds']} s wall; children used {report['cpu_seconds_children']} s CPU)", flush=True)
+    base_cpu = sum(b.get("cpu_seconds", 0.0) for b in report["baseline"]["claims"].values())
+    print(f"wrote {out} ({report['seconds']} s wall; CPU: baseline claims {base_cpu:.0f} s, mutants "
+          f"{report['cpu_seconds_mutants']} s, all children {report['cpu_seconds_children']} s)", flush=True)
     return 0
 
 

@@ -121,7 +121,7 @@ def test_toy_run_scores_and_writes_the_report(tmp_path, capsys):
     g = mod["functions"]["g"]
     assert g["not_covered"] >= 1 and g["killed"] == g["survived"] == 0  # nothing references g
     assert rep["baseline"]["claims"]["toy.f"]["status"] == "holds"
-    assert "baseline claim [1/1] toy.f: holds" in printed  # progress is printed as it goes
+    assert "baseline claim [1/1] toy.f: holds (" in printed  # progress is printed as it goes
     # the tree itself is untouched and no scratch copy is left behind
     assert (root / "kdtheory" / "toy.py").read_text().startswith("def f(x):\n    return 2 * x + 1")
 
@@ -136,15 +136,20 @@ def test_a_broken_tree_fails_loudly_not_silently(tmp_path, capsys):
 
 
 def test_baseline_failures_do_not_count_as_kills(tmp_path, capsys):
-    # a claim that crashes on the unmutated tree and a failing test must not make every mutant 'killed'
-    root = _toy_tree(tmp_path / "tree")
+    # a test failing on the unmutated tree must not make every mutant 'killed': it is confirmed once on the
+    # unmutated tree, dropped, and the mutant re-run without it (here h is covered by tests only)
+    root = _toy_tree(tmp_path / "tree", formula="def f(x):\n    return 2 * x + 1\n\ndef h(x):\n    return x - 5\n")
     (root / "tests" / "kdtheory" / "test_broken.py").write_text(
-        "from kdtheory.toy import f\n\ndef test_always_fails():\n    assert f(0.0) == 99\n")
+        "from kdtheory.toy import h\n\ndef test_always_fails():\n    assert h(0.0) == 99\n")
+    (root / "tests" / "kdtheory" / "test_toy_h.py").write_text(
+        "from kdtheory.toy import h\n\ndef test_h():\n    assert h(10.0) == 5.0\n")
     out = tmp_path / "m.json"
     assert M.main(["--root", str(root), "--modules", "toy", "--sample", "0", "--jobs", "1", "--out", str(out)]) == 0
     rep = json.loads(out.read_text())
     assert rep["baseline"]["failing_tests"] == ["tests/kdtheory/test_broken.py::test_always_fails"]
-    assert rep["modules"]["toy"]["killed"] >= 6
+    h = rep["modules"]["toy"]["functions"]["h"]
+    assert h["killed"] == 4 and h["survived"] == h["error"] == 0  # x+5, 5-x, x-10, x-2: all caught by test_h
+    assert "fails on the unmutated tree too: dropped" in capsys.readouterr().out
 
 
 def test_unknown_module_is_an_argument_error(tmp_path):
