@@ -20,7 +20,7 @@ a kdtheory function that calls it), and records
 It writes ``reports/mutation.json`` (totals, per module and per function, every survivor with its location)
 and prints a per-module table. Mutants are sampled with a fixed seed, so two runs on the same code plant
 the same mutants. Validation guards (``raise``/``assert`` statements and ``if`` blocks that only raise),
-subscripts, keyword arguments and tolerances below 1e-6 are not mutated: their mistakes are not formula
+subscripts, keyword arguments, default values of parameters and tolerances below 1e-6 are not mutated: their mistakes are not formula
 mistakes. This is a tool run by hand, not a test: it is not part of ``make test``.
 """
 
@@ -87,6 +87,8 @@ def _excluded_nodes(fn: ast.AST) -> set[int]:
             roots.append(node.slice)
         elif isinstance(node, ast.keyword):
             roots.append(node.value)
+        elif isinstance(node, ast.arguments):  # default values: a caller's choice (quadrature nodes, iterations)
+            roots.extend(d for d in (*node.defaults, *node.kw_defaults) if d is not None)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
                 and node.func.value.id in ("V", "validation", "_validate"):
             roots.append(node)
@@ -323,6 +325,11 @@ _ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": 
 _OWN = ("kdtheory", "verification", "tests", "paper_figs", "gpu_validation", "examples", "conftest")
 
 
+def threading_main() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+
 def log(msg: str) -> None:
     """Progress line on stdout, flushed (a run piped into a log file is never silent)."""
     print(f"[mutate {time.strftime('%H:%M:%S')}] {msg}", flush=True)
@@ -414,6 +421,8 @@ class Runner:
             if pid == 0:  # child: never returns
                 code = 0
                 try:
+                    import signal
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
                     os.setpgid(0, 0)
                     fd = os.open(root / ".mutate-log.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
                     os.dup2(fd, 1)
@@ -617,6 +626,12 @@ def main(argv=None) -> int:
     out = Path(args.out) if args.out else args.root / "reports" / "mutation.json"
     roots: list[Path] = []
     saved_env = {k: os.environ.get(k) for k in _ENV}
+    import signal
+
+    def _terminate(signum, frame):  # SIGTERM (a timeout, kill): clean up the children and scratch trees too
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    old_term = signal.signal(signal.SIGTERM, _terminate) if threading_main() else None
     try:
         return _main(args, modules, out, roots)
     except KeyboardInterrupt:
@@ -627,6 +642,8 @@ def main(argv=None) -> int:
         log("FAILED:\n" + traceback.format_exc())
         return 2
     finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
         for r in roots:
             shutil.rmtree(r, ignore_errors=True)
         for k, v in saved_env.items():
@@ -753,7 +770,7 @@ def _run(args, modules, out, runner, all_mutants, chosen, cover, equivalents, t_
             res = {"result": "error", "killed_by": planting[m]}
         elif r is None:
             res = {"result": "not_covered"}
-        elif r.get("error") and not r.get("killed_by", "").startswith("import/run error"):
+        elif r.get("error") and not (r.get("killed_by") or "").startswith("import/run error"):
             res = {"result": "error", "killed_by": r.get("killed_by")}
         elif r.get("killed_by"):
             res = {"result": "killed", "killed_by": r["killed_by"], "claims": cl, "tests": len(ts)}
@@ -787,7 +804,7 @@ def _run(args, modules, out, runner, all_mutants, chosen, cover, equivalents, t_
             return
         m = x
         failed = [f.split("[")[0] for f in (r or {}).get("tests_failed", ())]
-        if r and r.get("killed_by", "").startswith("tests") and failed:
+        if r and (r.get("killed_by") or "").startswith("tests") and failed:
             t = failed[0]
             if t in failing:
                 return replan(m)

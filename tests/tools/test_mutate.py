@@ -38,6 +38,11 @@ def test_operators_on_a_toy_formula(tmp_path):
     assert M.enumerate_mutants("toy", root) == ms  # deterministic
 
 
+def test_default_values_are_not_mutated(tmp_path):
+    root = _toy(tmp_path, "def f(x, *, nodes=8, tol=0.5):\n    return x * nodes\n")
+    assert {m.snippet for m in M.enumerate_mutants("toy", root)} == {"x * nodes"}
+
+
 def test_one_minus_lambda_mutant_changes_the_value(tmp_path):
     root = _toy(tmp_path, "def g(lam, x):\n    return (1 - lam) * x\n")
     m = next(m for m in M.enumerate_mutants("toy", root) if m.op == "one_minus_x->x")
@@ -138,18 +143,24 @@ def test_a_broken_tree_fails_loudly_not_silently(tmp_path, capsys):
 def test_baseline_failures_do_not_count_as_kills(tmp_path, capsys):
     # a test failing on the unmutated tree must not make every mutant 'killed': it is confirmed once on the
     # unmutated tree, dropped, and the mutant re-run without it (here h is covered by tests only)
-    root = _toy_tree(tmp_path / "tree", formula="def f(x):\n    return 2 * x + 1\n\ndef h(x):\n    return x - 5\n")
+    root = _toy_tree(tmp_path / "tree", formula="def f(x):\n    return 2 * x + 1\n\ndef h(x):\n    return x - 5\n\n"
+                                                 "def k(x):\n    return x * 4\n")
     (root / "tests" / "kdtheory" / "test_broken.py").write_text(
         "from kdtheory.toy import h\n\ndef test_always_fails():\n    assert h(0.0) == 99\n")
     (root / "tests" / "kdtheory" / "test_toy_h.py").write_text(
         "from kdtheory.toy import h\n\ndef test_h():\n    assert h(10.0) == 5.0\n")
     out = tmp_path / "m.json"
+    (root / "tests" / "kdtheory" / "test_weak.py").write_text(
+        "from kdtheory.toy import k\n\ndef test_k_at_zero():\n    assert k(0.0) == 0.0\n")
     assert M.main(["--root", str(root), "--modules", "toy", "--sample", "0", "--jobs", "1", "--out", str(out)]) == 0
     rep = json.loads(out.read_text())
     assert rep["baseline"]["failing_tests"] == ["tests/kdtheory/test_broken.py::test_always_fails"]
     h = rep["modules"]["toy"]["functions"]["h"]
     assert h["killed"] == 4 and h["survived"] == h["error"] == 0  # x+5, 5-x, x-10, x-2: all caught by test_h
     assert "fails on the unmutated tree too: dropped" in capsys.readouterr().out
+    k = rep["modules"]["toy"]["functions"]["k"]  # k(0) = 0 sees x/4, 4x/2, 8x but not x ↦ 4
+    assert k["survived"] == 4 and k["killed"] == 1
+    assert {s["id"].split(":")[2] for s in rep["survivors"]} == {"mul->div", "drop_right_factor", "const*2", "const/2"}
 
 
 def test_unknown_module_is_an_argument_error(tmp_path):
