@@ -18,10 +18,21 @@ a kdtheory function that calls it), and records
   same function, or changes only a tolerance or a numerical detail that no check can or should see).
 
 It writes ``reports/mutation.json`` (totals, per module and per function, every survivor with its location)
-and prints a per-module table. Mutants are sampled with a fixed seed, so two runs on the same code plant
+and prints a per-module table. It prints a progress line from the start (each baseline claim, each mutant),
+rewrites the report after every mutant (``"complete": false`` until the end) and never dies silently: an error
+prints its traceback and exits 2; SIGTERM/Ctrl-C remove the children and scratch trees.
+
+How it runs: every covering claim is first run once, alone, on the unmutated tree (its status and cost; a
+claim that crashes or times out there, or is slower than ``--max-claim-seconds``, is not used for killing).
+A test that fails for a mutant is re-run once on the unmutated tree: if it fails there too it is dropped and
+the mutant re-run without it, so a broken test never counts as a kill. Mutants run in children forked from
+a parent that has imported numpy/scipy/sympy/pytest (never kdtheory itself), on ``--jobs`` scratch copies of
+the tree; ``--no-fork`` uses a fresh interpreter per mutant. ``--root`` picks the tree measured (default:
+the checkout holding this file). The report's ``cpu_seconds_*`` fields give the CPU the run used, which is
+what to extrapolate from on a loaded machine. Mutants are sampled with a fixed seed, so two runs on the same code plant
 the same mutants. Validation guards (``raise``/``assert`` statements and ``if`` blocks that only raise),
-subscripts, keyword arguments, default values of parameters and tolerances below 1e-6 are not mutated: their mistakes are not formula
-mistakes. This is a tool run by hand, not a test: it is not part of ``make test``.
+subscripts, keyword arguments, default values of parameters and tolerances below 1e-6 are not
+mutated: their mistakes are not formula mistakes. This is a tool run by hand, not a test: it is not part of ``make test``.
 """
 
 from __future__ import annotations
