@@ -34,7 +34,8 @@ def main():
     y0 = np.sin(2 * np.pi * x) + 0.3 * rng.standard_normal(a.K)
     # kernel: the Green's function of ∫ f² + (f')² with f(0) = f(1) = 0 (derived by kdtheory.greens); its
     # eigenvalues decay like k⁻², so at K = 5000 none is at round-off level (the spline kernel's k⁻⁴ would put
-    # hundreds of eigenvalues below K·machine-ε·d_max, which kdtheory treats as an unreachable null space)
+    # hundreds of eigenvalues below K·machine-ε·d_max, which kdtheory treats as an unreachable null space; the
+    # spline path itself runs by the O(K) banded route: benchmarks/bench_self_distillation_banded.py)
     G = gr.gram(x, gr.green_function({0: 1, 1: 1}, [(0, 0), (1, 0)]))
     eps = 1e-3 * float(np.mean(y0 ** 2))  # near interpolation: the path runs all rounds without collapse
 

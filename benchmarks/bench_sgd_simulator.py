@@ -56,7 +56,7 @@ def main(argv=None):
     theta = xs + 0.1 * rng.normal(size=p + 1)
     tg = vr.per_sample_gradients("least_squares", theta, A, b)
     k = vr.expected_smoothness("least_squares", A, b)
-    gamma = 1.0 / (4 * k.calL)
+    gamma = vr.theorem1_step_max(k.calL)
     lams = np.linspace(0.0, 1.0, args.lams)
     x0 = np.zeros(p + 1)
     S, T = args.seeds, args.steps

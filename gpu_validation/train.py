@@ -324,21 +324,42 @@ def sgd_with_grad(model: nn.Module, grad_fn: Callable[[torch.Tensor, torch.Tenso
 
 
 # ----------------------------------------------------------------------------------------- SoTeacher
-def lipschitz_penalty(params: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Paper 004, App. C: ℓ_LR = Σ_f Lip(f), the 1-norm-induced Lipschitz constants of the layers.
+#: how a convolution enters ℓ_LR: the paper's 1→1 operator norm (App. C, Gouk et al. 2021) or the authors'
+#: code's entrywise sum Σ|W| (≈ in_channels × larger; the paper's λ_LR = 1e-5 was tuned on it)
+CONV_LIPSCHITZ = ("operator", "entrywise")
 
-    Linear W (out×in): max_j Σ_i |W_ij| (largest column sum). Convolution (out, in, k, k): the 1-norm
-    bound of Gouk et al. (2021), max over input channels of Σ_{out, kernel} |W| (zero padding, stride 1).
-    Biases and fixed buffers carry no Lipschitz constant.
+
+def lipschitz_penalty(params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor] | None = None, *,
+                      conv: str = "operator", bn_eps: float = 1e-5) -> torch.Tensor:
+    """Paper 004, App. C: ℓ_LR = Σ_f Lip(f) over every trainable component, 1-norm-induced constants.
+
+    Linear W (out×in): max_j Σ_i |W_ij| (largest column sum, exact). Convolution (out, in, k, k):
+    ``conv="operator"`` (default, as the paper states it) the 1→1 operator norm of Gouk et al. (2021),
+    max over input channels of Σ_{out, kernel} |W| (exact for stride 1 on images larger than the kernel);
+    ``conv="entrywise"`` the authors' code's Σ|W|. Batch normalisation (a 1-D ``<name>.weight`` γ with a
+    ``<name>.running_var`` buffer): its eval-mode map h ↦ γ(h − μ)/√(σ² + ε) + β is a per-channel scaling,
+    whose 1→1 norm is max_c |γ_c|/√(running_var_c + ε) (the gradient reaches γ; the running statistics
+    are buffers). Biases carry no Lipschitz constant. A 1-D weight without running statistics (pass
+    ``buffers``) raises: it is not a component whose constant this function knows.
     """
+    if conv not in CONV_LIPSCHITZ:
+        raise ValueError(f"conv must be one of {CONV_LIPSCHITZ}, got {conv!r}")
     total = 0.0
     for name, W in params.items():
-        if not name.endswith("weight") or W.ndim < 2:
+        if not name.endswith("weight"):
             continue
-        if W.ndim == 2:
+        if W.ndim == 1:
+            var = None if buffers is None else buffers.get(name[: -len("weight")] + "running_var")
+            if var is None:
+                raise ValueError(f"params[{name!r}] is 1-D (batch norm?) but buffers has no "
+                                 f"{name[: -len('weight')] + 'running_var'!r}: pass the module's buffers")
+            total = total + (W.abs() / torch.sqrt(var + bn_eps)).max()
+        elif W.ndim == 2:
             total = total + W.abs().sum(0).max()
+        elif W.ndim == 4:
+            total = total + (W.abs().sum() if conv == "entrywise" else W.abs().sum(dim=(0, 2, 3)).max())
         else:
-            total = total + W.abs().sum(dim=(0, 2, 3)).max()
+            raise ValueError(f"params[{name!r}] has shape {tuple(W.shape)}: not a linear, conv2d or batch-norm weight")
     return total
 
 
@@ -361,7 +382,8 @@ class SoTeacherRun:
 def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: torch.Tensor, *, lr: float,
                     lambda_lr: float = 0.0, lambda_cr_max: float = 0.0, cr_schedule: str = "linear",
                     augment: Callable[[torch.Tensor], torch.Tensor] | None = None, weight_decay: float = 5e-4,
-                    momentum: float = 0.9, n_classes: int = 10) -> SoTeacherRun:
+                    momentum: float = 0.9, n_classes: int = 10, lipschitz_conv: str = "operator",
+                    fbar: str = "train_pass", lr_schedule: str = "constant") -> SoTeacherRun:
     """Paper 004, Sec. 4 and App. C–D: teacher training with ℓ = CE + λ_LR·ℓ_LR + λ_CR(t)·ℓ_CR.
 
     ℓ_LR is :func:`lipschitz_penalty` (on when ``lambda_lr > 0``); ℓ_CR is :func:`consistency_penalty`
@@ -369,13 +391,28 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
     ``lambda_cr_max > 0``), weighted by the schedule ``kdtheory.label_distribution.lambda_cr(t, T,
     λ_max, cr_schedule)`` (``linear | cosine | cyclic | piecewise``), with λ_CR = 0 at epoch 0 (no f̄
     yet). ``lambda_lr = lambda_cr_max = 0`` is standard training. ``augment`` maps a batch of images to
-    an augmented batch on the device (e.g. :func:`gpu_validation.data.random_shift_flip`); predictions
-    recorded for f̄ are those on the augmented batch after the step. SGD with momentum and weight decay.
+    an augmented batch on the device (e.g. :func:`gpu_validation.data.random_shift_flip`).
+
+    f̄ (``fbar``): ``"train_pass"`` (default, the paper's: "no extra model evaluation is required", Sec. 4)
+    records the softmax outputs of the training forward pass itself (augmented batch, weights before the
+    step); ``"post_step"`` re-evaluates the batch after the step (one extra forward pass per batch).
+    ``lipschitz_conv`` is :func:`lipschitz_penalty`'s ``conv``. ``lr_schedule``: ``"constant"`` or ``"cosine"``
+    (``lr·(1 + cos(π e/E))/2`` at epoch ``e``, decayed towards 0 as in the paper's converged teachers).
+
+    λ_CR reading: epochs are t = 0, …, T − 1 as in App. C (f̄_t averages epochs t' < t; "at epoch 0 we simply
+    skip" CR) and λ_CR(t) = (t/T)·λmax (Sec. 4), so epoch 0 gets 0 and the last (T − 1)/T·λmax; App. D's
+    "0 < t ≤ T" (epochs numbered from 1) would shift the ramp by one epoch. SGD with momentum and weight decay.
     """
     from kdtheory.label_distribution import lambda_cr
 
     if lambda_lr < 0 or lambda_cr_max < 0:
         raise ValueError(f"lambda_lr and lambda_cr_max must be >= 0, got {lambda_lr}, {lambda_cr_max}")
+    if lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
+    if fbar not in ("train_pass", "post_step"):
+        raise ValueError(f"fbar must be 'train_pass' or 'post_step', got {fbar!r}")
+    if lipschitz_conv not in CONV_LIPSCHITZ:
+        raise ValueError(f"lipschitz_conv must be one of {CONV_LIPSCHITZ}, got {lipschitz_conv!r}")
     E, T = schedule.shape[:2]
     S, N, dev = ens.size, len(y), ens.device
     lams = np.asarray(lambda_cr(np.arange(E), E, lambda_cr_max, cr_schedule), dtype=np.float64)
@@ -387,25 +424,30 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
 
     def loss(p, b, idx, xb, avg_m, lam):
         logits = functional_call(ens.base, (p, b), (xb,))
+        probs = F.softmax(logits, -1)
         out = F.cross_entropy(logits, y[idx])
         if use_lr:
-            out = out + lambda_lr * lipschitz_penalty(p)
+            out = out + lambda_lr * lipschitz_penalty(p, b, conv=lipschitz_conv)
         if use_cr:
-            out = out + lam * consistency_penalty(F.softmax(logits, -1), avg_m[idx])
-        return out
+            out = out + lam * consistency_penalty(probs, avg_m[idx])
+        return out, probs.detach()
 
-    g = vmap(grad_and_value(loss), in_dims=(0, 0, None, None, 0, None))
+    g = vmap(grad_and_value(loss, has_aux=True), in_dims=(0, 0, None, None, 0, None))
     bufs: dict = {}
     hist = torch.zeros(E, S, device=dev)
+    lrs = [lr if lr_schedule == "constant" else lr * 0.5 * (1.0 + math.cos(math.pi * e / E)) for e in range(E)]
     for e in range(E):
         for t in range(T):
             idx = schedule[e, t]
             xb = X[idx] if augment is None else augment(X[idx])
-            grads, lv = g(ens.params, ens.buffers, idx, xb, avg, lam_t[e])
-            sgd_update(ens, grads, lr, finite_members(lv, grads), weight_decay, momentum, bufs)
+            grads, (lv, probs) = g(ens.params, ens.buffers, idx, xb, avg, lam_t[e])
+            sgd_update(ens, grads, lrs[e], finite_members(lv, grads), weight_decay, momentum, bufs)
             hist[e] += torch.where(ens.alive, lv.detach(), torch.full_like(lv, float("nan"))) / T
-            with torch.no_grad():
-                cur[:, idx] = F.softmax(ens.forward(xb), -1)
+            if fbar == "train_pass":
+                cur[:, idx] = probs
+            else:
+                with torch.no_grad():
+                    cur[:, idx] = F.softmax(ens.forward(xb), -1)
         with torch.no_grad():
             avg.mul_(e / (e + 1)).add_(cur / (e + 1))  # f̄ = mean of the predictions of epochs 0..e
     return SoTeacherRun(avg, lam_t, hist)

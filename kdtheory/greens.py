@@ -80,7 +80,11 @@ def gram(points, kernel: Callable = spline_green, *, scale: float | None = None)
     except (ValueError, TypeError) as exc:  # e.g. points outside the kernel's domain
         raise type(exc)(f"kernel rejected points: {exc}") from exc
     G = s * V.callable_output("kernel", out, shape=(K, K))
-    return 0.5 * (G + G.T)
+    asym = float(np.max(np.abs(G - G.T))) if K > 1 else 0.0
+    if asym > 1e-10 * max(float(np.max(np.abs(G))), 1e-300):
+        raise ValueError(f"kernel is not symmetric on these points (max |g(x_j, x_k) - g(x_k, x_j)|/K = {asym:.3g}): "
+                         "not the Green's function of a self-adjoint problem, so no Gram matrix (eq. 16) exists")
+    return 0.5 * (G + G.T)  # removes round-off only
 
 
 # ------------------------------------------------------------------------------------ sympy constructor
@@ -192,6 +196,12 @@ def _green_cached(wkey: tuple, bkey: tuple) -> tuple[sp.Expr, sp.Expr]:
     return _tidy(left), _tidy(left + shifted)
 
 
+@functools.lru_cache(maxsize=32)
+def _symmetric_cached(wkey: tuple, bkey: tuple) -> bool:
+    left, right = _green_cached(wkey, bkey)
+    return _is_zero(left - right.subs({X: T, T: X}, simultaneous=True))
+
+
 def _tidy(e: sp.Expr) -> sp.Expr:
     """Polynomial pieces are expanded and factored (eq. 57 comes out in closed form); transcendental pieces
     (exp/cos/sin of the characteristic roots, e.g. any w_0 > 0) are left unexpanded: expanding products of the
@@ -231,7 +241,8 @@ def _is_zero(e: sp.Expr) -> bool:
     return True
 
 
-def green_function(weights: Mapping[int, float], bcs: Sequence[tuple[int, int]]) -> GreenFunction:
+def green_function(weights: Mapping[int, float], bcs: Sequence[tuple[int, int]], *,
+                   allow_nonsymmetric: bool = False) -> GreenFunction:
     """Derive the Green's function of ``R(f) = ∫₀¹ Σ_j w_j (f^(j))²`` on [0, 1] with sympy.
 
     ``weights``: {j: w_j} with constant w_j ≥ 0 (e.g. ``{2: 1}`` for ∫(f'')², ``{0: 1, 1: 1}`` for
@@ -239,6 +250,8 @@ def green_function(weights: Mapping[int, float], bcs: Sequence[tuple[int, int]])
     point ∈ {0, 1} (e.g. ``[(0, 0), (1, 0), (0, 2), (1, 2)]`` for eq. 55). The conditions must make the
     boundary terms of ``∫ f L f`` vanish for ``R(f) = ⟨f, Lf⟩`` to hold; that is the caller's choice (Dirichlet
     and ``f = f'' = 0`` ends do). Returns the pieces for x < t and x > t and a numpy callable.
+    Boundary conditions that leave a boundary term give a causal, non-symmetric g (no kernel, no Gram matrix):
+    that raises a ValueError when built (``allow_nonsymmetric=True`` returns it, for the symmetry checks).
     Source: paper 002, eq. (15); the jump conditions of a 2m-th order operator.
     """
     w = _weights(weights)
@@ -261,7 +274,12 @@ def green_function(weights: Mapping[int, float], bcs: Sequence[tuple[int, int]])
     if len(bkey) != 2 * m:
         raise ValueError(f"bcs: an operator of order {2 * m} needs exactly {2 * m} distinct boundary conditions, "
                          f"got {len(bkey)}")
+    if not isinstance(allow_nonsymmetric, bool):
+        raise TypeError(f"allow_nonsymmetric must be a bool, got {type(allow_nonsymmetric).__name__}")
     left, right = _green_cached(tuple(sorted(w.items())), tuple(bkey))
+    if not allow_nonsymmetric and not _symmetric_cached(tuple(sorted(w.items())), tuple(bkey)):
+        raise ValueError(f"boundary conditions {bkey} do not make the problem self-adjoint: the Green's function "
+                         "is not symmetric (a boundary term of the integral of f L f survives), so it is not a kernel")
     fl = sp.lambdify((X, T), left, "numpy", cse=True)
     fr = sp.lambdify((X, T), right, "numpy", cse=True)
 

@@ -63,13 +63,16 @@ from kdtheory import validation as V
 __all__ = [
     "Activation", "ACTIVATIONS", "get_activation",
     "gram_blocks", "unit_outputs", "network_output", "symmetric_form", "hbar", "poles",
-    "secular_poles", "secular_determinant", "smallest_pole", "final_value", "unit_final_values",
+    "secular_poles", "secular_determinant", "smallest_pole", "smallest_pole_bracket", "final_value", "unit_final_values",
     "LinearisedSolution", "linearised_solution", "predicted_trajectory", "linearised_limit",
     "thm3_coefficients", "thm3_printed_coefficients", "final_error", "final_error_printed",
     "teacher_labels", "lottery_ticket_expected_error", "lottery_ticket_bound",
-    "lottery_ticket_bound_printed", "two_stage_factors", "two_stage_expected_error", "arccos_kernel", "overlap_parameters",
+    "lottery_ticket_bound_printed", "lottery_ticket_tail_bound", "two_stage_factors", "two_stage_expected_error", "arccos_kernel", "overlap_parameters",
     "center_kernel", "centered_alignment", "alignf", "gaussian_kernel", "nystrom_embedding",
-    "normalize_columns",
+    "normalize_columns", "unit_coefficients", "kernel_matrix", "output_from_features", "lipschitz_constant",
+    "delta_hbar", "lemma1_bound", "lemma1_bound_printed", "hbar_eigvec_condition_bound", "lemma2_bound", "lemma2_bound_sharp",
+    "lemma3_bound", "lemma3_bound_printed", "lemma4_bound", "lemma4_bound_printed", "pole_count_below",
+    "thm2_proof_square_printed",
 ]
 
 
@@ -89,6 +92,8 @@ class Activation:
     dsigma: Callable[[np.ndarray], np.ndarray]
     lipschitz_derivative: bool = True
     positive_derivative: bool = True
+    lipschitz_sigma: float | None = None   # Lipschitz constant of σ (= sup|σ'|)
+    lipschitz_dsigma: float | None = None  # Lipschitz constant of σ' (= sup|σ''|); None: σ' not Lipschitz
 
     def __call__(self, z):
         return self.sigma(z)
@@ -102,13 +107,28 @@ def _dsoftplus(z):
     return ssp.expit(z)
 
 
+# Lipschitz constants (Assumption 3): tanh: sup|σ'| = 1, sup|σ''| = sup 2|tanh|sech² = 4/(3√3) at tanh² = 1/3;
+# erf: sup|σ'| = 2/√π, sup|σ''| = sup (4|z|/√π)e^{−z²} = 2√2/√(πe) at z = 1/√2; softplus: 1 and 1/4 (at 0).
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
-    "erf": Activation("erf", ssp.erf, lambda z: (2.0 / math.sqrt(math.pi)) * np.exp(-np.square(z))),
-    "softplus": Activation("softplus", _softplus, _dsoftplus),
+    "tanh": Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2,
+                       lipschitz_sigma=1.0, lipschitz_dsigma=4.0 / (3.0 * math.sqrt(3.0))),
+    "erf": Activation("erf", ssp.erf, lambda z: (2.0 / math.sqrt(math.pi)) * np.exp(-np.square(z)),
+                      lipschitz_sigma=2.0 / math.sqrt(math.pi), lipschitz_dsigma=2.0 * math.sqrt(2.0 / (math.pi * math.e))),
+    "softplus": Activation("softplus", _softplus, _dsoftplus, lipschitz_sigma=1.0, lipschitz_dsigma=0.25),
     "relu": Activation("relu", lambda z: np.maximum(z, 0.0), lambda z: (np.asarray(z) > 0).astype(float),
-                       lipschitz_derivative=False, positive_derivative=False),
+                       lipschitz_derivative=False, positive_derivative=False, lipschitz_sigma=1.0),
 }
+
+
+def lipschitz_constant(activation) -> float:
+    """Lemma 3's L: the largest of the Lipschitz constants of σ and σ' (Assumption 3).
+
+    Raises ValueError for an activation whose derivative is not Lipschitz (ReLU: Assumption 3 fails).
+    """
+    act = get_activation(activation)
+    if act.lipschitz_sigma is None or act.lipschitz_dsigma is None:
+        raise ValueError(f"activation {act.name!r} has no Lipschitz derivative (Assumption 3 fails)")
+    return max(act.lipschitz_sigma, act.lipschitz_dsigma)
 
 
 def get_activation(activation) -> Activation:
@@ -211,6 +231,45 @@ def unit_outputs(W, X, activation) -> np.ndarray:
     return _apply(get_activation(activation), "sigma", W @ X)
 
 
+def kernel_matrix(W, X, a, activation) -> np.ndarray:
+    """``H = Σ_k a_k²/m H_k = G ∘ (Dᵀ diag(c²) D)`` (eq. 8's H(0), Sec. 2.7), n×n, O(m n²), no blocks formed.
+
+    ``G = XᵀX``, ``D`` = (m×n) σ'(w_kᵀx_i). For ReLU, a_k = ±1 and w ~ N(0, k²I) it concentrates on the
+    arc-cosine H^∞ (:func:`arccos_kernel`).
+    """
+    W, X = _W_X(W, X)
+    c = _coeffs(a, W.shape[0])
+    Dp = get_activation(activation).dsigma(W @ X)
+    H = (X.T @ X) * ((Dp * (c ** 2)[:, None]).T @ Dp)
+    return V.finite_result(0.5 * (H + H.T), inputs=("W", "X", "a"), what="kernel matrix")
+
+
+def output_from_features(a, F) -> np.ndarray:
+    """eq. (1)/(11): ``f = Σ_k a_k/√m f^(k)`` from hidden features ``F`` (…, m, n), batched: ``a`` is (m,) or
+    (S, m) with F (S, m, n) — S independent networks at once. Returns (…, n)."""
+    c = unit_coefficients(a)
+    F = V.as_array("F", F, ndim=(2, 3))
+    if F.shape[-2] != c.shape[-1] or (c.ndim == 2 and (F.ndim != 3 or F.shape[0] != c.shape[0])):
+        raise ValueError(f"a (shape {c.shape}) and F (shape {F.shape}) do not match: F must be (m, n) or (S, m, n) "
+                         "with m = the last axis of a and S its first")
+    if c.ndim == 1:
+        return np.einsum("k,...kn->...n", c, F)
+    return np.einsum("sk,skn->sn", c, F)
+
+
+def unit_coefficients(a) -> np.ndarray:
+    """The output coefficients ``c_k = a_k/√m`` of eq. (1) (m = len(a)); ``‖c‖² = a`` (Sec. 2.3).
+
+    Accepts a batch ``a`` of shape (S, m) too (one row per independent network); a row of zeros is an error.
+    """
+    a = V.as_array("a", a, ndim=(1, 2))
+    if a.shape[-1] == 0:
+        raise ValueError("a must have at least one hidden unit")
+    if np.any(~np.any(a, axis=-1)):
+        raise ValueError("a must not be all zero (the network output would be identically 0)")
+    return a / math.sqrt(a.shape[-1])
+
+
 def network_output(W, a, X, activation) -> np.ndarray:
     """``f(x_i) = Σ_k a_k/√m σ(w_kᵀx_i)`` (eq. 1) for every column of X; shape (n,)."""
     W, X = _W_X(W, X)
@@ -261,7 +320,24 @@ def hbar(H_blocks, a, lam) -> np.ndarray:
 
     Only for small sizes, tests and the naive baseline of the benchmark.
     """
-    H = _blocks(H_blocks)
+    return _block_times_M(_blocks(H_blocks), a, lam)
+
+
+def delta_hbar(dH_blocks, a, lam) -> np.ndarray:
+    """``ΔH̄ = blockdiag(ΔH_k)·M`` (Lemma 2, Sec. 7.3): blocks ``ΔH_k (a_ka_l/m + λδ_kl)`` for *symmetric* ΔH_k of
+    any sign (changes of Gram matrices, ``H_k(t) − H_k(0)``), shape (mn, mn); same layout as :func:`hbar`."""
+    dH = V.as_array("dH_blocks", dH_blocks, ndim=3)
+    if dH.shape[1] != dH.shape[2] or dH.shape[0] == 0 or dH.shape[1] == 0:
+        raise ValueError(f"dH_blocks must have shape (m, n, n) with m, n >= 1, got {dH.shape}")
+    big = float(np.max(np.abs(dH)))
+    if not math.isfinite(2.0 * big):
+        raise ValueError(f"dH_blocks is too large for double precision (max |entry| {big:.3g})")
+    if float(np.max(np.abs(dH - np.swapaxes(dH, 1, 2)))) > 1e-8 * big:
+        raise ValueError("dH_blocks must be symmetric blocks (differences of Gram matrices)")
+    return _block_times_M(0.5 * (dH + np.swapaxes(dH, 1, 2)), a, lam)
+
+
+def _block_times_M(H, a, lam):
     m, n, _ = H.shape
     c = _coeffs(a, m)
     lam = _lam(lam)
@@ -318,13 +394,17 @@ def secular_determinant(s, H_blocks, a, lam) -> tuple[float, float]:
 
 
 def secular_poles(H_blocks, a, lam) -> np.ndarray:
-    """Poles as the roots ``s = −p`` of ``det(I + Γ(s)) = 0`` (Assumption 2), ascending in p.
+    """Poles as the roots ``s = −p`` of ``det(I + Γ(s)) = 0`` (Assumption 2), ascending in p (with multiplicity).
 
-    Independent route for small sizes (λ > 0), not using H̄ or the symmetric form. With p = −s,
-    ``I + Γ(−p) = Φ(p) = I + Σ_k a_k²/m · H_k(λH_k − pI)^{-1}`` is symmetric and, between consecutive
-    singular points ``λμ_{k,i}`` (μ: eigenvalues of the H_k), ``Φ'(p) = Σ_k a_k²/m H_k(λH_k − pI)^{-2} ⪰ 0``:
-    every sorted eigenvalue branch of Φ increases, so it vanishes at most once per interval. Each root is
-    found by Brent's method on the branch that changes sign. (Below λμ_min, Φ ⪰ I: no poles there.)
+    Independent route for small sizes (λ > 0), not using H̄'s eigensolver or the symmetric form. With p = −s,
+    ``I + Γ(−p) = Φ(p) = I + Σ_k a_k²/m · H_k(λH_k − pI)^{-1}`` is symmetric, and the number of poles below p is
+    the inertia count :func:`pole_count_below` (Haynsworth: the negative eigenvalues of ``𝓗 − (p/λ)I`` and of an
+    n×n Schur complement built from the same (λH_k − pI)^{-1}). Each pole is isolated by bisection on that count
+    (a step function of p that jumps exactly at the roots of det Φ) down to a relative width of 1e-15. This
+    replaces Brent's method on the sorted eigenvalue branches of Φ, whose signs next to the singular points
+    ``λμ_{k,i}`` (where one branch diverges) were misread and lost a root inside a narrow interval.
+    (Below λμ_min, Φ ⪰ I: no poles there.) Poles below 1e-10·(λ + a)·max μ — the structural zeros of singular
+    H_k — are not returned.
     """
     H = _blocks(H_blocks)
     m, n, _ = H.shape
@@ -332,26 +412,34 @@ def secular_poles(H_blocks, a, lam) -> np.ndarray:
     lam = _lam(lam)
     if lam == 0:
         raise ValueError("lam must be > 0 for the secular route (at λ = 0 the poles are eig(H), Sec. 2.7)")
-    mu, Q = np.linalg.eigh(H)
+    mu = np.linalg.eigvalsh(H)
     A = float(c @ c)
-    pmax = (lam + A) * float(np.max(mu)) * 1.01 + 1e-300
+    hi0 = (lam + A) * float(np.max(mu)) * 1.01 + 1e-300  # ‖H̄‖ ≤ ‖𝓗‖‖M‖ = (λ + a) max μ
 
-    def branches(p):
-        Gam = np.einsum("k,kia,ka,kja->ij", c ** 2, Q, mu / (lam * mu - p), Q, optimize=True)
-        return np.linalg.eigvalsh(np.eye(n) + 0.5 * (Gam + Gam.T))
+    def count(p):
+        for k in range(60):  # p/λ on an eigenvalue of some H_k: the count is not defined there; step aside
+            try:
+                return pole_count_below(H, a, lam, p * (1 + 1e-13 * k * (-1) ** k))
+            except ValueError:
+                continue
+        raise ValueError("H_blocks, lam: secular_poles could not step off the singular points λμ_{k,i} (degenerate "
+                         "or extreme blocks)")
 
-    knots = np.unique(lam * mu[mu > 1e-14 * max(1.0, float(mu.max()))])
-    edges = list(knots) + [max(pmax, float(knots[-1]) * 1.01 if len(knots) else pmax)]
-    roots = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        eps = 1e-12 * max(hi - lo, 1e-300) + 1e-15 * hi
-        a_lo, a_hi = lo + eps, hi - eps
-        if a_hi <= a_lo:
-            continue
-        b_lo, b_hi = branches(a_lo), branches(a_hi)
-        for i in range(n):
-            if b_lo[i] < 0 < b_hi[i]:
-                roots.append(sopt.brentq(lambda p, i=i: branches(p)[i], a_lo, a_hi, xtol=1e-15, rtol=1e-15))
+    roots: list[float] = []
+
+    def isolate(lo, hi, c_lo, c_hi):
+        if c_hi == c_lo:
+            return
+        if hi - lo <= 1e-15 * hi or hi - lo <= 1e-18 * hi0:  # relative width 1e-15 (absolute near p = 0)
+            roots.extend([0.5 * (lo + hi)] * (c_hi - c_lo))  # a multiple root (or a cluster below resolution)
+            return
+        mid = 0.5 * (lo + hi)
+        c_mid = count(mid)
+        isolate(lo, mid, c_lo, c_mid)
+        isolate(mid, hi, c_mid, c_hi)
+
+    lo0 = 1e-10 * hi0  # below: the structural zero poles (singular H_k), which the secular equation has no root for
+    isolate(lo0, hi0, count(lo0), count(hi0))
     return np.sort(np.asarray(roots, float))
 
 
@@ -370,31 +458,63 @@ def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int |
       only when m = 1 (for m > 1 the smallest eigenvalue of H̄ is the structural 0).
     * Otherwise S is positive definite and its exact inverse is matrix-free:
       ``S⁻¹ = M^{-1/2} 𝓓⁻¹ (I ⊗ G⁻¹) 𝓓⁻¹ M^{-1/2}`` with ``G = XᵀX`` (one n×n Cholesky factorisation) and
-      ``M^{-1/2}`` in closed form; each product costs O(m n²). Lanczos (ARPACK) on ``λS⁻¹`` (bounded for
-      tiny λ) for its largest eigenvalue (shift-and-invert at 0) gives ``λ/p_min``; the relative gap at the bottom of the
-      spectrum is far larger for S⁻¹ than for S, where the m·n eigenvalues cluster near ``λμ_min``.
-      ``tol``: Lanczos stops when the Ritz residual is ≤ tol·θ (:func:`_lanczos_top`), so an eigenvalue
-      of H̄ lies within ≈ tol·p of the returned p, and p ≥ p_min (a Rayleigh quotient of λS⁻¹ bounds
-      λ/p_min from below). When the m blocks are nearly equal
-      (tiny initial weights) the bottom of the spectrum is a tight cluster of ~m eigenvalues that a
-      random start would need hundreds of products to resolve; the start vector of :func:`_block_start`
-      (per-unit bottom eigenvectors, O(m n²) per sweep) avoids that (benchmarks/bench_poles.py).
+      ``M^{-1/2}`` in closed form; each product costs O(m n²). ARPACK's Lanczos (``scipy.sparse.linalg.eigsh``
+      on a ``LinearOperator``) finds the largest eigenvalue θ of ``λS⁻¹`` (bounded for tiny λ), so p = λ/θ;
+      the relative gap at the bottom of the spectrum is far larger for S⁻¹ than for S, where the m·n eigenvalues
+      cluster near ``λμ_min``. ``tol``: ARPACK's relative accuracy (Ritz residual ≤ tol·θ), so an eigenvalue of
+      H̄ lies within ≈ tol·p of p, and p ≥ p_min (θ is a Rayleigh quotient). :func:`smallest_pole_bracket`
+      certifies ``p_min`` from below too (Sylvester inertia). When the m blocks are nearly equal (tiny initial
+      weights) the bottom of the spectrum is a tight cluster of ~m eigenvalues; ARPACK starts from the vector of
+      :func:`_block_start` (per-unit bottom eigenvectors, O(m n²) per sweep). The hand-written restarted
+      Lanczos this replaced is the baseline of ``benchmarks/bench_poles.py``.
     """
+    tol = V.tolerance("tol", tol)
+    maxiter = None if maxiter is None else V.count("maxiter", maxiter)
+    op = _inverse_operator(W, X, a, lam, activation)
+    if not isinstance(op, tuple):
+        return op
+    matvec, v0, N, lam = op
+    if N <= 16:  # too small for ARPACK: apply the same operator to the unit vectors
+        Sinv = np.stack([matvec(e) for e in np.eye(N)], axis=1)
+        return float(lam / np.linalg.eigvalsh(0.5 * (Sinv + Sinv.T))[-1])
+    A = sspla.LinearOperator((N, N), matvec=matvec, dtype=float)
+    try:
+        theta = sspla.eigsh(A, k=1, which="LA", v0=v0, tol=tol, maxiter=maxiter or 20 * N,
+                            return_eigenvectors=False)[0]
+    except sspla.ArpackNoConvergence as exc:
+        raise RuntimeError(f"smallest_pole: ARPACK did not converge within maxiter ({exc})") from None
+    return float(lam / theta)
+
+
+def smallest_pole_bracket(W, X, a, lam, activation, *, tol: float = 1e-8) -> tuple[float, float]:
+    """Certified ``(lo, hi)`` with ``lo ≤ p_min(H̄) ≤ hi``: hi = :func:`smallest_pole` (a Rayleigh quotient of
+    λS⁻¹ bounds λ/p_min from below), lo = ``hi·(1 − 10·tol)`` once :func:`pole_count_below` (Sylvester's law of
+    inertia, independent of the eigensolver, O(m n³)) finds no eigenvalue below it. λ > 0 and S nonsingular."""
+    hi = smallest_pole(W, X, a, lam, activation, tol=tol)
+    if hi <= 0:
+        raise ValueError("W, X, a, lam: H̄ is singular here (smallest pole 0): no bracket to certify")
+    lo = hi * (1.0 - 10.0 * V.positive("tol", tol))
+    if pole_count_below(gram_blocks(W, X, activation), a, lam, lo) != 0:
+        raise RuntimeError(f"smallest_pole_bracket: an eigenvalue of H̄ lies below {lo:.10g}; ARPACK converged to "
+                           "an interior eigenvalue")
+    return lo, hi
+
+
+def _inverse_operator(W, X, a, lam, activation):
+    """``(matvec of λS⁻¹, start vector, size, λ)`` for :func:`smallest_pole`, or the exact answer (a float)
+    where H̄ is structurally singular or λ = 0."""
     W, X = _W_X(W, X)
     m, d = W.shape
     n = X.shape[1]
     c = _coeffs(a, m)
     lam = _lam(lam)
-    tol = V.tolerance("tol", tol)
-    maxiter = None if maxiter is None else V.count("maxiter", maxiter)
     act = get_activation(activation)
     Dp = _apply(act, "dsigma", W @ X)
     G = X.T @ X
     if lam == 0:
-        Hn = G * ((Dp * (c ** 2)[:, None]).T @ Dp)
         if m > 1:
             return 0.0
-        return float(max(np.linalg.eigvalsh(0.5 * (Hn + Hn.T))[0], 0.0))
+        return float(max(np.linalg.eigvalsh(kernel_matrix(W, X, a, act))[0], 0.0))
     dmin = float(np.min(np.abs(Dp)))
     if n > d or dmin <= 1e-300:
         return 0.0
@@ -433,18 +553,14 @@ def smallest_pole(W, X, a, lam, activation, *, tol: float = 1e-8, maxiter: int |
         return out
 
     def matvec(x):
-        U = Napply(x.reshape(m, n))
+        U = Napply(np.asarray(x, float).reshape(m, n))
         U *= inv_Dp
         U = ginv_rows(U)
         U *= inv_Dp
         return Napply(U).ravel()
 
-    if m * n <= 16:  # too small for ARPACK: apply the same operator to the unit vectors
-        Sinv = np.stack([matvec(e) for e in np.eye(m * n)], axis=1)
-        return float(lam / np.linalg.eigvalsh(0.5 * (Sinv + Sinv.T))[-1])
-    v0 = _block_start(Dp, ginv_rows, G, c, lam)
-    theta = _lanczos_top(matvec, v0, tol=tol, maxiter=maxiter or 20 * m * n)
-    return float(lam / theta)
+    v0 = _block_start(Dp, ginv_rows, G, c, lam) if m * n > 16 else None
+    return matvec, v0, m * n, lam
 
 
 def _block_start(Dp, ginv_rows, G, c, lam, *, iters: int = 30, keep: int = 50) -> np.ndarray:
@@ -472,46 +588,6 @@ def _block_start(Dp, ginv_rows, G, c, lam, *, iters: int = 30, keep: int = 50) -
     # a little of every direction, so nothing the Krylov space needs is exactly missing
     v0 /= np.linalg.norm(v0)
     return v0 + 1e-3 * np.random.default_rng(1).standard_normal(m * n) / math.sqrt(m * n)
-
-
-def _lanczos_top(matvec, v0, *, tol: float, maxiter: int, kmax: int = 20) -> float:
-    """Largest eigenvalue of a symmetric PSD operator: Lanczos with full reorthogonalisation and
-    explicit restarts from the Ritz vector (at most ``kmax`` basis vectors in memory).
-
-    Stops when the Ritz residual ``|β_k s_k| <= tol·θ`` (then an eigenvalue lies within tol·θ of θ, and
-    θ <= λ_max since θ is a Rayleigh quotient). Numpy BLAS-2 on the (k, N) basis: cheaper than ARPACK's
-    reverse-communication loop for N ~ 10⁶ and few iterations.
-    """
-    N = v0.shape[0]
-    kmax = max(2, min(kmax, N))
-    Q = np.empty((kmax, N))
-    q = v0 / np.linalg.norm(v0)
-    used, theta = 0, 0.0
-    while used < maxiter:
-        alphas, betas = [], []
-        Q[0] = q
-        k = 0
-        while True:
-            w = matvec(Q[k])
-            used += 1
-            alphas.append(float(Q[k] @ w))
-            w -= Q[: k + 1].T @ (Q[: k + 1] @ w)  # full reorthogonalisation (twice is enough)
-            w -= Q[: k + 1].T @ (Q[: k + 1] @ w)
-            beta = float(np.linalg.norm(w))
-            Tk = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
-            ev, S = np.linalg.eigh(Tk)
-            theta, s_top = float(ev[-1]), S[:, -1]
-            resid = abs(beta * s_top[-1])
-            if resid <= tol * abs(theta) or beta <= 1e-300 or k + 1 == N:
-                return theta
-            if k + 1 == kmax or used >= maxiter:
-                break
-            betas.append(beta)
-            Q[k + 1] = w / beta
-            k += 1
-        q = s_top @ Q[: k + 1]  # restart from the Ritz vector
-        q /= np.linalg.norm(q)
-    raise RuntimeError(f"smallest_pole: Lanczos did not converge within maxiter = {maxiter} products")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -710,6 +786,142 @@ def thm3_printed_coefficients(H_blocks, a, lam, y, phi, F0, pole_values) -> tupl
 
 
 # --------------------------------------------------------------------------------------------------
+# the proof lemmas of Thm 1 and Thm 3 (Sec. 7.3)
+# --------------------------------------------------------------------------------------------------
+def _pos(name, x):
+    return V.positive(name, x)
+
+
+def lemma1_bound(q, p, eta0_norm, *, kappa=1.0) -> float:
+    """Lemma 1 (corrected): ``∫_0^t ‖η(τ) − e^{−H̄τ}η(0)‖dτ ≤ κ² q ‖η(0)‖ / (p (1 − κq))`` for κq < 1.
+
+    Statement: H̄ diagonalizable, ``H̄ = VΛV⁻¹`` with real eigenvalues ≥ p > 0, ``κ = ‖V‖‖V⁻¹‖`` (any
+    eigenvector basis), ``q = sup_{τ≤t} σ_max(ΔH̄(τ))/p`` and η the solution of dη/dt = −(H̄ + ΔH̄(t))η.
+    Source: Rahbar et al., Sec. 7.3, Lemma 1. The printed lemma (:func:`lemma1_bound_printed`) is this
+    with κ = 1: its proof uses ``‖e^{−H̄t}‖ ≤ e^{−pt}``, true for symmetric (normal) H̄ only; in general
+    ``‖e^{−H̄t}‖ ≤ κe^{−pt}``, which enters the contraction factor (κq) and the first iterate (κ²q/p).
+    For the model's H̄ = 𝓗M, κ ≤ √((λ+a)/λ) (:func:`hbar_eigvec_condition_bound`).
+    Raises ValueError if κq ≥ 1 (the contraction argument gives no bound).
+    """
+    q = V.nonnegative("q", q)
+    p = _pos("p", p)
+    eta0_norm = V.nonnegative("eta0_norm", eta0_norm)
+    kappa = V.scalar("kappa", kappa, lo=1.0)
+    if kappa * q >= 1:
+        raise ValueError(f"kappa·q must be < 1 for Lemma 1, got kappa·q = {kappa * q:.4g}")
+    return kappa ** 2 * q * eta0_norm / (p * (1.0 - kappa * q))
+
+
+def lemma1_bound_printed(q, p, eta0_norm) -> float:
+    """Lemma 1 as printed: ``q‖η(0)‖/(p(1 − q))`` for any diagonalizable H̄ with eigenvalues ≥ p and q < 1."""
+    q = V.scalar("q", q, lo=0.0)
+    if q >= 1:
+        raise ValueError(f"q must be < 1 for Lemma 1, got {q:.4g}")
+    return q * V.nonnegative("eta0_norm", eta0_norm) / (_pos("p", p) * (1.0 - q))
+
+
+def hbar_eigvec_condition_bound(a, lam) -> float:
+    """``√((λ + a)/λ) = κ(M^{1/2})``, a bound on the eigenvector condition number of H̄ = 𝓗M (λ > 0).
+
+    H̄ = M^{−1/2} S M^{1/2} with S symmetric (module docstring), so V = M^{−1/2}Q (Q orthogonal) is an
+    eigenvector basis with ‖V‖‖V⁻¹‖ = κ(M^{1/2}); M has eigenvalues λ + a and λ (a = Σ_k a_k²/m).
+    """
+    c = unit_coefficients(V.as_array("a", a, ndim=1))
+    lam = V.positive("lam", lam)
+    return math.sqrt((lam + float(c @ c)) / lam)
+
+
+def lemma2_bound(a, lam, max_dH_norm) -> float:
+    """Lemma 2, eq. (23): ``σ_max(ΔH̄(t)) ≤ √2 √(λ² + a²) max_k σ_max(ΔH_k(t))``, a = Σ_k a_k²/m.
+
+    ΔH̄ has blocks ΔH_k (a_ka_l/m + λδ_kl). Source: Rahbar et al., Sec. 7.3, Lemma 2; the printed left side
+    reads σ_max(H̄(t)) (false: at t = 0 the right side is 0), the proof bounds ΔH̄.
+    """
+    c = unit_coefficients(V.as_array("a", a, ndim=1))
+    lam = _lam(lam)
+    A = float(c @ c)
+    return math.sqrt(2.0) * math.hypot(lam, A) * V.nonnegative("max_dH_norm", max_dH_norm)
+
+
+def lemma2_bound_sharp(a, lam, max_dH_norm) -> float:
+    """``σ_max(ΔH̄) ≤ (λ + a) max_k σ_max(ΔH_k)``: ΔH̄ = blockdiag(ΔH_k)·M and ‖M‖ = λ + a.
+
+    Sharp: equality when every ΔH_k is the same matrix (then ΔH̄ = (ccᵀ + λI) ⊗ ΔH_1). Never larger than
+    :func:`lemma2_bound` ((λ + a)² ≤ 2(λ² + a²)), equal to it at λ = a.
+    """
+    c = unit_coefficients(V.as_array("a", a, ndim=1))
+    lam = _lam(lam)
+    return (lam + float(c @ c)) * V.nonnegative("max_dH_norm", max_dH_norm)
+
+
+def lemma3_bound(dw_norm, *, L, sigma_x, B) -> float:
+    """Lemma 3 (corrected): ``σ_max(H_k(t) − H_k(0)) ≤ L²σ_x² B ‖Δw‖ (B‖Δw‖ + 2)``, ``Δw = w_k(t) − w_k(0)``.
+
+    L: the largest Lipschitz constant of σ and σ' (:func:`lipschitz_constant`; sup|σ'| ≤ L), σ_x: the
+    largest singular value of X, B = max_i ‖x_i‖. Proof (Sec. 7.3): with e = Σ_i x_i(σ'(w_tᵀx_i) − σ'(w_0ᵀx_i))δ_i,
+    ``|δᵀΔH_kδ| ≤ ‖e‖² + 2‖e‖‖L(w_0)δ‖``, ``‖e‖ ≤ σ_x L B‖Δw‖`` and ``‖L(w_0)δ‖ ≤ σ_x sup|σ'| ≤ σ_x L``.
+    The printed bound (:func:`lemma3_bound_printed`) has ``B²`` and ``2‖w_k(0)‖`` in place of ``B`` and ``2``.
+    """
+    L, sx, B = _pos("L", L), _pos("sigma_x", sigma_x), _pos("B", B)
+    dw = V.nonnegative("dw_norm", dw_norm)
+    return L * L * sx * sx * B * dw * (B * dw + 2.0)
+
+
+def lemma3_bound_printed(dw_norm, w0_norm, *, L, sigma_x, B) -> float:
+    """Lemma 3 as printed: ``L²σ_x² max_i‖x_i‖² ‖Δw‖ (‖Δw‖ + 2‖w_k(0)‖)``."""
+    L, sx, B = _pos("L", L), _pos("sigma_x", sigma_x), _pos("B", B)
+    dw = V.nonnegative("dw_norm", dw_norm)
+    return L * L * sx * sx * B * B * dw * (dw + 2.0 * V.nonnegative("w0_norm", w0_norm))
+
+
+def lemma4_bound(residual_integral, *, L, sigma_x) -> float:
+    """Lemma 4 (corrected): ``‖w_k(t) − w_k(0)‖ ≤ L σ_x ∫_0^t ‖(a_k/√m) δ(τ) + λ δ_k(τ)‖ dτ``.
+
+    From eq. (9): dw_k/dt = −L_k(a_k/√m δ + λδ_k) (the residual of unit k, δ = f − f_∞, δ_k = f^(k) − f_∞^(k);
+    Thm 3's f_∞^(k) makes c_k(y − f_∞) + λ(φ_k − f_∞^(k)) = 0), and ``‖L(w)u‖ = ‖X D(w) u‖ ≤ σ_x sup|σ'| ‖u‖``.
+    ``residual_integral``: ∫‖c_kδ + λδ_k‖dτ (for GD with step μ the left sum μΣ_r‖·‖ bounds the steps exactly).
+    The printed lemma (:func:`lemma4_bound_printed`) drops the coupling term and the λ: it writes
+    dw_k/dt = −(a_k/√m) L_k δ_k.
+    """
+    return _pos("L", L) * _pos("sigma_x", sigma_x) * V.nonnegative("residual_integral", residual_integral)
+
+
+def lemma4_bound_printed(a_k, m, delta_k_integral, *, L, sigma_x, B) -> float:
+    """Lemma 4 as printed, eq. (24): ``|a_k|/√m · L σ_x max_i‖x_i‖ ∫_0^t ‖δ_k(τ)‖ dτ``."""
+    m = V.scalar("m", m, lo=1, integer=True)
+    a_k = V.scalar("a_k", a_k)
+    return (abs(a_k) / math.sqrt(m) * _pos("L", L) * _pos("sigma_x", sigma_x) * _pos("B", B)
+            * V.nonnegative("delta_k_integral", delta_k_integral))
+
+
+def pole_count_below(H_blocks, a, lam, p) -> int:
+    """Number of eigenvalues of H̄ (eq. 13) strictly below ``p`` — Sylvester's law of inertia, O(m n³).
+
+    Independent of any eigensolver for H̄ (λ > 0, p > 0, p/λ not an eigenvalue of any H_k):
+    ``S − pI = M^{1/2}(𝓗 − pM⁻¹)M^{1/2}`` is congruent to ``𝓗 − pM⁻¹ = D + βUUᵀ`` with the block-diagonal
+    ``D = 𝓗 − (p/λ)I``, ``U = ĉ ⊗ I_n``, ``β = p a/(λ(λ + a)) > 0``. By Haynsworth's inertia additivity on
+    ``[[D, U], [Uᵀ, −I/β]]``: ``neg(D + βUUᵀ) = neg(D) + neg(−I/β − UᵀD⁻¹U) − n``, where
+    ``UᵀD⁻¹U = Σ_k ĉ_k² (H_k − (p/λ)I)⁻¹`` is n×n.
+    """
+    H = _blocks(H_blocks)
+    m, n, _ = H.shape
+    c = _coeffs(a, m)
+    lam = V.positive("lam", lam)
+    p = V.positive("p", p)
+    A = float(c @ c)
+    ch2 = c ** 2 / A
+    mu, Q = np.linalg.eigh(H)
+    shift = mu - p / lam  # eigenvalues of D, per block
+    if np.min(np.abs(shift)) <= 1e-12 * max(float(np.max(np.abs(mu))), p / lam):
+        raise ValueError("p/lam is an eigenvalue of some H_k: the inertia count is not defined there")
+    neg_D = int(np.sum(shift < 0))
+    beta = (p / lam) * (A / (lam + A))  # = p a/(λ(λ + a)), without overflow for huge λ
+    Sch = np.einsum("k,kia,ka,kja->ij", ch2, Q, 1.0 / shift, Q, optimize=True)
+    neg_S = int(np.sum(np.linalg.eigvalsh(-np.eye(n) / beta - 0.5 * (Sch + Sch.T)) < 0))
+    return neg_D + neg_S - n
+
+
+# --------------------------------------------------------------------------------------------------
 # final error (Sec. 2.7), lottery ticket (Thm 2), two-stage remark (Sec. 7.4.1)
 # --------------------------------------------------------------------------------------------------
 def final_error(y, phi, a, lam) -> float:
@@ -732,6 +944,18 @@ def final_error_printed(y, phi, a, lam) -> float:
     lam = _lam(lam)
     A = float(a @ a) / m
     return V.finite_result(lam / (A + lam) * float(np.linalg.norm(a @ phi / m - y)), inputs=("y", "phi", "a", "lam"))
+
+
+def thm2_proof_square_printed(y, phi, a, lam) -> float:
+    """First line of the proof of Thm 2 (Sec. 7.4) as printed: ``‖f_∞ − y‖ = (λ/(λ+a))²‖Σ_k a_kφ_k/√m − y‖``.
+
+    Kept for the erratum claim; the square belongs on the left (:func:`final_error` squared).
+    """
+    y, phi = _y_phi(y, phi)
+    c = _coeffs(a, phi.shape[0])
+    lam = _lam(lam)
+    A = float(c @ c)
+    return (lam / (lam + A)) ** 2 * float(np.linalg.norm(c @ phi - y))
 
 
 def teacher_labels(a_bar, phi_bar, m: int) -> np.ndarray:
@@ -784,6 +1008,31 @@ def lottery_ticket_bound(a_bar, phi_bar, m: int, lam, *, C: float = 1.0) -> floa
     S = float(np.sum((a_bar ** 2)[:, None] * phi_bar ** 2)) / mb
     return V.finite_result((1 - m / mb) * C * (lam / (1 + lam)) ** 2 * S * math.log(mb),
                            inputs=("a_bar", "phi_bar", "C"))
+
+
+def lottery_ticket_tail_bound(a_bar, phi_bar, m: int, lam, delta) -> float:
+    """Thm 2 (corrected, high-probability form): with probability ≥ 1 − δ over the random m-subset (|ā_l| = 1),
+
+    ``Σ_i (f(x_i) − y_i)² ≤ (λ/(1+λ))² (√((1 − m/m̄)·m̄/(m̄−1)·s²) + R√(2 log(1/δ)))²``,
+
+    ``z_l = ā_lφ̄_l``, ``s² = (1/m̄)Σ_l‖z_l − z̄‖²``, ``R = max_l ‖z_l − z̄‖``. Proof: the error is
+    ``r²g(S)²`` with ``g(S) = √m‖z̄_S − z̄‖`` (Thm 1, a = 1, y = √m z̄); swapping one selected unit changes g by at
+    most β = 2R/√m, so McDiarmid's inequality for sampling without replacement (El-Yaniv & Pechyony 2009,
+    Lemma 2, in its weaker form exp(−2ε²/(mβ²))) gives ``g ≤ E g + R√(2 log(1/δ))`` w.p. ≥ 1 − δ, and
+    ``E g ≤ √(E g²)`` (:func:`lottery_ticket_expected_error`). The printed (6) bounds the error by the
+    *average* ``Σ_l ā_l²‖φ̄_l‖²/m̄`` times a universal C and log m̄; the deviation is governed by the largest
+    ‖z_l − z̄‖ instead, and no universal C exists (erratum ``rahbar.thm2_universal_C``).
+    Paper's level: δ = m^(−10).
+    """
+    a_bar, phi_bar, mb, m, lam = _lt_args(a_bar, phi_bar, m, lam)
+    delta = V.probability("delta", delta, open_ends=True)
+    if not np.allclose(np.abs(a_bar), 1.0):
+        raise ValueError("a_bar must have entries ±1 (then a = 1 for every subset)")
+    Z = a_bar[:, None] * phi_bar
+    dev = np.linalg.norm(Z - Z.mean(axis=0), axis=1)
+    R = float(np.max(dev))
+    mean_sq = (1 - m / mb) * (mb / (mb - 1) if mb > 1 else 0.0) * float(np.mean(dev ** 2))  # E g² (exact)
+    return (lam / (1 + lam)) ** 2 * (math.sqrt(mean_sq) + R * math.sqrt(2.0 * math.log(1.0 / delta))) ** 2
 
 
 def lottery_ticket_bound_printed(a_bar, phi_bar, m: int, lam, *, C: float = 1.0) -> float:

@@ -62,13 +62,13 @@ from kdtheory import validation as V
 
 __all__ = [
     "NORMS", "LOSSES", "SCHEDULES",
-    "lp_norm", "sibling_bound", "sibling_bound_l2", "xi", "erm_bound", "augmented_erm_bound", "augmented_neighbourhoods",
+    "lp_norm", "sibling_bound", "sibling_bound_l2", "xi", "lemma_a1_bound", "erm_bound", "augmented_erm_bound", "augmented_neighbourhoods",
     "augmentation_constant",
     "covering_fraction", "large_cell_mask", "Covering", "greedy_covering", "softmax_affine_lipschitz",
     "loss_values", "expected_score", "score_divergence", "ProperReport", "check_proper",
     "symbolic_divergence", "symbolic_properness",
     "printed_smoothed_minimiser", "smoothed_minimiser", "lipschitz_cell_erm", "centre_risk", "case2_minimiser", "condition_27",
-    "lipschitz_linear_l1", "lipschitz_conv2d_l1", "network_lipschitz_l1",
+    "lipschitz_linear_l1", "lipschitz_conv2d_l1", "lipschitz_batchnorm_l1", "network_lipschitz_l1",
     "running_average_update", "consistency_loss", "lambda_cr",
     "softmax", "expected_calibration_error", "nll", "fit_temperature", "top1_agreement",
 ]
@@ -184,6 +184,25 @@ def xi(K, norm=2) -> float:
     e = np.full(K, -1.0 / K)
     e[0] += 1.0
     return 1.0 + K * float(lp_norm(e, norm))
+
+
+def lemma_a1_bound(L_star, r, n_cell=None) -> float:
+    """Lemma A.1, eq. (9)-(10): ``‖p*(x) − E[ȳ_j]‖ ≤ 2(N_S − 1)/N_S · L* r ≤ 2L* r``.
+
+    Statement
+        For an input ``x`` of a partition cell ``S_j^r`` (all of its inputs within ``r`` of the centre
+        ``x̄_j``) and an ``L*``-locally-Lipschitz ``p*``, the mean true label distribution of the cell,
+        ``E[ȳ_j] = N_S⁻¹ Σ_{x'∈S_j} p*(x')``, is within ``2L*r`` of ``p*(x)``; with ``n_cell = N_S`` given,
+        the sharper ``2(N_S − 1)/N_S · L*r`` of eq. (10) (the term ``x' = x`` contributes 0).
+    Source
+        SoTeacher, App. A, Lemma A.1, eq. (9)-(11). Norms: any p-norm, ``L*`` measured in it.
+    """
+    L_star = V.nonnegative("L_star", L_star)
+    r = V.nonnegative("r", r)
+    if n_cell is None:
+        return 2.0 * L_star * r
+    n = V.count("n_cell", n_cell)
+    return 2.0 * (n - 1) / n * L_star * r
 
 
 def erm_bound(N, K, covering_number, kappa, delta, L, r, L_star, norm=2) -> float:
@@ -782,6 +801,24 @@ def lipschitz_conv2d_l1(weight) -> float:
     if w.size == 0:
         raise ValueError("weight must not be empty")
     return float(np.max(np.sum(np.abs(w), axis=(0, 2, 3))))
+
+
+def lipschitz_batchnorm_l1(gamma, running_var, eps=1e-5) -> float:
+    """1-norm Lipschitz constant of an eval-mode batch normalisation: ``max_c |γ_c|/sqrt(running_var_c + ε)``.
+
+    The eval-mode map ``h ↦ γ (h − μ)/sqrt(σ² + ε) + β`` scales channel ``c`` by ``γ_c/sqrt(σ²_c + ε)``
+    (every pixel of it), a diagonal operator whose 1→1 norm is the largest absolute scale. (Source:
+    SoTeacher App. C, "every trainable component"; Gouk et al. 2021, Sec. 3.)
+    """
+    g = V.as_array("gamma", gamma, ndim=1)
+    v = V.as_array("running_var", running_var, ndim=1)
+    V.same_shape(("gamma", "running_var"), g, v)
+    eps = V.nonnegative("eps", eps)
+    if g.size == 0:
+        raise ValueError("gamma must not be empty")
+    if np.any(v + eps <= 0):
+        raise ValueError("running_var + eps must be > 0")
+    return float(np.max(np.abs(g) / np.sqrt(v + eps)))
 
 
 def network_lipschitz_l1(weights: Sequence) -> float:

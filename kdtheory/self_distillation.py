@@ -29,9 +29,18 @@ floor is infeasible (a ``ValueError`` stating the floor); above it, the bracket 
 G (``d_min`` = smallest positive eigenvalue, ``s'² = Kε − ‖z_null‖²``). Eigenvalues below
 ``K·d_max·machine-ε`` (numpy's rank tolerance) are treated as exactly zero.
 
+Two routes for the spline kernel (57)
+-------------------------------------
+The eigen route (:func:`self_distill` on a dense G) gives the B_t analysis but is O(K³) and, beyond K ≈ 60 on the
+spline Gram, zeroes eigenvalues below the rank tolerance (it then refuses small eps as infeasible). The banded
+route (:class:`SplineGram`, O(K) per evaluation of h, no G formed) computes the path itself at any K and down to
+near interpolation (checked against 40-digit mpmath: claim ``mobahi.banded_path``). :func:`self_distill_points`
+chooses automatically (:func:`choose_route`).
+
 Source
 ------
-Paper 002, Sec. 2–3 and App. A–B: eqs. (1), (16)–(18), (19)–(25), (28)–(35), (40)–(47), (49), (51), (52).
+Paper 002, Sec. 2–3 and App. A–B: eqs. (1), (16)–(18), (19)–(25), (28)–(35), (40)–(47), (49), (51), (52),
+(113)–(122).
 
 References
 ----------
@@ -45,7 +54,9 @@ import dataclasses
 import math
 
 import numpy as np
-from scipy import optimize
+from scipy import linalg, optimize
+from scipy.linalg import lapack
+from scipy.sparse import linalg as splinalg
 
 from kdtheory import validation as V
 
@@ -55,7 +66,9 @@ __all__ = [
     "multiplier_bracket", "multiplier_bracket_printed", "solve_multiplier", "self_distill",
     "effective_basis_count", "guaranteed_rounds", "prop3_lower_bound", "prop4_crossing",
     "prop5_ratio_bound", "prop6_bound", "training_loss", "early_stopping", "early_stopping_match",
-    "multiclass_self_distill",
+    "multiclass_self_distill", "SplineGram", "spline_gram", "spline_green_diag", "choose_route",
+    "self_distill_points", "trivial_rounds", "step_bounds", "tangent_bounds", "prop3_upper_bound", "product_form",
+    "product_form_printed", "MixedPath", "mixed_self_distill",
 ]
 
 _MACHEPS = float(np.finfo(float).eps)
@@ -273,12 +286,20 @@ def _solve_spectral(d: np.ndarray, z: np.ndarray, eps: float) -> tuple[float, in
         count[0] += 1
         return float(np.sum((zr * (c / (c + dr))) ** 2)) - target
 
-    if hi <= lo * (1 + 1e-14):  # κ = 1: the bracket is the root
-        return 0.5 * (lo + hi), 0
+    if not lo > 0:
+        raise ValueError(f"the multiplier underflows to 0: the labels (y, y0) and eps are too far apart in scale "
+                         f"(‖y‖/√(K·eps) = {math.sqrt(float(np.sum(z ** 2)) / (K * eps)):.3g})")
+    if hi <= lo * (1 + 1e-14):  # κ = 1: the bracket is the root — verified, not assumed
+        c = 0.5 * (lo + hi)
+        if abs(f(c)) > 1e-9 * target:
+            raise RuntimeError(f"κ = 1 but h(c) ≠ 0 at the collapsed bracket c = {c:.6g} (K·h = {f(c):.3g}): "
+                               "the bracket (25) is wrong")
+        return c, count[0]
     a, b = lo * (1 - 1e-12), hi * (1 + 1e-12)
     fa, fb = f(a), f(b)
-    if fa > 0 or fb < 0:  # only possible through round-off at the ends; the end point is then the root
-        return (a if fa > 0 else b), count[0]
+    if fa > 0 or fb < 0:  # the bracket (25) must contain the root: never return an unverified end point
+        raise RuntimeError(f"the bracket (25) [{lo:.6g}, {hi:.6g}] does not contain the multiplier "
+                           f"(K·h = {fa:.3g}, {fb:.3g} at its ends)")
     c = optimize.brentq(f, a, b, xtol=lo * 1e-15 + 1e-300, rtol=4 * _MACHEPS, maxiter=200)
     return float(c), count[0]
 
@@ -307,32 +328,38 @@ class SelfDistillationPath:
     c : (T,) multipliers c_0 … c_{T−1}, one per fitted (non-collapsed) round.
     y : list of (K,) label vectors y_0, y_1, …, y_T (y_{t+1} = training predictions of round t, eq. 30).
     log_B : (T, K) ``log diag(B_t)``, columns in the order of ``d`` (ascending eigenvalues); −inf on null
-        components (B = 0 exactly there).
+        components (B = 0 exactly there). None on the banded route (no eigenbasis; also ``effective_basis``, ``d``).
     collapsed_at : first t with (1/K)‖y_t‖² ≤ eps (f_t is the zero function from then on), or None.
     z_norm : (T+1,) ‖z_t‖ = ‖y_t‖.
     effective_basis : (T,) participation ratio (Σ B)²/Σ B² of diag(B_t) — the effective number of basis
         functions of Sec. 3.3 (K for B ∝ I, 1 for a single surviving entry).
     d : (K,) eigenvalues of G, ascending; eps: the mean-squared tolerance; evaluations: number of h evaluations.
+    route : "eigen" (one eigendecomposition of G) or "banded" (:class:`SplineGram`, O(K) per evaluation).
     """
 
     c: np.ndarray
     y: list
-    log_B: np.ndarray
+    log_B: np.ndarray | None
     collapsed_at: int | None
     z_norm: np.ndarray
-    effective_basis: np.ndarray
-    d: np.ndarray
+    effective_basis: np.ndarray | None
+    d: np.ndarray | None
     eps: float
     evaluations: int = 0
+    route: str = "eigen"
 
     @property
     def rounds_fitted(self) -> int:
         return int(self.c.shape[0])
 
     @property
+    def K(self) -> int:
+        return int(self.y[0].shape[0])
+
+    @property
     def u(self) -> np.ndarray:
         """``u_t = ‖z_t‖/√(K·eps)`` (eq. 116 with the √(Kε) reading)."""
-        return self.z_norm / math.sqrt(self.d.shape[0] * self.eps)
+        return self.z_norm / math.sqrt(self.K * self.eps)
 
 
 def effective_basis_count(log_B) -> np.ndarray:
@@ -356,7 +383,14 @@ def self_distill(G, y0, eps, rounds) -> SelfDistillationPath:
 
     One eigendecomposition of G, then O(K) per root-finding evaluation and O(K²) per round (y_t = V z_t).
     Stops at the first collapsed round (the zero function is a fixed point). Source: eqs. (28)–(35), (46).
+    ``G`` may also be a :class:`SplineGram` (the kernel of eq. 57 held implicitly): then every evaluation of h is
+    one O(K) banded solve, no G is formed, and ``log_B``/``effective_basis``/``d`` are None (route "banded").
     """
+    if isinstance(G, SplineGram):
+        y0 = _labels("y0", y0, G.K)
+        eps = V.positive("eps", eps)
+        rounds = int(V.scalar("rounds", rounds, lo=0, integer=True))
+        return _self_distill_banded(G, y0, eps, rounds)
     S = _spec(G)
     y0 = _labels("y0", y0, S.K)
     V.finite_result(float(y0 @ y0), inputs="y0", what="squared norm of y0")
@@ -471,13 +505,18 @@ def prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, t) -> np.ndarray:
     """
     u0 = _u0(y0_norm, K, eps)
     d_min = V.positive("d_min", d_min)
-    d_j = V.as_array("d_j", d_j, ndim=(0, 1), min_size=1)
-    d_k = V.as_array("d_k", d_k, ndim=(0, 1), min_size=1)
+    # vectorized: d_j, d_k and t broadcast against each other (mobahi.prop5 passes (1, K) rows)
+    d_j = V.as_array("d_j", d_j, ndim=(0, 1, 2), min_size=1)
+    d_k = V.as_array("d_k", d_k, ndim=(0, 1, 2), min_size=1)
     if np.any(d_j < d_min * (1 - 1e-12)) or np.any(d_k < d_min * (1 - 1e-12)):
         raise ValueError("d_j and d_k must be >= d_min")
-    t = V.as_array("t", t, ndim=(0, 1), min_size=1)
+    t = V.as_array("t", t, ndim=(0, 1, 2), min_size=1)
     if np.any(t < 0):
         raise ValueError(f"t must be >= 0 (rounds), got min {t.min()}")
+    try:
+        np.broadcast_shapes(d_j.shape, d_k.shape, t.shape)
+    except ValueError:
+        raise ValueError(f"d_j {d_j.shape}, d_k {d_k.shape} and t {t.shape} must broadcast together") from None
     return V.finite_result(((u0 - 1 + d_min / d_j) / (u0 - 1 + d_min / d_k)) ** (t + 1),
                            inputs=("y0_norm", "K", "eps", "d_min", "d_j", "d_k", "t"))
 
@@ -485,7 +524,8 @@ def prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, t) -> np.ndarray:
 def prop6_bound(y0_norm, K, eps, d_min, d_j, d_k, kappa) -> np.ndarray:
     """Prop. 6 (eq. 51): Prop. 5's bound at the guaranteed round t̲ (exponent ``1 + t̲``, t̲ of eq. 44).
     The paper states it is increasing in eps (checked in mobahi.prop6); Sec. 3.5's reading that a *smaller*
-    eps gives more sparsity is the opposite (erratum 002-3)."""
+    eps gives more sparsity is the opposite for this *bound* (erratum 002-2) — the measured sparsity of real
+    paths does grow as eps shrinks (claim mobahi.sparsity_vs_eps)."""
     tl = guaranteed_rounds(y0_norm, K, eps, kappa)
     return prop5_ratio_bound(y0_norm, K, eps, d_min, d_j, d_k, tl)
 
@@ -495,7 +535,7 @@ def training_loss(path: SelfDistillationPath, y0=None) -> np.ndarray:
     """Training MSE of each fitted round on the *original* labels: ``(1/K)Σ_k (1 − B_t[k])² z₀[k]²``."""
     if not isinstance(path, SelfDistillationPath):
         raise TypeError(f"path must be a SelfDistillationPath, got {type(path).__name__}")
-    K = path.d.shape[0]
+    K = path.K
     y_0 = path.y[0] if y0 is None else _labels("y0", y0, K)
     out = []
     for t in range(path.rounds_fitted):
@@ -549,3 +589,459 @@ def multiclass_self_distill(G, Y0, eps, rounds) -> list[SelfDistillationPath]:
     e = np.broadcast_to(e, (Q,))
     V.finite_result(np.sum(Y0 * Y0, axis=0), inputs="Y0", what="squared norm of a column of Y0")
     return [self_distill(S, Y0[:, q], float(e[q]), rounds) for q in range(Q)]
+
+
+# ------------------------------------------------------------------ O(K) route for the spline kernel (57)
+class SplineGram:
+    """The Gram matrix ``G[j, k] = g(x_j, x_k)/K`` of the spline kernel (57), held implicitly in O(K).
+
+    The Green's function of ``∫(f'')²`` with ``f = f'' = 0`` at 0 and 1 is the kernel of an ODE operator, so on
+    sorted points its Gram matrix has a banded inverse quotient: with the knots ``0 = t_0 < x_(1) < … < x_(K) <
+    t_{K+1} = 1``, ``h_i = t_{i+1} − t_i``, the symmetric tridiagonal second-difference matrix ``D`` (diagonal
+    ``−1/h_{i−1} − 1/h_i``, off-diagonal ``1/h_i``) and the tridiagonal ``R`` (diagonal ``(h_{i−1} + h_i)/3``,
+    off-diagonal ``h_i/6``) of Reinsch's smoothing-spline algorithm, ``∫(f'')² = gᵀ D R⁻¹ D g`` for the
+    interpolating spline of the values g (with f = f'' = 0 at both ends), hence ``G⁻¹ = K·D R⁻¹ D`` on interior
+    points. The Prop. 1 residual ``r = y − G(cI + G)⁻¹y = c(cI + G)⁻¹y`` is then, with ``λ = cK``,
+    ``r = λ D γ``, ``(R + λ D²) γ = D y`` — one pentadiagonal Cholesky solve, O(K), no G formed
+    (C. H. Reinsch, Numer. Math. 10, 1967; Green & Silverman, *Nonparametric Regression and GLMs*, 1994, §2.3).
+
+    Points at exactly 0 or 1 are allowed: the boundary conditions pin f there, G has zero rows, the label there
+    is an unreachable (null-space) component, exactly as in the eigen route. Interior points must be distinct.
+    ``d_max_upper`` = trace(G) ≥ d_max and ``d_min_lower`` (Gershgorin on ``K·D R⁻¹ D``) ≤ d_min are rigorous
+    bounds used for the bracket (25); ``d_max()`` is the Lanczos value (scipy ``eigsh``).
+    """
+
+    def __init__(self, points):
+        x = V.as_array("points", points, ndim=1)
+        K = x.shape[0]
+        if K == 0:
+            raise ValueError("points must be non-empty")
+        if x.min() < 0 or x.max() > 1:
+            raise ValueError(f"points must lie in [0, 1] (the domain of eq. 57), got range [{x.min():.6g}, "
+                             f"{x.max():.6g}]")
+        order = np.argsort(x, kind="stable")
+        xs = x[order]
+        inner = (xs > 0) & (xs < 1)
+        xi = xs[inner]
+        if xi.size and np.any(np.diff(xi) <= 0):
+            raise ValueError("interior points must be distinct for the banded route (duplicate points make G "
+                             "singular; use the eigen route, self_distill(gram(points), ...))")
+        gaps = np.diff(np.concatenate([[0.0], xi, [1.0]])) if xi.size else np.ones(1)
+        if xi.size and float(np.min(gaps)) < 1e-100:
+            raise ValueError("points closer than 1e-100 to each other or to 0/1: the banded route's 1/gap would "
+                             "overflow (use the eigen route)")
+        self.points = x
+        self.K = K
+        self._order = order
+        self._inner = order[inner]  # indices (into the caller's order) of the interior points, sorted by x
+        n = xi.size
+        self.n_interior = n
+        if n:
+            hh = np.diff(np.concatenate([[0.0], xi, [1.0]]))  # h_0 … h_n
+            inv = 1.0 / hh
+            self._Dd = -(inv[:-1] + inv[1:])
+            self._Do = inv[1:-1]
+            Rd = (hh[:-1] + hh[1:]) / 3.0
+            Ro = hh[1:-1] / 6.0
+            self._R = np.zeros((3, n))
+            self._R[2] = Rd
+            self._R[1, 1:] = Ro
+            Dd, Do = self._Dd, self._Do
+            D2 = np.zeros((3, n))
+            D2[2] = Dd ** 2
+            D2[2, 1:] += Do ** 2
+            D2[2, :-1] += Do ** 2
+            D2[1, 1:] = Do * (Dd[:-1] + Dd[1:])
+            D2[0, 2:] = Do[:-1] * Do[1:]
+            self._D2 = D2
+            # −D is symmetric positive definite (Dirichlet second difference): banded upper form for solveh
+            self._mD = np.zeros((2, n))
+            self._mD[1] = -Dd
+            self._mD[0, 1:] = -Do
+            diagG = np.asarray(spline_green_diag(xi)) / K
+            self.d_max_upper = float(np.sum(diagG))
+            row = 2.0 * (inv[:-1] + inv[1:])  # Gershgorin bound on ‖D‖ (row sums of |D|)
+            rmin = float(np.min((hh[:-1] + hh[1:]) / 6.0))  # Gershgorin lower bound on λ_min(R)
+            self.d_min_lower = rmin / (K * float(np.max(row)) ** 2)
+        else:
+            self.d_max_upper = self.d_min_lower = 0.0
+
+    # -- banded algebra on the interior points (sorted)
+    def _D(self, u):
+        out = self._Dd * u
+        out[:-1] += self._Do * u[1:]
+        out[1:] += self._Do * u[:-1]
+        return out
+
+    def _factor(self, c):
+        """LU factors of the interleaved block system ``Rγ − Dg = 0``, ``λDγ + g = v`` (λ = cK; unknowns γ_1,
+        g_1, γ_2, g_2, …; bandwidth 3 each side), by banded LU with partial pivoting (LAPACK dgbtrf), O(K).
+        Forming ``R + λD²`` instead would square the conditioning of D (≈ 1/min gap²): it fails to be
+        numerically positive definite for close points (K = 10⁴ uniform draws)."""
+        lam = c * self.K
+        if not hasattr(self, "_ab0"):
+            self._ab0, self._ab1 = self._band_template()
+        ab = self._ab0 + lam * self._ab1
+        lu, piv, info = lapack.dgbtrf(ab, 3, 3, overwrite_ab=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"banded LU of the spline system failed at c={c:.6g} (dgbtrf info={info})")
+        return lam, lu, piv
+
+    def _band_template(self):
+        """The interleaved band (dgbtrf storage) as ``ab0 + λ·ab1``: R, −D and the identity in ab0, D in ab1."""
+        n = self.n_interior
+        Rd, Ro = self._R[2], self._R[1, 1:]
+        Dd, Do = self._Dd, self._Do
+        ab0 = np.zeros((10, 2 * n))  # A[i, j] at ab[kl + ku + i − j, j], kl = ku = 3
+        ab1 = np.zeros((10, 2 * n))
+        ev, od = np.arange(0, 2 * n, 2), np.arange(1, 2 * n, 2)
+        m = 6  # kl + ku
+        # rows 2i (γ-equations):  R_{i,i±1} γ_{i±1} + R_ii γ_i − D_{i,i±1} g_{i±1} − D_ii g_i = 0
+        ab0[m, ev] = Rd                       # (2i, 2i)
+        ab0[m - 2, ev[1:]] = Ro               # (2i, 2i+2)
+        ab0[m + 2, ev[:-1]] = Ro              # (2i+2, 2i)
+        ab0[m - 1, od] = -Dd                  # (2i, 2i+1)
+        ab0[m - 3, od[1:]] = -Do              # (2i, 2i+3)
+        ab0[m + 1, od[:-1]] = -Do             # (2i+2, 2i+1)
+        # rows 2i+1 (g-equations): λ D_{i,i±1} γ_{i±1} + λ D_ii γ_i + g_i = v_i
+        ab1[m + 1, ev] = Dd                   # (2i+1, 2i)
+        ab1[m - 1, ev[1:]] = Do               # (2i+1, 2i+2)
+        ab1[m + 3, ev[:-1]] = Do              # (2i+3, 2i)
+        ab0[m, od] = 1.0                      # (2i+1, 2i+1)
+        return ab0, ab1
+
+    def _apply(self, fac, u):
+        """``c(cI + G)⁻¹ u = λ D γ`` with the factors of :meth:`_factor` (r from γ, not as u − g: no
+        cancellation near interpolation)."""
+        lam, lu, piv = fac
+        n = self.n_interior
+        rhs = np.zeros(2 * n)
+        rhs[1::2] = u
+        sol, info = lapack.dgbtrs(lu, 3, 3, rhs, piv, overwrite_b=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"dgbtrs failed (info={info})")
+        return lam * self._D(sol[0::2])
+
+    def _residual_inner(self, c, yi):
+        return self._apply(self._factor(c), yi)
+
+    def residual(self, c, y) -> np.ndarray:
+        """``r = c(cI + G)⁻¹ y = y − f_c(x)`` (the training residual of the Prop. 1 fit) in O(K)."""
+        c = V.positive("c", c)
+        y = _labels("y", y, self.K)
+        r = y.copy()  # boundary points: f = 0 there, the residual is the label
+        if self.n_interior:
+            r[self._inner] = self._residual_inner(c, y[self._inner])
+        return r
+
+    def fit_predictions(self, c, y) -> np.ndarray:
+        """``G(cI + G)⁻¹ y`` (eq. 26) in O(K)."""
+        y = _labels("y", y, self.K)
+        return y - self.residual(c, y)
+
+    def matvec(self, u) -> np.ndarray:
+        """``G u = (1/K) D⁻¹ R D⁻¹ u`` on interior points (0 on boundary points), O(K)."""
+        u = _labels("u", u, self.K)
+        out = np.zeros(self.K)
+        if self.n_interior:
+            w = -linalg.solveh_banded(self._mD, u[self._inner], check_finite=False)  # D⁻¹ u
+            Rw = self._R[2] * w
+            Rw[:-1] += self._R[1, 1:] * w[1:]
+            Rw[1:] += self._R[1, 1:] * w[:-1]
+            out[self._inner] = -linalg.solveh_banded(self._mD, Rw, check_finite=False) / self.K
+        return out
+
+    def d_max(self, *, tol: float = 1e-12) -> float:
+        """Largest eigenvalue of G by Lanczos (``scipy.sparse.linalg.eigsh`` on :meth:`matvec`)."""
+        if self.n_interior == 0:
+            return 0.0
+        if self.n_interior <= 2:
+            return float(np.linalg.eigvalsh(self.dense()).max())
+        op = splinalg.LinearOperator((self.K, self.K), matvec=self.matvec, dtype=float)
+        return float(splinalg.eigsh(op, k=1, which="LA", tol=tol, return_eigenvectors=False)[0])
+
+    def dense(self) -> np.ndarray:
+        """The Gram matrix itself (O(K²); for tests and small K)."""
+        x = self.points
+        return _spline_green_matrix(x) / self.K
+
+    def reachable_floor(self, y) -> float:
+        y = _labels("y", y, self.K)
+        mask = np.ones(self.K, bool)
+        mask[self._inner] = False
+        return float(np.sum(y[mask] ** 2) / self.K)
+
+
+def spline_green_diag(x) -> np.ndarray:
+    """``g(x, x)`` of eq. (57): ``x²(1 − x)²/3`` (the x = t value of either piece)."""
+    x = V.as_array("x", x, ndim=(0, 1), min_size=1)
+    if np.any(x < 0) or np.any(x > 1):
+        raise ValueError("x must lie in [0, 1] (the domain of eq. 57)")
+    return x * x * (1.0 - x) ** 2 / 3.0
+
+
+def _spline_green_matrix(x) -> np.ndarray:
+    """``[g(x_j, x_k)]`` of eq. (57) (lazy import of kdtheory.greens to keep the modules independent)."""
+    from kdtheory.greens import spline_green
+    x = np.asarray(x, dtype=float)
+    return spline_green(x[:, None], x[None, :])
+
+
+def spline_gram(points) -> SplineGram:
+    """The implicit O(K) Gram matrix of eq. (57) on ``points`` (see :class:`SplineGram`)."""
+    return SplineGram(points)
+
+
+def _solve_banded_root(S: SplineGram, y: np.ndarray, eps: float, guess: float | None = None) -> tuple[float, int]:
+    """Root of h (Prop. 2) for the implicit spline Gram, inside the bracket (25) with ``d_min ≥ d_min_lower``
+    and ``d_max ≤ trace G`` (a valid, wider bracket).
+
+    Bracketed (safeguarded) Newton on ``ψ(s) = log‖r(eˢ)‖² − log(K·eps − floor)``, ``s = log c``: one banded LU
+    per evaluation gives both ``r = c(cI + G)⁻¹y`` and ``dψ/ds = 2rᵀ(r − c(cI + G)⁻¹r)/‖r‖²``; a step leaving
+    the current bracket is replaced by bisection (rtsafe). ψ is smooth and nearly linear in s, so a round
+    takes ~5–8 evaluations instead of Brent's ~25. Returns (c, evaluations). Raises when the iterates end at a
+    bracket end without a sign change (never returns an unverified point)."""
+    K = S.K
+    yi = y[S._inner]
+    zr2 = float(np.sum(yi ** 2))
+    zn2 = float(np.sum(y ** 2)) - zr2
+    if zn2 + zr2 <= K * eps:
+        raise ValueError(f"eps={eps:.6g} ≥ (1/K)‖y‖² = {(zn2 + zr2) / K:.6g}: the zero function is feasible "
+                         "(collapsed); there is no positive multiplier")
+    if eps <= zn2 / K:
+        raise ValueError(f"eps={eps:.6g} is infeasible: no f can reach a training MSE below the reachable floor "
+                         f"{zn2 / K:.6g} (labels at points 0 or 1, where the boundary conditions (55) force f = 0)")
+    target = K * eps - zn2
+    s0 = math.sqrt(target)
+    nz = math.sqrt(zr2)
+    if nz <= s0:
+        raise ValueError(f"eps={eps:.6g} equals (1/K)‖y‖² to rounding: the path has collapsed")
+    a = math.log(S.d_min_lower * s0 / (nz - s0)) - 1e-12
+    b = math.log(S.d_max_upper * s0 / (nz - s0)) + 1e-12
+    lt = math.log(target)
+    count = 0
+    neg = pos = False  # a sign of ψ seen on the lower / upper side
+    s = min(max(math.log(guess), a), b) if guess is not None and guess > 0 else 0.5 * (a + b)
+    for _ in range(200):
+        fac = S._factor(math.exp(s))
+        r = S._apply(fac, yi)
+        rr = float(r @ r)
+        count += 1
+        psi = math.log(rr) - lt if rr > 0 else -math.inf
+        if psi == 0.0:
+            return math.exp(s), count
+        if psi < 0:
+            a, neg = s, True
+        else:
+            b, pos = s, True
+        dpsi = 2.0 * float(r @ (r - S._apply(fac, r))) / rr if rr > 0 else 0.0
+        step = -psi / dpsi if dpsi > 0 and math.isfinite(psi) else math.nan
+        if math.isfinite(step) and abs(step) <= 1e-13 * max(1.0, abs(s)):
+            # Newton converged (relative accuracy of c ~1e-13·|log c|, below the float accuracy of h itself;
+            # iterating further only chases the round-off of h)
+            return math.exp(s + step), count
+        sn = s + step
+        if not (a < sn < b) or not math.isfinite(sn):
+            sn = 0.5 * (a + b)
+        if b - a <= 1e-13 * max(1.0, abs(s)):
+            if not (neg and pos):
+                break
+            return math.exp(0.5 * (a + b)), count
+        s = sn
+    raise RuntimeError(f"no multiplier found in the bracket (25) [{math.exp(a):.6g}, {math.exp(b):.6g}] after "
+                       f"{count} evaluations (ψ = {psi:.3g}): the banded residual is inaccurate here")
+
+
+def _self_distill_banded(S: SplineGram, y0: np.ndarray, eps: float, rounds: int) -> "SelfDistillationPath":
+    K = S.K
+    ys, zn, cs = [y0.copy()], [float(np.linalg.norm(y0))], []
+    collapsed, evals = None, 0
+    y = y0.copy()
+    for t in range(rounds + 1):
+        if zn[-1] ** 2 <= K * eps * (1 + 1e-12):
+            collapsed = t
+            break
+        if t == rounds:
+            break
+        c, n = _solve_banded_root(S, y, eps, cs[-1] if cs else None)
+        evals += n
+        cs.append(c)
+        yn = np.zeros(K)
+        yi = y[S._inner]
+        yn[S._inner] = yi - S._residual_inner(c, yi)
+        y = yn
+        ys.append(y)
+        zn.append(float(np.linalg.norm(y)))
+    return SelfDistillationPath(c=np.array(cs, dtype=float), y=ys, log_B=None, collapsed_at=collapsed,
+                                z_norm=np.array(zn), effective_basis=None, d=None, eps=eps, evaluations=evals,
+                                route="banded")
+
+
+#: the eigen route is used only where its smallest eigenvalue keeps this relative accuracy
+_EIGEN_REL_ACC = 1e-6
+_EIGEN_MAX_K = 3000
+
+
+def choose_route(points) -> str:
+    """``"eigen"`` or ``"banded"`` for the spline kernel (57) on ``points``.
+
+    The eigen route (one ``eigh``, O(K³)) gives the B_t analysis (eq. 46) and is used when it is accurate:
+    K ≤ 3000, interior points distinct, and ``κ_upper·K·machine-ε ≤ 1e-6`` (eigh's absolute error ~K·ε·d_max
+    leaves the smallest eigenvalue a relative accuracy of 1e-6 or better; κ_upper = trace(G)/d_min_lower ≥ κ).
+    Otherwise the O(K) banded route (no B_t). Duplicate interior points: eigen (the banded route needs
+    distinct points)."""
+    x = V.as_array("points", points, ndim=1)
+    try:
+        S = SplineGram(x)
+    except ValueError:
+        if x.size and x.min() >= 0 and x.max() <= 1:
+            return "eigen"
+        raise
+    if S.n_interior == 0:
+        return "eigen"
+    kappa_up = S.d_max_upper / S.d_min_lower
+    if S.K <= _EIGEN_MAX_K and kappa_up * S.K * _MACHEPS <= _EIGEN_REL_ACC:
+        return "eigen"
+    return "banded"
+
+
+def self_distill_points(points, y0, eps, rounds, *, route: str = "auto") -> SelfDistillationPath:
+    """Self-distillation with the spline kernel (57) on 1-D ``points`` (G = g(x_j, x_k)/K, eq. 16).
+
+    ``route``: ``"auto"`` (:func:`choose_route`), ``"eigen"`` (:func:`self_distill` on the dense Gram: B_t
+    available) or ``"banded"`` (O(K) per evaluation of h, no G formed; ``log_B``/``effective_basis`` are None).
+    """
+    route = V.one_of("route", route, ("auto", "eigen", "banded"))
+    x = V.as_array("points", points, ndim=1)
+    if route == "auto":
+        route = choose_route(x)
+    if route == "eigen":
+        return self_distill(_spline_green_matrix(x) / x.shape[0], y0, eps, rounds)
+    return self_distill(SplineGram(x), y0, eps, rounds)
+
+
+# -------------------------------------------------------- App. B: the one-step bounds and Prop. 3's upper side
+def trivial_rounds(y0_norm, K, eps) -> float:
+    """The one-line bound: while the constraint is active ‖z_t − z_{t+1}‖ = √(K·eps), so u_{t+1} ≥ u_t − 1 and
+    the path does not collapse before ``u₀ − 1`` rounds (0 if u₀ ≤ 1). Dominates Prop. 4 (t̲ = (u₀ − 1)/κ)."""
+    return max(_u0(y0_norm, K, eps) - 1.0, 0.0)
+
+
+def step_bounds(u_prev, kappa) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. (114): ``u/(κ/(u − 1) + 1) ≤ u_t ≤ u/((1/κ)/(u − 1) + 1)`` with ``u = u_{t−1} > 1``."""
+    u = V.as_array("u_prev", u_prev, ndim=(0, 1), min_size=1)
+    if np.any(u <= 1):
+        raise ValueError("u_prev must be > 1 (a non-collapsed round)")
+    kappa = _kappa(kappa)
+    if math.isinf(kappa):
+        raise ValueError("kappa must be finite")
+    return u / (kappa / (u - 1) + 1), u / ((1 / kappa) / (u - 1) + 1)
+
+
+def tangent_bounds(u, u0, kappa) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Footnote 8, eqs. (117)–(118): the maps ``φ_x(u) = u/(x/(u − 1) + 1)`` and their tangents at u₀,
+    ``a(x)u − b(x)`` (eqs. 119–120). Returns ``(φ_{1/κ}(u), a(1/κ)u − b(1/κ), φ_κ(u), a(κ)u − b(κ))``; (117)
+    states the first ≤ the second (φ_{1/κ} concave), (118) the third ≥ the fourth (φ_κ is *convex* for κ > 1,
+    so its tangent is below it — the inequality holds although footnote 8 calls the map concave)."""
+    u = V.as_array("u", u, ndim=(0, 1), min_size=1)
+    u0 = V.scalar("u0", u0, lo=1.0, lo_open=True)
+    if np.any(u <= 1):
+        raise ValueError("u must be > 1")
+    kappa = _kappa(kappa)
+    phi = lambda x: u / (x / (u - 1) + 1)  # noqa: E731
+    a_lo, b_lo = _ab(u0, kappa)
+    a_hi, b_hi = _ab(u0, 1.0 / kappa)
+    return phi(1.0 / kappa), a_hi * u - b_hi, phi(kappa), a_lo * u - b_lo
+
+
+def prop3_upper_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
+    """Eq. (122), right side: ``‖z_t‖ ≤ s(a(1/κ)^t u₀ − b(1/κ)(a(1/κ)^t − 1)/(a(1/κ) − 1))``, s = √(K·eps)."""
+    u0 = _u0(z0_norm, K, eps, "z0_norm")
+    kappa = _kappa(kappa)
+    if math.isinf(kappa) or u0 <= 1:
+        raise ValueError("Prop. 3 needs a finite kappa and z0_norm = ‖z₀‖ > √(K·eps)")
+    t = V.as_array("t", t, ndim=(0, 1), min_size=1)
+    if np.any(t < 0) or not np.all(np.isfinite(t)):
+        raise ValueError("t must be finite and >= 0")
+    a, b = _ab(u0, 1.0 / kappa)
+    s = math.sqrt(int(K) * float(eps))
+    geo = t if a == 1.0 else (a ** t - 1.0) / (a - 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = s * (a ** t * u0 - b * geo)
+    return V.finite_result(out, inputs=("t", "z0_norm", "kappa"), what="Prop. 3's upper bound")
+
+
+def product_form(g_new, G, path: "SelfDistillationPath", t: int) -> np.ndarray:
+    """Eqs. (32)/(48) corrected: ``f_t(x) = g_xᵀ Vᵀ D⁻¹ B_t V y₀`` (numpy's V is the paper's Vᵀ) — the Prop. 1
+    solution of round t written with the product ``B_t = Π_{i≤t} A_i`` only. The printed form lacks ``D⁻¹``
+    (:func:`product_form_printed`, erratum 002-3): ``(c_tI + G)⁻¹y_t = Vᵀ(c_tI + D)⁻¹Π_{i<t}A_i V y₀`` and
+    ``(c_t + d)⁻¹ = d⁻¹·d/(c_t + d)``. Null components (d = 0) carry B = 0 and contribute nothing."""
+    S = _spec(G)
+    if not isinstance(path, SelfDistillationPath) or path.log_B is None:
+        raise TypeError("path must be an eigen-route SelfDistillationPath (with log_B)")
+    t = int(V.scalar("t", t, lo=0, hi=path.rounds_fitted - 1, integer=True))
+    g_new = V.as_array("g_new", g_new, ndim=(1, 2), min_size=1)
+    if g_new.shape[-1] != S.K:
+        raise ValueError(f"g_new has {g_new.shape[-1]} columns but G is {S.K}×{S.K} (K must agree)")
+    B = np.exp(path.log_B[t])
+    w = np.divide(B, S.d, out=np.zeros_like(B), where=S.d > 0)
+    return g_new @ S.unrotate(w * S.rotate(path.y[0]))
+
+
+def product_form_printed(g_new, G, path: "SelfDistillationPath", t: int) -> np.ndarray:
+    """Eqs. (32)/(48) **as printed**: ``g_xᵀ Vᵀ B_t V y₀`` (no D⁻¹). Kept for erratum 002-3 only."""
+    S = _spec(G)
+    if not isinstance(path, SelfDistillationPath) or path.log_B is None:
+        raise TypeError("path must be an eigen-route SelfDistillationPath (with log_B)")
+    t = int(V.scalar("t", t, lo=0, hi=path.rounds_fitted - 1, integer=True))
+    g_new = V.as_array("g_new", g_new, ndim=(1, 2), min_size=1)
+    return g_new @ S.unrotate(np.exp(path.log_B[t]) * S.rotate(path.y[0]))
+
+
+# ------------------------------------------------ beyond the paper: α-mixed targets (Borup & Andersen 2021)
+@dataclasses.dataclass(frozen=True)
+class MixedPath:
+    """Self-distillation with mixed targets ``α y₀ + (1 − α) f_{t−1}`` (α = 0: the paper's path).
+
+    c: (T,) multipliers; y: fitted predictions f_0 … f_{T−1} on the training points, preceded by y₀;
+    log_F: (T, K) log of the spectral filter F_t with ``Vᵀf_t = F_t ⊙ z₀``; alpha, eps as given;
+    collapsed_at: first round whose target has (1/K)‖target‖² ≤ eps (zero fit), or None."""
+
+    c: np.ndarray
+    y: list
+    log_F: np.ndarray
+    alpha: float
+    eps: float
+    collapsed_at: int | None
+
+
+def mixed_self_distill(G, y0, eps, rounds, alpha) -> MixedPath:
+    """Round t fits the target ``τ_t = α y₀ + (1 − α) f_{t−1}`` (τ₀ = y₀) under the constraint of eq. (1).
+
+    Beyond paper 002: the α-mixed distillation of Borup & Andersen (NeurIPS 2021), in the paper's Hilbert-space
+    setting. Prop. 1 applies to each round with labels τ_t, so in the eigenbasis ``Vᵀf_t = A_t(α z₀ + (1 − α)Vᵀf_{t−1})``
+    with ``A_t = D(c_tI + D)⁻¹``: a spectral filter ``F_t = A_t ⊙ (α + (1 − α)F_{t−1})``, ``F_{−1} = 1`` (α = 0 gives
+    B_t of eq. 46; α = 1 refits y₀ every round: F_t = A_0). c_t is the Prop. 2 root for the target τ_t. A round
+    whose target has (1/K)‖τ_t‖² ≤ eps collapses (zero fit); with α > 0 the next target α y₀ is then non-zero,
+    but we stop there, as for α = 0."""
+    S = _spec(G)
+    y0 = _labels("y0", y0, S.K)
+    eps = V.positive("eps", eps)
+    rounds = int(V.scalar("rounds", rounds, lo=0, integer=True))
+    alpha = V.scalar("alpha", alpha, lo=0.0, hi=1.0)
+    z0 = S.rotate(y0)
+    F = np.ones(S.K)
+    ys, cs, logF, collapsed = [y0.copy()], [], [], None
+    for t in range(rounds):
+        tau = z0 if t == 0 else alpha * z0 + (1 - alpha) * F * z0
+        if float(np.sum(tau ** 2)) <= S.K * eps * (1 + 1e-12):
+            collapsed = t
+            break
+        c, _ = _solve_spectral(S.d, tau, eps)
+        cs.append(c)
+        A = S.d / (c + S.d)
+        F = A * (1.0 if t == 0 else alpha + (1 - alpha) * F)
+        logF.append(np.where(F > 0, np.log(np.where(F > 0, F, 1.0)), -np.inf))
+        ys.append(S.unrotate(F * z0))
+    return MixedPath(c=np.array(cs), y=ys, log_F=np.array(logF).reshape(len(logF), S.K), alpha=alpha, eps=eps,
+                     collapsed_at=collapsed)

@@ -54,8 +54,13 @@ __all__ = [
     "rho_printed", "sigma_sq", "noise_at_lambda", "reduction_ratio_bound", "direction_variance",
     "descent_step_bound", "theorem1_one_step_bound", "theorem1_bound", "theorem1_rate_bound",
     "theorem2_one_step_bound", "theorem2_bound", "theorem3_descent_step", "theorem3_one_step_bound",
-    "theorem3_bound", "theorem4_omega_max", "theorem4_bound", "lemma6_rhs", "rand_k_omega",
+    "theorem3_bound", "theorem4_omega_max", "theorem4_one_step_bound", "theorem4_bound", "lemma6_rhs", "rand_k_omega",
     "minibatch_gradient", "minibatch_loss", "batch_equivalent_gradients", "quadratic_gap",
+    "THEOREMS", "theorem1_step_max", "theorem2_step_max", "theorem3_step_max", "theorem4_step_max", "step_max",
+    "lemma1_c", "least_squares_hessian", "quadratic_growth_bound", "restart_step_max", "restart_factor",
+    "restart_phase_length", "lemma2_rhs", "lemma3_rhs41", "lemma3_rhs42", "lemma4_rhs", "lemma5_rhs", "eq38_rhs",
+    "logit_loss_gradient", "jacobian_distillation_gradient",
+    "sin_pl_losses", "sin_pl_gradients", "SinPLConstants", "sin_pl_constants",
 ]
 
 
@@ -268,7 +273,7 @@ def _hessian(model: str, x, A) -> np.ndarray:
     N = A.shape[0]
     z = A @ x
     if model == "least_squares":
-        return 2.0 * A.T @ A / N
+        return least_squares_hessian(A)
     if model == "logistic":
         s = special.expit(z)
         return (A * (s * (1 - s))[:, None]).T @ A / N
@@ -445,7 +450,7 @@ def expected_smoothness(model: str, A, b=None, *, batch_size: int = 1, sampling:
     As = A / scale  # work at unit scale; constants scale like scale² (Hessians are quadratic in A)
     row_sq = np.sum(As**2, axis=1)
     if model == "least_squares":
-        H = 2.0 * As.T @ As / N
+        H = least_squares_hessian(As)
         M = (4.0 / N) * (As * row_sq[:, None]).T @ As
         Q = H @ H + cb * (M - H @ H)
         w, U = np.linalg.eigh(H)
@@ -701,6 +706,184 @@ def direction_variance(grads_x, grads_teacher, lam, batch_size: int = 1) -> floa
 
 
 # ---------------------------------------------------------------------------------------------
+# step-size limits and Lemma-1 constants of the theorems (the one home of these numbers)
+
+THEOREMS = (1, 2, 3, 4)
+
+
+def _theorem_number(theorem, allowed) -> int:
+    t = V.count("theorem", theorem, lo=1, hi=4, strict=True)
+    if t not in allowed:
+        raise ValueError(f"theorem must be one of {list(allowed)}, got {t}")
+    return t
+
+
+def _no_nan_scalar(value: float, names: str) -> float:
+    """A scalar right side; inf − inf at extreme inputs is an error naming the arguments, never a NaN."""
+    if math.isnan(value):
+        raise ValueError(f"the arguments ({names}) overflow float64 here (inf - inf); rescale them")
+    return float(value)
+
+
+def _check_step(what: str, gamma: float, gmax: float, where: str) -> None:
+    if gamma > gmax * (1 + 1e-12):
+        raise ValueError(f"gamma must be <= {what} = {gmax:.6g} ({where}), got {gamma}")
+
+
+def theorem1_step_max(calL, *, printed: bool = False) -> float:
+    """Largest step of Theorem 1: ``1/(4𝓛)``, what its proof (App. C.2, last step) uses;
+    ``printed=True`` gives the statement's stricter ``1/(8𝓛)``."""
+    calL = V.positive("calL", calL)
+    return 1.0 / ((8.0 if V.flag("printed", printed) else 4.0) * calL)
+
+
+def theorem2_step_max(mu, L, calL) -> float:
+    """Largest step of Theorem 2 (statement and App. C.3): ``γ ≤ μ/(4L𝓛)``."""
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    return mu / (4.0 * L * calL)
+
+
+def theorem3_step_max(mu, L, calL) -> float:
+    """Largest step of Theorem 3 (statement and App. D.1): ``γ ≤ μ/(3L𝓛)``."""
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    return mu / (3.0 * L * calL)
+
+
+def theorem4_step_max(calL) -> float:
+    """Largest step of Theorem 4 (statement, App. E.2): ``γ ≤ 1/(16𝓛)``."""
+    calL = V.positive("calL", calL)
+    return 1.0 / (16.0 * calL)
+
+
+def step_max(theorem: int, *, mu=None, L=None, calL) -> float:
+    """The step-size limit of Theorem 1, 2, 3 or 4 (see the ``theoremN_step_max`` functions)."""
+    theorem = _theorem_number(theorem, THEOREMS)
+    if theorem == 1:
+        return theorem1_step_max(calL)
+    if theorem == 4:
+        return theorem4_step_max(calL)
+    if mu is None or L is None:
+        raise ValueError(f"mu and L are required for Theorem {theorem}'s step-size limit")
+    return (theorem2_step_max if theorem == 2 else theorem3_step_max)(mu, L, calL)
+
+
+def lemma1_c(theorem: int, *, mu, L=None) -> float:
+    """The constant c with which each proof applies Lemma 1: μ/4 (Thm 1, App. C.2), L (Thm 2, App. C.3),
+    2μ (Thm 4, App. E.2). Theorem 3 fixes λ = 1 and does not use Lemma 1 (ValueError)."""
+    theorem = _theorem_number(theorem, (1, 2, 4))
+    mu = V.positive("mu", mu)
+    if theorem == 1:
+        return mu / 4.0
+    if theorem == 4:
+        return 2.0 * mu
+    if L is None:
+        raise ValueError("L is required for Theorem 2's Lemma-1 constant c = L")
+    return V.positive("L", L)
+
+
+def least_squares_hessian(A) -> np.ndarray:
+    """Hessian ``(2/N) ĀᵀĀ`` of the least-squares loss ``f = (1/N) Σ (xᵀā_n − b_n)²`` (constant in x)."""
+    A = V.as_array("A", A, ndim=2)
+    if A.shape[0] == 0:
+        raise ValueError("A must have at least one row (sample)")
+    return 2.0 * A.T @ A / A.shape[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# App. A fact (28) and the Sec. 5 restart scheme
+
+
+def quadratic_growth_bound(mu, dist_sq) -> float:
+    """Quadratic growth (28), App. A: ``f(x) − f* ≥ (μ/8)·dist²`` — the right side ``(μ/8)·dist_sq``.
+
+    ``dist_sq`` must be the squared distance to the *solution set* (Karimi et al. 2016); with a fixed
+    minimiser x*, as printed, (28) fails for PL functions with several minimisers (docs/errata.md 000-10).
+    """
+    mu = V.positive("mu", mu)
+    return mu / 8.0 * V.nonnegative("dist_sq", dist_sq)
+
+
+def restart_step_max(mu, L, calL, *, printed: bool = False) -> float:
+    """Step of the Sec. 5 restart scheme (θ^m = x^{mτ}) that makes each phase halve f − f*:
+    ``μ/(24L𝓛)`` (then ``3γL(L+𝓛)/μ ≤ ¼`` as L ≤ 𝓛). ``printed=True``: the printed ``μ/(12L𝓛)``, for
+    which the neighbourhood factor alone reaches ½ when L = 𝓛 (docs/errata.md 000-8)."""
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    return mu / ((12.0 if V.flag("printed", printed) else 24.0) * L * calL)
+
+
+def restart_factor(t, gamma, mu, L, calL) -> float:
+    """Per-phase factor of Sec. 5 with θ = x^0: ``(1−γμ)^t + γ·3L(L + 𝓛)/μ`` (Thm 3's (17) divided by
+    f(x^0) − f*)."""
+    t = _t(t)
+    gamma = V.positive("gamma", gamma)
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    _contraction(gamma, mu)
+    return float((1 - gamma * mu) ** t + gamma * 3 * L * (L + calL) / mu)
+
+
+def restart_phase_length(gamma, mu) -> int:
+    """Phase length τ = ⌈ln 4 / (−ln(1 − γμ))⌉ ≤ ⌈ln 4/(γμ)⌉: the least τ with (1−γμ)^τ ≤ ¼ (Sec. 5, τ = O(1/(γμ)))."""
+    gamma, mu = V.positive("gamma", gamma), V.positive("mu", mu)
+    if gamma * mu >= 1:
+        return 1
+    return int(math.ceil(math.log(4.0) / -math.log1p(-gamma * mu)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Lemmas 2–5 (App. E.1): right-hand sides, as scalars (the checks compute the left sides exactly)
+
+
+def lemma2_rhs(f_gap, mu, omega, xstar_norm_sq) -> float:
+    """Lemma 2, eq. (40): ``E_δ‖δ(x)‖² ≤ 2α(f(x) − f*) + ν``, α = 2ω/μ, ν = 2ω‖x*‖² (f μ-strongly convex)."""
+    fg = V.nonnegative("f_gap", f_gap)
+    mu = V.positive("mu", mu)
+    omega = V.nonnegative("omega", omega)
+    xs = V.nonnegative("xstar_norm_sq", xstar_norm_sq)
+    return float(2 * (2 * omega / mu) * fg + 2 * omega * xs)
+
+
+def lemma3_rhs41(calL, dist_sq, delta_sq) -> float:
+    """Lemma 3, eq. (41): ``E‖∇f_ξ(x + δ(x)) − ∇f_ξ(y)‖² ≤ 𝓛²(‖x − y‖² + E‖δ(x)‖²)`` (𝓛 of (39))."""
+    calL = V.nonnegative("calL", calL)
+    return float(calL * calL * (V.nonnegative("dist_sq", dist_sq) + V.nonnegative("delta_sq", delta_sq)))
+
+
+def lemma3_rhs42(f_y, inner, L, dist_sq, delta_sq) -> float:
+    """Lemma 3, eq. (42), upper side: ``E f(x + δ) ≤ f(y) + ⟨∇f(y), x − y⟩ + (L/2)‖x − y‖² + (L/2)E‖δ‖²``
+    (``inner`` = ⟨∇f(y), x − y⟩; the lower side is f(x) ≤ E f(x + δ), Jensen)."""
+    L = V.nonnegative("L", L)
+    return _no_nan_scalar(V.scalar("f_y", f_y) + V.scalar("inner", inner)
+                 + L / 2 * (V.nonnegative("dist_sq", dist_sq) + V.nonnegative("delta_sq", delta_sq)), "f_y, inner, L, dist_sq, delta_sq")
+
+
+def lemma4_rhs(noise_y, calL, dist_sq, gamma, delta_sq) -> float:
+    """Lemma 4, eq. (43), with E over ξ *and* δ on both sides (the corrected reading, docs/errata.md 000-5):
+
+        E‖δ/γ − ∇f_ξ(x + δ) + λ∇f_ξ(θ)‖² ≤ 2E‖∇f_ξ(y) − λ∇f_ξ(θ)‖² + 2𝓛²‖x − y‖² + 2(𝓛² + 1/γ²)E‖δ‖².
+
+    ``noise_y`` = E_ξ‖∇f_ξ(y) − λ∇f_ξ(θ)‖² (for one fixed ξ, as printed, the inequality can fail).
+    """
+    calL = V.nonnegative("calL", calL)
+    gamma = V.positive("gamma", gamma)
+    return float(2 * V.nonnegative("noise_y", noise_y) + 2 * calL * calL * V.nonnegative("dist_sq", dist_sq)
+                 + 2 * (calL * calL + 1 / gamma / gamma) * V.nonnegative("delta_sq", delta_sq))
+
+
+def lemma5_rhs(f_x, inner, mu, L, dist_sq, delta_sq) -> float:
+    """Lemma 5, eq. (44), the lower bound on f(y):
+    ``f(x) + ⟨E∇f(x + δ), y − x⟩ + (μ/2)‖y − x‖² − ((L − μ)/2)E‖δ(x)‖²`` (``inner`` = ⟨E∇f(x+δ), y − x⟩)."""
+    mu, L = V.positive("mu", mu), V.positive("L", L)
+    return _no_nan_scalar(V.scalar("f_x", f_x) + V.scalar("inner", inner) + mu / 2 * V.nonnegative("dist_sq", dist_sq)
+                 - (L - mu) / 2 * V.nonnegative("delta_sq", delta_sq), "f_x, inner, mu, L, dist_sq, delta_sq")
+
+
+def eq38_rhs(omega, y_dist_sq, xstar_norm_sq) -> float:
+    """Eq. (38): ``E‖x^t − x*‖² ≤ (2ω + 1)E‖y^t − x*‖² + 2ω‖x*‖²`` for x^t = C(y^t) — the right side."""
+    omega = V.nonnegative("omega", omega)
+    return float((2 * omega + 1) * V.nonnegative("y_dist_sq", y_dist_sq) + 2 * omega * V.nonnegative("xstar_norm_sq", xstar_norm_sq))
+
+
+# ---------------------------------------------------------------------------------------------
 # Theorems 1–4: per-step inequalities and unrolled bounds
 
 
@@ -743,8 +926,7 @@ def theorem1_one_step_bound(e_t, gamma, mu, calL, lam, grad_theta_sq, noise_lam)
     """
     gamma = V.positive("gamma", gamma)
     calL = V.positive("calL", calL)
-    if gamma > 1.0 / (4.0 * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= 1/(4 calL) = {1 / (4 * calL):.6g} (proof of Thm 1), got {gamma}")
+    _check_step("1/(4 calL)", gamma, theorem1_step_max(calL), "proof of Thm 1")
     return descent_step_bound(e_t, 0.0, gamma, mu, calL, lam, grad_theta_sq, noise_lam)
 
 
@@ -773,11 +955,10 @@ def theorem1_bound(t, gamma, mu, calL, dist0_sq, grads_opt, grads_teacher, lam=N
     mu = V.positive("mu", mu)
     calL = V.positive("calL", calL)
     d0 = V.nonnegative("dist0_sq", dist0_sq)
-    if gamma > 1.0 / (4.0 * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= 1/(4 calL) = {1 / (4 * calL):.6g} (Thm 1), got {gamma}")
+    _check_step("1/(4 calL)", gamma, theorem1_step_max(calL), "Thm 1")
     if gamma * mu > 1:
         raise ValueError(f"gamma*mu must be <= 1, got {gamma * mu}")
-    c = mu / 4.0
+    c = lemma1_c(1, mu=mu)
     lam = optimal_lambda(grads_opt, grads_teacher, gamma, c) if lam is None else V.scalar("lam", lam)
     return float((1 - gamma * mu) ** t * d0 + 8.0 / mu / mu * neighborhood(lam, grads_opt, grads_teacher, gamma, c))
 
@@ -796,7 +977,7 @@ def theorem1_rate_bound(t, gamma, mu, L, calL, dist0_sq, sigma_opt_sq, sigma_the
     _contraction(gamma, mu)
     if s2 == 0:
         return float((1 - gamma * mu) ** t * d0)
-    r = reduction_ratio_bound(f_theta_gap, math.sqrt(s2), math.sqrt(st2), L, calL, gamma, mu / 4.0)
+    r = reduction_ratio_bound(f_theta_gap, math.sqrt(s2), math.sqrt(st2), L, calL, gamma, lemma1_c(1, mu=mu))
     return float((1 - gamma * mu) ** t * d0 + 2 * s2 / mu * gamma * r)
 
 
@@ -807,8 +988,7 @@ def theorem2_one_step_bound(e_t, gamma, mu, L, calL, lam, grad_theta_sq, noise_l
     """
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
-    if gamma > mu / (4 * L * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= mu/(4 L calL) = {mu / (4 * L * calL):.6g} (Thm 2), got {gamma}")
+    _check_step("mu/(4 L calL)", gamma, theorem2_step_max(mu, L, calL), "Thm 2")
     e = V.nonnegative("e_t", e_t)
     lam = V.scalar("lam", lam)
     return float((1 - gamma * mu) * e + gamma * lam * lam * V.nonnegative("grad_theta_sq", grad_theta_sq)
@@ -827,11 +1007,11 @@ def theorem2_bound(t, gamma, mu, L, calL, f0_gap, grads_opt, grads_teacher, lam=
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
     f0 = V.nonnegative("f0_gap", f0_gap)
-    if gamma > mu / (4 * L * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= mu/(4 L calL) = {mu / (4 * L * calL):.6g} (Thm 2), got {gamma}")
-    lam = optimal_lambda(grads_opt, grads_teacher, gamma, L) if lam is None else V.scalar("lam", lam)
+    _check_step("mu/(4 L calL)", gamma, theorem2_step_max(mu, L, calL), "Thm 2")
+    c = lemma1_c(2, mu=mu, L=L)
+    lam = optimal_lambda(grads_opt, grads_teacher, gamma, c) if lam is None else V.scalar("lam", lam)
     _contraction(gamma, mu)
-    return float((1 - gamma * mu) ** t * f0 + neighborhood(lam, grads_opt, grads_teacher, gamma, L) / mu)
+    return float((1 - gamma * mu) ** t * f0 + neighborhood(lam, grads_opt, grads_teacher, gamma, c) / mu)
 
 
 def theorem3_descent_step(f_gap_t, gamma, mu, L, calL, f_theta_gap) -> float:
@@ -852,8 +1032,7 @@ def theorem3_one_step_bound(f_gap_t, gamma, mu, L, calL, f_theta_gap) -> float:
     ``E_t[f(x^{t+1}) − f*] ≤ (1−γμ)(f(x^t) − f*) + 3L(L + 𝓛)γ²(f(θ) − f*)``."""
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
-    if gamma > mu / (3 * L * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= mu/(3 L calL) = {mu / (3 * L * calL):.6g} (Thm 3), got {gamma}")
+    _check_step("mu/(3 L calL)", gamma, theorem3_step_max(mu, L, calL), "Thm 3")
     e = V.nonnegative("f_gap_t", f_gap_t)
     return float((1 - gamma * mu) * e + 3 * L * (L + calL) * gamma * gamma * V.nonnegative("f_theta_gap", f_theta_gap))
 
@@ -866,8 +1045,7 @@ def theorem3_bound(t, gamma, mu, L, calL, f0_gap, f_theta_gap) -> float:
     t = _t(t)
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
-    if gamma > mu / (3 * L * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= mu/(3 L calL) = {mu / (3 * L * calL):.6g} (Thm 3), got {gamma}")
+    _check_step("mu/(3 L calL)", gamma, theorem3_step_max(mu, L, calL), "Thm 3")
     f0 = V.nonnegative("f0_gap", f0_gap)
     ft = V.nonnegative("f_theta_gap", f_theta_gap)
     _contraction(gamma, mu)
@@ -911,6 +1089,30 @@ def lemma6_rhs(f_gap, gamma, mu, calL, omega, xstar_norm_sq, noise_lam, *, print
     return float(4 * A * fg + 2 * B + 4 * nz)
 
 
+def theorem4_one_step_bound(y_dist_sq, gamma, mu, L, calL, omega, xstar_norm_sq, lam, grad_theta_sq, noise_lam) -> float:
+    """One-step recursion of the proof of Thm 4 (App. E.2) for the auxiliary iterates (37), valid when
+    2γA + α(L − μ) ≤ ½ (ω ≤ :func:`theorem4_omega_max`):
+
+        E_t‖y^{t+1} − x*‖² ≤ (1 − γμ)‖y^t − x*‖² + D,
+        D = 2γ²B + γ(L − μ)ν + (2γ/μ)N₃(λ),  B = (𝓛² + 1/γ²)ν,  ν = 2ω‖x*‖²,
+        N₃(λ) = λ²‖∇f(θ)‖² + 2γμ E‖∇f_ξ(x*) − λ∇f_ξ(θ)‖².
+    """
+    e = V.nonnegative("y_dist_sq", y_dist_sq)
+    gamma = V.positive("gamma", gamma)
+    mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
+    _check_step("1/(16 calL)", gamma, theorem4_step_max(calL), "Thm 4")
+    omega = V.nonnegative("omega", omega)
+    wmax = theorem4_omega_max(gamma, mu, L, calL)
+    if omega > wmax * (1 + 1e-12):
+        raise ValueError(f"omega must be <= theorem4_omega_max(gamma, mu, L, calL) = {wmax:.6g} (condition "
+                         f"2γA + α(L−μ) <= 1/2 of Thm 4), got omega = {omega}")
+    nu = 2 * omega * V.nonnegative("xstar_norm_sq", xstar_norm_sq)
+    lam = V.scalar("lam", lam)
+    n3 = lam * lam * V.nonnegative("grad_theta_sq", grad_theta_sq) + 2 * gamma * mu * V.nonnegative("noise_lam", noise_lam)
+    D = 2 * ((gamma * calL) ** 2 + 1) * nu + gamma * (L - mu) * nu + 2 * gamma / mu * n3   # 2γ²B, B = (𝓛² + 1/γ²)ν
+    return float((1 - gamma * mu) * e + D)
+
+
 def theorem4_bound(t, gamma, mu, L, calL, omega, dist0_sq, xstar_norm_sq, grads_opt, grads_teacher, lam=None) -> float:
     """Right-hand side of Theorem 4 (compressed iterates (18)) with the constants of its proof (App. E):
 
@@ -925,15 +1127,14 @@ def theorem4_bound(t, gamma, mu, L, calL, omega, dist0_sq, xstar_norm_sq, grads_
     gamma = V.positive("gamma", gamma)
     mu, L, calL = V.positive("mu", mu), V.positive("L", L), V.positive("calL", calL)
     omega = V.nonnegative("omega", omega)
-    if gamma > 1.0 / (16 * calL) * (1 + 1e-12):
-        raise ValueError(f"gamma must be <= 1/(16 calL) = {1 / (16 * calL):.6g} (Thm 4), got {gamma}")
+    _check_step("1/(16 calL)", gamma, theorem4_step_max(calL), "Thm 4")
     wmax = theorem4_omega_max(gamma, mu, L, calL)
     if omega > wmax * (1 + 1e-12):
         raise ValueError(f"omega must be <= theorem4_omega_max(gamma, mu, L, calL) = {wmax:.6g} "
                          f"(condition 2γA + α(L−μ) <= 1/2 of Thm 4), got {omega}")
     d0 = V.nonnegative("dist0_sq", dist0_sq)
     xs = V.nonnegative("xstar_norm_sq", xstar_norm_sq)
-    c = 2 * mu
+    c = lemma1_c(4, mu=mu)
     lam = optimal_lambda(grads_opt, grads_teacher, gamma, c) if lam is None else V.scalar("lam", lam)
     nu = 2 * omega * xs
     _contraction(gamma, mu)
@@ -980,17 +1181,31 @@ def minibatch_gradient(model: str, X, A, b, idx, *, check: bool = True) -> np.nd
     """
     if V.flag("check", check):
         X, A, b, idx = _minibatch_args(model, X, A, b, idx)
+    B = idx.shape[1]
+    N = A.shape[0]
+    if model != "softmax" and 4 * B >= N:
+        # large batches: weight all N residuals instead of gathering (S, B, d) rows — two shared BLAS
+        # products; duplicates (sampling with replacement) add up in the weights
+        S, L = X.shape[0], X.shape[1]
+        W = np.zeros((S, N))
+        np.add.at(W, (np.repeat(np.arange(S), B), idx.ravel()), 1.0 / B)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = (X.reshape(S * L, -1) @ A.T).reshape(S, L, N)
+            r = 2.0 * (z - np.asarray(b)) if model == "least_squares" else special.expit(z) - np.asarray(b)
+            # unsampled rows weigh exactly 0 (never 0·inf when their residual overflows)
+            rw = np.where(W[:, None, :] > 0, r, 0.0) * W[:, None, :]
+            out = (rw.reshape(S * L, N) @ A).reshape(X.shape)
+        return _no_nan("minibatch_gradient", out) if check else out
     Ab = A[idx]                    # (S, B, d)
     bb = np.asarray(b)[idx]        # (S, B) or (S, B, K)
-    B = idx.shape[1]
     if model == "softmax":
         z = np.einsum("sbd,sldk->slbk", Ab, X)
         r = special.softmax(z, axis=-1) - bb[:, None]
         out = np.einsum("slbk,sbd->sldk", r, Ab) / B
     else:
-        z = np.einsum("sbd,sld->slb", Ab, X)
+        z = np.matmul(X, Ab.transpose(0, 2, 1))            # (S, Λ, B), batched BLAS (einsum here was 5x slower)
         r = 2.0 * (z - bb[:, None, :]) if model == "least_squares" else special.expit(z) - bb[:, None, :]
-        out = np.einsum("slb,sbd->sld", r, Ab) / B
+        out = np.matmul(r, Ab) / B
     return _no_nan("minibatch_gradient", out) if check else out
 
 
@@ -1044,3 +1259,117 @@ def quadratic_gap(X, A, x_star) -> np.ndarray:
     D = X - x_star
     AD = D @ A.T
     return np.sum(AD * AD, axis=-1) / A.shape[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# App. B.3: distillation gradient of a generic classifier through its logits
+
+
+def logit_loss_gradient(logits, labels) -> np.ndarray:
+    """∇_z ℓ(σ(z), b) = σ(z) − b for soft-max cross-entropy on logits z (App. B.3: ∇φ_n(z)).
+
+    ``logits``: ``(N, K)``; ``labels``: probability rows ``(N, K)`` (soft labels allowed)."""
+    z = V.as_array("logits", logits, ndim=2)
+    b = V.probability_vector("labels", V.as_array("labels", labels, ndim=2), axis=1, atol=1e-6)
+    V.same_shape(("logits", "labels"), z, b)
+    return special.softmax(z, axis=1) - b
+
+
+def jacobian_distillation_gradient(jacobian, grad_logits_student, grad_logits_teacher, lam) -> np.ndarray:
+    """App. B.3: ``∇_x f_n(x | θ, λ) = Jψ_n(x)(∇φ_n(ψ_n(x)) − λ∇φ_n(ψ_n(θ)))`` for one sample.
+
+    ``jacobian``: ``(D, K)`` = ∂ψ_n(x)/∂x of the *student* logits; ``grad_logits_*``: ``(K,)`` = ∇φ_n at
+    the student's and the teacher's logits. The teacher term uses the student's Jacobian, which is
+    why (5) is only approximate for non-linear models."""
+    J = V.as_array("jacobian", jacobian, ndim=2)
+    gs = V.as_array("grad_logits_student", grad_logits_student, ndim=1)
+    gt = V.as_array("grad_logits_teacher", grad_logits_teacher, ndim=1)
+    V.same_shape(("grad_logits_student", "grad_logits_teacher"), gs, gt)
+    if gs.size == 0:
+        raise ValueError("grad_logits_student must have at least one logit (K >= 1)")
+    if J.shape[0] == 0:
+        raise ValueError("jacobian must have at least one parameter row (D >= 1)")
+    if J.shape[1] != gs.shape[0]:
+        raise ValueError(f"jacobian must have shape (D, K) with K = {gs.shape[0]}, got {J.shape}")
+    lam = V.scalar("lam", lam)
+    return J @ (gs - lam * gt)
+
+
+# ---------------------------------------------------------------------------------------------
+# a non-convex PL family (Assumption 2 without convexity): f_n(x) = (x − c_n)² + 3 sin²(x − c_n)
+
+
+def sin_pl_losses(x, c) -> np.ndarray:
+    """Per-sample losses ``f_n(x) = (x − c_n)² + 3 sin²(x − c_n)`` (Karimi et al. 2016's PL example x² + 3 sin²x,
+    shifted per sample), for scalar or array x: shape ``x.shape + (N,)``."""
+    x = np.asarray(V.as_array("x", x), float)
+    c = V.as_array("c", c, ndim=1)
+    if c.size == 0:
+        raise ValueError("c must hold at least one sample shift c_n")
+    u = x[..., None] - c
+    return u * u + 3.0 * np.sin(u) ** 2
+
+
+def sin_pl_gradients(x, c) -> np.ndarray:
+    """``f_n'(x) = 2(x − c_n) + 3 sin(2(x − c_n))``, shape ``x.shape + (N,)``."""
+    x = np.asarray(V.as_array("x", x), float)
+    c = V.as_array("c", c, ndim=1)
+    if c.size == 0:
+        raise ValueError("c must hold at least one sample shift c_n")
+    u = x[..., None] - c
+    return 2.0 * u + 3.0 * np.sin(2.0 * u)
+
+
+@dataclasses.dataclass(frozen=True)
+class SinPLConstants:
+    """x*, f*, PL μ, smoothness L, expected smoothness 𝓛 (≥ L, as Assumption 3 is used) and min f'' of
+    :func:`sin_pl_losses` on its data ``c``, computed numerically (grid + local refinement)."""
+
+    x_star: float
+    f_star: float
+    mu: float
+    L: float
+    calL: float
+    min_curvature: float
+
+
+def sin_pl_constants(c, *, half_width: float = 12.0, n_grid: int = 200001) -> SinPLConstants:
+    """Constants of the non-convex PL family. μ = inf_x f'(x)²/(2(f(x) − f*)) and
+    𝓛 = max(L, sup_x E(f_ξ'(x) − f_ξ'(x*))²/(2(f(x) − f*))) on a grid of ``n_grid`` points over
+    x* ± ``half_width`` refined by bounded scalar minimisation (outside it both ratios are within 1 % of
+    their limits: 2 for μ's, and E(·)²/(2 gap) → 2 for 𝓛's); f'' = 2 + 6·mean cos(2(x − c_n)).
+    Raises ValueError when μ ≈ 0 (a spurious stationary point: f is not PL)."""
+    c = V.as_array("c", c, ndim=1)
+    if c.size == 0:
+        raise ValueError("c must have at least one entry")
+    if np.max(np.abs(c)) > 1e6:
+        raise ValueError(f"c must have |c_n| <= 1e6 (the constants come from a grid around x*), got max |c_n| = {np.max(np.abs(c)):.3g}")
+    hw = V.scalar("half_width", half_width, lo=1.0, hi=1e4)
+    n = int(V.scalar("n_grid", n_grid, lo=101, integer=True))
+    f = lambda x: float(np.mean(sin_pl_losses(x, c)))  # noqa: E731
+    grid = np.linspace(c.mean() - hw, c.mean() + hw, n)
+    fg = np.mean(sin_pl_losses(grid, c), axis=-1)
+    i = int(np.argmin(fg))
+    res = optimize.minimize_scalar(f, bounds=(grid[max(i - 1, 0)], grid[min(i + 1, n - 1)]), method="bounded",
+                                   options={"xatol": 1e-13})
+    xs, fs = float(res.x), float(res.fun)
+    g_star = sin_pl_gradients(xs, c)
+    x = np.linspace(xs - hw, xs + hw, n)
+    x = x[np.abs(x - xs) > 1e-3]
+    gap = np.mean(sin_pl_losses(x, c), axis=-1) - fs
+    G = sin_pl_gradients(x, c)
+    pl = np.mean(G, axis=-1) ** 2 / (2 * gap)
+    es = np.mean((G - g_star) ** 2, axis=-1) / (2 * gap)
+    j = int(np.argmin(pl))
+    lo, hi = x[max(j - 1, 0)], x[min(j + 1, x.size - 1)]
+
+    def pl_at(z):
+        gz = float(np.mean(sin_pl_gradients(z, c)))
+        return gz * gz / (2 * (f(z) - fs))
+
+    mu = min(float(pl[j]), float(optimize.minimize_scalar(pl_at, bounds=(lo, hi), method="bounded").fun))
+    curv = 2.0 + 6.0 * np.mean(np.cos(2.0 * (np.linspace(-np.pi / 2, np.pi / 2, 20001)[:, None] - c)), axis=-1)
+    L = float(np.max(np.abs(curv)))
+    if mu <= 1e-8 * L:
+        raise ValueError(f"f is not PL on these data (inf f'^2/(2(f - f*)) = {mu:.3g}): a spurious stationary point")
+    return SinPLConstants(xs, fs, mu, L, max(L, float(np.max(es))), float(np.min(curv)))

@@ -13,6 +13,7 @@ Formulas come from :mod:`kdtheory.variance_reduction`, iterations from :mod:`ver
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -105,3 +106,75 @@ def min_and_last(res, last: int):
     """Per λ: minimum over epochs and mean over the last ``last`` epochs of the per-epoch loss (seed mean)."""
     curve = res.windows["loss"].mean(axis=1)  # (epochs, Λ)
     return curve.min(axis=0), curve[-last:].mean(axis=0), curve
+
+
+def seeds_for(size: str, n_seeds, quick: int = 3, full: int = 5) -> int:
+    """Independent training runs (seeds) per curve: the claim's ``n_seeds`` or the size default."""
+    if n_seeds is not None:
+        return int(n_seeds)
+    return quick if size == "quick" else full
+
+
+def last_epochs_per_seed(res, last: int):
+    """Per seed and λ: mean of the per-epoch loss over the last ``last`` epochs → (S, Λ)."""
+    return res.windows["loss"][-last:].mean(axis=0)
+
+
+def statement(v, *, holds: str, fails: str, details=None):
+    """A figure statement decided by the interval verdict ``v`` (verification.stats): observed (holds),
+    not reproduced (the interval contradicts it), or inconclusive (the interval straddles)."""
+    from verification.claims import observed
+
+    det = {**dict(v.details), **dict(details or {})}
+    if v.status == "inconclusive":
+        det["reason"] = "inconclusive: " + fails
+        return dataclasses.replace(v, details=det)
+    return observed(v.status == "holds", predicted=v.predicted, measured=v.measured, relation=v.relation,
+                    reason=holds if v.status == "holds" else fails, details=det)
+
+
+def status_line(verdicts, claim_id: str) -> str:
+    """'holds' / 'not reproduced: …' for a title, from the verdict of a figure claim."""
+    v = verdicts[claim_id]
+    r = v.details.get("reason", "")
+    return f"{v.status.replace('_', ' ')}" + (f": {r}" if r and v.status != "holds" else "")
+
+
+def best_relative_gain(res, lams, last: int) -> dict:
+    """Loss relative to SGD (λ = 0) per seed on the last ``last`` epochs; the best λ > 0 by the seed mean,
+    and each seed's relative gain 1 − loss(best)/loss(SGD) there (paired: every λ of a seed saw the same batches)."""
+    per = last_epochs_per_seed(res, last)
+    rel = per / per[:, :1]
+    j = 1 + int(np.argmin(rel[:, 1:].mean(axis=0)))
+    return {"lams": list(lams), "relative_to_sgd": rel.mean(axis=0).tolist(), "best_lambda": lams[j],
+            "gain_per_seed": (1 - rel[:, j]).tolist(), "sgd_loss": float(per[:, 0].mean())}
+
+
+def gain_trend_statement(data, key: str, *, grows: bool):
+    """Figure statement on the best relative gain of the last row against the first (``key`` names the
+    swept quantity, e.g. "gamma" or "sparsity"): larger (``grows``) or smaller, 95 % interval over seeds."""
+    from verification.stats import compare_samples
+
+    lo, hi = data["rows"][0], data["rows"][-1]
+    v = compare_samples(np.array(hi["gain_per_seed"]) - np.array(lo["gain_per_seed"]), 0.0, ">=" if grows else "<=")
+    word = "exceeds" if grows else "is below"
+    return statement(v, holds=f"the gain at {key} = {hi[key]} {word} that at {key} = {lo[key]}",
+                     fails=f"the gain at {key} = {hi[key]} does not {'exceed' if grows else 'fall below'} that at {key} = {lo[key]}",
+                     details={"figure_data": data})
+
+
+def relative_sweep_figure(data, key: str, label, title: str):
+    """One panel: loss relative to SGD vs λ, one curve per row of ``data["rows"]`` (``label(row)``)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.5, 5))
+    ax = fig.subplots()
+    for r in data["rows"]:
+        ax.plot(r["lams"], r["relative_to_sgd"], "o-", label=label(r))
+    ax.axhline(1.0, color="k", lw=0.8, ls="--")
+    ax.set_xlabel("distillation weight λ (0 = SGD)")
+    ax.set_ylabel(f"train loss, last {data['last']} epochs, relative to SGD")
+    ax.set_title(title, fontsize=7)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

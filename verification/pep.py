@@ -209,15 +209,15 @@ def _n_draws(size: str) -> tuple[int, int]:
 
 
 def _gmax_thm1(L, mu):  # γ ≤ 1/(4𝓛), 𝓛 = L for sums of L-smooth convex f_i
-    return 1.0 / (4.0 * L)
+    return vr.theorem1_step_max(L)
 
 
 def _gmax_thm2(L, mu):  # γ ≤ μ/(4L𝓛)
-    return mu / (4.0 * L * L)
+    return vr.theorem2_step_max(mu, L, L)
 
 
 def _gmax_thm3(L, mu):  # γ ≤ μ/(3L𝓛)
-    return mu / (3.0 * L * L)
+    return vr.theorem3_step_max(mu, L, L)
 
 
 def _thm1_case(p, n) -> Case:
@@ -425,7 +425,7 @@ def worst_case_optimal_lambda(L, mu, gamma, sigma, D, R, *, n=2, xatol=1e-3) -> 
                solver=best.solver, curve=sorted((k, s.value) for k, s in solves.items()))
     if best.accurate and best.grads_opt.size:
         out["lam_star_eq14_at_worst"] = vr.optimal_lambda(best.grads_opt, best.grads_teacher, gamma, 1.0)
-        out["lam_star_thm1_at_worst"] = vr.optimal_lambda(best.grads_opt, best.grads_teacher, gamma, mu / 4.0)
+        out["lam_star_thm1_at_worst"] = vr.optimal_lambda(best.grads_opt, best.grads_teacher, gamma, vr.lemma1_c(1, mu=mu))
     return out
 
 

@@ -289,7 +289,14 @@ def simulate_distillation(
             for name, fn in observers.items():
                 sums[name][w] += fn(Xo, idx)
             counts[w] += 1
-        txi = tg[idx[:, 0]][:, None] if B == 1 else tg[idx].mean(axis=1)[:, None]  # ∇f_ξ(θ): (S, 1, *xshape)
+        if B == 1:
+            txi = tg[idx[:, 0]][:, None]                                          # ∇f_ξ(θ): (S, 1, *xshape)
+        elif 4 * B >= N:  # large batches: a weighted sum of all rows (no (S, B, d) gather)
+            W = np.zeros((S, N))
+            np.add.at(W, (np.repeat(np.arange(S), B), idx.ravel()), 1.0 / B)
+            txi = (W @ tg.reshape(N, -1)).reshape((S, 1) + tg.shape[1:])
+        else:
+            txi = tg[idx].mean(axis=1)[:, None]
         for s0 in range(0, S, block):  # seed blocks sized to stay in cache (same arithmetic, same draws)
             s1 = min(S, s0 + block)
             Xb = X[s0:s1]
@@ -334,6 +341,16 @@ def quadratic_gap_observer(A, x_star) -> Callable:
     return f
 
 
+def _check_least_squares_run(A, b, teacher_grads, gamma, lam):
+    """Validated (A, b, teacher gradients, γ, λ) of the exact least-squares routes."""
+    A = V.as_array("A", A, ndim=2)
+    b = V.as_array("b", b, ndim=1)
+    tg = V.as_array("teacher_grads", teacher_grads, ndim=2)
+    if tg.shape != A.shape or b.shape[0] != A.shape[0]:
+        raise ValueError(f"teacher_grads must have shape {A.shape} and b length {A.shape[0]}")
+    return A, b, tg, V.positive("gamma", gamma), V.scalar("lam", lam)
+
+
 def least_squares_stationary(A, b, teacher_grads, lam: float, gamma: float, *, x_star=None, unbiased: bool = False):
     """Exact stationary moments of iteration (7) (or (16) with ``unbiased``) for least squares with
     single-sample uniform sampling — an independent, Monte-Carlo-free route to what
@@ -345,19 +362,13 @@ def least_squares_stationary(A, b, teacher_grads, lam: float, gamma: float, *, x
     i.e. (I − E[M_n ⊗ M_n]) vec S = vec R. Returns ``(E‖x − x*‖², E f(x) − f*, spectral radius of
     E[M_n ⊗ M_n])``; the first two are ``inf`` when that radius is >= 1 (no stationary second moment).
     """
-    A = V.as_array("A", A, ndim=2)
-    b = V.as_array("b", b, ndim=1)
-    tg = V.as_array("teacher_grads", teacher_grads, ndim=2)
-    if tg.shape != A.shape or b.shape[0] != A.shape[0]:
-        raise ValueError(f"teacher_grads must have shape {A.shape} and b length {A.shape[0]}")
-    gamma = V.positive("gamma", gamma)
-    lam = V.scalar("lam", lam)
+    A, b, tg, gamma, lam = _check_least_squares_run(A, b, teacher_grads, gamma, lam)
     N, d = A.shape
     xs = vr.minimizer("least_squares", A, b) if x_star is None else V.as_array("x_star", x_star, ndim=1)
     I = np.eye(d)
     Ms = I[None] - gamma * 2.0 * A[:, :, None] * A[:, None, :]          # (N, d, d)
     C = 2.0 * b[:, None] * A + lam * tg - (lam * tg.mean(axis=0) if unbiased else 0.0)
-    H = 2.0 * A.T @ A / N
+    H = vr.least_squares_hessian(A)
     m = np.linalg.lstsq(H, C.mean(axis=0), rcond=None)[0]
     T = np.einsum("nij,nkl->ikjl", Ms, Ms).reshape(d * d, d * d) / N    # E[M ⊗ M] acting on vec (row-major)
     radius = float(np.max(np.abs(np.linalg.eigvals(T))))
@@ -369,3 +380,61 @@ def least_squares_stationary(A, b, teacher_grads, lam: float, gamma: float, *, x
     S = 0.5 * (S + S.T)
     E = S - np.outer(m, xs) - np.outer(xs, m) + np.outer(xs, xs)        # E[(x − x*)(x − x*)ᵀ]
     return float(np.trace(E)), float(np.sum(E * (A.T @ A / N))), radius
+
+
+def rand_k_outcomes(x, k: int) -> np.ndarray:
+    """Every equally likely outcome of rand-k, ``C(x) = (d/k)·x⊙mask`` over all k-subsets: shape
+    ``(C(d, k), d)``. Averages over its rows are *exact* expectations over the compressor (App. E)."""
+    from itertools import combinations
+    x = V.as_array("x", x, ndim=1)
+    d = x.shape[0]
+    k = int(V.scalar("k", k, lo=1, hi=d, integer=True))
+    subsets = list(combinations(range(d), k))
+    out = np.zeros((len(subsets), d))
+    for i, S in enumerate(subsets):
+        out[i, list(S)] = x[list(S)] * d / k
+    return out
+
+
+def least_squares_moments(A, b, teacher_grads, lam: float, gamma: float, x0, steps: int, *, x_star=None,
+                          unbiased: bool = False, batch_size: int = 1):
+    """Exact first and second moments of iteration (7) (or (16)) for least squares over t = 0..steps,
+    started at a deterministic x^0 — the transient that :func:`least_squares_stationary` leaves out.
+
+    x' = M_ξ x + γc_ξ with M_ξ = I − γH_ξ (H_ξ the mini-batch Hessian) and c_ξ as in
+    :func:`least_squares_stationary`, batches of ``batch_size`` drawn uniformly with replacement; then
+    m' = E[M]m + γE[c] and S' = E[M S Mᵀ] + γE[M m cᵀ + c mᵀ Mᵀ] + γ²E[c cᵀ] (ξ independent of x).
+    For a batch of b with-replacement samples the moments of (M_ξ, c_ξ) are those of a single sample with
+    the centred parts scaled by 1/b. Returns ``(E‖x^t − x*‖², E f(x^t) − f*)`` as two arrays of length
+    ``steps + 1``.
+    """
+    A, b, tg, gamma, lam = _check_least_squares_run(A, b, teacher_grads, gamma, lam)
+    steps = int(V.scalar("steps", steps, lo=0, integer=True))
+    bs = int(V.scalar("batch_size", batch_size, lo=1, integer=True))
+    N, d = A.shape
+    xs = vr.minimizer("least_squares", A, b) if x_star is None else V.as_array("x_star", x_star, ndim=1)
+    x0 = V.as_array("x0", x0, ndim=1)
+    Hn = 2.0 * A[:, :, None] * A[:, None, :]
+    Cn = 2.0 * b[:, None] * A + lam * tg - (lam * tg.mean(axis=0) if unbiased else 0.0)
+    Hm, Cm = Hn.mean(axis=0), Cn.mean(axis=0)
+    Hc, Cc = Hn - Hm, Cn - Cm
+    I = np.eye(d)
+    EM = I - gamma * Hm
+    # second-order moments of (M, c) for a batch: E[M S Mᵀ] = EM S EMᵀ + γ²/b E[Hc S Hc], etc.
+    EccT = np.outer(Cm, Cm) + Cc.T @ Cc / (N * bs)
+    Sx = np.outer(x0, x0)
+    m = x0.copy()
+    dist, gap = np.empty(steps + 1), np.empty(steps + 1)
+    G = A.T @ A / N
+    for t in range(steps + 1):
+        E = Sx - np.outer(m, xs) - np.outer(xs, m) + np.outer(xs, xs)
+        dist[t], gap[t] = float(np.trace(E)), float(np.sum(E * G))
+        if t == steps:
+            break
+        MSM = EM @ Sx @ EM.T + gamma**2 * np.einsum("nij,jk,nlk->il", Hc, Sx, Hc) / (N * bs)
+        # E[M m cᵀ] = EM m Cmᵀ − γ E[Hc m Ccᵀ]/b
+        McT = np.outer(EM @ m, Cm) - gamma * np.einsum("nij,j,nk->ik", Hc, m, Cc) / (N * bs)
+        Sx = MSM + gamma * (McT + McT.T) + gamma**2 * EccT
+        Sx = 0.5 * (Sx + Sx.T)
+        m = EM @ m + gamma * Cm
+    return dist, gap

@@ -6,9 +6,12 @@ fresh MLP (one hidden ReLU layer, weight decay — the regulariser R) for the sa
 Three seeds are trained at once (one vmapped ensemble). Training accuracy is measured on y_0.
 
 * ``mobahi.net.train_acc_falls`` — training accuracy on y_0 does not increase from round to round.
-* ``mobahi.net.test_acc_eventually_falls`` — over-regularisation: the test accuracy of the last round
-  is below the best round's (the paper: "may go up … expected to go down at some point"); whether it
-  first rose is reported in details.
+* ``mobahi.net.test_acc_rises_then_falls`` — the paper's Fig. 4 statement as it is made: "the test accuracy
+  may first go up but then will go down … Our empirical results on deep models follow this pattern": some
+  round t ≥ 1 beats round 0 and the last round is below it, per seed with 95% intervals (not observed →
+  ``not_reproduced`` with the interval).
+* ``mobahi.net.noisy_rises_then_falls`` — the same statement in a set-up searched for it (30% training-label
+  noise, weight decay 5e-4): reproduced at 95% over 8 seeds (see ``_NOISY``).
 * ``mobahi.net.not_early_stopping`` (Fig. 6) — models trained from scratch on y_0 and stopped as soon
   as their training loss reaches the loss of the self-distilled round-t model differ from that model
   by more than seed-to-seed variation: cross-seed distance SD vs ES exceeds cross-seed distance ES vs ES.
@@ -36,7 +39,8 @@ from torch.func import functional_call
 from gpu_validation import data as gdata
 from gpu_validation import models, train
 from gpu_validation.experiments._common import compare, config, memo, r, seed_from, setup, tensors
-from verification.claims import claim, skipped
+from verification.claims import claim, combine, observed, skipped
+from verification.stats import compare_samples
 
 _SIZES = {
     "quick": dict(rounds=5, epochs=30, hidden=128, n_train=600, seeds=3, batch=32, lr=0.5, wd=2e-3,
@@ -54,7 +58,13 @@ def _data(size, device, dataset, data_dir):
     cfg = config(_SIZES, size)
     dev, ds, base = setup(device, dataset, data_dir)
     n = cfg["n_train"] or len(ds.y_train)
-    X, y, Xte, yte = tensors(dev, ds.X_train[:n].reshape(n, -1), ds.y_train[:n],
+    ytr = np.array(ds.y_train[:n])
+    noise = float(cfg.get("label_noise", 0.0))
+    if noise:  # symmetric label noise on the training set only (fixed generator: the same flips every run)
+        g = np.random.default_rng(12345)
+        flip = g.random(n) < noise
+        ytr[flip] = (ytr[flip] + g.integers(1, 10, int(flip.sum()))) % 10
+    X, y, Xte, yte = tensors(dev, ds.X_train[:n].reshape(n, -1), ytr,
                              ds.X_test.reshape(len(ds.X_test), -1), ds.y_test)
     return cfg, base, dev, X, y, Xte, yte, F.one_hot(y, 10).float()
 
@@ -84,7 +94,7 @@ def _chain(rng, size, device, dataset, data_dir):
                          **train.status_of(rd.ensemble)))
         sd_test_probs.append(pte.cpu().numpy())
     out = dict(base, rounds=cfg["rounds"], epochs=cfg["epochs"], hidden=cfg["hidden"], n_train=n, seeds=S,
-               weight_decay=cfg["wd"], lr=cfg["lr"], seed=seed0,
+               weight_decay=cfg["wd"], lr=cfg["lr"], seed=seed0, label_noise=float(cfg.get("label_noise", 0.0)),
                train_acc=[r(row["train_acc"].mean()) for row in rows],
                train_acc_std=[r(row["train_acc"].std()) for row in rows],
                test_acc=[r(row["test_acc"].mean()) for row in rows],
@@ -106,19 +116,57 @@ def check_train_acc(rng, size, device="auto", dataset="digits", data_dir=None):
                             "tolerance_is": "one training example"})
 
 
-@claim("mobahi.net.test_acc_eventually_falls", paper="002", where="Sec. 5, Fig. 4", kind="network", rng_key=CHAIN_KEY,
-       statement="Over-regularisation: the test accuracy of the last self-distillation round is below the best "
-                 "round's by more than the seed spread (it may first rise; reported)")
+def _rises_then_falls(m, rows):
+    """Parts "first_rises" / "then_falls" of Fig. 4's statement, per seed with 95% t-intervals."""
+    acc = np.stack([row["test_acc"] for row in rows])  # (rounds + 1, seeds)
+    rise = acc[1:].max(0) - acc[0]                      # best later round minus round 0, per seed
+    peak = 1 + np.argmax(acc[1:], axis=0)
+    fall = acc[peak, np.arange(acc.shape[1])] - acc[-1]  # that best round minus the last round, per seed
+    det = {**m, "best_round_of_mean": int(np.argmax(acc.mean(1))), "rise_per_seed": rise.tolist(),
+           "fall_per_seed": fall.tolist()}
+    parts = {}
+    for name, smp, what in (("first_rises", rise, "max_{t≥1} test acc − round-0 test acc"),
+                            ("then_falls", fall, "best round t ≥ 1 minus last round test acc")):
+        v = compare_samples(smp, 0.0, ">=", details={"measured_is": what})
+        if v.status != "holds" or not v.details["interval"][0] > 0:  # strictly: a zero rise/fall is not the statement
+            lo, hi = v.details["interval"]
+            v = observed(False, predicted=0.0, measured=v.measured, relation=">=",
+                         reason=f"{what}: mean {v.measured:.4f}, 95% CI [{lo:.4f}, {hi:.4f}] over {len(smp)} seeds "
+                                f"— not positive at 95% (best round of the mean curve: "
+                                f"{det['best_round_of_mean']})", details=v.details)
+        parts[name] = v
+    return combine(parts, details=det)
+
+
+@claim("mobahi.net.test_acc_rises_then_falls", paper="002", where="Sec. 5, Fig. 4; Sec. 6", kind="network",
+       rng_key=CHAIN_KEY,
+       statement="As the paper states it: in the ℓ2 self-distillation chain the test accuracy first goes up, then "
+                 "goes down (some round t ≥ 1 beats round 0, and the last round is below that best round); over "
+                 "seeds, with 95% intervals — on the clean-label chain of the other chain claims")
 def check_test_acc(rng, size, device="auto", dataset="digits", data_dir=None):
-    m, _, _ = _chain(rng, size, device, dataset, data_dir)
-    acc = np.array(m["test_acc"])
-    best = int(np.argmax(acc))
-    drop = float(acc[best] - acc[-1])
-    noise = float(m["test_acc_std"][-1]) / math.sqrt(m["seeds"])
-    return compare("mobahi.net.test_acc_eventually_falls", noise, drop, ">=",
-                   details={**m, "best_round": best, "rose_first": bool(best > 0 and acc[best] > acc[0]),
-                            "measured_is": "best-round minus last-round mean test accuracy",
-                            "predicted_is": "standard error of the last round's mean test accuracy"})
+    m, rows, _ = _chain(rng, size, device, dataset, data_dir)
+    return _rises_then_falls(m, rows)
+
+
+#: the set-up where the statement was searched for and found (issue 16): 30% symmetric training-label noise and a
+#: weaker weight decay, so that round 0 overfits the noise. Measured (seed 0, CPU): quick — test accuracy
+#: 0.8309 → 0.8395 → 0.8386 → 0.8379 → 0.8326 → 0.8293, rise +0.0151 and fall +0.0167 both positive at 95% over 8
+#: seeds (187 s on the loaded 2-core machine). Tried before: noise 0.3 with wd 2e-3 (never rises: round 0 already
+#: underfits, 0.790 → 0.736), noise 0.3 with wd 0 (rises 0.776 → 0.809, no fall within 4 rounds), noise 0.3 with
+#: wd 5e-4 and 4 seeds (rise and fall +0.016/+0.015, intervals straddle 0).
+_NOISY = {"quick": dict(label_noise=0.3, wd=5e-4, rounds=6, seeds=8),
+          "full": dict(label_noise=0.3, wd=5e-4, rounds=8, seeds=16, epochs=60)}
+NOISY_KEY = "mobahi.net.l2_chain_noisy"
+
+
+@claim("mobahi.net.noisy_rises_then_falls", paper="002", where="Sec. 5, Fig. 4; Sec. 6", kind="network",
+       rng_key=NOISY_KEY,
+       statement="Fig. 4's 'test accuracy first goes up, then goes down' in a set-up built for it: 30% training "
+                 "label noise, weight decay 5e-4 (round 0 overfits the noise); per seed with 95% intervals")
+def check_noisy_test_acc(rng, size, device="auto", dataset="digits", data_dir=None):
+    cfg = {**config(_SIZES, size), **_NOISY[size]} if isinstance(size, str) else {**_NOISY["quick"], **size}
+    m, rows, _ = _chain(rng, cfg, device, dataset, data_dir)
+    return _rises_then_falls(m, rows)
 
 
 @claim("mobahi.net.not_early_stopping", paper="002", where="Sec. 3.4, Sec. 5, Fig. 6", kind="network", rng_key=CHAIN_KEY,

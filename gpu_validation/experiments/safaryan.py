@@ -122,6 +122,25 @@ def check_fig1_monotone(rng, size, device="auto", dataset="digits", data_dir=Non
                             "measured_is": "min over epochs and adjacent λ of cos(λ_i) − cos(λ_{i+1})"})
 
 
+@claim("safaryan.net.fig1_l2_monotone", paper="000", where="Fig. 1 caption", kind="network", rng_key=FIG1_KEY,
+       statement="the caption's 'larger λ leads to larger differences' for the ℓ2 panel: the per-epoch ℓ2 distance between the true "
+                 "distillation gradient and eq. (5) increases with λ at every epoch (reported as measured)")
+def check_fig1_l2_monotone(rng, size, device="auto", dataset="digits", data_dir=None):
+    from verification.claims import observed
+
+    m = _fig1(rng, size, device, dataset, data_dir)
+    l2 = np.array(m["l2_distance"])  # (λ, epoch)
+    rises = l2[1:] - l2[:-1]          # > 0 when larger λ gives a larger difference
+    worst = float(rises.min())
+    i, e = np.unravel_index(int(np.argmin(rises)), rises.shape)
+    order = [m["lams"][j] for j in np.argsort(l2[:, -1])]
+    return observed(bool(worst > 0), predicted=0.0, measured=worst, relation=">=",
+                    reason=("the l2 distance increases with lambda at every epoch" if worst > 0 else
+                            f"not monotone: at epoch {int(e)} the l2 distance at lambda = {m['lams'][i + 1]} is below that at "
+                            f"lambda = {m['lams'][i]} (ascending order at the last epoch: {order})"),
+                    details={**m, "measured_is": "min over epochs and adjacent λ of l2(λ_{i+1}) − l2(λ_i)"})
+
+
 @claim("safaryan.net.fig1_similarity", paper="000", where="Sec. 3.3, Fig. 1", kind="network", rng_key=FIG1_KEY,
        statement="The approximation eq. (5) stays well correlated with the true distillation gradient: "
                  "per-epoch mean cosine similarity ≥ 0.9 for every λ ≤ 0.5 and every epoch")

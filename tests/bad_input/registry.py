@@ -35,7 +35,14 @@ ALLOW_INF = {
     "variance_reduction." + n for n in (
         "neighborhood", "noise_at_lambda", "sigma_sq", "theorem1_bound", "theorem2_bound", "theorem4_bound",
         "descent_step_bound", "theorem1_one_step_bound", "theorem2_one_step_bound", "theorem3_descent_step",
-        "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance", "lemma6_rhs")} | {"linear_transfer.corollary2_proof_terms", "linear_transfer.initial_radius_epsilon"}
+        "quadratic_gap", "smoothness_constants", "expected_smoothness", "direction_variance", "lemma6_rhs",
+        "lemma2_rhs", "lemma3_rhs41", "lemma3_rhs42", "lemma4_rhs", "lemma5_rhs", "eq38_rhs", "quadratic_growth_bound",
+        "restart_factor", "theorem4_one_step_bound", "least_squares_hessian", "sin_pl_losses", "sin_pl_gradients",
+        "jacobian_distillation_gradient")} | {"linear_transfer.corollary2_proof_terms", "linear_transfer.initial_radius_epsilon"} | {
+    "kernel_regime." + n for n in (  # products of the scalar arguments: +inf at 1e300 inputs is the value
+        "lemma1_bound", "lemma1_bound_printed", "lemma2_bound", "lemma2_bound_sharp", "lemma3_bound",
+        "lemma3_bound_printed", "lemma4_bound", "lemma4_bound_printed", "lottery_ticket_tail_bound",
+        "hbar_eigvec_condition_bound", "thm2_proof_square_printed")}
 
 VR_POOL = {
     "model": Choice("least_squares"), "x": Arr(np.array([0.3, -0.2])), "A": Arr(_A),
@@ -70,6 +77,27 @@ VR = {
     "lemma6_rhs": {"gamma": Pos(0.01), "calL": NonNeg(3.0)}, "rand_k_omega": {},
     "minibatch_gradient": {}, "minibatch_loss": {}, "batch_equivalent_gradients": {"batch_size": Count(2)},
     "quadratic_gap": {"X": Arr(np.ones((3, 2)))},
+    # step-size limits, Lemma-1 constants, Lemmas 2–5, (28), (38), Sec. 5 restart, Thm 4's one step
+    "theorem1_step_max": {}, "theorem2_step_max": {}, "theorem3_step_max": {}, "theorem4_step_max": {},
+    "step_max": {"theorem": Count(2), "mu": Pos(0.5, optional=True), "L": Pos(2.0, optional=True)},
+    "lemma1_c": {"theorem": Count(2), "L": Pos(2.0, optional=True)}, "least_squares_hessian": {},
+    "quadratic_growth_bound": {"dist_sq": NonNeg(1.0)}, "restart_step_max": {}, "restart_factor": {},
+    "restart_phase_length": {},
+    "lemma2_rhs": {}, "lemma3_rhs41": {"calL": NonNeg(3.0), "dist_sq": NonNeg(1.0), "delta_sq": NonNeg(0.3)},
+    "lemma3_rhs42": {"f_y": Real(1.5), "inner": Real(-0.2), "L": NonNeg(2.0), "dist_sq": NonNeg(1.0), "delta_sq": NonNeg(0.3)},
+    "lemma4_rhs": {"noise_y": NonNeg(0.4), "calL": NonNeg(3.0), "dist_sq": NonNeg(1.0), "delta_sq": NonNeg(0.3)},
+    "lemma5_rhs": {"f_x": Real(1.5), "inner": Real(-0.2), "dist_sq": NonNeg(1.0), "delta_sq": NonNeg(0.3)},
+    "eq38_rhs": {"y_dist_sq": NonNeg(1.0)},
+    "theorem4_one_step_bound": {"y_dist_sq": NonNeg(1.0), "omega": NonNeg(1e-5), "lam": Real(0.5)},
+    # App. B.3 and the non-convex PL family
+    "logit_loss_gradient": {"logits": Arr(np.array([[0.2, -0.1, 0.4], [1.0, 0.0, -1.0]])),
+                            "labels": Arr(np.array([[1.0, 0.0, 0.0], [0.2, 0.3, 0.5]]))},
+    "jacobian_distillation_gradient": {"jacobian": Arr(np.array([[1.0, 0.0, 0.5], [0.2, -0.3, 0.1]])),
+                                       "grad_logits_student": Arr(np.array([0.1, -0.3, 0.2])),
+                                       "grad_logits_teacher": Arr(np.array([0.05, -0.1, 0.05])), "lam": Real(0.5)},
+    "sin_pl_losses": {"c": Arr(np.array([0.2, -0.1, 0.4])), "x": Arr(np.array([0.3, -0.2]), skip=_BCAST + ("empty",))},
+    "sin_pl_gradients": {"c": Arr(np.array([0.2, -0.1, 0.4])), "x": Arr(np.array([0.3, -0.2]), skip=_BCAST + ("empty",))},
+    "sin_pl_constants": {"c": Arr(np.array([0.2, -0.1, 0.4])), "half_width": Pos(12.0), "n_grid": Count(2001, lo=101)},
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -98,6 +126,11 @@ KR_POOL = {
     "K": Arr(_Kmat), "K1": Arr(_Kmat), "K2": Arr(_Kmat * 0.5 + np.eye(3)),
     "kernels": Arr(np.stack([_Kmat, np.eye(3)])), "X1": Arr(_X), "X2": Arr(_X), "gamma": Pos(0.7),
     "K_cross": Arr(np.array([[1.0, 0.2, 0.1], [0.3, 0.9, 0.2]])), "K_landmarks": PSD(_Kmat),
+    # proof lemmas (Sec. 7.3), inertia count, tail bound (p001)
+    "q": Unit(0.25), "p": Pos(0.37), "eta0_norm": NonNeg(1.0), "kappa": Pos(2.0), "max_dH_norm": NonNeg(0.3),
+    "dw_norm": NonNeg(0.2), "w0_norm": NonNeg(0.5), "L": Pos(1.0), "sigma_x": Pos(1.5), "B": Pos(1.0),
+    "residual_integral": NonNeg(0.4), "a_k": Real(0.8), "delta_k_integral": NonNeg(0.3), "delta": Unit(0.05),
+    "F": Arr(np.array([[0.2, 0.1], [-0.1, 0.3]])),
 }
 KR = {
     "get_activation": {}, "gram_blocks": {}, "unit_outputs": {}, "network_output": {}, "symmetric_form": {},
@@ -111,6 +144,15 @@ KR = {
     "centered_alignment": {"K1": PSD(_Kmat, skip=_SYM), "K2": PSD(_Kmat * 0.5 + np.eye(3), skip=_SYM)},
     "alignf": {"y": Arr(np.array([0.5, -0.3, 0.2]))}, "gaussian_kernel": {}, "nystrom_embedding": {},
     "normalize_columns": {},
+    "unit_coefficients": {"a": Arr(_a, skip=("extra-dim",))},  # a batch (S, m) is documented
+    "kernel_matrix": {}, "delta_hbar": {"dH_blocks": Arr(np.array([[[0.2, -0.1], [-0.1, -0.3]], [[0.0, 0.4], [0.4, 0.1]]]))},
+    "output_from_features": {"a": Arr(_a, skip=("extra-dim",)), "F": Arr(np.array([[0.2, 0.1], [-0.1, 0.3]]),
+                                                                       skip=("extra-dim",))},
+    "lipschitz_constant": {},
+    "lemma1_bound": {}, "lemma1_bound_printed": {}, "hbar_eigvec_condition_bound": {"lam": Pos(0.5)},
+    "lemma2_bound": {}, "lemma2_bound_sharp": {}, "lemma3_bound": {}, "lemma3_bound_printed": {}, "lemma4_bound": {},
+    "lemma4_bound_printed": {}, "pole_count_below": {"lam": Pos(0.5)}, "smallest_pole_bracket": {"lam": Pos(0.5)},
+    "thm2_proof_square_printed": {}, "lottery_ticket_tail_bound": {},
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -139,12 +181,23 @@ SD = {
     "multiplier_bracket_printed": {}, "solve_multiplier": {"y": Arr(_SY)}, "self_distill": {},
     "effective_basis_count": {"log_B": Arr(np.array([[-0.1, -0.5, -2.0]]), skip=("-inf", "0-d", "empty"))},
     "guaranteed_rounds": {}, "prop3_lower_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",))},
-    "prop4_crossing": {}, "prop5_ratio_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",)),
-                                                "d_j": Arr(np.array([0.6]), skip=("0-d",)),
-                                                "d_k": Arr(np.array([1.2]), skip=("0-d",))},
-    "prop6_bound": {"d_j": Arr(np.array([0.6]), skip=("0-d",)), "d_k": Arr(np.array([1.2]), skip=("0-d",))},
+    # prop5/prop6 broadcast d_j, d_k, t against each other (documented): an extra dimension is valid
+    "prop4_crossing": {}, "prop5_ratio_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=_BCAST),
+                                                "d_j": Arr(np.array([0.6]), skip=_BCAST),
+                                                "d_k": Arr(np.array([1.2]), skip=_BCAST)},
+    "prop6_bound": {"d_j": Arr(np.array([0.6]), skip=_BCAST), "d_k": Arr(np.array([1.2]), skip=_BCAST)},
     "training_loss": {"y0": Arr(_SY, optional=True)}, "early_stopping": {"eps": Pos(0.1)},
     "early_stopping_match": {}, "multiclass_self_distill": {"eps": Pos(0.05, skip=("array",))},
+    # the O(K) banded route (spline kernel 57) and the additions of issue 16
+    "SplineGram": {"points": Arr(np.array([0.2, 0.5, 0.8]))}, "spline_gram": {"points": Arr(np.array([0.2, 0.5, 0.8]))},
+    "spline_green_diag": {"x": Arr(np.array([0.2, 0.5, 0.8]), skip=("0-d", "extra-dim"))},
+    "choose_route": {"points": Arr(np.array([0.2, 0.5, 0.8]))},
+    "self_distill_points": {"points": Arr(np.array([0.2, 0.5, 0.8])), "route": Choice("auto")},
+    "trivial_rounds": {}, "step_bounds": {"u_prev": Arr(np.array([3.0, 2.0]), skip=("0-d",))},
+    "tangent_bounds": {"u": Arr(np.array([2.0, 2.5]), skip=("0-d",))},
+    "prop3_upper_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",))},
+    "product_form": {"t": Count(0, lo=0)}, "product_form_printed": {"t": Count(0, lo=0)},
+    "mixed_self_distill": {"alpha": Unit(0.3)},
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -278,7 +331,7 @@ LD_POOL = {
 }
 LD = {
     "lp_norm": {"v": Arr(np.array([[3.0, -4.0], [1.0, 2.0]]), skip=_BCAST)}, "sibling_bound": {}, "sibling_bound_l2": {},
-    "xi": {}, "erm_bound": {}, "augmented_erm_bound": {}, "augmented_neighbourhoods": {},
+    "xi": {}, "lemma_a1_bound": {"n_cell": Count(4, optional=True)}, "erm_bound": {}, "augmented_erm_bound": {}, "augmented_neighbourhoods": {},
     "augmentation_constant": {}, "covering_fraction": {}, "large_cell_mask": {"covering_number": Count(4, optional=True)},
     "greedy_covering": {"r": NonNeg(0.2)}, "softmax_affine_lipschitz": {}, "loss_values": {},
     "expected_score": {}, "score_divergence": {}, "check_proper": {"loss": Choice("brier"), "tol": NonNeg(1e-9, extreme=False)},
@@ -286,6 +339,8 @@ LD = {
     "symbolic_properness": {"loss": Choice("brier"), "K": Count(2, lo=2)}, "printed_smoothed_minimiser": {},
     "smoothed_minimiser": {}, "lipschitz_cell_erm": {}, "centre_risk": {}, "case2_minimiser": {"eps": Pos(0.1)},
     "condition_27": {"eps": Pos(0.1)}, "lipschitz_linear_l1": {}, "lipschitz_conv2d_l1": {},
+    "lipschitz_batchnorm_l1": {"gamma": Arr(np.array([0.5, -2.0, 1.2])), "running_var": Arr(np.array([0.3, 1.0, 2.0])),
+                               "eps": NonNeg(1e-5)},
     "network_lipschitz_l1": {}, "running_average_update": {}, "consistency_loss": {},
     "lambda_cr": {"t": Arr(np.array([0.0, 0.5, 1.0]), skip=_BCAST)}, "softmax": {"T": Pos(1.0), "logits": Arr(_LOG, skip=("extra-dim", "0-d"))},
     "expected_calibration_error": {}, "nll": {}, "fit_temperature": {}, "top1_agreement": {},
@@ -436,9 +491,9 @@ REGISTRY = {
     "kdtheory.variance_reduction": (VR_POOL, VR),
 }
 #: result records (plain dataclasses returned by functions, no validation of their own): not perturbed
-RECORDS = {"SmoothnessConstants", "LinearisedSolution", "Covering", "ProperReport", "EarlyStoppingFit",
+RECORDS = {"SmoothnessConstants", "SinPLConstants", "LinearisedSolution", "Covering", "ProperReport", "EarlyStoppingFit",
            "SelfDistillationPath", "Spectrum", "GreenFunction", "DistillationProblem", "Network", "Problem",
-           "ImageData", "Activation"}
+           "ImageData", "Activation", "MixedPath"}
 CONSTANTS = {"MODELS", "SAMPLINGS", "NORMS", "LOSSES", "SCHEDULES", "ACTIVATIONS", "SYMBOLS", "MAX_CONDITION"}
 
 

@@ -183,3 +183,29 @@ def test_no_host_round_trip_inside_training_loops():
             assert not hits, f"{mod.__name__}.{fn.name}: {hits} in a function run once per step"
             checked += 1
     assert checked >= 20, checked
+
+
+@pytest.mark.parametrize("fbar", ["train_pass", "post_step"])
+def test_soteacher_fbar_from_the_training_pass_or_after_the_step(fbar):
+    """One epoch, one batch of all 16 inputs, lr > 0: the paper's f̄ (Sec. 4, "no extra model evaluation")
+    is the softmax of the training forward pass (weights before the step); the post-step option re-evaluates
+    after the update. The two differ, so each variant is pinned."""
+    g = torch.Generator().manual_seed(1)
+    X, y = torch.rand(16, 1, 8, 8, generator=g), torch.randint(0, 10, (16,), generator=g)
+    ens = train.make_ensemble([models.SmallCNN((1, 8, 8), 10, width=2, seed=s) for s in range(2)], CPU)
+    before = ens.clone()
+    sch = train.batch_schedule(16, 16, 1, np.random.default_rng(0), CPU)
+    run = train.train_soteacher(ens, X, y, sch, lr=0.5, lambda_cr_max=1.0, fbar=fbar)
+    with torch.no_grad():
+        pre, post = F.softmax(before.forward(X), -1), F.softmax(ens.forward(X), -1)
+    assert float((pre - post).abs().max()) > 1e-3
+    torch.testing.assert_close(run.running_mean, pre if fbar == "train_pass" else post)
+    with pytest.raises(ValueError, match="fbar"):
+        train.train_soteacher(ens, X, y, sch, lr=0.5, fbar="extra")
+
+
+def test_soteacher_lambda_cr_reading_app_c():
+    """λ_CR(t) = (t/T)·λmax on epochs t = 0..T−1 (App. C indexing): 0 at epoch 0, (T−1)/T·λmax at the last."""
+    ens, run, _ = _tiny_teacher_run(lr=0.0, lambda_cr_max=1.0)
+    lam = run.lambda_cr.numpy()
+    assert lam[0] == 0.0 and lam[-1] == pytest.approx(5 / 6) and np.all(np.diff(lam) > 0)

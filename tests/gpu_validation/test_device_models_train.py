@@ -210,3 +210,42 @@ def test_torch_regularisers_match_kdtheory():
     assert float(train.lipschitz_penalty(params).detach()) == pytest.approx(ld.network_lipschitz_l1(mats), rel=1e-6)
     p, q = torch.softmax(torch.randn(7, 4), -1), torch.softmax(torch.randn(7, 4), -1)
     assert float(train.consistency_penalty(p, q)) == pytest.approx(ld.consistency_loss(p.double().numpy(), q.double().numpy(), 1), rel=1e-6)
+
+
+def _unrolled_l1(fn, shape):
+    """The 1→1 norm (max absolute column sum) of the linear map ``fn`` unrolled by its Jacobian at 0."""
+    J = torch.autograd.functional.jacobian(lambda v: fn(v.reshape(shape)).flatten(), torch.zeros(int(np.prod(shape))))
+    return float(J.abs().sum(0).max())
+
+
+def test_lipschitz_penalty_includes_batchnorm_against_the_unrolled_operators():
+    ld = pytest.importorskip("kdtheory.label_distribution")
+    g = torch.Generator().manual_seed(0)
+    conv = torch.nn.Conv2d(2, 3, 3, padding=1, bias=False)
+    bn = torch.nn.BatchNorm2d(3)
+    fc = torch.nn.Linear(3 * 5 * 5, 4, bias=False)
+    net = torch.nn.Sequential(conv, bn, torch.nn.Flatten(), fc).eval()
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor([0.5, -2.0, 1.2]))
+        bn.running_var.copy_(torch.rand(3, generator=g) + 0.3)
+        bn.running_mean.copy_(torch.randn(3, generator=g))
+        bn.bias.copy_(torch.randn(3, generator=g))
+    # each component unrolled into its matrix (affine parts removed: a Lipschitz constant ignores offsets)
+    L_conv = _unrolled_l1(conv, (1, 2, 5, 5))
+    L_bn = _unrolled_l1(lambda h: bn(h) - bn(torch.zeros_like(h)), (1, 3, 5, 5))
+    L_fc = _unrolled_l1(fc, (1, 75))
+    params, buffers = dict(net.named_parameters()), dict(net.named_buffers())
+    pen = train.lipschitz_penalty(params, buffers)
+    assert float(pen.detach()) == pytest.approx(L_conv + L_bn + L_fc, rel=1e-5)
+    assert L_bn == pytest.approx(2.0 / math.sqrt(float(bn.running_var[1]) + bn.eps), rel=1e-5)
+    assert L_bn == pytest.approx(ld.lipschitz_batchnorm_l1(bn.weight.detach().numpy(), bn.running_var.numpy()), rel=1e-6)
+    pen.backward()  # the penalty reaches γ (only the channel attaining the max)
+    assert float(bn.weight.grad.abs().sum()) > 0
+    # the authors' entrywise variant: conv term Σ|W| ≥ the operator norm
+    ent = train.lipschitz_penalty(params, buffers, conv="entrywise")
+    assert float(ent.detach()) == pytest.approx(float(conv.weight.abs().sum().detach()) + L_bn + L_fc, rel=1e-5)
+    assert float(ent.detach()) > float(pen.detach())
+    with pytest.raises(ValueError, match="running_var"):
+        train.lipschitz_penalty(params)
+    with pytest.raises(ValueError, match="conv"):
+        train.lipschitz_penalty(params, buffers, conv="spectral")

@@ -118,15 +118,7 @@ def test_general_order2_weights(weights, bcs):
     I = np.eye(N)
     D2 = (np.eye(N, k=1) - 2 * I + np.eye(N, k=-1)) / h**2
     L = weights.get(0, 0) * I - weights.get(1, 0) * D2 + weights.get(2, 0) * (D2 @ D2)
-    rows = {(0, 0): np.eye(N)[0], (1, 0): np.eye(N)[-1],
-            (0, 1): np.r_[-1.5, 2, -0.5, np.zeros(N - 3)] / h, (1, 1): np.r_[np.zeros(N - 3), 0.5, -2, 1.5] / h,
-            (0, 2): np.r_[2, -5, 4, -1, np.zeros(N - 4)] / h**2, (1, 2): np.r_[np.zeros(N - 4), -1, 4, -5, 2] / h**2}
-    A = L.copy()
-    for r, bc in zip((0, N - 1, 1, N - 2), bcs):
-        A[r] = rows[tuple(bc)]
-    rhs = np.eye(N) / h  # δ(x − x_k) on the grid
-    rhs[[0, N - 1, 1, N - 2]] = 0
-    Gfd = np.linalg.solve(A, rhs)
+    Gfd = _fd_inverse(L, h, bcs, [0, N - 1, 1, N - 2])  # δ(x − x_k) on the grid
     k = np.array([80, 200, 330])
     np.testing.assert_allclose(Gfd[np.ix_(k, k)], g(xs[k][:, None], xs[k][None, :]), rtol=2e-2, atol=1e-5)
 
@@ -136,7 +128,12 @@ def test_non_self_adjoint_bcs_fail_symmetry():
     # f''(1) = f'''(1) = 0 leaves a boundary term: a Green's function exists but is not symmetric, and the check
     # must say so; with w1 = 0 the same conditions are natural and g is symmetric
     bcs = [(0, 0), (0, 1), (1, 2), (1, 3)]
-    assert not gr.check_symmetry(gr.green_function({1: 1, 2: 1}, bcs))
+    assert not gr.check_symmetry(gr.green_function({1: 1, 2: 1}, bcs, allow_nonsymmetric=True))
+    with pytest.raises(ValueError, match="self-adjoint"):  # rejected when built (no silent causal kernel)
+        gr.green_function({1: 1, 2: 1}, bcs)
+    causal = gr.green_function({1: 1, 2: 1}, bcs, allow_nonsymmetric=True)
+    with pytest.raises(ValueError, match="not symmetric"):  # gram does not symmetrise it either
+        gr.gram([0.2, 0.5, 0.8], causal)
     g = gr.green_function({2: 1}, bcs)
     assert gr.check_symmetry(g) and gr.check_ode(g) and gr.check_jumps(g) and all(gr.check_boundary(g).values())
 
@@ -149,3 +146,41 @@ def test_transcendental_zero_test_can_fail():
     assert not all(gr.check_boundary(
         gr.GreenFunction(left=g.left + sp.exp(X) * T, right=g.right, weights=g.weights, bcs=g.bcs,
                          numpy=g.numpy)).values())
+
+
+@pytest.mark.parametrize("weights, bcs", [
+    ({0: 4, 2: 1}, [(0, 0), (1, 0), (0, 1), (1, 1)]),   # ∫f''² + 4f², clamped: complex roots ±1 ± i
+    ({3: 1}, [(0, 0), (1, 0), (0, 1), (1, 1), (0, 2), (1, 2)]),   # ∫(f''')², order 6 (polynomial pieces)
+])
+def test_complex_roots_and_order_six(weights, bcs):
+    # complex characteristic roots (r⁴ + 4 = 0: e^{±x}cos x, e^{±x}sin x) and an operator of order 6: every
+    # symbolic check, and independently the Gram matrix against a finite-difference inverse of L
+    g = gr.green_function(weights, bcs)
+    assert gr.check_ode(g) and gr.check_jumps(g) and gr.check_symmetry(g) and all(gr.check_boundary(g).values())
+    assert gr.check_gram_pd(g, [0.15, 0.4, 0.55, 0.85])
+    n = 300
+    h = 1.0 / n
+    N = n + 1
+    xs = np.arange(N) * h
+    I = np.eye(N)
+    D2 = (np.eye(N, k=1) - 2 * I + np.eye(N, k=-1)) / h**2
+    L = weights.get(0, 0) * I + weights.get(2, 0) * (D2 @ D2) - weights.get(3, 0) * (D2 @ D2 @ D2)
+    # f = f' (= f'') = 0 at both ends by one-sided rows on the first/last nodes (rows in the order of bcs)
+    Gfd = _fd_inverse(L, h, bcs, [0, N - 1, 1, N - 2, 2, N - 3][:len(bcs)])
+    k = np.array([75, 150, 225])
+    exact = g(xs[k][:, None], xs[k][None, :])
+    np.testing.assert_allclose(Gfd[np.ix_(k, k)], exact, rtol=3e-2, atol=1e-3 * float(np.max(np.abs(exact))))
+
+
+def _fd_inverse(L, h, bcs, idx):
+    """The grid Green's function: L with the rows ``idx`` replaced by one-sided BC rows, applied to δ/h."""
+    N = L.shape[0]
+    rows = {(0, 0): np.eye(N)[0], (1, 0): np.eye(N)[-1],
+            (0, 1): np.r_[-1.5, 2, -0.5, np.zeros(N - 3)] / h, (1, 1): np.r_[np.zeros(N - 3), 0.5, -2, 1.5] / h,
+            (0, 2): np.r_[2, -5, 4, -1, np.zeros(N - 4)] / h**2, (1, 2): np.r_[np.zeros(N - 4), -1, 4, -5, 2] / h**2}
+    A = L.copy()
+    for r, bc in zip(idx, bcs):
+        A[r] = rows[tuple(bc)]
+    rhs = np.eye(N) / h
+    rhs[idx] = 0
+    return np.linalg.solve(A, rhs)

@@ -42,15 +42,9 @@ def slow_hbar(H, a, lam):
 
 
 def expm_trajectory(H, a, lam, y, phi, F0, t):
-    """f(t) from exp of the augmented affine system dF/dt = 𝓗b − H̄F (no eigenvectors)."""
-    m, n, _ = H.shape
-    c = a / math.sqrt(m)
-    N = m * n
-    A = np.zeros((N + 1, N + 1))
-    A[:N, :N] = -slow_hbar(H, a, lam)
-    A[:N, N] = sla.block_diag(*H) @ (np.outer(c, y) + lam * phi).ravel()
-    z = sla.expm(A * t) @ np.append(F0.ravel(), 1.0)
-    return c @ z[:N].reshape(m, n)
+    """f(t) from exp of the augmented affine system (verification's reference, with the slow element-wise H̄)."""
+    from verification.kernel_regime import expm_trajectory as ref
+    return ref(H, a, lam, y, phi, F0, t, hbar=slow_hbar(H, a, lam))
 
 
 small = dict(units=(1, 4), samples=(1, 3), dims=(1, 5))
@@ -470,3 +464,146 @@ def test_singular_regime_strategy_has_n_greater_than_d(net):
     m, n, d = net.shape
     assert n > d
     assert np.allclose(np.linalg.norm(net.X, axis=0), 1.0)
+
+
+# --------------------------------------------------------------------------------------------------
+# proof lemmas (Sec. 7.3), tail bound, helpers: exact values at rational points derived by hand
+# --------------------------------------------------------------------------------------------------
+def test_lemma_bounds_pinned_by_hand():
+    # Lemma 1 corrected κ²q‖η0‖/(p(1−κq)) at q=1/4, p=2, ‖η0‖=3, κ=2: 4·(1/4)·3/(2·(1/2)) = 3; printed (κ=1): 0.75/1.5
+    assert kr.lemma1_bound(0.25, 2.0, 3.0, kappa=2.0) == pytest.approx(3.0, rel=1e-14)
+    assert kr.lemma1_bound_printed(0.25, 2.0, 3.0) == pytest.approx(0.5, rel=1e-14)
+    assert kr.lemma1_bound(0.25, 2.0, 3.0) == pytest.approx(kr.lemma1_bound_printed(0.25, 2.0, 3.0), rel=1e-14)
+    with pytest.raises(ValueError, match="kappa"):
+        kr.lemma1_bound(0.5, 1.0, 1.0, kappa=2.0)
+    # Lemma 2: a = (1,1,1,1) → Σa_k²/m = 1; λ = 1: √2·√2·3 = 6 = sharp (1+1)·3; λ = 0: √2·3 and 3
+    a = np.ones(4)
+    assert kr.lemma2_bound(a, 1.0, 3.0) == pytest.approx(6.0, rel=1e-14)
+    assert kr.lemma2_bound_sharp(a, 1.0, 3.0) == pytest.approx(6.0, rel=1e-14)
+    assert kr.lemma2_bound(a, 0.0, 3.0) == pytest.approx(3 * math.sqrt(2), rel=1e-14)
+    assert kr.lemma2_bound_sharp(2 * a, 0.5, 1.0) == pytest.approx(4.5, rel=1e-14)  # a = 4
+    # Lemma 3: L=1, σ_x=2, B=1/2, ‖Δw‖=1: 1·4·(1/2)·1·(1/2 + 2) = 5; printed with ‖w0‖=3: 4·(1/4)·1·(1 + 6) = 7
+    assert kr.lemma3_bound(1.0, L=1.0, sigma_x=2.0, B=0.5) == pytest.approx(5.0, rel=1e-14)
+    assert kr.lemma3_bound_printed(1.0, 3.0, L=1.0, sigma_x=2.0, B=0.5) == pytest.approx(7.0, rel=1e-14)
+    # Lemma 4: L=2, σ_x=3, ∫ = 1/2 → 3; printed a_k=2, m=4, L=1, σ_x=3, B=2, ∫‖δ_k‖ = 1 → (2/2)·3·2 = 6
+    assert kr.lemma4_bound(0.5, L=2.0, sigma_x=3.0) == pytest.approx(3.0, rel=1e-14)
+    assert kr.lemma4_bound_printed(2.0, 4, 1.0, L=1.0, sigma_x=3.0, B=2.0) == pytest.approx(6.0, rel=1e-14)
+    # κ(M^{1/2}) for a = (2, 0) (m = 2: c = (√2, 0), Σa²/m = 2), λ = 1/2: √(2.5/0.5) = √5
+    assert kr.hbar_eigvec_condition_bound([2.0, 0.0], 0.5) == pytest.approx(math.sqrt(5), rel=1e-14)
+
+
+def test_delta_hbar_matches_the_elementwise_block_matrix_for_indefinite_blocks():
+    rng = np.random.default_rng(8)
+    G = rng.standard_normal((3, 2, 2))
+    dH = G + np.swapaxes(G, 1, 2)
+    a = np.array([1.0, -0.5, 2.0])
+    np.testing.assert_allclose(kr.delta_hbar(dH, a, 0.7), slow_hbar(dH, a, 0.7), atol=1e-14)
+    with pytest.raises(ValueError, match="dH_blocks"):
+        kr.delta_hbar(G, a, 0.7)
+
+
+def test_lemma2_sharp_bound_is_attained_by_equal_blocks():
+    rng = np.random.default_rng(3)
+    G = rng.standard_normal((3, 3))
+    dH = np.stack([G + G.T] * 4)
+    a = np.array([1.0, -2.0, 0.5, 1.5])
+    for lam in (0.0, 0.3, 4.0):
+        lhs = np.linalg.norm(kr.delta_hbar(dH, a, lam), 2)
+        assert lhs == pytest.approx(kr.lemma2_bound_sharp(a, lam, np.linalg.norm(dH[0], 2)), rel=1e-10)
+        assert lhs <= kr.lemma2_bound(a, lam, np.linalg.norm(dH[0], 2)) * (1 + 1e-12)
+
+
+def test_hbar_eigvec_condition_bound_bounds_the_eigenvector_basis():
+    rng = np.random.default_rng(4)
+    for lam in (0.01, 0.3, 2.0):
+        W, X = rng.standard_normal((3, 4)), kr.normalize_columns(rng.standard_normal((4, 2)))
+        a = rng.choice([-1.0, 1.0], 3) * 1.7
+        H = kr.gram_blocks(W, X, "tanh")
+        M = np.kron(np.outer(a, a) / 3 + lam * np.eye(3), np.eye(2))
+        w, V = np.linalg.eigh(M)
+        Vb = np.linalg.solve(V @ np.diag(np.sqrt(w)) @ V.T, np.linalg.eigh(kr.symmetric_form(H, a, lam))[1])
+        assert np.linalg.cond(Vb) <= kr.hbar_eigvec_condition_bound(a, lam) * (1 + 1e-8)
+
+
+def test_pole_count_below_matches_eigenvalue_count():
+    rng = np.random.default_rng(5)
+    for act, (m, n, d) in [("tanh", (5, 3, 6)), ("erf", (4, 4, 5)), ("softplus", (7, 2, 3))]:
+        W, X = rng.standard_normal((m, d)), kr.normalize_columns(rng.standard_normal((d, n)))
+        a = rng.choice([-1.0, 1.0], m) * np.exp(0.4 * rng.standard_normal(m))
+        lam = float(rng.uniform(0.05, 2.0))
+        H = kr.gram_blocks(W, X, act)
+        ev = np.sort(np.linalg.eigvals(kr.hbar(H, a, lam)).real)
+        for p in np.concatenate([0.5 * (ev[1:] + ev[:-1]), [ev[0] * 0.9, ev[-1] * 1.1]]):
+            assert kr.pole_count_below(H, a, lam, p) == int(np.sum(ev < p))
+
+
+def test_smallest_pole_bracket_contains_dense_minimum():
+    rng = np.random.default_rng(6)
+    W, X = rng.standard_normal((8, 6)), kr.normalize_columns(rng.standard_normal((6, 4)))
+    a = rng.choice([-1.0, 1.0], 8)
+    lo, hi = kr.smallest_pole_bracket(W, X, a, 0.2, "tanh", tol=1e-10)
+    p = kr.poles(kr.gram_blocks(W, X, "tanh"), a, 0.2)[0]
+    assert lo <= p * (1 + 1e-9) and p <= hi * (1 + 1e-9) and (hi - lo) <= 1e-8 * hi
+
+
+def test_tail_bound_pinned_and_dominates_every_subset():
+    # ā = (1, 1), φ̄ rows (1, 0) and (−1, 0): z̄ = 0, ‖z_l − z̄‖ = 1 = R, s² = 1; m = 1: E g² = (1/2)·2·1 = 1;
+    # δ = e^{−1/2}: R√(2 log 1/δ) = 1; λ = 1: (1/2)²(1 + 1)² = 1. Each subset's error is (1/4)·1 = 1/4.
+    ab, phib = np.ones(2), np.array([[1.0, 0.0], [-1.0, 0.0]])
+    assert kr.lottery_ticket_tail_bound(ab, phib, 1, 1.0, math.exp(-0.5)) == pytest.approx(1.0, rel=1e-14)
+    y = kr.teacher_labels(ab, phib, 1)
+    for k in range(2):
+        assert kr.final_error(y, phib[[k]], ab[[k]], 1.0) ** 2 == pytest.approx(0.25, rel=1e-12)
+    with pytest.raises(ValueError, match="delta"):
+        kr.lottery_ticket_tail_bound(ab, phib, 1, 1.0, 0.0)
+
+
+def test_helpers_unit_coefficients_kernel_matrix_outputs():
+    np.testing.assert_allclose(kr.unit_coefficients([3.0, 4.0, 0.0, 0.0]), [1.5, 2.0, 0.0, 0.0], rtol=1e-15)
+    with pytest.raises(ValueError, match="a"):
+        kr.unit_coefficients([0.0, 0.0])
+    rng = np.random.default_rng(7)
+    W, X = rng.standard_normal((5, 4)), rng.standard_normal((4, 3))
+    a = rng.standard_normal(5)
+    for act in ("tanh", "relu"):
+        H = kr.gram_blocks(W, X, act)
+        np.testing.assert_allclose(kr.kernel_matrix(W, X, a, act), np.einsum("k,kij->ij", a ** 2 / 5, H),
+                                   rtol=1e-12, atol=1e-14)
+        F = kr.unit_outputs(W, X, act)
+        np.testing.assert_allclose(kr.output_from_features(a, F), kr.network_output(W, a, X, act), rtol=1e-13)
+        np.testing.assert_allclose(kr.output_from_features(np.stack([a, 2 * a]), np.stack([F, F]))[1],
+                                   2 * kr.network_output(W, a, X, act), rtol=1e-13)
+    # proof square as printed: y = 0, φ = 2, a = 1, λ = 1: (1/2)²·2 = 1/2
+    assert kr.thm2_proof_square_printed([0.0], [[2.0]], [1.0], 1.0) == pytest.approx(0.5, rel=1e-14)
+
+
+@pytest.mark.parametrize("name", ["tanh", "erf", "softplus"])
+def test_lipschitz_constants_are_the_suprema(name):
+    act = kr.get_activation(name)
+    z = np.linspace(-30, 30, 600001)  # softplus: sup σ' = 1 is reached as z → ∞
+    d1 = np.abs(act.dsigma(z)).max()
+    d2 = np.abs(np.gradient(act.dsigma(z), z)).max()
+    assert d1 == pytest.approx(act.lipschitz_sigma, rel=1e-6)
+    assert d2 == pytest.approx(act.lipschitz_dsigma, rel=1e-4)
+    assert kr.lipschitz_constant(name) == max(act.lipschitz_sigma, act.lipschitz_dsigma)
+
+
+def test_lipschitz_constant_relu_raises():
+    with pytest.raises(ValueError, match="Lipschitz"):
+        kr.lipschitz_constant("relu")
+
+
+def test_thm3_coefficients_printed_and_corrected_pinned_for_scalar_blocks():
+    # n = 1: H_k = h_k, v^j = 1; typed from the paper (printed) and from docs/errata.md 001 item 4 (corrected)
+    h, a, lam, p = np.array([1.0, 2.0]), np.array([1.0, 1.0]), 1.0, 3.0
+    H = h[:, None, None]
+    y, phi, F0 = np.array([1.0]), np.array([[0.0], [1.0]]), np.array([[0.5], [-0.25]])
+    c = a / math.sqrt(2)
+    Finf = kr.unit_final_values(y, phi, a, lam)[:, 0]
+    printed, V = kr.thm3_printed_coefficients(H, a, lam, y, phi, F0, [p])
+    assert abs(V[0, 0]) == pytest.approx(1.0)
+    want = np.sum(c ** 2 * h / (p - lam * h) * (Finf - F0[:, 0]))  # = ½(½·f∞_1 + 2·(f∞_2 + ¼)) − ½·½·½
+    assert printed[0] * V[0, 0] == pytest.approx(want, rel=1e-12)
+    corr, V = kr.thm3_coefficients(H, a, lam, y, phi, F0, [p])
+    want = np.sum(c * (F0[:, 0] - Finf) / (p - lam * h)) / np.sum(c ** 2 * h / (p - lam * h) ** 2)
+    assert corr[0] * V[0, 0] == pytest.approx(want, rel=1e-12)

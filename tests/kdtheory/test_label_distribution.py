@@ -517,3 +517,28 @@ def test_strategy_with_fixed_classes_draws_that_many(data, K):
 @given(p=categorical_distributions(min_prob=0.01, max_classes=8))
 def test_strategy_respects_min_prob(p):
     assert p.min() >= 0.01 - 1e-12 and p.sum() == pytest.approx(1.0)
+
+
+# --- pinned transcriptions: exact values at rational points, worked by hand from the printed formulas ---
+
+def test_erm_bound_pinned_by_hand():
+    # δ = 2/e makes log(2/δ) = 1; N = 80, K = 5, N^r = 2, κ = 2: sqrt(2·2·2·5/80) = sqrt(1/2)
+    d = 2 / math.e
+    conc = math.sqrt(0.5)
+    # ξ_5 (∞-norm) = 1 + 5·(4/5) = 5; (1-norm) = 1 + 5·(8/5) = 9; (2-norm) = 1 + 5·sqrt(4/5) = 1 + 2√5
+    assert LD.erm_bound(80, 5, 2, 2.0, d, 1.0, 0.5, 0.25, math.inf) == pytest.approx(conc + 0.5 * 5 + 0.25, rel=1e-12)
+    assert LD.erm_bound(80, 5, 2, 2.0, d, 1.0, 0.5, 0.25, 1) == pytest.approx(conc + 0.5 * 9 + 0.25, rel=1e-12)
+    assert LD.erm_bound(80, 5, 2, 2.0, d, 1.0, 0.5, 0.25, 2) == pytest.approx(
+        conc + 0.5 * (1 + 2 * math.sqrt(5)) + 0.25, rel=1e-12)
+    # δ = 1/2: log 4; N = 100, K = 2, one cell, κ = 1, no Lipschitz terms: sqrt(4 log 4/100) = 0.2 sqrt(log 4)
+    assert LD.erm_bound(100, 2, 1, 1.0, 0.5, 0.0, 0.3, 0.0) == pytest.approx(0.2 * math.sqrt(math.log(4)), rel=1e-12)
+
+
+def test_sibling_bound_and_lemma_a1_pinned_by_hand():
+    assert LD.sibling_bound(3, 6, 2 / math.e) == pytest.approx(1.0, rel=1e-12)      # sqrt(2·3/6 · 1)
+    assert LD.sibling_bound(2, 16, 2 / math.e ** 4) == pytest.approx(1.0, rel=1e-12)  # sqrt(4/16 · 4)
+    assert LD.lemma_a1_bound(0.5, 0.3) == pytest.approx(0.3, rel=1e-12)              # 2 · 0.5 · 0.3
+    assert LD.lemma_a1_bound(0.5, 0.3, 4) == pytest.approx(0.225, rel=1e-12)         # 2 · 3/4 · 0.15
+    assert LD.lemma_a1_bound(0.5, 0.3, 1) == 0.0                                      # a cell of one input
+    with pytest.raises(ValueError, match="n_cell"):
+        LD.lemma_a1_bound(0.5, 0.3, 0)

@@ -274,3 +274,162 @@ def test_label_strategy_errors():
         label_vectors(size=3, scale=0.0)
     with pytest.raises(ValueError, match="min_u0"):
         distillation_instances(min_u0=1.0)
+
+
+# ------------------------------------------------------------ pinned transcriptions (values derived by hand)
+def test_bounds_pinned_at_rational_points():
+    # ‖y0‖ = 3, K = 1, eps = 1/4 ⇒ s = 1/2, u0 = 6; κ = 4 ⇒ t̲ = (6 − 1)/4 = 5/4 (kills a dropped ÷κ, which the
+    # trivial bound u0 − 1 would still satisfy on every path)
+    assert sd.guaranteed_rounds(3.0, 1, 0.25, 4.0) == pytest.approx(1.25, rel=1e-14)
+    # a(4) = (25 + 4·11)/81 = 23/27, b(4) = 36·4/81 = 16/9, 1 − a = 4/27 = κ(κ−1)/(u0−1+κ)²;
+    # Prop. 3 at t = 2: s(a²u0 − b(1 + a)) = (1/2)(3174/729 − 2400/729) = 43/81
+    assert float(sd.prop3_lower_bound(3.0, 1, 0.25, 4.0, 2)) == pytest.approx(43 / 81, rel=1e-13)
+    assert float(sd.prop3_lower_bound(3.0, 1, 0.25, 4.0, 0)) == pytest.approx(3.0, rel=1e-14)
+    # crossing: aᵗ(u0 + b/(1−a)) = 1 + b/(1−a), b/(1−a) = 12 ⇒ aᵗ = 13/18
+    assert sd.prop4_crossing(6.0, 4.0) == pytest.approx(math.log(13 / 18) / math.log(23 / 27), rel=1e-13)
+    # Prop. 5, d_min = 1, d_j = 2, d_k = 4, t = 1: ((5 + 1/2)/(5 + 1/4))² = (22/21)²
+    assert float(sd.prop5_ratio_bound(3.0, 1, 0.25, 1.0, 2.0, 4.0, 1)) == pytest.approx((22 / 21) ** 2, rel=1e-14)
+    # Prop. 6 = Prop. 5 at t̲ = 5/4: exponent 9/4
+    assert float(sd.prop6_bound(3.0, 1, 0.25, 1.0, 2.0, 4.0, 4.0)) == pytest.approx((22 / 21) ** 2.25, rel=1e-14)
+    # bracket (25): d = (1, 4), z = (3, 4), K = 2, eps = 2 ⇒ s = 2, ‖z‖ = 5 ⇒ s/(‖z‖ − s) = 2/3
+    lo, hi = sd.multiplier_bracket(np.array([1.0, 4.0]), np.array([3.0, 4.0]), 2.0)
+    assert (lo, hi) == (pytest.approx(2 / 3, rel=1e-14), pytest.approx(8 / 3, rel=1e-14))
+
+
+def test_prop6_derivative_steps_with_sympy():
+    # (51) typed from the paper independently of kdtheory: log bound = (1 + (u0 − 1)/κ)·log((u0 − 1 + ρj)/(u0 − 1
+    # + ρk)), u0 = ‖y0‖/√(Kε), ρ = d_min/d; its ε-derivative has the sign of −∂/∂u0 (u0 decreases in ε)
+    import sympy as sp
+    u, kap, rj, rk = sp.symbols("u kappa rho_j rho_k", positive=True)
+    logb = (1 + (u - 1) / kap) * sp.log((u - 1 + rj) / (u - 1 + rk))
+    d = sp.diff(logb, u)
+    # at rational points with ρ_k < ρ_j ≤ 1 the derivative in u0 is negative ⇒ increasing in eps (Prop. 6)
+    for uv, kv, a, b in [(3, 4, sp.Rational(1, 2), sp.Rational(1, 4)), (sp.Rational(11, 10), 2, 1, sp.Rational(1, 3)),
+                         (50, 100, sp.Rational(1, 10), sp.Rational(1, 100))]:
+        assert d.subs({u: uv, kap: kv, rj: a, rk: b}).evalf(30) < 0
+        val = logb.subs({u: uv, kap: kv, rj: a, rk: b})
+        y0, K = 3.0, 1
+        eps = (y0 / float(uv)) ** 2 / K
+        ours = math.log(float(sd.prop6_bound(y0, K, eps, 1.0, 1 / float(a), 1 / float(b), float(kv))))
+        assert ours == pytest.approx(float(val), rel=1e-12)
+
+
+def test_solve_spectral_raises_on_a_bracket_without_the_root(monkeypatch):
+    G = np.diag([0.2, 1.0])
+    y = np.array([1.0, 2.0])
+    monkeypatch.setattr(sd, "multiplier_bracket", lambda d, z, eps: (10.0, 20.0))  # a wrong bracket (25)
+    with pytest.raises(RuntimeError, match="does not contain"):
+        sd.solve_multiplier(G, y, 0.1)
+    monkeypatch.setattr(sd, "multiplier_bracket", lambda d, z, eps: (10.0, 10.0))  # "κ = 1" at a wrong c
+    with pytest.raises(RuntimeError, match="κ = 1"):
+        sd.solve_multiplier(np.eye(2), y, 0.1)
+
+
+# ---------------------------------------------------------------------- the O(K) banded route (spline kernel)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_banded_route_matches_direct_solves(seed):
+    rng = np.random.default_rng(seed)
+    K = int(rng.integers(3, 9))
+    x = rng.uniform(0.02, 0.98, K)  # unsorted
+    y = rng.standard_normal(K)
+    eps = float(rng.uniform(0.01, 0.5)) * float(np.mean(y ** 2))
+    path = sd.self_distill(sd.spline_gram(x), y, eps, 6)
+    cs, ys = ref_path(gr.gram(x), y, eps, 6)
+    assert path.route == "banded" and path.log_B is None and len(cs) == path.rounds_fitted
+    np.testing.assert_allclose(path.c, cs, rtol=1e-7)
+    for a, b in zip(path.y, ys):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10 * np.linalg.norm(y))
+
+
+def test_banded_route_boundary_points_and_eigen_agreement():
+    rng = np.random.default_rng(5)
+    x = np.concatenate([[1.0], rng.uniform(0.05, 0.95, 9), [0.0]])
+    y = rng.standard_normal(11)
+    S = sd.spline_gram(x)
+    assert S.reachable_floor(y) == pytest.approx((y[0] ** 2 + y[-1] ** 2) / 11, rel=1e-14)
+    eps = S.reachable_floor(y) + 0.05
+    pe, pb = sd.self_distill(gr.gram(x), y, eps, 10), sd.self_distill(S, y, eps, 10)
+    assert pe.collapsed_at == pb.collapsed_at and pe.rounds_fitted == pb.rounds_fitted
+    np.testing.assert_allclose(pb.c, pe.c, rtol=1e-9)
+    np.testing.assert_allclose(pb.y[-1], pe.y[-1], rtol=1e-8, atol=1e-12)
+    u = rng.standard_normal(11)
+    np.testing.assert_allclose(S.matvec(u), gr.gram(x) @ u, rtol=1e-10, atol=1e-14)
+    assert S.d_min_lower <= sd.spectrum(gr.gram(x)).d_min and S.d_max_upper >= S.d_max()
+    assert S.d_max() == pytest.approx(sd.spectrum(gr.gram(x)).d_max, rel=1e-9)
+
+
+def test_banded_near_interpolation_against_mpmath():
+    # K = 200 random points, eps = 1e-6·mean(y²): the eigen route zeroes eigenvalues here; the banded residual
+    # of round 0 and 2 against Reinsch's pentadiagonal system solved at 40 digits
+    import mpmath as mp
+    from verification.self_distillation import mp_residual_banded
+    rng = np.random.default_rng(3)
+    K = 200
+    x = np.sort(rng.uniform(0, 1, K))
+    y = np.sin(2 * np.pi * x) + 0.3 * rng.standard_normal(K)
+    eps = 1e-6 * float(np.mean(y ** 2))
+    path = sd.self_distill_points(x, y, eps, 3)
+    assert path.route == "banded" and sd.choose_route(x) == "banded"
+    for t in (0, 2):
+        r = mp_residual_banded(x, path.y[t], path.c[t])
+        with mp.workdps(40):
+            mse = float(mp.fsum(v * v for v in r) / K)
+            ynext = np.array([float(mp.mpf(float(a)) - b) for a, b in zip(path.y[t], r)])
+        assert mse == pytest.approx(eps, rel=1e-8)
+        np.testing.assert_allclose(path.y[t + 1], ynext, rtol=1e-9, atol=1e-12)
+
+
+def test_choose_route_and_bad_inputs():
+    assert sd.choose_route(np.linspace(0.05, 0.95, 11)) == "eigen"
+    assert sd.choose_route(np.linspace(0.0, 1.0, 11)) == "eigen"
+    assert sd.choose_route(np.linspace(0.001, 0.999, 1000)) == "banded"
+    p = sd.self_distill_points(np.linspace(0.0, 1.0, 11), np.sin(np.linspace(0, 6, 11)), 0.3, 3)
+    assert p.route == "eigen" and p.log_B is not None
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        sd.spline_gram([0.2, 1.5])
+    with pytest.raises(ValueError, match="distinct"):
+        sd.spline_gram([0.2, 0.2, 0.5])
+    with pytest.raises(ValueError, match="non-empty"):
+        sd.spline_gram([])
+    with pytest.raises(ValueError, match="route"):
+        sd.self_distill_points([0.2, 0.5], [1.0, 2.0], 0.1, 2, route="fast")
+    S = sd.spline_gram([0.2, 0.5, 0.7])
+    with pytest.raises(ValueError, match="c"):
+        S.residual(-1.0, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="infeasible"):
+        sd.self_distill(sd.spline_gram([0.0, 0.5, 1.0]), [3.0, 0.1, 3.0], 1.0, 2)
+
+
+def test_upper_side_and_product_form_pinned():
+    # u0 = 6, κ = 4: a(1/4) = (25 + 11/4)/(21/4)² = 148/147, b(1/4) = 9/(441/16) = 16/49;
+    # (122) at t = 1: s(a·6 − b) = (1/2)(888/147 − 48/147) = 20/7; (114) at u = 6: 6/(9/5) = 10/3 and 6/(21/20) = 40/7
+    assert float(sd.prop3_upper_bound(3.0, 1, 0.25, 4.0, 1)) == pytest.approx(20 / 7, rel=1e-13)
+    lo, hi = sd.step_bounds(6.0, 4.0)
+    assert (float(lo), float(hi)) == (pytest.approx(10 / 3, rel=1e-14), pytest.approx(40 / 7, rel=1e-14))
+    phi_hi, tan_hi, phi_lo, tan_lo = sd.tangent_bounds(np.array([6.0, 2.0]), 6.0, 4.0)
+    assert phi_hi[0] == pytest.approx(tan_hi[0]) and phi_lo[0] == pytest.approx(tan_lo[0])  # tangents at u0
+    assert phi_hi[1] <= tan_hi[1] and phi_lo[1] >= tan_lo[1]
+    # φ_4(2) = 2/(4 + 1) = 2/5; a(4)·2 − b(4) = 46/27 − 16/9 = −2/27
+    assert float(phi_lo[1]) == pytest.approx(0.4) and float(tan_lo[1]) == pytest.approx(-2 / 27)
+    assert sd.trivial_rounds(3.0, 1, 0.25) == pytest.approx(5.0)
+    # K = 1, x = 1/2: d = g(1/2, 1/2) = 1/48; eps = 1/4 ⇒ c = 1/48; f_0(1/2) = 1/2, f_0(0.3) = g(0.3, 1/2)·24
+    # with g(0.3, 0.5) = −0.3·0.5·(0.09 − 1 + 0.25)/6 = 0.0165 (x < t piece of eq. 57) ⇒ 0.396
+    x = np.array([0.5])
+    G = gr.gram(x)
+    path = sd.self_distill(G, [1.0], 0.25, 1)
+    assert path.c[0] == pytest.approx(1 / 48, rel=1e-12)
+    f = sd.product_form(np.array([[1 / 48], [0.0165]]), G, path, 0)
+    np.testing.assert_allclose(f, [0.5, 0.396], rtol=1e-12)
+    assert float(sd.product_form_printed(np.array([[1 / 48]]), G, path, 0)[0]) == pytest.approx(1 / 96, rel=1e-12)
+
+
+def test_mixed_alpha_pinned_k1():
+    # K = 1, G = [d], y0 = 1, eps = 1/16: every fit removes exactly √eps = 1/4 from its target (active constraint):
+    # f0 = 3/4; α = 1/4 (not 1/2, where α ↔ 1 − α is invisible): τ1 = 1/4 + (3/4)(3/4) = 13/16 ⇒ f1 = 9/16;
+    # τ2 = 1/4 + (3/4)(9/16) = 43/64 ⇒ f2 = 27/64
+    p = sd.mixed_self_distill(np.array([[0.3]]), [1.0], 1 / 16, 3, 0.25)
+    np.testing.assert_allclose([float(v[0]) for v in p.y[1:]], [3 / 4, 9 / 16, 27 / 64], rtol=1e-12)
+    # c from A = 1 − √eps/τ: c = d(1/A − 1); round 0: A = 3/4 ⇒ c = 0.3/3 = 0.1
+    assert p.c[0] == pytest.approx(0.1, rel=1e-12)
+    with pytest.raises(ValueError, match="alpha"):
+        sd.mixed_self_distill(np.eye(2), [1.0, 1.0], 0.1, 2, 1.5)

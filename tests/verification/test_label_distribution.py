@@ -26,12 +26,6 @@ def test_prop33_coverage_fails_for_a_bound_that_is_too_small(monkeypatch):
     assert _run("soteacher.prop33_coverage").status == "violated"
 
 
-def test_thm36_fails_for_a_bound_that_is_too_small(monkeypatch):
-    orig = LD.erm_bound
-    monkeypatch.setattr(LD, "erm_bound", lambda *a, **k: 0.1 * orig(*a, **k))
-    assert _run("soteacher.thm36").status == "violated"
-
-
 def test_lemma_a4_fails_for_a_larger_fraction(monkeypatch):
     monkeypatch.setattr(LD, "covering_fraction", lambda kappa, m: 1.0 - 1.0 / (2 * kappa * m))
     assert _run("soteacher.lemma_a4").status == "violated"
@@ -131,3 +125,83 @@ def test_eq25_counterexample_is_genuine():
     # label 0 reaches 0.2
     assert ce["printed"][0] == pytest.approx(3 * 0.2 * 0.02 / 0.19 - 0.2)
     assert ce["erm_risk"] == pytest.approx(-0.17 * math.log(0.4) - 0.02 * math.log(0.2), rel=1e-6)
+
+
+# --- issue 13 mutants: every single-term deletion of eq. (4) and x0.3 must turn a designed part violated ---
+
+def _erm_mutant(drop=None, scale=1.0):
+    def f(N, K, m, kappa, delta, L, r, L_star, norm=2):
+        kap = 1.0 if drop == "kappa" else kappa
+        KK = 1 if drop == "K" else K
+        mm = 1 if drop == "N_r" else m
+        lg = {"log": 1.0, "log2": math.log(2)}.get(drop, math.log(2 / delta))
+        conc = math.sqrt(2 * kap * mm * KK / N * lg)
+        lip = 0.0 if drop == "L_xi" else L * r * LD.xi(K, norm)
+        ls = {"L_star": 0.0, "L_star_once": L_star * r}.get(drop, 2 * L_star * r)
+        return scale * (conc + lip + ls)
+    return f
+
+
+@pytest.mark.parametrize("drop,scale,killer", [
+    (None, 0.3, "concentration_small_cell"), ("kappa", 1.0, "concentration_small_cell"),
+    ("N_r", 1.0, "concentration_small_cell"), ("K", 1.0, "concentration_many_classes"),
+    ("log", 1.0, "concentration_small_cell"), ("log2", 1.0, "concentration_small_cell"),
+    ("L_xi", 1.0, "lipschitz_term"), ("L_star", 1.0, "lipschitz_p_star_term"),
+    ("L_star_once", 1.0, "lipschitz_p_star_term")])
+def test_thm36_kills_every_single_term_mutant(monkeypatch, drop, scale, killer):
+    monkeypatch.setattr(LD, "erm_bound", _erm_mutant(drop, scale))
+    parts = VL._thm36_parts(np.random.default_rng(3), "quick")
+    assert parts[killer].status == "violated", {k: v.status for k, v in parts.items()}
+
+
+def test_thm36_designed_parts_hold_and_are_tight():
+    parts = VL._thm36_parts(np.random.default_rng(3), "quick")
+    assert {v.status for v in parts.values()} == {"holds"}
+    # tightness = (1 − δ)-quantile of the error / eq. (4) at the searched worst instance
+    assert parts["lipschitz_p_star_term"].tightness > 0.9
+    assert parts["concentration_many_classes"].tightness > 0.65
+    assert parts["lipschitz_term"].tightness > 0.6
+    assert parts["concentration_small_cell"].tightness > 0.4
+
+
+@pytest.mark.parametrize("name,mutant", [
+    ("x0.3", lambda o: lambda K, n, d: 0.3 * o(K, n, d)),
+    ("drop the factor 2", lambda o: lambda K, n, d: o(K, n, d) / math.sqrt(2)),
+    ("drop K", lambda o: lambda K, n, d: o(K, n, d) / math.sqrt(K)),
+    ("drop log(2/δ)", lambda o: lambda K, n, d: math.sqrt(2 * K / n))])
+def test_prop33_kills_mutants(monkeypatch, name, mutant):
+    monkeypatch.setattr(LD, "sibling_bound", mutant(LD.sibling_bound))
+    assert _run("soteacher.prop33_coverage").status == "violated"
+
+
+def test_prop33_factor_two_needed_only_with_many_classes():
+    # the halved bound is Hoeffding's inequality for K = 2 (true): only the many-classes part catches it
+    v = _run("soteacher.prop33_coverage")
+    many = v.details["parts"]["many_classes"]["details"]
+    assert many["mean_error"] > many["bound_with_factor_2_dropped"]
+    assert many["mean_error"] == pytest.approx(2 * math.exp(-0.5), abs=0.02)
+
+
+def test_lemma_a1_is_tight_and_kills_the_dropped_two(monkeypatch):
+    v = _run("soteacher.lemma_a1")
+    assert v.status == "holds" and v.tightness == pytest.approx(1.0, abs=1e-9)
+    orig = LD.lemma_a1_bound
+    monkeypatch.setattr(LD, "lemma_a1_bound", lambda Ls, r, n=None: orig(Ls, r, n) / 2)
+    assert _run("soteacher.lemma_a1").status == "violated"
+
+
+def test_lemma_a1_adversarial_cell_by_hand():
+    # x at −r, one other input at +r (n = 2): E ȳ = p*(0), gap = r‖v‖, eq. (10) bound = 2·(1/2)·L* r = L* r
+    inst = {"kind": "adversarial line", "n": 2, "r": 0.2, "K": 3, "norm": 1}
+    assert VL._lemma_a1_ratio(inst, True) == pytest.approx(1.0, rel=1e-12)
+    assert VL._lemma_a1_ratio(inst, False) == pytest.approx(0.5, rel=1e-12)
+
+
+def test_thm38_ring_setting_is_informative_and_tight():
+    v = _run("soteacher.thm38")
+    ring = v.details["parts"]["ring_rotations_delta0.3"]
+    assert v.status == "holds" and not ring["vacuous"]
+    assert ring["details"]["bound"] < 1.0 and ring["tightness"] > 0.6  # max possible 1-norm error is 2
+    # f* pools all 8 clusters: error on cluster 0 ≈ 7/8 · ‖pB − p0‖_1 = 7/8 · 0.4 = 0.35; printed L_p^A is 0
+    assert ring["details"]["L_p_A_corrected"] == pytest.approx(0.4, abs=1e-12)
+    assert ring["details"]["L_p_A_printed"] == pytest.approx(0.0, abs=1e-12)

@@ -27,3 +27,20 @@ def test_prop4_printed_counterexample_by_hand():
     assert v.status == "erratum"
     assert v.measured == 4 and v.predicted == pytest.approx(24.0)
     assert v.details["counterexample"]["corrected_t_lower"] == pytest.approx(4.0)
+
+
+def test_eq32_printed_counterexample_by_hand():
+    # K = 1, x = 1/2: d = g(1/2, 1/2) = (1/4)(1/4)/3 = 1/48; eps = 1/4 ⇒ c/(c + d) = 1/2 ⇒ c = 1/48;
+    # f0(1/2) = g·1/(c + d) = 1/2; printed g·d/(c + d) = 1/96
+    v = _run("mobahi.eq32_printed")
+    assert v.status == "erratum"
+    assert v.measured == pytest.approx(0.5, rel=1e-12) and v.predicted == pytest.approx(1 / 96, rel=1e-12)
+
+
+def test_trivial_bound_on_fig2_data_by_hand_numbers():
+    # the numbers for the paper's own Fig. 2 data: t̲ = 0.00064 (κ = 4,471), trivial 2.86, collapse at 4
+    v = _run("mobahi.trivial_bound")
+    f = v.details["fig2"]
+    assert v.status == "holds" and f["collapsed_at"] == 4
+    assert f["t_lower_prop4"] == pytest.approx(0.00064, abs=1e-5) and f["trivial_u0_minus_1"] == pytest.approx(2.86, abs=0.01)
+    assert f["t_lower_prop4"] <= f["trivial_u0_minus_1"] <= f["collapsed_at"]

@@ -198,3 +198,33 @@ def test_seed_blocks_do_not_change_the_iterates(model):
     one = sim.simulate_distillation(orc, np.zeros(3), tg, [0.0, 0.5, 1.0], 0.05, 12, rng=np.random.default_rng(3), seed_block=130, **kw)
     blk = sim.simulate_distillation(orc, np.zeros(3), tg, [0.0, 0.5, 1.0], 0.05, 12, rng=np.random.default_rng(3), seed_block=7, **kw)
     np.testing.assert_array_equal(one.x, blk.x)
+
+
+def test_least_squares_moments_start_at_x0_and_converge_to_the_stationary_solution():
+    from kdtheory import variance_reduction as vr
+
+    rng = np.random.default_rng(3)
+    A = vr.lift(rng.normal(size=(12, 2)))
+    b = A @ rng.normal(size=3) + rng.normal(size=12)
+    xs = vr.minimizer("least_squares", A, b)
+    tg = vr.per_sample_gradients("least_squares", xs + 0.4, A, b)
+    gamma = vr.theorem1_step_max(vr.expected_smoothness("least_squares", A, b).calL)
+    x0 = xs + np.array([1.0, -2.0, 0.5])
+    dist, gap = sim.least_squares_moments(A, b, tg, 0.3, gamma, x0, 3000, x_star=xs)
+    assert dist[0] == pytest.approx(float(np.sum((x0 - xs) ** 2)))
+    assert gap[0] == pytest.approx(vr.loss("least_squares", x0, A, b) - vr.loss("least_squares", xs, A, b))
+    st_dist, st_gap, _ = sim.least_squares_stationary(A, b, tg, 0.3, gamma, x_star=xs)
+    assert dist[-1] == pytest.approx(st_dist, rel=1e-6) and gap[-1] == pytest.approx(st_gap, rel=1e-6)
+    # one step by hand: E‖x1 − x*‖² = mean over samples of ‖x0 − γ(∇f_n(x0) − λ∇f_n(θ)) − x*‖²
+    g = vr.per_sample_gradients("least_squares", x0, A, b) - 0.3 * tg
+    assert dist[1] == pytest.approx(float(np.mean(np.sum((x0 - gamma * g - xs) ** 2, axis=1))), rel=1e-12)
+
+
+def test_rand_k_outcomes_are_unbiased_with_variance_omega():
+    from kdtheory import variance_reduction as vr
+
+    x = np.array([1.0, -2.0, 3.0, 0.5])
+    for k in (1, 2, 4):
+        C = sim.rand_k_outcomes(x, k)
+        np.testing.assert_allclose(C.mean(axis=0), x, atol=1e-12)
+        assert np.mean(np.sum((C - x) ** 2, axis=1)) == pytest.approx(vr.rand_k_omega(4, k) * float(x @ x))
