@@ -620,6 +620,8 @@ def main(argv=None) -> int:
                     help="covering claims whose unmutated quick run takes longer are not run (listed in the report)")
     ap.add_argument("--root", default=str(ROOT), help="the kdtheory tree to measure (default: the one holding this tool)")
     ap.add_argument("--no-fork", action="store_true", help="a fresh interpreter per mutant (slower; no preloading)")
+    ap.add_argument("--rerun", default=None, metavar="REPORT",
+                    help="run only the survivors of an earlier report (after strengthening a check)")
     ap.add_argument("--out", default=None, help="default: <root>/reports/mutation.json")
     args = ap.parse_args(argv)
     args.root = Path(args.root).resolve()
@@ -674,7 +676,13 @@ def _main(args, modules, out: Path, roots: list) -> int:
     rng = random.Random(args.seed)
     total = sum(len(v) for v in all_mutants.values())
     chosen: list[Mutant] = []
-    if args.sample == 0 or args.sample >= total:
+    if args.rerun:
+        wanted = {sv["id"] for sv in json.loads(Path(args.rerun).read_text())["survivors"]}
+        chosen = [m for v in all_mutants.values() for m in v if m.id in wanted]
+        missing = wanted - {m.id for m in chosen}
+        if missing:
+            log(f"{len(missing)} survivors of {args.rerun} are no mutants of these modules now: {sorted(missing)[:3]}")
+    elif args.sample == 0 or args.sample >= total:
         chosen = [m for v in all_mutants.values() for m in v]
     else:  # stratified: each module gets a share proportional to its size, at least 3
         for mod, ms in all_mutants.items():

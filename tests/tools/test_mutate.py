@@ -179,3 +179,21 @@ def test_runner_times_out_and_reports_dead_children(tmp_path):
     key, res = r.wait_one()
     assert key == "slow" and res.get("timeout") and "timeout" in res["killed_by"]
     r.close()
+
+
+def test_rerun_runs_only_the_survivors_of_a_report(tmp_path):
+    root = _toy_tree(tmp_path / "tree", formula="def f(x):\n    return 2 * x + 1\n\ndef k(x):\n    return x * 4\n")
+    (root / "tests" / "kdtheory" / "test_weak.py").write_text(
+        "from kdtheory.toy import k\n\ndef test_k_at_zero():\n    assert k(0.0) == 0.0\n")
+    first = tmp_path / "first.json"
+    assert M.main(["--root", str(root), "--modules", "toy", "--sample", "0", "--jobs", "1", "--out", str(first)]) == 0
+    survivors = {s["id"] for s in json.loads(first.read_text())["survivors"]}
+    assert len(survivors) == 4
+    # strengthen the check: k(1) = 4 kills them all
+    (root / "tests" / "kdtheory" / "test_weak.py").write_text(
+        "from kdtheory.toy import k\n\ndef test_k_at_one():\n    assert k(1.0) == 4.0\n")
+    second = tmp_path / "second.json"
+    assert M.main(["--root", str(root), "--modules", "toy", "--rerun", str(first), "--jobs", "1",
+                   "--out", str(second)]) == 0
+    rep = json.loads(second.read_text())
+    assert rep["summary"]["killed"] == 4 and rep["summary"]["survived"] == 0
