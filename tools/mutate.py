@@ -577,7 +577,8 @@ def build_report(args, modules, all_mutants, results, equivalents, t_start, comp
               "cpu_seconds_children": round(sum(os.times()[2:4]), 1),
               "cpu_seconds_mutants": round(sum(r.get("cpu_seconds", 0.0) for r in results.values()), 1),
               "baseline": {**baseline, "failing_tests": sorted(baseline["failing_tests"])}, "summary": {}, "modules": {}, "survivors": [], "errors": [],
-              "stale_equivalents": sorted(set(equivalents) - {m.id for ms in all_mutants.values() for m in ms})}
+              "stale_equivalents": sorted({e for e in equivalents if e.split(":")[0] in all_mutants}
+                                          - {m.id for ms in all_mutants.values() for m in ms})}
     tot = dict.fromkeys(KEYS, 0)
     for mod in modules:
         mods = dict.fromkeys(KEYS, 0)
