@@ -2,7 +2,11 @@
 
 ``kdverify gpu [--device auto|cpu|cuda] [--dataset digits|mnist|cifar10] [--data-dir DIR] [--size quick|full]``
 runs the network claims registered by :mod:`gpu_validation.experiments` (``kind="network"``) and writes
-``gpu_validation.json``/``.md`` in the same report format as ``kdverify run``.
+``gpu_validation.json``/``.md`` in the same report format as ``kdverify run``. There is one experiment
+module per paper, named by the paper's claim prefix in the manifest (:mod:`verification.papers`);
+``load_all(network=True)`` discovers them, so a new paper's experiments are a new module, not an edit here.
+``--jobs N`` / ``--dask ADDRESS`` spread the experiments (one task per ``rng_key``) over processes or a
+Dask cluster, GPU tasks on workers started with ``--resources GPU=1`` (:mod:`verification.executors`).
 
 Sizes (times per experiment module, in each module's docstring):
 

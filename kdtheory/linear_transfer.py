@@ -382,6 +382,7 @@ class PolynomialAngleTask:
 
     def sample_angles(self, size, rng) -> np.ndarray:
         """Angles a = ᾱ(w*, x) by inversion: a = θ_max(1 − (U/c)^{1/κ}), U ~ Unif(0, 1)."""
+        rng = V.generator("rng", rng)
         if self.kappa == 0:
             return np.full(size, float(self.theta_max))
         u = rng.random(size)
@@ -437,8 +438,9 @@ def margin_task(d, margin, *, kappa=1.0, w_star=None) -> PolynomialAngleTask:
 def _symmetric_sets(task, m, n, rng) -> np.ndarray:
     """m transfer sets (m, d, n) of a task that is rotationally symmetric about w* (Sec. 5.1's construction):
     angle a from ``task.sample_angles``, a direction uniform among unit vectors at angle a with w*, ν ~ N(0, 1)."""
-    m = V.scalar("m", m, lo=1, integer=True)
-    n = V.scalar("n", n, lo=1, integer=True)
+    m = V.count("m", m)
+    n = V.count("n", n)
+    rng = V.generator("rng", rng)
     d = task.d
     wbar = task.w_star / np.linalg.norm(task.w_star)
     a = task.sample_angles((m, n), rng)

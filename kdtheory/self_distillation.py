@@ -466,7 +466,7 @@ def prop3_lower_bound(z0_norm, K, eps, kappa, t) -> np.ndarray:
         raise ValueError("kappa must be finite for Prop. 3 (G must be positive definite on its range)")
     if u0 <= 1:
         raise ValueError(f"Prop. 3 needs z0_norm = ‖z₀‖ > √(K·eps) (u₀ = {u0:.6g} ≤ 1: collapsed at round 0)")
-    t = V.as_array("t", t, ndim=(0, 1), min_size=1)
+    t = V.as_array("t", t, min_size=1)
     if np.any(t < 0) or not np.all(np.isfinite(t)):
         raise ValueError("t must be finite and >= 0")
     s = math.sqrt(int(K) * float(eps))

@@ -43,34 +43,9 @@ SEVERITY = ("violated", "inconclusive", "not_reproduced", "erratum", "holds", "s
 SIZES = ("quick", "full")
 KINDS = ("theory", "network", "figure")
 
-#: The five seed papers: short key -> (seed file name, short citation).
-PAPERS: dict[str, tuple[str, str]] = {
-    "000": ("000_e7b664afac902525.txt", "Safaryan, Peste, Alistarh - KD performs partial variance reduction"),
-    "001": ("001_222668dd4f150ca7.txt", "Rahbar et al. - KD in the kernel regime"),
-    "002": ("002_ddf105459338061d.txt", "Mobahi, Farajtabar, Bartlett - self-distillation in Hilbert space"),
-    "003": ("003_5987e0239d050241.txt", "Phuong, Lampert - towards understanding KD"),
-    "004": ("004_dcb61b7e5e0daf64.txt", "SoTeacher - student-oriented teacher training"),
-}
-
-
-def paper_key(paper: str) -> str:
-    """Return the short key ("000" … "004") of a paper given its key, seed file name or module name."""
-    if not isinstance(paper, str) or not paper:
-        raise TypeError(f"paper must be a non-empty string, got {paper!r}")
-    aliases = {
-        "variance_reduction": "000", "safaryan": "000",
-        "kernel_regime": "001", "rahbar": "001",
-        "self_distillation": "002", "greens": "002", "mobahi": "002",
-        "linear_transfer": "003", "phuong": "003",
-        "label_distribution": "004", "soteacher": "004",
-    }
-    p = paper.strip().lower()
-    if p in aliases:
-        return aliases[p]
-    for key, (fname, _) in PAPERS.items():
-        if p == key or p == fname or p.startswith(key):
-            return key
-    raise ValueError(f"unknown paper {paper!r}; expected one of {sorted(PAPERS)} or a seed file name")
+# The paper manifest (one record per paper, verification/papers/): PAPERS is a live view
+# key -> (seed file, citation) that includes papers registered by plugins.
+from .papers import PAPERS, paper_key  # noqa: E402,F401  (re-exported: the historical home of both)
 
 
 def _jsonable(x: Any) -> Any:
@@ -493,16 +468,21 @@ def claim(
 _THEORY_PACKAGES = ("verification",)
 _NETWORK_PACKAGES = ("gpu_validation.experiments",)
 _FIGURE_PACKAGES = ("paper_figs",)
-_NOT_CLAIM_MODULES = {"claims", "report", "cli", "simulate", "oracles", "stats", "search"}
+_NOT_CLAIM_MODULES = {"claims", "report", "cli", "simulate", "oracles", "stats", "search", "papers", "plugins",
+                      "executors", "stability"}
 
 
-def load_all(*, network: bool = False, figures: bool = False) -> dict[str, Claim]:
+def load_all(*, network: bool = False, figures: bool = False, modules: Iterable[str] = (),
+             plugins: bool = True) -> dict[str, Claim]:
     """Import every claim module so the registry is complete; return the registry.
 
     Theory claims live in ``verification/<paper module>.py``; network claims in
     ``gpu_validation/experiments/*.py`` and are imported only with ``network=True`` (they need torch);
     figure claims (``kind="figure"``) in the ``paper_figs`` modules, imported with ``figures=True``
     (importing a figure module never imports torch; its checks may).
+    Third-party claims join too (:mod:`verification.plugins`): the modules named in ``modules``
+    (``kdverify --module my_pkg.claims``) and, unless ``plugins=False``, every module of the
+    ``kdtheory.claims`` entry-point group of the installed distributions.
     """
     pkgs = (list(_THEORY_PACKAGES) + (list(_NETWORK_PACKAGES) if network else [])
             + (list(_FIGURE_PACKAGES) if figures else []))
@@ -512,6 +492,9 @@ def load_all(*, network: bool = False, figures: bool = False) -> dict[str, Claim
             if info.name.startswith("_") or info.name in _NOT_CLAIM_MODULES:
                 continue
             importlib.import_module(f"{pkg_name}.{info.name}")
+    from . import plugins as _plugins
+
+    _plugins.load_plugins(modules, entry_points=plugins)
     return dict(_REGISTRY)
 
 

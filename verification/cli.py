@@ -1,14 +1,19 @@
 """``kdverify``: run the claims, list them, regenerate the figures, validate on networks.
 
     kdverify run  [--paper P] [--claim ID ...] [--kind theory|figure|all] [--size quick|full] [--seed S]
-                  [--seeds N] [--out reports/]
-    kdverify list [--paper P] [--kind theory|network|all]
+                  [--seeds N] [--out reports/] [--jobs N | --dask ADDRESS|local] [--module my_pkg.claims ...]
+    kdverify list [--paper P] [--kind theory|network|all] [--module my_pkg.claims ...]
+    kdverify stability [--seeds 0-4] [--paper P] [--claim ID ...] [--jobs N | --dask ...] [--module ...]
     kdverify figs [--only ID ...] [--size quick|full] [--out figures/]
     kdverify gpu  [--device auto|cpu|cuda] [--dataset digits|mnist|cifar10] [--data-dir DIR] [--size ...]
 
 ``run``, ``gpu`` and ``figs`` exit with code 1 when any claim is ``violated`` (an ``erratum`` is not a
 failure: the corrected claim beside it must hold; nor are ``inconclusive`` and ``not_reproduced``, which
-the report lists with their intervals and reasons).
+the report lists with their intervals and reasons). ``--jobs N`` runs the claims on N local processes
+and ``--dask`` on a Dask cluster (:mod:`verification.executors`); the report is the same either way.
+``--module`` adds a third-party claim module (:mod:`verification.plugins`); installed plugins of the
+``kdtheory.claims`` entry-point group are always loaded. ``stability`` exits 1 when a claim's status
+changes between seeds other than to or from ``inconclusive``.
 """
 
 from __future__ import annotations
@@ -34,19 +39,59 @@ def _console():
     return Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 
 
-def _run_with_progress(selected, *, seed, size, console, label, **options):
+def _scale_options(f):
+    """--jobs, --dask and --module, shared by the commands that run claims."""
+    f = click.option("--module", "modules", multiple=True, metavar="MODULE",
+                     help="Import this third-party claim module too (repeatable), e.g. my_pkg.claims.")(f)
+    f = click.option("--dask", "dask", default=None, metavar="ADDRESS",
+                     help="Run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' "
+                          "for an in-process LocalCluster of --jobs workers.")(f)
+    f = click.option("--jobs", "jobs", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Run the claims on this many local processes (claims sharing an rng_key together).")(f)
+    return f
+
+
+def _load(modules, *, network=False, figures=False):
+    from .plugins import PluginError
+
+    try:
+        _claims.load_all(network=network, figures=figures, modules=modules)
+    except PluginError as exc:
+        raise click.BadParameter(str(exc), param_hint="--module" if modules else "plugin") from None
+
+
+def _executor(jobs, dask):
+    from . import executors
+
+    try:
+        return executors.make_executor(jobs, dask)
+    except (ImportError, ValueError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--dask" if dask else "--jobs") from None
+
+
+def _run_with_progress(selected, *, seed, size, console, label, executor=None, seeds=None, gpu=False, **options):
+    """Run ``selected`` at ``seed`` (a list of verdicts) or, with ``seeds``, at each (seed -> verdicts)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from . import executors
+
+    todo = list(seeds) if seeds is not None else [seed]
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("{task.fields[current]}"),
                   console=console, transient=True) as bar:
-        task = bar.add_task(label, total=len(selected), current="")
-        verdicts = []
-        for c in selected:
-            bar.update(task, current=c.id)
-            verdicts += _claims.run_claims([c], seed=seed, size=size, **options)
-            bar.advance(task)
-    return verdicts
+        task = bar.add_task(label, total=len(selected) * len(todo), current="")
+
+        def advance(t):
+            bar.update(task, current=t.label)
+            bar.advance(task, len(t.claim_ids))
+
+        try:
+            out = executors.run_seeds(selected, todo, size=size, executor=executor, progress=advance, gpu=gpu,
+                                      **options)
+        except RuntimeError as exc:  # e.g. a Dask cluster without the GPU workers the tasks need
+            console.print(f"[red]{exc}[/]")
+            sys.exit(2)
+    return out if seeds is not None else out[seed]
 
 
 def _write(report, out: Path, stem: str, console) -> None:
@@ -62,7 +107,8 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--paper", default=None, help="000…004, a seed file name or a module name (e.g. self_distillation).")
+@click.option("--paper", default=None, help="A paper of the manifest: key (000), seed file name, claim prefix "
+              "(mobahi) or topic module (self_distillation).")
 @click.option("--claim", "claim_ids", multiple=True, help="Claim id (repeatable; 'prefix*' matches a prefix).")
 @click.option("--kind", type=click.Choice(["theory", "figure", "all"]), default="theory", show_default=True,
               help="theory claims, the figures' statements (figure claims), or both.")
@@ -70,10 +116,12 @@ def main() -> None:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--seeds", "n_seeds", type=click.IntRange(min=2), default=None, help=SEEDS_HELP)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
-def run(paper, claim_ids, kind, size, seed, n_seeds, out) -> None:
+@_scale_options
+def run(paper, claim_ids, kind, size, seed, n_seeds, out, jobs, dask, modules) -> None:
     """Run theory claims; print the table; write OUT/verification.json and .md."""
     console = _console()
-    _claims.load_all(figures=kind != "theory")
+    _load(modules, figures=kind != "theory")
+    executor = _executor(jobs, dask)
     kinds = ("theory", "figure") if kind == "all" else (kind,)
     try:
         selected = [c for k in kinds for c in _claims.select(paper=paper, ids=claim_ids or None, kind=k)]
@@ -83,9 +131,11 @@ def run(paper, claim_ids, kind, size, seed, n_seeds, out) -> None:
         console.print("no claims match the selection")
         sys.exit(0)
     opts = {} if n_seeds is None else {"n_seeds": n_seeds}
-    verdicts = _run_with_progress(selected, seed=seed, size=size, console=console, label="claims", **opts)
+    verdicts = _run_with_progress(selected, seed=seed, size=size, console=console, label="claims",
+                                  executor=executor, **opts)
     rep = _report.build_report(selected, verdicts, seed=seed, size=size, kind=kind,
                                options={"paper": paper, "claims": list(claim_ids), "seeds": n_seeds})
+    rep["timing"]["executor"] = executor.describe()  # timing block: the report is otherwise executor-free
     _report.print_table(rep, console)
     _write(rep, out, "verification", console)
     sys.exit(1 if rep["summary"]["violated"] else 0)
@@ -94,19 +144,23 @@ def run(paper, claim_ids, kind, size, seed, n_seeds, out) -> None:
 @main.command(name="list")
 @click.option("--paper", default=None)
 @click.option("--kind", type=click.Choice(["theory", "network", "figure", "all"]), default="all", show_default=True)
-def list_(paper, kind) -> None:
+@click.option("--module", "modules", multiple=True, metavar="MODULE", help="Also list this claim module's claims.")
+def list_(paper, kind, modules) -> None:
     """Every claim with paper, equation and one-line statement."""
     from rich.table import Table
 
     console = _console()
-    _claims.load_all(figures=kind in ("figure", "all"))
+    _load(modules, figures=kind in ("figure", "all"))
     note = ""
     if kind in ("network", "all"):
         try:
             _claims.load_all(network=True)
         except ImportError as exc:
             note = f"(network claims not listed: {exc})"
-    sel = _claims.select(paper=paper, kind=None if kind == "all" else kind)
+    try:
+        sel = _claims.select(paper=paper, kind=None if kind == "all" else kind)
+    except (KeyError, ValueError) as exc:
+        raise click.BadParameter(str(exc).strip('"'), param_hint="--paper") from None
     t = Table(header_style="bold")
     for col in ("claim", "paper", "where", "kind", "statement"):
         t.add_column(col, overflow="fold")
@@ -187,7 +241,8 @@ def figs(only, size, out) -> None:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--seeds", "n_seeds", type=click.IntRange(min=2), default=None, help=SEEDS_HELP)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
-def gpu(device, dataset, data_dir, claim_ids, size, seed, n_seeds, out) -> None:
+@_scale_options
+def gpu(device, dataset, data_dir, claim_ids, size, seed, n_seeds, out, jobs, dask, modules) -> None:
     """Run the network validations; write OUT/gpu_validation.json and .md."""
     console = _console()
     try:
@@ -202,7 +257,8 @@ def gpu(device, dataset, data_dir, claim_ids, size, seed, n_seeds, out) -> None:
         dev = resolve_device(device)
     except (ValueError, RuntimeError) as exc:
         raise click.BadParameter(str(exc), param_hint="--device") from None
-    _claims.load_all(network=True)
+    _load(modules, network=True)
+    executor = _executor(jobs, dask)
     try:
         selected = _claims.select(ids=claim_ids or None, kind="network")
     except (KeyError, ValueError) as exc:
@@ -214,12 +270,69 @@ def gpu(device, dataset, data_dir, claim_ids, size, seed, n_seeds, out) -> None:
     options = {"device": str(device), "dataset": dataset, "data_dir": str(data_dir) if data_dir else None}
     if n_seeds is not None:
         options["n_seeds"] = n_seeds
-    verdicts = _run_with_progress(selected, seed=seed, size=size, console=console, label="networks", **options)
+    verdicts = _run_with_progress(selected, seed=seed, size=size, console=console, label="networks",
+                                  executor=executor, gpu=device == "cuda", **options)
     rep = _report.build_report(selected, verdicts, seed=seed, size=size, kind="network",
                                options={**options, "resolved_device": str(dev)})
+    rep["timing"]["executor"] = executor.describe()
     _report.print_table(rep, console)
     _write(rep, out, "gpu_validation", console)
     sys.exit(1 if rep["summary"]["violated"] else 0)
+
+
+@main.command()
+@click.option("--seeds", "seeds_text", default="0-4", show_default=True, help="Global seeds: '0-4', '0,2,7'.")
+@click.option("--paper", default=None)
+@click.option("--claim", "claim_ids", multiple=True, help="Claim id (repeatable; 'prefix*' matches a prefix).")
+@click.option("--kind", type=click.Choice(["theory", "figure", "network"]), default="theory", show_default=True)
+@click.option("--size", type=SIZE, default="quick", show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+              help="For --kind network.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
+@_scale_options
+def stability(seeds_text, paper, claim_ids, kind, size, device, out, jobs, dask, modules) -> None:
+    """Run claims at every seed; exit 1 when a status changes (other than to/from inconclusive)."""
+    import json
+
+    from rich.table import Table
+
+    from .stability import parse_seeds, stability_report
+
+    console = _console()
+    try:
+        seeds = parse_seeds(seeds_text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--seeds") from None
+    _load(modules, network=kind == "network", figures=kind == "figure")
+    executor = _executor(jobs, dask)
+    try:
+        selected = _claims.select(paper=paper, ids=claim_ids or None, kind=kind)
+    except (KeyError, ValueError) as exc:
+        raise click.BadParameter(str(exc).strip('"')) from None
+    if not selected:
+        console.print("no claims match the selection")
+        sys.exit(0)
+    options = {"device": device} if kind == "network" else {}
+    by_seed = _run_with_progress(selected, seed=seeds[0], seeds=seeds, size=size, console=console,
+                                 label=f"{len(seeds)} seeds", executor=executor, gpu=device == "cuda", **options)
+    rep = stability_report(selected, by_seed)
+    rep = {"kind": kind, "size": size, **rep}
+    t = Table(title=f"status by seed ({kind}, size {size})", header_style="bold")
+    t.add_column("claim")
+    for s in seeds:
+        t.add_column(str(s))
+    t.add_column("stable")
+    for r in rep["claims"]:
+        t.add_row(r["claim_id"], *r["statuses"].values(), "yes" if r["stable"] else "[bold red]NO[/]")
+    console.print(t)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "stability.json").write_text(json.dumps(rep, indent=2, ensure_ascii=False) + "\n")
+    if rep["unstable"]:
+        console.print(f"[bold red]{len(rep['unstable'])} unstable:[/] " + ", ".join(rep["unstable"]))
+    else:
+        console.print(f"all {len(selected)} claims stable over seeds {seeds_text}")
+    console.print(f"wrote {out / 'stability.json'}")
+    sys.exit(1 if rep["unstable"] else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,15 +21,18 @@ __all__ = ["assert_claim"]
 def assert_claim(claim, size: str = "quick", seed: int = 0, *, check_determinism: bool = True):
     """Run ``claim`` at ``size`` with the generator the CLI gives it for ``seed``; assert the battery.
 
-    ``claim`` is a :class:`verification.claims.Claim` or the id of a registered one. Returns the
-    :class:`~verification.claims.Verdict` (so a test can assert more on ``verdict.details``).
+    ``claim`` is a :class:`verification.claims.Claim` or the id of a registered one (the registry is
+    completed with :func:`~verification.claims.load_all` first, so an installed plugin's claim id works).
+    Returns the :class:`~verification.claims.Verdict` (so a test can assert more on ``verdict.details``).
     Raises ``AssertionError`` with the verdict's numbers when a check fails, and
     ``TypeError``/``ValueError`` for invalid arguments. ``check_determinism=False`` skips the
     second run (for an expensive ``size="full"`` check).
     """
-    from verification.claims import SIZES, STATUSES, Claim, Verdict, claim_rng, get, registry
+    from verification.claims import SIZES, STATUSES, Claim, Verdict, claim_rng, get, load_all, registry
 
     if isinstance(claim, str):
+        if claim not in registry():  # the suite's claims and installed plugins (kdtheory.claims entry points)
+            load_all()
         claim = get(claim)
     if not isinstance(claim, Claim):
         raise TypeError(f"claim must be a verification.claims.Claim or a registered claim id, got {type(claim).__name__}")

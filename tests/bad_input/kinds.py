@@ -110,8 +110,12 @@ class PSD(Arr):
         v = np.asarray(self.valid(), dtype=float)
         asym = v.copy()
         asym[..., 0, -1] += 1.0
+        w, Q = np.linalg.eigh(0.5 * (v + np.swapaxes(v, -1, -2)))
+        w[..., 0] = -0.5 * np.abs(w[..., -1]) - 0.1  # one clearly negative eigenvalue, the others kept
+        indef = np.einsum("...ik,...k,...jk->...ij", Q, w, Q)
         return [b for b in super()._bad() if b[0] not in ("extra-dim",)] + [
-            ("negative-definite", -v - np.eye(v.shape[-1])), ("non-symmetric", asym), ("non-square", v[..., :-1, :])]
+            ("negative-definite", -v - np.eye(v.shape[-1])), ("indefinite", 0.5 * (indef + np.swapaxes(indef, -1, -2))),
+            ("non-symmetric", asym), ("non-square", v[..., :-1, :])]
 
 
 class Real(Kind):

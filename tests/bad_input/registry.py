@@ -113,7 +113,7 @@ def _kr_setup():
 
 
 _W, _X, _a, _H, _P = _kr_setup()
-_SYM = ("negative-definite",)  # symmetric, any sign (a centred kernel is not PSD-checked)
+_SYM = ("negative-definite", "indefinite")  # symmetric, any sign (a centred kernel is not PSD-checked)
 _Kmat = np.array([[2.0, 0.5, 0.1], [0.5, 1.5, 0.3], [0.1, 0.3, 1.0]])
 KR_POOL = {
     "W": Arr(_W), "X": Arr(_X), "a": Arr(_a), "lam": NonNeg(0.5), "activation": Choice("tanh"),
@@ -180,7 +180,7 @@ SD = {
     "fit_predictions": {"y": Arr(_SY)}, "residual_mse": {}, "h": {}, "reachable_floor": {"y": Arr(_SY)}, "multiplier_bracket": {},
     "multiplier_bracket_printed": {}, "solve_multiplier": {"y": Arr(_SY)}, "self_distill": {},
     "effective_basis_count": {"log_B": Arr(np.array([[-0.1, -0.5, -2.0]]), skip=("-inf", "0-d", "empty"))},
-    "guaranteed_rounds": {}, "prop3_lower_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=("0-d",))},
+    "guaranteed_rounds": {}, "prop3_lower_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=_BCAST)},
     # prop5/prop6 broadcast d_j, d_k, t against each other (documented): an extra dimension is valid
     "prop4_crossing": {}, "prop5_ratio_bound": {"t": Arr(np.array([0.0, 1.0, 2.0]), skip=_BCAST),
                                                 "d_j": Arr(np.array([0.6]), skip=_BCAST),
@@ -426,7 +426,10 @@ def _data_files():
     import pickle
     import struct
     import tempfile
+    import atexit
+    import shutil
     root = tempfile.mkdtemp(prefix="kd-badinput-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     idx = os.path.join(root, "tiny-idx1-ubyte")
     with open(idx, "wb") as fh:
         fh.write(struct.pack(">HBB", 0, 8, 1) + struct.pack(">I", 3) + bytes([1, 2, 3]))

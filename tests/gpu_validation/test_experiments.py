@@ -5,7 +5,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+import pkgutil  # noqa: E402
+
+import gpu_validation.experiments as _experiments  # noqa: E402
 from verification.claims import Verdict, load_all, run_claims, select  # noqa: E402
+from verification.papers import papers  # noqa: E402
+
+#: One experiment module per paper with network claims, named by the paper's claim prefix (the manifest).
+MODULES = sorted(i.name for i in pkgutil.iter_modules(_experiments.__path__) if not i.name.startswith("_"))
 
 IDS = ["safaryan.net.fig1_monotone", "safaryan.net.fig1_similarity", "safaryan.net.lambda_sweep",
        "rahbar.net.final_value", "rahbar.net.width_rate", "mobahi.net.train_acc_falls",
@@ -21,6 +28,16 @@ def test_all_six_experiments_registered_as_network_claims():
     assert not {c.id for c in select(kind="theory")} & set(IDS)
 
 
+def test_experiment_modules_follow_the_manifest():
+    load_all(network=True)
+    prefixes = {p.prefix: key for key, p in papers().items()}
+    for name in MODULES:
+        assert name in prefixes, f"gpu_validation.experiments.{name} is not a claim prefix of the manifest"
+        mine = [c for c in select(kind="network") if c.check.__module__ == f"gpu_validation.experiments.{name}"]
+        assert mine, f"gpu_validation.experiments.{name} registers no network claim"
+        assert all(c.id.startswith(name + ".") and c.paper_key == prefixes[name] for c in mine)
+
+
 TINY = {
     "safaryan": ("check_fig1_monotone", {"hidden": 8, "teacher_epochs": 1, "epochs": 2, "lams": (0.1, 0.9)}),
     "mobahi": ("check_train_acc", {"rounds": 2, "epochs": 1, "hidden": 8, "n_train": 100, "seeds": 2}),
@@ -30,12 +47,15 @@ TINY = {
 }
 
 
-@pytest.mark.parametrize("module", sorted(TINY))
+@pytest.mark.parametrize("module", MODULES)
 def test_tiny_run_returns_a_verdict_with_numbers(module):
     import importlib
 
     mod = importlib.import_module(f"gpu_validation.experiments.{module}")
-    fn, cfg = TINY[module]
+    # a new paper's experiment module declares its own tiny configuration: TINY_CHECK = (check name, cfg)
+    spec = getattr(mod, "TINY_CHECK", None) or TINY.get(module)
+    assert spec, f"gpu_validation.experiments.{module}: declare TINY_CHECK = ('check_...', {{tiny config}})"
+    fn, cfg = spec
     v = getattr(mod, fn)(np.random.default_rng(0), cfg, device="cpu")
     assert isinstance(v, Verdict) and v.status in ("holds", "violated", "skipped", "inconclusive", "not_reproduced")
     if v.status != "skipped":

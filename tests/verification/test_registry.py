@@ -12,6 +12,7 @@ import math
 import pytest
 
 from verification.claims import STATUSES, Verdict, claim_rng, load_all, registry, select
+from verification.papers import papers
 
 load_all()
 THEORY = select(kind="theory")
@@ -47,6 +48,6 @@ def test_registry_metadata():
         assert c.where.strip() and c.statement.strip(), f"{cid} lacks where/statement"
         assert "\n" not in c.statement, f"{cid}: statement must be one line"
         prefix = cid.split(".")[0]
-        assert prefix in {"safaryan", "rahbar", "mobahi", "phuong", "soteacher"}, f"{cid}: unknown prefix"
+        assert prefix == papers()[c.paper_key].prefix, f"{cid}: prefix is not its paper's ({c.paper_key})"
         if c.corrected_by is not None:
             assert c.corrected_by in reg, f"{cid} corrects unknown claim {c.corrected_by}"

@@ -28,7 +28,7 @@ def _err(rng, size):
 def dummies(monkeypatch):
     reg = {}
     monkeypatch.setattr(C, "_REGISTRY", reg)
-    monkeypatch.setattr(C, "load_all", lambda network=False, figures=False: dict(reg))
+    monkeypatch.setattr(C, "load_all", lambda **kw: dict(reg))  # any options (network, figures, modules …)
     for cid, fn, corr in (("dummy.noisy", _noisy, None), ("dummy.bad", _bad, None), ("dummy.err", _err, "dummy.noisy")):
         C.register(C.Claim(cid, "000", "eq. 0 (f(x|y))", f"{cid} statement", fn, corrected_by=corr))
     return reg
