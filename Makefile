@@ -109,7 +109,7 @@ bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 # Mutation score of kdtheory's formula code (run by hand, not in CI): reports/mutation.json.
-# MUTANTS=0 runs every mutant (hours); the default sample runs in about 15 minutes on 2 idle cores.
+# MUTANTS=0 runs every mutant (hours); the default sample needs ~8-10 CPU minutes (~5 min on 2 idle cores).
 MUTANTS ?= 100
 mutate: $(STAMP)-test
 	$(BIN)/python tools/mutate.py --sample $(MUTANTS) --jobs $(PYTEST_WORKERS) --out $(OUT)/mutation.json
