@@ -617,7 +617,7 @@ def final_value(y, phi, a, lam) -> np.ndarray:
     lam = _lam(lam)
     ch, s = _scaled(c)  # divide numerator and denominator by s²: no overflow of c·c for huge a
     A = float(ch @ ch)
-    return V.finite_result((A * y + (lam / s) * (ch @ phi) / s) / (A + lam / s / s), inputs=("y", "phi", "a", "lam"))
+    return V.finite_result((A * y + (lam / s) * (ch @ phi)) / (A + lam / s / s), inputs=("y", "phi", "a", "lam"))
 
 
 def unit_final_values(y, phi, a, lam) -> np.ndarray:

@@ -1400,8 +1400,15 @@ def _lambda_le_1(rng, size):
        statement="for teachers with lambda* > 1 and with lambda* < 0, the unconstrained lambda* of N1 beats the clipped one, "
                  "and the exact stationary E||x - x*||^2 of (7) at lambda* stays below Thm 1's bound (35)")
 def _lambda_outside(rng, size):
-    A, b, xs, k, g0, u = _lambda_star_instances(rng)
-    gamma, c = vr.theorem1_step_max(k.calL), vr.lemma1_c(1, mu=k.mu)
+    # λ* > 1 needs a teacher whose gradient noise is below σ*² by more than its bias costs; not every drawn
+    # problem has one at ε = −1e-3 (seed 2 did not), so draw problems until one does (bounded; the count is
+    # reported) — the claim is about λ* outside [0, 1], not about how often a random problem allows it
+    for draws in range(1, 21):
+        A, b, xs, k, g0, u = _lambda_star_instances(rng)
+        gamma, c = vr.theorem1_step_max(k.calL), vr.lemma1_c(1, mu=k.mu)
+        g_near = vr.per_sample_gradients("least_squares", xs - 1e-3 * u, A, b)
+        if vr.optimal_lambda(g0, g_near, gamma, c) > 1:
+            break
     parts, rows = {}, []
     # E<g*, g(θ)> = σ*² + ε·E<g*, H_ξ u> vanishes at ε0 = −σ*²/|P|: beyond it λ* < 0
     P = np.mean(2 * A * np.sum(A * g0, axis=1)[:, None], axis=0)
@@ -1420,7 +1427,7 @@ def _lambda_outside(rng, size):
         parts[f"{name}_outside"] = compare(0.0, 1.0 if outside else -1.0, ">=")
         parts[f"{name}_beats_clipped"] = compare(n_clip, n_star, "<=")
         parts[f"{name}_thm1"] = compare(bound, exact, "<=")
-    return combine(parts, details={"instances": rows})
+    return combine(parts, details={"instances": rows, "problems_drawn": draws})
 
 
 @claim("safaryan.sec5_lambda_one", paper=PAPER, where="Sec. 5: 'no tuning is required for the distillation weight; we may simply set lambda = 1'",
