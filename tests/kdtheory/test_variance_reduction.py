@@ -695,22 +695,23 @@ _CROSS = F(1)     # E⟨g0, g1⟩ = ½(2 + 0)
 _MT = F(2)        # E‖g1‖² = ½(4 + 0)
 
 
-def _close(value, exact, rel=1e-12):
-    assert value == pytest.approx(float(exact), rel=rel, abs=1e-300), (value, float(exact))
+def _close(value, exact, rel=1e-12) -> bool:
+    """Whether ``value`` equals the exact fraction ``exact`` to ``rel`` (callers assert it)."""
+    return value == pytest.approx(float(exact), rel=rel, abs=1e-300)
 
 
 def test_pinned_step_limits_and_lemma1_constants():
-    _close(vr.theorem1_step_max(4.0), F(1, 16))
-    _close(vr.theorem1_step_max(4.0, printed=True), F(1, 32))
-    _close(vr.theorem2_step_max(0.5, 2.0, 3.0), F(1, 2) / (4 * 2 * 3))
-    _close(vr.theorem3_step_max(0.5, 2.0, 3.0), F(1, 2) / (3 * 2 * 3))
-    _close(vr.theorem4_step_max(4.0), F(1, 64))
-    _close(vr.step_max(2, mu=0.5, L=2.0, calL=3.0), F(1, 48))
-    _close(vr.lemma1_c(1, mu=0.5), F(1, 8))
-    _close(vr.lemma1_c(2, mu=0.5, L=3.0), F(3))
-    _close(vr.lemma1_c(4, mu=0.5), F(1))
-    _close(vr.restart_step_max(0.5, 2.0, 3.0), F(1, 2) / (24 * 6))
-    _close(vr.restart_step_max(0.5, 2.0, 3.0, printed=True), F(1, 2) / (12 * 6))
+    assert _close(vr.theorem1_step_max(4.0), F(1, 16))
+    assert _close(vr.theorem1_step_max(4.0, printed=True), F(1, 32))
+    assert _close(vr.theorem2_step_max(0.5, 2.0, 3.0), F(1, 2) / (4 * 2 * 3))
+    assert _close(vr.theorem3_step_max(0.5, 2.0, 3.0), F(1, 2) / (3 * 2 * 3))
+    assert _close(vr.theorem4_step_max(4.0), F(1, 64))
+    assert _close(vr.step_max(2, mu=0.5, L=2.0, calL=3.0), F(1, 48))
+    assert _close(vr.lemma1_c(1, mu=0.5), F(1, 8))
+    assert _close(vr.lemma1_c(2, mu=0.5, L=3.0), F(3))
+    assert _close(vr.lemma1_c(4, mu=0.5), F(1))
+    assert _close(vr.restart_step_max(0.5, 2.0, 3.0), F(1, 2) / (24 * 6))
+    assert _close(vr.restart_step_max(0.5, 2.0, 3.0, printed=True), F(1, 2) / (12 * 6))
     with pytest.raises(ValueError, match="theorem"):
         vr.lemma1_c(3, mu=1.0)
 
@@ -719,35 +720,35 @@ def test_pinned_lemma1():
     gamma, c = F(1, 16), F(1, 8)              # cγ = 1/128
     lam_star = _CROSS / (_MT + _GT2 / (c * gamma))
     assert lam_star == F(1, 130)
-    _close(vr.optimal_lambda(_G0, _G1, float(gamma), float(c)), lam_star)
+    assert _close(vr.optimal_lambda(_G0, _G1, float(gamma), float(c)), lam_star)
     lam = F(1, 4)
-    _close(vr.neighborhood(float(lam), _G0, _G1, float(gamma), float(c)), lam**2 * _GT2 + c * gamma * _noise(lam))
-    _close(vr.noise_at_lambda(float(lam), _G0, _G1), _noise(lam))
+    assert _close(vr.neighborhood(float(lam), _G0, _G1, float(gamma), float(c)), lam**2 * _GT2 + c * gamma * _noise(lam))
+    assert _close(vr.noise_at_lambda(float(lam), _G0, _G1), _noise(lam))
     rho, beta = F(1, 2), F(1, 4)
-    _close(vr.reduction_ratio_formula(0.5, 0.25, float(gamma), float(c)), 1 - rho**2 * (1 - beta) / (1 + beta / (c * gamma)))
+    assert _close(vr.reduction_ratio_formula(0.5, 0.25, float(gamma), float(c)), 1 - rho**2 * (1 - beta) / (1 + beta / (c * gamma)))
     # explicit Lemma-1 bound: min(1, (2𝓛/(σ*σ(θ)) + 2L/(cγσ²(θ))) (f(θ) − f*)) at σ* = 1, σ(θ) = 2
     k = 2 * F(3) / (1 * 2) + 2 * F(2) / (c * gamma * 4)
-    _close(vr.reduction_ratio_bound(1e-4, 1.0, 2.0, 2.0, 3.0, float(gamma), float(c)), min(F(1), k * F(1, 10000)))
+    assert _close(vr.reduction_ratio_bound(1e-4, 1.0, 2.0, 2.0, 3.0, float(gamma), float(c)), min(F(1), k * F(1, 10000)))
 
 
 def test_pinned_theorem1():
     t, gamma, mu, calL, d0, lam = 2, F(1, 16), F(1, 2), F(4), F(3), F(1, 4)
     N1 = lam**2 * _GT2 + gamma * mu / 4 * _noise(lam)
     exact = (1 - gamma * mu) ** t * d0 + 8 / mu**2 * N1
-    _close(vr.theorem1_bound(t, float(gamma), float(mu), float(calL), float(d0), _G0, _G1, lam=float(lam)), exact)
+    assert _close(vr.theorem1_bound(t, float(gamma), float(mu), float(calL), float(d0), _G0, _G1, lam=float(lam)), exact)
     lam0 = F(0)
-    _close(vr.theorem1_bound(t, float(gamma), float(mu), float(calL), 0.0, _G0, _G1, lam=0.0),
+    assert _close(vr.theorem1_bound(t, float(gamma), float(mu), float(calL), 0.0, _G0, _G1, lam=0.0),
            8 / mu**2 * (gamma * mu / 4 * _noise(lam0)))
     # one-step (App. C.2) and the descent inequality (13), strongly quasi-convex form
     e, fg, gs, nz = F(2), F(1, 3), F(5, 7), F(3, 11)
     one = (1 - gamma * mu) * e + 8 * gamma / mu * lam**2 * gs + 2 * gamma**2 * nz
-    _close(vr.theorem1_one_step_bound(float(e), float(gamma), float(mu), float(calL), float(lam), float(gs), float(nz)), one)
-    _close(vr.descent_step_bound(float(e), float(fg), float(gamma), float(mu), float(calL), float(lam), float(gs), float(nz)),
+    assert _close(vr.theorem1_one_step_bound(float(e), float(gamma), float(mu), float(calL), float(lam), float(gs), float(nz)), one)
+    assert _close(vr.descent_step_bound(float(e), float(fg), float(gamma), float(mu), float(calL), float(lam), float(gs), float(nz)),
            one - gamma * (1 - 4 * gamma * calL) * fg)
     # rate (11) with the explicit Lemma-1 factor, c = μ/4
     s2, st2, L, ft = F(4), F(9), F(3), F(1, 1000)
     r = min(F(1), (2 * calL / (2 * 3) + 2 * L / (mu / 4 * gamma * st2)) * ft)
-    _close(vr.theorem1_rate_bound(t, float(gamma), float(mu), float(L), float(calL), float(d0), float(s2), float(st2), float(ft)),
+    assert _close(vr.theorem1_rate_bound(t, float(gamma), float(mu), float(L), float(calL), float(d0), float(s2), float(st2), float(ft)),
            (1 - gamma * mu) ** t * d0 + 2 * s2 / mu * gamma * r)
 
 
@@ -755,12 +756,12 @@ def test_pinned_theorem2():
     t, mu, L, calL, f0, lam = 3, F(1, 2), F(2), F(3), F(5), F(1, 4)
     gamma = mu / (4 * L * calL)
     N2 = lam**2 * _GT2 + L * gamma * _noise(lam)
-    _close(vr.theorem2_bound(t, float(gamma), float(mu), float(L), float(calL), float(f0), _G0, _G1, lam=float(lam)),
+    assert _close(vr.theorem2_bound(t, float(gamma), float(mu), float(L), float(calL), float(f0), _G0, _G1, lam=float(lam)),
            (1 - gamma * mu) ** t * f0 + N2 / mu)
     e, gs, nz = F(2), F(5, 7), F(3, 11)
     one = (1 - gamma * mu) * e + gamma * lam**2 * gs + L * gamma**2 * nz
-    _close(vr.theorem2_one_step_bound(float(e), float(gamma), float(mu), float(L), float(calL), float(lam), float(gs), float(nz)), one)
-    _close(vr.descent_step_bound(float(e), 0.0, float(gamma), float(mu), float(calL), float(lam), float(gs), float(nz),
+    assert _close(vr.theorem2_one_step_bound(float(e), float(gamma), float(mu), float(L), float(calL), float(lam), float(gs), float(nz)), one)
+    assert _close(vr.descent_step_bound(float(e), 0.0, float(gamma), float(mu), float(calL), float(lam), float(gs), float(nz),
                                  setting="pl", L=float(L)),
            one - gamma * mu / 2 * (1 - 4 * gamma * L * calL / mu) * e)
 
@@ -768,14 +769,14 @@ def test_pinned_theorem2():
 def test_pinned_theorem3_and_restart():
     t, mu, L, calL, f0, ft = 4, F(1, 2), F(2), F(3), F(5), F(1, 7)
     gamma = mu / (3 * L * calL) / 2
-    _close(vr.theorem3_bound(t, float(gamma), float(mu), float(L), float(calL), float(f0), float(ft)),
+    assert _close(vr.theorem3_bound(t, float(gamma), float(mu), float(L), float(calL), float(f0), float(ft)),
            (1 - gamma * mu) ** t * f0 + 3 * L * (L + calL) / mu * gamma * ft)
     e = F(2)
-    _close(vr.theorem3_one_step_bound(float(e), float(gamma), float(mu), float(L), float(calL), float(ft)),
+    assert _close(vr.theorem3_one_step_bound(float(e), float(gamma), float(mu), float(L), float(calL), float(ft)),
            (1 - gamma * mu) * e + 3 * L * (L + calL) * gamma**2 * ft)
-    _close(vr.theorem3_descent_step(float(e), float(gamma), float(mu), float(L), float(calL), float(ft)),
+    assert _close(vr.theorem3_descent_step(float(e), float(gamma), float(mu), float(L), float(calL), float(ft)),
            (1 - gamma * mu) * e - gamma * mu * e + 3 * L * calL * gamma**2 * e + 3 * L * (L + calL) * gamma**2 * ft)
-    _close(vr.restart_factor(t, float(gamma), float(mu), float(L), float(calL)),
+    assert _close(vr.restart_factor(t, float(gamma), float(mu), float(L), float(calL)),
            (1 - gamma * mu) ** t + gamma * 3 * L * (L + calL) / mu)
     # τ = least integer with (1 − γμ)^τ ≤ 1/4: γμ = 1/2 → τ = 2
     assert vr.restart_phase_length(1.0, 0.5) == 2
@@ -787,34 +788,34 @@ def test_pinned_theorem4_and_lemmas_2_to_6():
     gamma = F(1, 16)
     wmax = mu / 2 * (F(1, 2) - 4 * gamma * calL) / (2 * gamma * calL**2 + 2 / gamma + L - mu)
     assert wmax == F(1, 257)
-    _close(vr.theorem4_omega_max(float(gamma), float(mu), float(L), float(calL)), wmax)
+    assert _close(vr.theorem4_omega_max(float(gamma), float(mu), float(L), float(calL)), wmax)
     mu2, L2, calL2, gamma2 = F(1, 2), F(1), F(1), F(1, 32)
-    _close(vr.theorem4_omega_max(float(gamma2), float(mu2), float(L2), float(calL2)), F(3, 2066))
+    assert _close(vr.theorem4_omega_max(float(gamma2), float(mu2), float(L2), float(calL2)), F(3, 2066))
     t, omega, d0, xs2, lam = 2, F(1, 514), F(3), F(2), F(1, 4)
     N3 = lam**2 * _GT2 + 2 * gamma * mu * _noise(lam)
     nu = 2 * omega * xs2
     inner = (1 - gamma * mu) ** t * d0 + nu / mu * (2 * gamma * calL**2 + 2 / gamma + L - mu) + 2 / mu**2 * N3
-    _close(vr.theorem4_bound(t, float(gamma), float(mu), float(L), float(calL), float(omega), float(d0), float(xs2),
+    assert _close(vr.theorem4_bound(t, float(gamma), float(mu), float(L), float(calL), float(omega), float(d0), float(xs2),
                              _G0, _G1, lam=float(lam)), (2 * omega + 1) * inner + 2 * omega * xs2)
     # Lemma 6 (45) with A = 2𝓛 + (𝓛² + 1/γ²)α, B = (𝓛² + 1/γ²)ν (printed: (𝓛 + 1/γ²)ν), α = 2ω/μ
     fg, mu6, calL6, gamma6, om6, xs6, nz = F(1, 3), F(1, 2), F(3), F(1, 5), F(1, 4), F(2), F(7)
     alpha, nu6 = 2 * om6 / mu6, 2 * om6 * xs6
     A = 2 * calL6 + (calL6**2 + 1 / gamma6**2) * alpha
     args = tuple(float(v) for v in (fg, gamma6, mu6, calL6, om6, xs6, nz))
-    _close(vr.lemma6_rhs(*args), 4 * A * fg + 2 * (calL6**2 + 1 / gamma6**2) * nu6 + 4 * nz)
-    _close(vr.lemma6_rhs(*args, printed=True), 4 * A * fg + 2 * (calL6 + 1 / gamma6**2) * nu6 + 4 * nz)
+    assert _close(vr.lemma6_rhs(*args), 4 * A * fg + 2 * (calL6**2 + 1 / gamma6**2) * nu6 + 4 * nz)
+    assert _close(vr.lemma6_rhs(*args, printed=True), 4 * A * fg + 2 * (calL6 + 1 / gamma6**2) * nu6 + 4 * nz)
     # Lemma 2 (40), Lemma 3 (41)/(42), Lemma 4 (43), Lemma 5 (44), eq. (38)
-    _close(vr.lemma2_rhs(float(fg), float(mu6), float(om6), float(xs6)), 2 * alpha * fg + nu6)
+    assert _close(vr.lemma2_rhs(float(fg), float(mu6), float(om6), float(xs6)), 2 * alpha * fg + nu6)
     dist, dsq = F(5, 3), F(2, 9)
-    _close(vr.lemma3_rhs41(float(calL6), float(dist), float(dsq)), calL6**2 * (dist + dsq))
+    assert _close(vr.lemma3_rhs41(float(calL6), float(dist), float(dsq)), calL6**2 * (dist + dsq))
     fy, inn, L6 = F(3, 2), F(-1, 4), F(5)
-    _close(vr.lemma3_rhs42(float(fy), float(inn), float(L6), float(dist), float(dsq)), fy + inn + L6 / 2 * dist + L6 / 2 * dsq)
-    _close(vr.lemma4_rhs(float(nz), float(calL6), float(dist), float(gamma6), float(dsq)),
+    assert _close(vr.lemma3_rhs42(float(fy), float(inn), float(L6), float(dist), float(dsq)), fy + inn + L6 / 2 * dist + L6 / 2 * dsq)
+    assert _close(vr.lemma4_rhs(float(nz), float(calL6), float(dist), float(gamma6), float(dsq)),
            2 * nz + 2 * calL6**2 * dist + 2 * (calL6**2 + 1 / gamma6**2) * dsq)
-    _close(vr.lemma5_rhs(float(fy), float(inn), float(mu6), float(L6), float(dist), float(dsq)),
+    assert _close(vr.lemma5_rhs(float(fy), float(inn), float(mu6), float(L6), float(dist), float(dsq)),
            fy + inn + mu6 / 2 * dist - (L6 - mu6) / 2 * dsq)
-    _close(vr.eq38_rhs(float(om6), float(dist), float(xs6)), (2 * om6 + 1) * dist + 2 * om6 * xs6)
-    _close(vr.quadratic_growth_bound(float(mu6), float(dist)), mu6 / 8 * dist)
+    assert _close(vr.eq38_rhs(float(om6), float(dist), float(xs6)), (2 * om6 + 1) * dist + 2 * om6 * xs6)
+    assert _close(vr.quadratic_growth_bound(float(mu6), float(dist)), mu6 / 8 * dist)
 
 
 def test_pinned_least_squares_hessian():
@@ -947,7 +948,7 @@ def test_pinned_theorem4_one_step():
     omega, e, xs2, lam, gs, nz = F(1, 514), F(3), F(2), F(1, 4), F(5, 7), F(3, 11)
     nu = 2 * omega * xs2
     D = 2 * gamma**2 * (calL**2 + 1 / gamma**2) * nu + gamma * (L - mu) * nu + 2 * gamma / mu * (lam**2 * gs + 2 * gamma * mu * nz)
-    _close(vr.theorem4_one_step_bound(*(float(v) for v in (e, gamma, mu, L, calL, omega, xs2, lam, gs, nz))), (1 - gamma * mu) * e + D)
+    assert _close(vr.theorem4_one_step_bound(*(float(v) for v in (e, gamma, mu, L, calL, omega, xs2, lam, gs, nz))), (1 - gamma * mu) * e + D)
     mu2, L2 = F(1, 2), F(2)
     D2 = 2 * gamma**2 * (calL**2 + 1 / gamma**2) * nu + gamma * (L2 - mu2) * nu + 2 * gamma / mu2 * (lam**2 * gs + 2 * gamma * mu2 * nz)
     w2 = vr.theorem4_omega_max(float(gamma), float(mu2), float(L2), float(calL))
@@ -957,7 +958,7 @@ def test_pinned_theorem4_one_step():
     om = F(1, 10**5)
     nu2 = 2 * om * xs2
     D2 = 2 * gamma**2 * (calL**2 + 1 / gamma**2) * nu2 + gamma * (L2 - mu2) * nu2 + 2 * gamma / mu2 * (lam**2 * gs + 2 * gamma * mu2 * nz)
-    _close(vr.theorem4_one_step_bound(*(float(v) for v in (e, gamma, mu2, L2, calL, om, xs2, lam, gs, nz))), (1 - gamma * mu2) * e + D2)
+    assert _close(vr.theorem4_one_step_bound(*(float(v) for v in (e, gamma, mu2, L2, calL, om, xs2, lam, gs, nz))), (1 - gamma * mu2) * e + D2)
 
 
 @given(st.floats(0, 10), st.floats(1e-3, 10), st.floats(1, 10), st.floats(1, 10), st.floats(0.01, 1), st.floats(0, 1),
