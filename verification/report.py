@@ -171,7 +171,7 @@ def write_texts_atomic(texts: Mapping[str | Path, str]) -> list[Path]:
     """Replace several files together: every temporary file is written completely first, then each is
     ``os.replace``d onto its target in the given order (put the file readers poll last). Nothing is replaced
     when any write fails, so the targets are all the old run's or all the new one's unless the process dies
-    in the microseconds between two renames."""
+    between two renames (write_reports: the Markdown's digest then says which JSON it belongs to)."""
     paths = [Path(p) for p in texts]
     for p in paths:
         p.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -223,7 +224,8 @@ while True:  # rewrite forever, alternating the two runs, until killed
 def test_killed_writer_never_leaves_an_empty_or_truncated_report(tmp_path):
     """The issue's experiment, in small: a writer killed (SIGKILL) at random moments while it rewrites a ~600 kB
     report, and a reader polling meanwhile, never see an empty or truncated JSON (before: 2 of 30 kills left a
-    0-byte file); after each kill the Markdown beside the JSON is that run's (its digest matches)."""
+    0-byte file); after each kill the Markdown beside the JSON is one whole run's, and its digest tells whether it is
+    the JSON's run (CI's file system once left 3 of 6 kills between the two renames: detected, never torn)."""
     import signal
     import subprocess
     import sys
@@ -233,7 +235,7 @@ def test_killed_writer_never_leaves_an_empty_or_truncated_report(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(root)}
     rng = np.random.default_rng(0)
     js, md = tmp_path / "verification.json", tmp_path / "verification.md"
-    reads = mismatched = 0
+    reads = 0
     for _ in range(6):
         p = subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path)], env=env, stdout=subprocess.PIPE,
                              text=True)
@@ -246,10 +248,15 @@ def test_killed_writer_never_leaves_an_empty_or_truncated_report(tmp_path):
         p.wait()
         jtext, mtext = js.read_text(), md.read_text()
         json.loads(jtext)
-        # the kill can fall between the two renames (a window of microseconds): then the digest says so
-        mismatched += not mtext.endswith(f"sha256:{R.json_digest(jtext)} -->\n")
+        # the kill can fall between the two renames (how often depends on the file system: on tmpfs, with
+        # fsync a no-op, the renames are a large share of each rewrite): the pair may then be two runs', but
+        # each file is whole and the digest says so; the Markdown is always one complete run's
+        m = re.fullmatch(r"run ([01])\n<!-- verification\.json sha256:[0-9a-f]{16} -->\n", mtext)
+        assert m, mtext[-80:]
+        if not mtext.endswith(f"sha256:{R.json_digest(jtext)} -->\n"):
+            assert int(m.group(1)) != json.loads(jtext)["seed"]  # two whole runs, not a torn file
         leftovers = [q.name for q in tmp_path.iterdir() if q.name not in ("verification.json", "verification.md")]
         for name in leftovers:  # a kill during a temp write leaves its hidden .tmp file, never a target
             assert name.startswith(".verification.") and name.endswith(".tmp"), name
             (tmp_path / name).unlink()
-    assert reads > 0 and mismatched <= 1
+    assert reads > 0
