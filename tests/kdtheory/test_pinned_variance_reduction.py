@@ -23,3 +23,117 @@ def test_expected_smoothness_without_replacement_small_n_by_hand():
     three = vr.expected_smoothness("logistic", [[2.0, 0.0], [0.0, 2.0], [0.0, 0.0]], batch_size=2,
                                    sampling="without_replacement", x_star=[0.0, 0.0])
     assert three.calL == pytest.approx(0.5, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# Theorem 4 at a non-degenerate point (μ ≠ 1, 𝓛 ≠ 1, L ≠ μ): the earlier pins used μ = L = 𝓛 = 1, where
+# 𝓛² = 𝓛, γμ = γ and L − μ = 0, so a dropped 𝓛, μ or (L − μ) factor gave the same number (mutation survivors).
+
+from fractions import Fraction as F  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+_MU, _L, _CALL, _GAMMA = F(1, 2), F(2), F(3), F(1, 64)      # γ ≤ 1/(16𝓛) = 1/48
+_G0 = np.array([[1.0], [-1.0]])   # per-sample gradients at x*: mean 0
+_G1 = np.array([[2.0], [0.0]])    # at θ: ∇f(θ) = 1, ‖∇f(θ)‖² = 1, E⟨g0, g1⟩ = 1, E‖g1‖² = 2
+
+
+def _noise(lam):  # E‖g0 − λ g1‖² = ½[(1 − 2λ)² + 1]
+    return F(1, 2) * ((1 - 2 * lam) ** 2 + 1)
+
+
+def _omega_max(gamma, mu, L, calL):  # App. E.2: 2γA + α(L − μ) ≤ ½, α = 2ω/μ, A = 2𝓛 + (𝓛² + 1/γ²)α
+    # 2γ·2𝓛 + 2γ(𝓛² + 1/γ²)(2ω/μ) + (2ω/μ)(L − μ) ≤ ½  ⇔  ω ≤ (μ/2)(½ − 4γ𝓛)/(2γ𝓛² + 2/γ + L − μ)
+    return mu / 2 * (F(1, 2) - 4 * gamma * calL) / (2 * gamma * calL**2 + 2 / gamma + L - mu)
+
+
+def _f(*xs):
+    return tuple(float(x) for x in xs)
+
+
+def test_pinned_theorem4_omega_max_non_degenerate():
+    w = _omega_max(_GAMMA, _MU, _L, _CALL)
+    assert w == F(5, 8306)    # (1/4)(1/2 − 3/16)/(9/32 + 128 + 3/2) = (5/64)/(8306/64)
+    assert vr.theorem4_omega_max(*_f(_GAMMA, _MU, _L, _CALL)) == pytest.approx(float(w), rel=1e-12)
+
+
+@pytest.mark.parametrize("lam", [F(1, 4), F(3, 2), None])
+def test_pinned_theorem4_bound_non_degenerate(lam):
+    t, omega, d0, xs2 = 3, F(1, 2000), F(3), F(2)
+    assert omega < _omega_max(_GAMMA, _MU, _L, _CALL)
+    mu, L, calL, gamma = _MU, _L, _CALL, _GAMMA
+    c = 2 * mu                                        # Lemma 1 as applied in App. E.2
+    # λ* = argmin λ²‖∇f(θ)‖² + cγE‖g0 − λg1‖² = cγE⟨g0, g1⟩/(‖∇f(θ)‖² + cγE‖g1‖²) = cγ/(1 + 2cγ)
+    lam_used = c * gamma / (1 + 2 * c * gamma) if lam is None else lam
+    N3 = lam_used**2 * 1 + c * gamma * _noise(lam_used)   # = λ²‖∇f(θ)‖² + 2γμ E‖∇f_ξ(x*) − λ∇f_ξ(θ)‖²
+    nu = 2 * omega * xs2
+    inner = (1 - gamma * mu) ** t * d0 + nu / mu * (2 * gamma * calL**2 + 2 / gamma + L - mu) + 2 / mu**2 * N3
+    exact = (2 * omega + 1) * inner + 2 * omega * xs2
+    got = vr.theorem4_bound(t, *_f(gamma, mu, L, calL, omega, d0, xs2), _G0, _G1,
+                            lam=None if lam is None else float(lam))
+    assert got == pytest.approx(float(exact), rel=1e-12)
+    # the 2γ𝓛² term alone moves the value by more than the tolerance (it is not lost in round-off)
+    assert float((2 * omega + 1) * nu / mu * 2 * gamma * calL**2 * (1 - 1 / calL)) > 1e-9 * float(exact)
+
+
+def test_pinned_theorem4_one_step_bound_non_degenerate():
+    mu, L, calL, gamma = _MU, _L, _CALL, _GAMMA
+    omega, e, xs2, lam, gs, nz = F(1, 2000), F(3), F(2), F(1, 4), F(5, 7), F(3, 11)
+    nu = 2 * omega * xs2
+    B = (calL**2 + 1 / gamma**2) * nu
+    D = 2 * gamma**2 * B + gamma * (L - mu) * nu + 2 * gamma / mu * (lam**2 * gs + 2 * gamma * mu * nz)
+    exact = (1 - gamma * mu) * e + D
+    # by hand: (1 − γμ)e = (127/128)·3, ν = 1/500, 2γ²B = 2(9/4096 + 1)/500, γ(L − μ)ν = (3/128)/500,
+    # (2γ/μ)λ²‖∇f(θ)‖² = (1/16)(5/112), (2γ/μ)·2γμ·noise = 4γ²·(3/11)
+    assert exact == F(381, 128) + F(4105, 1024000) + F(3, 64000) + F(5, 1792) + F(3, 11264)
+    got = vr.theorem4_one_step_bound(*_f(e, gamma, mu, L, calL, omega, xs2, lam, gs, nz))
+    assert got == pytest.approx(float(exact), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# calL_ms (the (39) constant) at a data scale ≠ 1 (max|A| = 4): by hand and by enumerating every batch
+
+
+def test_pinned_calL_ms_least_squares_by_hand():
+    # A = diag(2, 4), N = 2: H = (2/N)AᵀA = diag(4, 16); H_n = 2a_na_nᵀ: diag(8, 0), diag(0, 32);
+    # M = (1/N)ΣH_n² = diag(32, 512). b = 1 (c_b = 1): Q = M → calL_ms = √512 = 16√2, 𝓛 = max(32/4, 512/16) = 32.
+    # b = 2 with replacement (c_b = 1/2): Q = H² + ½(M − H²) = diag(24, 384) → calL_ms = √384 = 8√6, 𝓛 = 24.
+    A = [[2.0, 0.0], [0.0, 4.0]]
+    k1 = vr.expected_smoothness("least_squares", A, batch_size=1)
+    k2 = vr.expected_smoothness("least_squares", A, batch_size=2)
+    assert k1.calL_ms == pytest.approx(16 * 2**0.5, rel=1e-12) and k1.calL == pytest.approx(32.0, rel=1e-12)
+    assert k2.calL_ms == pytest.approx(8 * 6**0.5, rel=1e-12) and k2.calL == pytest.approx(24.0, rel=1e-12)
+    assert (k1.mu, k1.L, k1.L_max) == pytest.approx((4.0, 16.0, 32.0), rel=1e-12)
+
+
+@pytest.mark.parametrize("b,sampling", [(1, "with_replacement"), (2, "with_replacement"), (2, "without_replacement")])
+def test_pinned_calL_ms_least_squares_by_enumeration(b, sampling):
+    # a non-diagonal A with max|A| = 4: Q = E_B[H_B²], H_B = mean of H_n = 2a_na_nᵀ over the batch, by listing
+    # every batch (ordered tuples with replacement, subsets without), in exact fractions
+    import itertools
+
+    A = [[1, 4], [2, -1], [0, 3]]
+    Hn = [[[2 * F(a[i]) * a[j] for j in range(2)] for i in range(2)] for a in A]
+    batches = (list(itertools.product(range(3), repeat=b)) if sampling == "with_replacement"
+               else list(itertools.combinations(range(3), b)))
+    Q = [[F(0)] * 2 for _ in range(2)]
+    for B in batches:
+        HB = [[sum(Hn[n][i][j] for n in B) / b for j in range(2)] for i in range(2)]
+        for i in range(2):
+            for j in range(2):
+                Q[i][j] += sum(HB[i][k] * HB[k][j] for k in range(2)) / len(batches)
+    # λ_max of the symmetric 2×2 [[p, q], [q, r]]: (p + r)/2 + √(((p − r)/2)² + q²)
+    p, q, r = Q[0][0], Q[0][1], Q[1][1]
+    lmax = float((p + r) / 2) + float(((p - r) / 2) ** 2 + q * q) ** 0.5
+    k = vr.expected_smoothness("least_squares", np.array(A, dtype=float), batch_size=b, sampling=sampling)
+    assert k.calL_ms == pytest.approx(lmax**0.5, rel=1e-10)
+
+
+def test_pinned_calL_ms_logistic_by_hand():
+    # logistic, A = diag(2, 4): L = λ_max(AᵀA/N)/4 = 8/4 = 2, L_max = 16/4 = 4; calL_ms = √(L_max·𝓛):
+    # b = 1: 𝓛 = L_max = 4 → 4;  b = 2 with replacement: 𝓛 = ½L + ½L_max = 3 → 2√3
+    A = [[2.0, 0.0], [0.0, 4.0]]
+    k1 = vr.expected_smoothness("logistic", A, batch_size=1, x_star=[0.0, 0.0])
+    k2 = vr.expected_smoothness("logistic", A, batch_size=2, x_star=[0.0, 0.0])
+    assert k1.calL_ms == pytest.approx(4.0, rel=1e-12) and k2.calL_ms == pytest.approx(2 * 3**0.5, rel=1e-12)
+    assert k2.calL == pytest.approx(3.0, rel=1e-12)
