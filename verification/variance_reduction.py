@@ -646,27 +646,77 @@ def _lemma6_counterexample():
     return A, b, x_star, x_star.copy(), 0.0, 10.0, 1   # x = x*, θ = x*, λ = 0, γ = 10, rand-1 of d = 2 (ω = 1)
 
 
+#: Lemma 6's searched family: least squares, d = 2, N = 3 rows, minimiser x*, residual r ⊥ range(A), iterate x,
+#: teacher θ, λ, log10 γ; rand-1 (ω = 1).
+_LEMMA6_BOX = {**{n: (-3.0, 3.0) for n in ("a11", "a12", "a21", "a22", "a31", "a32", "s1", "s2", "x1", "x2", "t1", "t2")},
+               "r": (0.0, 3.0), "lam": (0.0, 1.0), "lg": (-2.0, 2.0)}
+#: Start of the quick search: the worst instance of a 3000-evaluation search (seed 0, ratio 0.4975; x ≈ 2x*, γ ≈ 0.013).
+_LEMMA6_START = {"a11": -0.6166, "a12": -0.2121, "a21": 0.3836, "a22": -0.1528, "a31": -1.5811, "a32": -0.0113,
+                 "s1": -0.0301, "s2": 1.3150, "x1": -0.0719, "x2": 2.6205, "t1": 2.9911, "t2": 2.6599, "r": 2.9572,
+                 "lam": 0.7010, "lg": -1.8995}
+#: LHS ≤ RHS/2 on least squares with an unbiased compressor drawn independently of ξ (see _lemma6's docstring).
+LEMMA6_CEILING = 0.5
+
+
+def _lemma6_searched(p):
+    A = np.array([[p["a11"], p["a12"]], [p["a21"], p["a22"]], [p["a31"], p["a32"]]])
+    if np.linalg.matrix_rank(A) < 2:
+        return None
+    Q, _ = np.linalg.qr(A, mode="complete")
+    b = A @ np.array([p["s1"], p["s2"]]) + p["r"] * Q[:, 2]       # Q[:, 2] ⊥ range(A): x* = (s1, s2)
+    return A, b, np.array([p["x1"], p["x2"]]), np.array([p["t1"], p["t2"]]), p["lam"], 10 ** p["lg"], 1
+
+
+def _lemma6_ratio(p):
+    inst = _lemma6_searched(p)
+    if inst is None:
+        return float("nan")      # rank-deficient A: x* not unique, not an instance of the family
+    lhs, rhs, _ = _lemma6_instance(*inst)
+    return lhs / rhs
+
+
 @claim("safaryan.lemma6", paper=PAPER, where="Lemma 6, eq. (45) (App. E.1), with B = (calL^2 + 1/gamma^2) nu",
        statement="E||delta/gamma - grad f_xi(x+delta) + lam grad f_xi(theta)||^2 <= 4A(f(x)-f*) + 2B + 4E||grad f_xi(x*) - lam grad f_xi(theta)||^2 "
-                 "(exact enumeration over rand-k masks and samples)")
+                 "(exact enumeration over rand-k masks and samples), on drawn and searched least-squares instances; there "
+                 "the left side is even <= half the right side (the cross terms vanish), the ceiling the search reaches")
 def _lemma6(rng, size):
+    """Why the bound is not tight on least squares (tightness ≤ 1/2), and what is:
+
+    for a quadratic f_ξ, ∇f_ξ(x + δ) = ∇f_ξ(x) + H_ξδ, and δ (rand-k, E δ = 0) is drawn independently of ξ, so the
+    cross terms vanish: LHS = P₁ + P₂ with P₁ = E‖(I/γ − H_ξ)δ‖² and P₂ = E‖∇f_ξ(x) − λ∇f_ξ(θ)‖². Then
+    P₁ ≤ λ_max(I/γ² − 2H/γ + E H_ξ²)·E‖δ‖² ≤ (1/γ² + 𝓛²)·ω‖x‖² ≤ (1/γ² + 𝓛²)·ω(4(f − f*)/μ + 2‖x*‖²) = ½(4α(𝓛² + 1/γ²)(f − f*) + 2B)
+    (𝓛 ≥ calL_ms, ‖x‖² ≤ 2‖x − x*‖² + 2‖x*‖², quadratic growth), and
+    P₂ ≤ 2E‖∇f_ξ(x) − ∇f_ξ(x*)‖² + 2N ≤ 4𝓛(f − f*) + 2N = ½(8𝓛(f − f*) + 4N) by (10). So LHS ≤ RHS/2: the lemma's
+    factors 4 are each twice what this class needs (the proof's Young steps cannot all be tight at once). The
+    search reaches 0.4975 (x ≈ 2x*, γ small: the two ½-steps nearly tight), so the ceiling ½ is sharp, and the
+    part "ceiling" checks it: a right side too small by more than ~0.5 % fails there.
+    """
     n = 6 if size == "quick" else 40
-    rows, worst = [], None
-    insts = [_lemma6_counterexample()]
+    A0, b0, xs0, x0, lam0, gamma0, k0 = _lemma6_counterexample()
+    insts = [(A0, b0, x0, xs0, lam0, gamma0, k0)]     # (A, b, x, θ, λ, γ, k); θ = x* there
     for _ in range(n):
         d = int(rng.integers(2, 5))
         A = rng.normal(size=(int(rng.integers(d + 1, 8)), d)) * float(10 ** rng.uniform(-0.5, 0.7))
         b = A @ rng.normal(size=d) + rng.normal(size=A.shape[0]) * float(rng.random())
         x = rng.normal(size=d)
-        insts.append((A, b, None, x, float(rng.random()), float(10 ** rng.uniform(-2, 1)), int(rng.integers(1, d + 1))))
-    for A, b, _, x, lam, gamma, k in insts:
         theta = x + rng.normal(size=x.size) * 0.5
+        insts.append((A, b, x, theta, float(rng.random()), float(10 ** rng.uniform(-2, 1)), int(rng.integers(1, d + 1))))
+    rows = []
+    for A, b, x, theta, lam, gamma, k in insts:
         lhs, rhs, _printed = _lemma6_instance(A, b, x, theta, lam, gamma, k)
         rows.append({"d": x.size, "k": k, "gamma": gamma, "lhs": lhs, "rhs": rhs, "lhs_over_rhs": lhs / rhs})
-        if worst is None or rows[-1]["lhs_over_rhs"] > worst["lhs_over_rhs"]:
-            worst = rows[-1]
-    return compare(1.0, worst["lhs_over_rhs"], "<=", atol=1e-12,
-                   details={"measured": "max over instances of lhs / rhs", "worst": worst, "instances": rows[:10]})
+    drawn = max(rows, key=lambda r: r["lhs_over_rhs"])
+    wc = worst_case(_lemma6_ratio, _LEMMA6_BOX, rng=rng, budget=BUDGETS["quick"] if size == "quick" else 3000,
+                    start=_LEMMA6_START if size == "quick" else None)
+    lhs, rhs, _ = _lemma6_instance(*_lemma6_searched(wc.params))
+    worst = max(drawn["lhs_over_rhs"], lhs / rhs)
+    det = {"measured": "max over drawn and searched instances of lhs / rhs", "worst_drawn": drawn,
+           "worst_case": wc.to_dict(), "worst_searched": {"lhs": lhs, "rhs": rhs, "lhs_over_rhs": lhs / rhs},
+           "instances": rows[:10], "ceiling_on_least_squares": LEMMA6_CEILING,
+           "why_not_tight": "on least squares with rand-k the cross terms vanish and LHS <= RHS/2 (docstring); the "
+                            "search reaches the ceiling 1/2, so tightness 1/2 of the paper's bound is structural"}
+    return combine({"lemma6": compare(1.0, worst, "<=", atol=1e-12),
+                    "ceiling": compare(LEMMA6_CEILING, worst, "<=", atol=1e-12)}, details=det)
 
 
 @claim("safaryan.lemma6_B_printed", paper=PAPER, where="Lemma 6 statement (App. E.1): B = (calL + 1/gamma^2) nu",

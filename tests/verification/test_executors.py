@@ -18,7 +18,7 @@ from verification.cli import main
 from ._toy import placeholder, write_toy_package
 
 load_all()
-CHEAP = ["mobahi.prop2", "rahbar.thm1_conditions", "safaryan.prop1.least_squares", "safaryan.lemma6",
+CHEAP = ["mobahi.prop2", "rahbar.thm1_conditions", "safaryan.prop1.least_squares", "safaryan.lemma2",
          "safaryan.lemma6_B_printed", "phuong.lemmaC1", "safaryan.pep.thm1_step", "soteacher.lemma_a3_printed"]
 
 

@@ -16,7 +16,7 @@ load_all()  # at collection, before any test swaps the registry (test_report_cli
 
 # cheap claims (< 0.05 s each at quick size) whose measured side is drawn from the claim's generator
 CHEAP = ["mobahi.prop2", "rahbar.thm1_conditions", "safaryan.prop1.least_squares", "safaryan.assumption3.minibatch_exact",
-         "safaryan.lemma6", "phuong.lemmaC1", "rahbar.final_error", "safaryan.prop1.logistic"]
+         "safaryan.lemma2", "phuong.lemmaC1", "rahbar.final_error", "safaryan.prop1.logistic"]
 
 
 def test_parse_seeds_and_is_stable():
