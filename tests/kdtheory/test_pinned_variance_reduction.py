@@ -137,3 +137,14 @@ def test_pinned_calL_ms_logistic_by_hand():
     k2 = vr.expected_smoothness("logistic", A, batch_size=2, x_star=[0.0, 0.0])
     assert k1.calL_ms == pytest.approx(4.0, rel=1e-12) and k2.calL_ms == pytest.approx(2 * 3**0.5, rel=1e-12)
     assert k2.calL == pytest.approx(3.0, rel=1e-12)
+
+
+def test_pinned_logistic_local_mu_at_data_scale_four():
+    # μ = λ_min of the logistic Hessian (1/N)Σ σ(z_n)(1 − σ(z_n)) a_na_nᵀ at x*, A = diag(2, 4) (max|A| = 4):
+    # x* = 0: σ(1−σ) = 1/4 → H = ½·¼·diag(4, 16) = diag(1/2, 2), μ = 1/2;
+    # x* = (ln 3 / 2, 0): z = (ln 3, 0), σ(ln 3) = 3/4 → weights (3/16, 1/4), H = diag(3/8, 2), μ = 3/8
+    import math
+
+    A = [[2.0, 0.0], [0.0, 4.0]]
+    assert vr.expected_smoothness("logistic", A, x_star=[0.0, 0.0]).mu == pytest.approx(0.5, rel=1e-12)
+    assert vr.expected_smoothness("logistic", A, x_star=[math.log(3) / 2, 0.0]).mu == pytest.approx(0.375, rel=1e-12)
