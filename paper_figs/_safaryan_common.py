@@ -53,8 +53,18 @@ def digits():
     return A, B
 
 
-def oracle():
+@functools.lru_cache(maxsize=1)
+def digits_split(train_fraction: float = 0.8):
+    """A fixed (seed 0) train / validation split of :func:`digits`: (A_train, B_train, A_val, B_val)."""
     A, B = digits()
+    perm = np.random.default_rng(0).permutation(A.shape[0])
+    n = int(round(train_fraction * A.shape[0]))
+    tr, va = np.sort(perm[:n]), np.sort(perm[n:])
+    return A[tr], B[tr], A[va], B[va]
+
+
+def oracle(data=None):
+    A, B = digits() if data is None else data
     return sim.glm_oracle("softmax", A, B)
 
 
@@ -63,15 +73,15 @@ def epochs_for(size: str, quick: int, full: int = 100) -> int:
 
 
 def train(teacher, lams, gamma, epochs, seed, *, n_seeds=1, unbiased=False, compressor=None, extra_observers=None,
-          x0=None, observe_every=1):
+          x0=None, observe_every=1, data=None):
     """Run (7)/(16)/(18) on digits for ``epochs`` epochs with batch 10 and per-epoch windows.
 
     ``teacher``: parameters θ (17, 10) or None (plain SGD: zero teacher gradients). Returns the
     SimulationResult; ``windows["loss"]`` holds per-epoch running averages of the mini-batch loss
-    (over every ``observe_every``-th batch).
+    (over every ``observe_every``-th batch). ``data``: the training set (A, B) (default: all of :func:`digits`).
     """
-    A, B = digits()
-    orc = oracle()
+    A, B = digits() if data is None else data
+    orc = oracle((A, B))
     tg = np.zeros((A.shape[0],) + orc.xshape) if teacher is None else vr.per_sample_gradients("softmax", teacher, A, B)
     steps_per_epoch = A.shape[0] // BATCH
     obs = {"loss": orc.loss}
@@ -83,9 +93,9 @@ def train(teacher, lams, gamma, epochs, seed, *, n_seeds=1, unbiased=False, comp
                                      observe_every=observe_every)
 
 
-def sgd_teacher(gamma, epochs, seed=0):
+def sgd_teacher(gamma, epochs, seed=0, data=None):
     """The 'SGD teacher': the last iterate of plain SGD with the students' hyper-parameters."""
-    return train(None, [0.0], gamma, epochs, seed).x[0, 0]
+    return train(None, [0.0], gamma, epochs, seed, data=data).x[0, 0]
 
 
 @functools.lru_cache(maxsize=4)
