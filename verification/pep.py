@@ -34,6 +34,12 @@ class-level solves was "optimal_inaccurate" and is left out).
   tracks it closely (1.000, 1.000, 0.998, 0.993, 0.821, 0.474, 0.163, 0.055); Thm 1's λ* (c = μ/4)
   (1.000, 0.997, 0.987, 0.948, 0.354, 0.097, 0.022, 0.007) and the λ minimising the class-level bound
   (1, 0.95, 0.77, 0.41, 0.078, 0.012, 0, 0) fall off much faster: the bound's tuning is conservative.
+* That λ_wc ≈ 1 for a near teacher holds only in the noise-dominated neighbourhood of x*. With the start
+  radius drawn independently of σ (the first version of ``safaryan.pep.lambda_wc``), seeds 2 and 4 drew
+  L·R ≈ 2.4σ and 12σ: there W(λ) is flat (W(1)/W(0) − 1 ≈ 2e-4 at D = R/100) and minimised at λ = 0 for
+  every D, because the worst instance spends its per-sample gradient spread on x − x*, which no teacher
+  cancels. The claim now draws R in 0.1–0.3 noise radii σ/L (λ_wc at D = R/100: 0.98…1 over seeds 0–9)
+  and re-solves the near-degenerate D = R/100 SDPs at another length scale when "optimal_inaccurate".
 """
 
 from __future__ import annotations

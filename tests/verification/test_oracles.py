@@ -345,3 +345,36 @@ def test_worst_case_dominates_every_concrete_quadratic_instance(data, lam, u, un
     if not r.accurate:
         pytest.skip(f"inaccurate solve: {r.reason}")
     assert measure <= r.value * (1 + 1e-6) + 1e-7 + r.error
+
+
+@needs_extra
+def test_one_step_class_worst_case_is_scale_invariant_and_the_rescaled_solve_maps_back():
+    """x ↦ s·x, f ↦ s²f(·/s) keeps L, μ: σ, D, R scale by s and the worst case by s² (what
+    verification.pep._scaled_worst_case relies on to re-solve a near-degenerate SDP at another scale)."""
+    L, mu, gamma, lam, sigma, D, R = 1.0, 0.1, 0.2, 0.5, 1.0, 0.3, 0.2
+    r1 = O.kd_sgd_worst_case(L, mu, gamma, lam, bounds=P._class_bounds(sigma, D, R))
+    r3 = O.kd_sgd_worst_case(L, mu, gamma, lam, bounds=P._class_bounds(3 * sigma, 3 * D, 3 * R))
+    assert r1.accurate and r3.accurate
+    assert r3.value == pytest.approx(9 * r1.value, rel=1e-5)
+    rs = P._scaled_worst_case(L, mu, gamma, lam, 2, sigma, D, R)
+    assert rs.accurate and rs.value == pytest.approx(r1.value, rel=1e-5)
+
+
+def _flat_or_not(lam_near, flat):
+    def fake(L, mu, gamma, sigma, D, R, *, n=2, xatol=1e-3):
+        W = 1.0
+        rng_ = 1e-5 if flat else 0.1
+        return dict(lam_wc=lam_near if D < 0.05 * R else 0.0, W_wc=W, W0=W + rng_, W1=W + rng_, accurate=True,
+                    evaluations=3, converged=True, statuses=["optimal"], max_abs_duality_gap=1e-9, solver="fake", curve=[])
+    return fake
+
+
+@pytest.mark.parametrize("lam_near,flat,status", [(1.0, False, "holds"), (0.0, False, "violated"), (0.0, True, "inconclusive"),
+                                                 (1.0, True, "holds")])
+def test_lambda_wc_decides_near_one_and_is_inconclusive_only_where_the_worst_case_is_flat(monkeypatch, lam_near, flat, status):
+    monkeypatch.setattr(O, "available", lambda: True)
+    monkeypatch.setattr(P, "worst_case_optimal_lambda", _flat_or_not(lam_near, flat))
+    v = get("safaryan.pep.lambda_wc").run(claim_rng(0, "safaryan.pep.lambda_wc"), "quick")
+    assert v.status == status
+    assert set(v.details["parts"]) == {"near_one", "non_increasing"}
+    assert 0.1 <= v.details["start_in_noise_radii"] <= 0.3
