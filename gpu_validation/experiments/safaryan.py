@@ -14,9 +14,15 @@ Experiments
    ``kdtheory.variance_reduction.optimal_lambda`` from per-sample gradients at the teacher θ and at
    x* (a long, small-step refinement of the teacher standing in for the optimum).
 
-Sizes: ``quick`` ≈ 5 s for the two Fig. 1 claims (one run, shared) + 12 s for the sweep, measured at seed 0 with one torch thread on the idle 2-core CPU (torch 2.13);
+Every claim repeats its experiment on ``n_seeds`` independent seeds (teacher, initialisation and batch order drawn
+in turn from the claim's generator; quick 3, full 5, ``--seeds`` overrides) and decides by a 95 % interval over
+seeds of a per-seed statistic (paired: every λ of a seed shares teacher, start and batches): ``holds``,
+``not_reproduced`` when the interval contradicts the paper's statement, ``inconclusive`` when it straddles.
+
+Sizes: ``quick`` ≈ 68 s of CPU for the four claims (3 seeds; the Fig. 1 runs are shared), measured with one torch
+thread on the shared 2-core CPU (torch 2.13, user time of ``kdverify gpu --claim safaryan.net.*``);
 ``full`` (wider MLP, 30 epochs for Fig. 1,
-100 epochs and 9 λ values for the sweep, as in the paper) ≈ 15 min on one CPU core, ≈ 2 min on a GPU.
+100 epochs and 9 λ values for the sweep, as in the paper, 5 seeds) ≈ 75 min on one CPU core, ≈ 10 min on a GPU.
 (GPU times are estimates from the CPU timings and the vmapped batch sizes; no GPU was available to
 measure them. Quick timings were measured on a shared 2-core CPU.)
 """
