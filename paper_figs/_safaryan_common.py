@@ -173,6 +173,19 @@ def gain_trend_statement(data, key: str, *, grows: bool):
                      details={"figure_data": data})
 
 
+def lambda_stats_panel(ax, lams, mins, lasts, last: int, ylabel: str):
+    """One panel of Figs. 2 and 4: min over epochs and last-epochs mean vs λ > 0, SGD (λ = 0) as dashed lines."""
+    lam, mn, lastm = np.asarray(lams), np.asarray(mins), np.asarray(lasts)
+    ax.plot(lam[1:], mn[1:], "o-", label="KD: min over epochs")
+    ax.plot(lam[1:], lastm[1:], "s-", label=f"KD: mean of last {last} epochs")
+    ax.axhline(mn[0], color="C0", ls="--", lw=1, label="SGD (λ=0): min")
+    ax.axhline(lastm[0], color="C1", ls="--", lw=1, label=f"SGD (λ=0): last {last}")
+    ax.set_xscale("log")
+    ax.set_xlabel("distillation weight λ")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+
+
 def relative_sweep_figure(data, key: str, label, title: str):
     """One panel: loss relative to SGD vs λ, one curve per row of ``data["rows"]`` (``label(row)``)."""
     from matplotlib.figure import Figure

@@ -87,18 +87,9 @@ def make(size="quick", verdicts=None):
     axes = fig.subplots(1, 2)
     cids = {"SGD teacher": "safaryan.fig2.sgd_teacher_some_lambda", "L-BFGS teacher": "safaryan.fig2.lbfgs_larger_lambda"}
     for ax, (name, p) in zip(axes, data["panels"].items()):
-        lam = np.array(p["lams"])
-        mn, lastm = np.array(p["min"]), np.array(p["last"])
-        ax.plot(lam[1:], mn[1:], "o-", label="KD: min over epochs")
-        ax.plot(lam[1:], lastm[1:], "s-", label=f"KD: mean of last {data['last']} epochs")
-        ax.axhline(mn[0], color="C0", ls="--", lw=1, label="SGD (λ=0): min")
-        ax.axhline(lastm[0], color="C1", ls="--", lw=1, label=f"SGD (λ=0): last {data['last']}")
-        ax.set_xscale("log")
-        ax.set_xlabel("distillation weight λ")
-        ax.set_ylabel("train cross-entropy (per-epoch running mean)")
+        C.lambda_stats_panel(ax, p["lams"], p["min"], p["last"], data["last"], "train cross-entropy (per-epoch running mean)")
         ax.set_title(f"{name}, γ={data['gamma']}, batch {data['batch']}, {data['epochs']} epochs, {data['seeds']} seeds\n"
                      f"{C.status_line(verdicts, cids[name])}", fontsize=8)
-        ax.legend(fontsize=7)
     fig.suptitle("Safaryan et al. Fig. 2 (digits, linear soft-max): measured train loss vs λ", fontsize=10)
     fig.tight_layout()
     return fig

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from kdtheory import variance_reduction as vr
 from paper_figs import _safaryan_common as C
+from paper_figs import safaryan_fig2 as F2
 from verification.claims import claim
 from verification.stats import compare_samples
 
@@ -29,19 +30,13 @@ FIGURE = {"id": "safaryan_fig4", "paper": "000",
           "title": "Validation loss (min and last-epochs mean) vs distillation weight, SGD teacher (digits, 80/20 split)",
           "claims": ["safaryan.fig2.sgd_teacher_some_lambda", "safaryan.fig4.val_some_lambda"]}
 
-GAMMA = 0.5
-
-
-def _config(size):
-    epochs = C.epochs_for(size, 4, 100)
-    lams = [0.0, 0.01, 0.1, 0.3, 0.6, 1.0] if size == "quick" else [0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
-    return epochs, min(10, max(2, epochs // 3)), lams
+GAMMA = F2.GAMMA
 
 
 @functools.lru_cache(maxsize=4)
 def _runs(size, seeds):
     """Per λ: per-epoch validation-loss curve (seed mean), its minimum, the last-epochs mean, and per seed."""
-    epochs, last, lams = _config(size)
+    epochs, last, lams = F2._config(size)          # Fig. 2's epochs, last-epochs window and λ grid
     A, B, Av, Bv = C.digits_split()
     teacher = C.sgd_teacher(GAMMA, epochs, seed=0, data=(A, B))
 
@@ -80,21 +75,13 @@ def make(size="quick", verdicts=None):
         verdicts = figure_verdicts(FIGURE, size)
     v = verdicts["safaryan.fig4.val_some_lambda"]
     data = v.details["figure_data"]
-    lam = np.array(data["lams"])
-    mn, lastm = np.array(data["val_min"]), np.array(data["val_last"])
     fig = Figure(figsize=(6.5, 4.8))
     ax = fig.subplots()
-    ax.plot(lam[1:], mn[1:], "o-", label="KD: min over epochs")
-    ax.plot(lam[1:], lastm[1:], "s-", label=f"KD: mean of last {data['last']} epochs")
-    ax.axhline(mn[0], color="C0", ls="--", lw=1, label="SGD (λ=0): min")
-    ax.axhline(lastm[0], color="C1", ls="--", lw=1, label=f"SGD (λ=0): last {data['last']}")
-    ax.set_xscale("log")
-    ax.set_xlabel("distillation weight λ")
-    ax.set_ylabel("validation cross-entropy (per-epoch mean)")
+    C.lambda_stats_panel(ax, data["lams"], data["val_min"], data["val_last"], data["last"],
+                         "validation cross-entropy (per-epoch mean)")
     ax.set_title(f"Fig. 4 (digits, train {data['n_train']} / validation {data['n_val']}, γ={data['gamma']}, batch "
                  f"{data['batch']}, {data['epochs']} epochs, {data['seeds']} seeds)\n"
                  f"some λ > 0 beats SGD on validation: {C.status_line(verdicts, 'safaryan.fig4.val_some_lambda')}",
                  fontsize=7)
-    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
