@@ -148,3 +148,58 @@ def test_pinned_logistic_local_mu_at_data_scale_four():
     A = [[2.0, 0.0], [0.0, 4.0]]
     assert vr.expected_smoothness("logistic", A, x_star=[0.0, 0.0]).mu == pytest.approx(0.5, rel=1e-12)
     assert vr.expected_smoothness("logistic", A, x_star=[math.log(3) / 2, 0.0]).mu == pytest.approx(0.375, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# survivors of a 40-mutant sample of the module (seed 7): terms the earlier pins multiplied by 0
+
+
+def test_pinned_descent_step_bound_with_the_f_gap_and_pl_terms_alive():
+    # the earlier pins sat at γ = 1/(4𝓛) (sqc) and γ = μ/(4L𝓛) (PL), where 1 − 4γ𝓛 = 0 and 1 − 4γL𝓛/μ = 0
+    e, fg, mu, calL, L, lam, gs, nz = F(2), F(1, 3), F(1, 2), F(4), F(3), F(1, 4), F(5, 7), F(3, 11)
+    g = F(1, 32)                       # 1 − 4γ𝓛 = 1/2
+    sqc = (1 - g * mu) * e - g * F(1, 2) * fg + 8 * g / mu * lam**2 * gs + 2 * g**2 * nz
+    got = vr.descent_step_bound(*_f(e, fg, g, mu, calL, lam, gs, nz))
+    assert got == pytest.approx(float(sqc), rel=1e-12)
+    gp = mu / (8 * L * calL)           # 1 − 4γL𝓛/μ = 1/2: (1 − γμ)e − (γμ/2)(1/2)e + γλ²‖∇f(θ)‖² + Lγ²·noise
+    pl = (1 - gp * mu) * e - gp * mu / 4 * e + gp * lam**2 * gs + L * gp**2 * nz
+    got = vr.descent_step_bound(*_f(e, 0, gp, mu, calL, lam, gs, nz), setting="pl", L=float(L))
+    assert got == pytest.approx(float(pl), rel=1e-12)
+
+
+def test_pinned_theorem1_rate_bound_without_noise_at_the_optimum():
+    # σ*² = 0: only the transient (1 − γμ)^t‖x⁰ − x*‖² is left; γμ = 1/16, t = 3, d0 = 5
+    t, g, mu, L, calL, d0 = 3, F(1, 8), F(1, 2), F(3), F(4), F(5)
+    got = vr.theorem1_rate_bound(t, *_f(g, mu, L, calL, d0, 0, 9, F(1, 10)))
+    assert got == pytest.approx(float((1 - g * mu) ** t * d0), rel=1e-12)
+
+
+def test_pinned_direction_variance_at_gradient_scale_three():
+    # g = g_x − λg_θ with g_x = (3, 1), g_θ = (1, −1), λ = 2: g = (1, 3), mean 2, variance ((−1)² + 1²)/2 = 1;
+    # a batch of b with replacement divides by b. max|g| = 3 and |λ| = 2: the internal rescaling is by 6.
+    gx, gt = np.array([[3.0], [1.0]]), np.array([[1.0], [-1.0]])
+    assert vr.direction_variance(gx, gt, 2.0) == pytest.approx(1.0, rel=1e-12)
+    assert vr.direction_variance(gx, gt, 2.0, batch_size=2) == pytest.approx(0.5, rel=1e-12)
+    # λ = 1/2: g = (5/2, 3/2), variance 1/4
+    assert vr.direction_variance(gx, gt, 0.5) == pytest.approx(0.25, rel=1e-12)
+
+
+def test_softmax_minimizer_is_returned_with_columns_summing_to_zero():
+    # the docstring's representative: f is invariant to adding one vector to every column, x* is the centred one
+    rng = np.random.default_rng(0)
+    A = vr.lift(rng.normal(size=(12, 2)))
+    y = np.arange(12) % 3
+    X = vr.minimizer("softmax", A, y, K=3)
+    assert np.abs(X.sum(axis=1)).max() < 1e-9 * max(1.0, np.abs(X).max())
+
+
+def test_logistic_recession_lp_by_hand():
+    # one hard label 1 at a = −1: w = −1 has margin wᵀa = 1 > 0 (needs a negative component within the box [−1, 1])
+    assert vr._logistic_recedes(np.array([[-1.0]]), np.array([1.0]))
+    # one hard label 1 at a = 1: w = 1, recedes; with a soft label 1/2 at the same a, wᵀa = 0 is forced: no recession
+    assert vr._logistic_recedes(np.array([[1.0]]), np.array([1.0]))
+    assert not vr._logistic_recedes(np.array([[1.0], [1.0]]), np.array([1.0, 0.5]))
+    # labels 1 and 0 at the same a: w > 0 and w < 0 at once, not separable (label 0 enters with y = −1)
+    assert not vr._logistic_recedes(np.array([[1.0], [1.0]]), np.array([1.0, 0.0]))
+    # only soft labels: never separable
+    assert not vr._logistic_recedes(np.array([[1.0], [2.0]]), np.array([0.5, 0.25]))
