@@ -184,7 +184,7 @@ def test_pinned_direction_variance_at_gradient_scale_three():
     assert vr.direction_variance(gx, gt, 0.5) == pytest.approx(0.25, rel=1e-12)
 
 
-def test_softmax_minimizer_is_returned_with_columns_summing_to_zero():
+def test_minimizer_softmax_returned_with_columns_summing_to_zero():
     # the docstring's representative: f is invariant to adding one vector to every column, x* is the centred one
     rng = np.random.default_rng(0)
     A = vr.lift(rng.normal(size=(12, 2)))
