@@ -36,7 +36,7 @@ class-level solves was "optimal_inaccurate" and is left out).
   (1, 0.95, 0.77, 0.41, 0.078, 0.012, 0, 0) fall off much faster: the bound's tuning is conservative.
 * That λ_wc ≈ 1 for a near teacher holds only in the noise-dominated neighbourhood of x*. With the start
   radius drawn independently of σ (the first version of ``safaryan.pep.lambda_wc``), seeds 2 and 4 drew
-  L·R ≈ 2.4σ and 12σ: there W(λ) is flat (W(1)/W(0) − 1 ≈ 2e-4 at D = R/100) and minimised at λ = 0 for
+  L·R ≈ 24σ and 12σ: there W(λ) is flat (W(1)/W(0) − 1 ≈ 2e-4 at D = R/100) and minimised at λ = 0 for
   every D, because the worst instance spends its per-sample gradient spread on x − x*, which no teacher
   cancels. The claim now draws R in 0.1–0.3 noise radii σ/L (λ_wc at D = R/100: 0.98…1 over seeds 0–9)
   and re-solves the near-degenerate D = R/100 SDPs at another length scale when "optimal_inaccurate".
@@ -401,7 +401,7 @@ def _check_thm1_params(rng, size):
 #: (measured minimum over the drawn regime below: 0.979, at γ = γ_max/10 and L·R = 0.3σ, D = R/100).
 NEAR_ONE = 0.95
 #: Start radius of ``safaryan.pep.lambda_wc`` in units of the noise radius σ/L (log-uniform draw): the
-#: statement is about the noise-dominated neighbourhood of x*. Outside it (L·R ≫ σ, e.g. 2.4 and 12 at
+#: statement is about the noise-dominated neighbourhood of x*. Outside it (L·R ≫ σ, e.g. 24 and 12 at
 #: seeds 2 and 4 of the earlier draw) the one-step worst case is flat in λ (W(1)/W(0) − 1 ≈ 2e-4) and
 #: minimised at λ = 0 for every D: the worst instance puts its per-sample gradient spread into x − x*,
 #: which no teacher cancels. That regime gave "violated" at seeds 2 and 4; it is not the paper's.
