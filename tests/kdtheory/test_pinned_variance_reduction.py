@@ -205,3 +205,31 @@ def test_logistic_recession_lp_by_hand():
     assert not vr._logistic_recedes(np.array([[1.0], [1.0]]), np.array([1.0, 0.0]))
     # only soft labels: never separable
     assert not vr._logistic_recedes(np.array([[1.0], [2.0]]), np.array([0.5, 0.25]))
+
+
+def test_optimal_lambda_is_one_for_an_interpolating_teacher():
+    # every teacher gradient 0: N(λ) is constant and the docstring's value for an optimal teacher is 1
+    g0 = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    assert vr.optimal_lambda(g0, np.zeros_like(g0), 0.1, 1.0) == 1.0
+    assert vr.optimal_lambda(g0, np.zeros_like(g0), 0.1, 1.0, clip=True) == 1.0
+
+
+def test_softmax_hessian_by_hand():
+    # x = 0, K = 2: p = (½, ½), S = diag(p) − ppᵀ = ¼[[1, −1], [−1, 1]]; A = (1, 2)ᵀ (d = 1, N = 2):
+    # H = (1/N) Σ kron(a_na_nᵀ, S) = ½(1 + 4)·S = (5/8)[[1, −1], [−1, 1]]
+    H = vr._hessian("softmax", np.zeros((1, 2)), np.array([[1.0], [2.0]]))
+    np.testing.assert_allclose(H, 0.625 * np.array([[1.0, -1.0], [-1.0, 1.0]]), rtol=1e-12)
+
+
+def test_sin_pl_mu_against_a_brute_force_grid():
+    # c = (−0.3, 0.5): f* > 0, so a slip in f − f* would show; μ = inf f'²/(2(f − f*)) by a plain grid
+    c = np.array([-0.3, 0.5])
+    k = vr.sin_pl_constants(c)
+    x = np.linspace(-12.0, 12.0, 480001)
+    f = np.mean(vr.sin_pl_losses(x, c), axis=-1)
+    g = np.mean(vr.sin_pl_gradients(x, c), axis=-1)
+    fs = f.min()
+    assert k.f_star == pytest.approx(fs, abs=1e-8) and fs > 0.1
+    keep = np.abs(x - x[np.argmin(f)]) > 1e-2
+    mu = np.min(g[keep] ** 2 / (2 * (f[keep] - fs)))
+    assert k.mu == pytest.approx(mu, rel=1e-3)
