@@ -235,7 +235,7 @@ def test_sin_pl_mu_against_a_brute_force_grid():
     assert k.mu == pytest.approx(mu, rel=1e-3)
 
 
-def test_pinned_logistic_loss_and_full_gradient_by_hand():
+def test_logistic_loss_and_full_gradient_by_hand():
     import math
 
     # logistic f_n = log(1 + e^z) − b z at z = aᵀx = 2, b = 1: log(1 + e²) − 2
