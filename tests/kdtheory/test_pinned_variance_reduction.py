@@ -235,12 +235,16 @@ def test_sin_pl_mu_against_a_brute_force_grid():
     assert k.mu == pytest.approx(mu, rel=1e-3)
 
 
-def test_logistic_loss_and_full_gradient_by_hand():
+def test_logistic_softmax_losses_and_full_gradient_by_hand():
     import math
 
     # logistic f_n = log(1 + e^z) − b z at z = aᵀx = 2, b = 1: log(1 + e²) − 2
     assert vr.per_sample_losses("logistic", np.array([1.0]), np.array([[2.0]]), np.array([1.0]))[0] == \
         pytest.approx(math.log1p(math.exp(2.0)) - 2.0, rel=1e-12)
+    # soft-max f_n = logsumexp(z) − Σ_k b_k z_k at z = (0, 1): label class 0 → log(1 + e); class 1 → log(1 + e) − 1
+    X1 = np.array([[0.0, 1.0]])
+    f = vr.per_sample_losses("softmax", X1, np.array([[1.0], [1.0]]), np.array([[1.0, 0.0], [0.0, 1.0]]))
+    np.testing.assert_allclose(f, [math.log1p(math.e), math.log1p(math.e) - 1.0], rtol=1e-12)
     # least squares ∇f_n = 2(aᵀx − b)a at x = 1, a = (1, 3), b = 0: (2, 18), mean 10 (gradient scale 18)
     g = vr.full_gradient("least_squares", np.array([1.0]), np.array([[1.0], [3.0]]), np.array([0.0, 0.0]))
     assert g[0] == pytest.approx(10.0, rel=1e-12)
