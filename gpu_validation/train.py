@@ -15,7 +15,7 @@ Losses (sources in the papers):
 * :func:`unbiased_kd_grad` — paper 000, eq. (16): ∇f_ξ(x) − λ∇f_ξ(θ) + λ∇f(θ).
 * fixed-mask (compressed) training — paper 000, eq. (18) with the deterministic mask C(x) = m⊙x.
 * :func:`l2_self_distillation_chain` — paper 002, §5: each round fits the previous round's predictions
-  with the ℓ2 loss (round 0: the labels).
+  with the ℓ2 loss (round 0: the labels), or with another ``criterion`` (cross-entropy, Fig. 5).
 * :func:`hinton_kd_loss` — paper 004, App. D: α·CE + (1−α)·T²·KL(teacher_T ‖ student_T).
 * :func:`lipschitz_penalty` / :func:`consistency_penalty` — paper 004, App. C (ℓ_LR, ℓ_CR); their
   values are checked against ``kdtheory.label_distribution`` where it provides them.
@@ -199,7 +199,8 @@ class ChainRound:
 def l2_self_distillation_chain(make_round: Callable[[int], Ensemble], X: torch.Tensor, Y0: torch.Tensor,
                                rounds: int, schedule: Callable[[int], torch.Tensor], *, lr: float,
                                weight_decay: float = 0.0, momentum: float = 0.0,
-                               output: Callable[[torch.Tensor], torch.Tensor] = _softmax) -> list[ChainRound]:
+                               output: Callable[[torch.Tensor], torch.Tensor] = _softmax,
+                               criterion: Callable | None = None, member_args: tuple = ()) -> list[ChainRound]:
     """Paper 002, §5 (Figs. 4–6): self-distillation rounds with the ℓ2 loss, all members at once.
 
     Round 0 fits ``Y0`` (N, C) — the one-hot labels y_0; round t fits the outputs of round t − 1 on the
@@ -208,6 +209,10 @@ def l2_self_distillation_chain(make_round: Callable[[int], Ensemble], X: torch.T
     ``schedule(t)`` (:func:`batch_schedule`); ``weight_decay`` is the regulariser R (the penalty
     (wd/2)‖θ‖² of plain SGD weight decay). ``output`` maps logits to what is fitted (softmax by default;
     the identity gives the regression setting of eq. 1). Everything stays on the device.
+
+    ``criterion(logits, target, *member_args)`` replaces the ℓ2 fit (e.g. :func:`cross_entropy_soft` for the
+    cross-entropy chain of Fig. 5; targets are still ``output`` of the previous round); ``member_args`` are
+    tensors with a leading member axis (e.g. a per-member loss choice) and ``lr`` may be a (S,) tensor.
     """
     if not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be a positive int, got {rounds!r}")
@@ -220,10 +225,11 @@ def l2_self_distillation_chain(make_round: Callable[[int], Ensemble], X: torch.T
         if target is None:
             target = Y0.expand(ens.size, -1, -1).clone()
 
-        def loss(p, b, idx, tgt, base=ens.base):
-            return l2_loss(output(functional_call(base, (p, b), (X[idx],))), tgt[idx])
+        def loss(p, b, idx, tgt, *margs, base=ens.base):
+            z = functional_call(base, (p, b), (X[idx],))
+            return l2_loss(output(z), tgt[idx]) if criterion is None else criterion(z, tgt[idx], *margs)
 
-        hist = train_ensemble(ens, loss, schedule(t), lr=lr, member_args=(target,), weight_decay=weight_decay,
+        hist = train_ensemble(ens, loss, schedule(t), lr=lr, member_args=(target, *member_args), weight_decay=weight_decay,
                               momentum=momentum)
         with torch.no_grad():
             pred = output(ens.forward(X))
