@@ -30,6 +30,7 @@ def test_rises_then_falls_decides_on_known_patterns():
     peak = np.array([0.80, 0.83, 0.84, 0.83, 0.81, 0.79])[:, None] + noise
     v = mobahi._rises_then_falls(*_rows(peak), "l2")
     assert v.status == "holds" and v.details["peak_tested"] in (1, 2, 3) and "observed at round" in v.details["reason"]
+    assert math.isclose(v.details["confidence_per_round"], 1 - 0.05 / 4)  # 4 candidate peaks, family-wise 95%
     falling = np.array([0.90, 0.88, 0.86, 0.84, 0.82, 0.80])[:, None] + noise
     v = mobahi._rises_then_falls(*_rows(falling), "l2")
     assert v.status == "not_reproduced" and v.details["reason"].startswith("contradicted")
@@ -125,7 +126,7 @@ def test_chain_criterion_path_equals_the_default_l2_chain():
         assert torch.allclose(ra.train_outputs, rb.train_outputs, atol=1e-6)
 
 
-TINY = {"rounds": 3, "epochs": 2, "hidden": 8, "n_train": 120, "seeds": 2}
+TINY = {"rounds": 3, "epochs": 8, "hidden": 16, "n_train": 120, "seeds": 2}  # enough steps that ES crosses the levels
 
 
 def test_tiny_chain_both_losses_and_early_stopping_at_equal_loss():
@@ -142,6 +143,7 @@ def test_tiny_chain_both_losses_and_early_stopping_at_equal_loss():
     for loss in mobahi.LOSSES:
         for row in es[loss]:
             ok = np.asarray(row["reached"], dtype=bool)
+            assert ok.any(), (loss, row)  # else the check below is vacuous
             # the bisection puts the early-stopped model at the self-distilled level (float32 losses)
             assert np.allclose(row["es_loss"][ok], row["level"][ok], rtol=1e-4)
             assert np.allclose(row["sd_test_acc"], rows[row["round"]][loss]["test_acc"])
@@ -156,3 +158,38 @@ def test_figure_modules_use_the_experiments_rng_keys():
     from paper_figs import _mobahi_net
 
     assert _mobahi_net.CHAIN_KEY == mobahi.CHAIN_KEY and _mobahi_net.NOISY_KEY == mobahi.NOISY_KEY
+
+
+def test_mixed_ensemble_halves_are_the_plain_chains():
+    """The ℓ2 half of the two-loss ensemble is the plain ℓ2 chain (default criterion) with the same seeds and
+    batches, and the cross-entropy half is the chain with criterion cross_entropy_soft at ce_lr: members, loss
+    choice and learning rates are not mixed up."""
+    import torch.nn.functional as F
+
+    from gpu_validation.experiments._common import seed_from
+    from verification.claims import claim_rng
+
+    cfg = mobahi._cfg(TINY)
+    mobahi._chain.cache_clear()
+    m, rows, probs = mobahi._chain(claim_rng(0, mobahi.CHAIN_KEY), cfg, "cpu", "digits", None)
+    _, dev, X, y, Xte, yte, Y0 = mobahi._data(cfg, "cpu", "digits", None)
+    S, n = cfg["seeds"], len(y)
+    for loss, kw in (("l2", dict(lr=cfg["lr"])),
+                     ("ce", dict(lr=cfg["ce_lr"], criterion=lambda z, t: train.cross_entropy_soft(z, t)))):
+        rng = claim_rng(0, mobahi.CHAIN_KEY)
+        seed0 = seed_from(rng)
+        chain = train.l2_self_distillation_chain(
+            lambda t: train.make_ensemble([models.MLP(X.shape[1], cfg["hidden"], 10, seed=seed0 + 100 * t + s)
+                                           for s in range(S)], dev),
+            X, Y0, cfg["rounds"], lambda t: train.batch_schedule(n, cfg["batch"], cfg["epochs"], rng, dev),
+            weight_decay=cfg["wd"], momentum=0.9, **kw)
+        half = slice(0, S) if loss == "l2" else slice(S, 2 * S)
+        for t, rd in enumerate(chain):
+            with torch.no_grad():
+                pte = F.softmax(rd.ensemble.forward(Xte), -1).numpy()
+            assert np.allclose(pte, probs[t, half], atol=1e-5), (loss, t)
+            assert np.allclose((pte.argmax(-1) == yte.numpy()).mean(1), rows[t][loss]["test_acc"])
+            p = rd.train_outputs.numpy()  # softmax on the training inputs: the loss on y_0 of this chain's kind
+            Y = Y0.numpy()
+            own = ((p - Y) ** 2).sum(-1).mean(1) if loss == "l2" else -(np.log(p) * Y).sum(-1).mean(1)
+            assert np.allclose(own, rows[t][loss]["train_loss_y0"], rtol=1e-4), (loss, t)
