@@ -55,7 +55,7 @@ def draw_rounds(ax, v, label):
     ax.set_xlabel("self-distillation round")
     ax.set_ylabel("accuracy (mean ± std over seeds)")
     ps = d.get("part_status", {})
-    ax.set_title(f"{label}, {d['seeds']} seeds\ntrain acc drops every round: {ps.get('train_acc_falls')}; "
+    ax.set_title(f"{label}, {d['seeds']} seeds\ntrain acc drops every round: {ps.get('train_acc_falls')}\n"
                  f"test acc rises then falls: {ps.get('test_acc_rises_then_falls')}", fontsize=7)
     ax.legend(fontsize=7)
 
