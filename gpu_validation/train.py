@@ -200,7 +200,8 @@ def l2_self_distillation_chain(make_round: Callable[[int], Ensemble], X: torch.T
                                rounds: int, schedule: Callable[[int], torch.Tensor], *, lr: float,
                                weight_decay: float = 0.0, momentum: float = 0.0,
                                output: Callable[[torch.Tensor], torch.Tensor] = _softmax,
-                               criterion: Callable | None = None, member_args: tuple = ()) -> list[ChainRound]:
+                               criterion: Callable | None = None, member_args: tuple = (),
+                               member_order: Callable[[int], torch.Tensor] | None = None) -> list[ChainRound]:
     """Paper 002, §5 (Figs. 4–6): self-distillation rounds with the ℓ2 loss, all members at once.
 
     Round 0 fits ``Y0`` (N, C) — the one-hot labels y_0; round t fits the outputs of round t − 1 on the
@@ -213,6 +214,9 @@ def l2_self_distillation_chain(make_round: Callable[[int], Ensemble], X: torch.T
     ``criterion(logits, target, *member_args)`` replaces the ℓ2 fit (e.g. :func:`cross_entropy_soft` for the
     cross-entropy chain of Fig. 5; targets are still ``output`` of the previous round); ``member_args`` are
     tensors with a leading member axis (e.g. a per-member loss choice) and ``lr`` may be a (S,) tensor.
+    ``member_order(t)`` gives a (S, N) permutation of the training set per member: member s visits example
+    ``order[s][i]`` where the schedule says ``i``, so the members' batch sequences are independent (with one
+    shared schedule they are a random effect common to all members, which intervals over members cannot see).
     """
     if not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be a positive int, got {rounds!r}")
@@ -225,11 +229,15 @@ def l2_self_distillation_chain(make_round: Callable[[int], Ensemble], X: torch.T
         if target is None:
             target = Y0.expand(ens.size, -1, -1).clone()
 
-        def loss(p, b, idx, tgt, *margs, base=ens.base):
+        order = () if member_order is None else (member_order(t),)
+
+        def loss(p, b, idx, tgt, *margs, base=ens.base, own=len(order) > 0):
+            if own:
+                idx, margs = margs[0][idx], margs[1:]
             z = functional_call(base, (p, b), (X[idx],))
             return l2_loss(output(z), tgt[idx]) if criterion is None else criterion(z, tgt[idx], *margs)
 
-        hist = train_ensemble(ens, loss, schedule(t), lr=lr, member_args=(target, *member_args), weight_decay=weight_decay,
+        hist = train_ensemble(ens, loss, schedule(t), lr=lr, member_args=(target, *order, *member_args), weight_decay=weight_decay,
                               momentum=momentum)
         with torch.no_grad():
             pred = output(ens.forward(X))

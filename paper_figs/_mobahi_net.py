@@ -7,6 +7,7 @@ torch import here at module import time.
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import numpy as np
@@ -29,8 +30,13 @@ def rounds_verdict(rng, size, device, n_seeds, loss, noisy):
              "test_acc_rises_then_falls": mobahi._rises_then_falls(m, rows, loss)}
     reason = "; ".join(f"{k}: {p.status}" + (f" — {p.details['reason']}" if p.details.get("reason") else "")
                        for k, p in parts.items())
-    return combine(parts, details={**mobahi._summary(m, loss), "noisy": noisy, "reason": reason,
-                                   "part_status": {k: p.status for k, p in parts.items()}})
+    v = combine(parts, details={**mobahi._summary(m, loss), "noisy": noisy, "reason": reason,
+                                "part_status": {k: p.status for k, p in parts.items()}})
+    if v.status == "violated" and not v.details.get("nan_stopped_runs") and not any(
+            p.details.get("nan_stopped_runs") for p in parts.values()):
+        # a figure's statement seen contradicted is not reproduced (violated stays for diverged runs)
+        v = dataclasses.replace(v, status="not_reproduced")
+    return v
 
 
 def early_stopping_verdict(rng, size, device, n_seeds, loss):

@@ -157,10 +157,10 @@ def test_no_host_round_trip_inside_training_loops():
     from gpu_validation.experiments import mobahi, phuong, rahbar, safaryan, soteacher
 
     loops = {train: ["train_ensemble", "sgd_with_grad", "l2_self_distillation_chain", "train_soteacher"],
-             safaryan: ["_fig1", "check_lambda_sweep"], mobahi: ["check_early_stopping", "check_ntk_chain"],
+             safaryan: ["_fig1", "check_lambda_sweep"], mobahi: ["_early_stopping", "check_ntk_chain"],
              rahbar: ["_gd"], phuong: ["_gd_linear", "_gd_deep"], soteacher: ["_train_students"]}
     per_step = {train: ["sgd_update", "finite_members", "kd_loss", "l2_loss", "lipschitz_penalty",
-                        "consistency_penalty", "hinton_kd_loss"], mobahi: ["snapshot"]}
+                        "consistency_penalty", "hinton_kd_loss"], mobahi: ["_fit", "_loss_y0"]}
     training = re.compile(r"\b(E|T|steps|epochs|rounds)\b|sch")
     bad = re.compile(r"\.item\(|\.cpu\(|\.numpy\(|\.tolist\(|\b(float|bool|int)\((?![\"'])")  # float("nan") is a constant
     checked = 0

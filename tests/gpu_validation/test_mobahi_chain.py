@@ -182,7 +182,7 @@ def test_mixed_ensemble_halves_are_the_plain_chains():
             lambda t: train.make_ensemble([models.MLP(X.shape[1], cfg["hidden"], 10, seed=seed0 + 100 * t + s)
                                            for s in range(S)], dev),
             X, Y0, cfg["rounds"], lambda t: train.batch_schedule(n, cfg["batch"], cfg["epochs"], rng, dev),
-            weight_decay=cfg["wd"], momentum=0.9, **kw)
+            weight_decay=cfg["wd"], momentum=0.9, member_order=lambda t: mobahi._orders(rng, n, S, dev)[:S], **kw)
         half = slice(0, S) if loss == "l2" else slice(S, 2 * S)
         for t, rd in enumerate(chain):
             with torch.no_grad():
