@@ -230,6 +230,9 @@ def l2_self_distillation_chain(make_round: Callable[[int], Ensemble], X: torch.T
             target = Y0.expand(ens.size, -1, -1).clone()
 
         order = () if member_order is None else (member_order(t),)
+        if order and tuple(order[0].shape) != (ens.size, X.shape[0]):
+            raise ValueError(f"member_order({t}) must have shape (members, N) = {(ens.size, X.shape[0])}, "
+                             f"got {tuple(order[0].shape)}")
 
         def loss(p, b, idx, tgt, *margs, base=ens.base, own=len(order) > 0):
             if own:

@@ -124,6 +124,8 @@ def test_chain_criterion_path_equals_the_default_l2_chain():
                                          momentum=0.9, criterion=crit, member_args=(torch.ones(2),))
     for ra, rb in zip(a, b):
         assert torch.allclose(ra.train_outputs, rb.train_outputs, atol=1e-6)
+    with pytest.raises(ValueError, match="member_order"):
+        train.l2_self_distillation_chain(mk, X, Y0, 1, sch, lr=0.3, member_order=lambda t: torch.zeros(3, 40, dtype=torch.long))
 
 
 TINY = {"rounds": 3, "epochs": 8, "hidden": 16, "n_train": 120, "seeds": 2}  # enough steps that ES crosses the levels
