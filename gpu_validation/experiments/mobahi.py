@@ -239,8 +239,16 @@ def _rises_then_falls(m, rows, loss):
                      reason=f"contradicted: at every round t ≥ 1 round 0 or the last round is better ({where}; best round "
                             f"of the mean curve {det['best_round_of_mean']}): {txt}")
     else:
+        # seeds at which the present half-widths would decide both parts at some candidate (None: a mean sits on 0)
+        need = [max((p.details.get("n_to_decide", acc.shape[1]) if p.details.get("n_to_decide", 0) is not None
+                     else math.inf) for p in c["parts"].values()) for c in cands
+                if all(p.measured > 0 for p in c["parts"].values())]
+        n_dec = int(min(need)) if need and math.isfinite(min(need)) else None
         v = dataclasses.replace(v, status="inconclusive", margin=min(v.margin, 0.0),
-                                details={**v.details, "reason": f"neither observed nor contradicted ({where}): {txt}"})
+                                details={**v.details, "n_to_decide": n_dec,
+                                         "reason": f"neither observed nor contradicted ({where}; seeds that would decide "
+                                                   f"at the present spread: {n_dec or 'none (no round has both means > 0)'}"
+                                                   f"): {txt}"})
     return _nan_marked(v)
 
 
