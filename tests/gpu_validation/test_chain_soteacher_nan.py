@@ -218,7 +218,7 @@ def test_soteacher_per_member_settings_equal_separate_runs():
     X, y = torch.rand(16, 1, 8, 8, generator=g), torch.randint(0, 10, (16,), generator=g)
     mk = lambda seeds: train.make_ensemble([models.SmallCNN((1, 8, 8), 10, width=2, seed=s) for s in seeds], CPU)  # noqa: E731
     sch = train.batch_schedule(16, 8, 6, np.random.default_rng(0), CPU)
-    lrs, crs, kinds = [0.0, 0.1, 0.0], [0.0, 0.5, 2.0], ["linear", "linear", "piecewise"]
+    lrs, crs, kinds = [0.0, 0.1, 0.3], [0.0, 0.5, 2.0], ["linear", "linear", "piecewise"]  # no palindrome
     ens = mk([0, 0, 0])
     run = train.train_soteacher(ens, X, y, sch, lr=0.05, lambda_lr=lrs, lambda_cr_max=crs, cr_schedule=kinds)
     assert run.lambda_cr.shape == (6, 3)
