@@ -90,8 +90,8 @@ def make(size="quick", verdicts=None):
             ax.errorbar(x + off, vals[:, 0], yerr=[vals[:, 0] - vals[:, 1], vals[:, 2] - vals[:, 0]], fmt="o-" if
                         key != "schedule" else "o", capsize=3, label=f"{name} − standard")
         star = [i for i, (_, k) in enumerate(pts) if k == "soteacher"]
-        ax.plot(star, [curves["soteacher"]["student_acc_minus_standard"][0]] * len(star), "^", ms=11, mfc="none",
-                color="k", label="reported setting (▲)")
+        ax.plot([i - 0.1 for i in star], [curves["soteacher"]["student_acc_minus_standard"][0]] * len(star), "^",
+                ms=11, mfc="none", color="k", label="reported setting (▲)")  # on the student's point
         ax.axhline(0.0, color="grey", lw=1, ls="--")  # the standard teacher (■)
         ax.set_xticks(x, [f"{xv:g}" if not isinstance(xv, str) else xv for xv, _ in pts], fontsize=8)
         ax.set_xlabel(label, fontsize=8)
