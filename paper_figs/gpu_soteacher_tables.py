@@ -70,7 +70,7 @@ def make(size="quick", verdicts=None):
     n_good = sum(s == "paper's side" for s in v.details["side"].values())
     T, lo, hi = v.details["temperature_interval"]
     fig.suptitle(f"SoTeacher miniature (digits; mean ± std over {len(v.details['seeds'])} seeds; y-axes zoomed) — "
-                 f"{v.status}: {n_good}/6 columns on the paper's side of 0 (two-level bootstrap); standard teacher's "
+                 f"{v.status}: {n_good}/6 columns on the paper's side of 0 (two-level bootstrap)\nstandard teacher's "
                  f"fitted T = {T:.2f} [{lo:.2f}, {hi:.2f}] ({'over' if lo > 1 else 'under' if hi < 1 else 'neither over nor under'}"
                  f"-confident)", fontsize=9)
     return fig
