@@ -396,8 +396,21 @@ class SoTeacherRun:
     loss_history: torch.Tensor
 
 
+def _per_member(name: str, value, S: int) -> np.ndarray:
+    """A float or one value per ensemble member as an (S,) float array of finite values >= 0."""
+    a = np.asarray(value, dtype=np.float64)
+    if a.ndim == 0:
+        a = np.full(S, float(a))
+    if a.shape != (S,):
+        raise ValueError(f"{name} must be a number or one value per member ({S}), got shape {a.shape}")
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError(f"{name} must be >= 0 and finite, got {value!r}")
+    return a
+
+
 def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: torch.Tensor, *, lr: float,
-                    lambda_lr: float = 0.0, lambda_cr_max: float = 0.0, cr_schedule: str = "linear",
+                    lambda_lr: float | Sequence[float] = 0.0, lambda_cr_max: float | Sequence[float] = 0.0,
+                    cr_schedule: str | Sequence[str] = "linear",
                     augment: Callable[[torch.Tensor], torch.Tensor] | None = None, weight_decay: float = 5e-4,
                     momentum: float = 0.9, n_classes: int = 10, lipschitz_conv: str = "operator",
                     fbar: str = "train_pass", lr_schedule: str = "constant") -> SoTeacherRun:
@@ -419,11 +432,13 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
     λ_CR reading: epochs are t = 0, …, T − 1 as in App. C (f̄_t averages epochs t' < t; "at epoch 0 we simply
     skip" CR) and λ_CR(t) = (t/T)·λmax (Sec. 4), so epoch 0 gets 0 and the last (T − 1)/T·λmax; App. D's
     "0 < t ≤ T" (epochs numbered from 1) would shift the ramp by one epoch. SGD with momentum and weight decay.
+
+    Per-member settings (a hyper-parameter sweep in one vmapped run, e.g. Fig. 2 of paper 004): ``lambda_lr``,
+    ``lambda_cr_max`` and ``cr_schedule`` may each be one value per member (length ``ens.size``); then
+    ``SoTeacherRun.lambda_cr`` is (epochs, S), else (epochs,).
     """
     from kdtheory.label_distribution import lambda_cr
 
-    if lambda_lr < 0 or lambda_cr_max < 0:
-        raise ValueError(f"lambda_lr and lambda_cr_max must be >= 0, got {lambda_lr}, {lambda_cr_max}")
     if lr_schedule not in ("constant", "cosine"):
         raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
     if fbar not in ("train_pass", "post_step"):
@@ -432,24 +447,31 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
         raise ValueError(f"lipschitz_conv must be one of {CONV_LIPSCHITZ}, got {lipschitz_conv!r}")
     E, T = schedule.shape[:2]
     S, N, dev = ens.size, len(y), ens.device
-    lams = np.asarray(lambda_cr(np.arange(E), E, lambda_cr_max, cr_schedule), dtype=np.float64)
+    lam_lr, lam_max = _per_member("lambda_lr", lambda_lr, S), _per_member("lambda_cr_max", lambda_cr_max, S)
+    scheds = [cr_schedule] * S if isinstance(cr_schedule, str) else list(cr_schedule)
+    if len(scheds) != S:
+        raise ValueError(f"cr_schedule must be a string or one per member ({S}), got {len(scheds)}")
+    lams = np.stack([np.asarray(lambda_cr(np.arange(E), E, lam_max[s], scheds[s]), dtype=np.float64).reshape(E)
+                     for s in range(S)], axis=1)  # (E, S)
     lams[0] = 0.0  # epoch 0 has no earlier predictions to be consistent with
     lam_t = torch.as_tensor(lams, dtype=torch.float32, device=dev)  # moved once
-    use_lr, use_cr = lambda_lr > 0, lambda_cr_max > 0
+    llr_t = torch.as_tensor(lam_lr, dtype=torch.float32, device=dev)
+    use_lr, use_cr = bool(lam_lr.max() > 0), bool(lam_max.max() > 0)
+    per_member = not (np.ndim(lambda_cr_max) == 0 and isinstance(cr_schedule, str))
     avg = torch.zeros(S, N, n_classes, device=dev)
     cur = torch.zeros(S, N, n_classes, device=dev)
 
-    def loss(p, b, idx, xb, avg_m, lam):
+    def loss(p, b, idx, xb, avg_m, lam, llr):
         logits = functional_call(ens.base, (p, b), (xb,))
         probs = F.softmax(logits, -1)
         out = F.cross_entropy(logits, y[idx])
         if use_lr:
-            out = out + lambda_lr * lipschitz_penalty(p, b, conv=lipschitz_conv)
+            out = out + llr * lipschitz_penalty(p, b, conv=lipschitz_conv)
         if use_cr:
             out = out + lam * consistency_penalty(probs, avg_m[idx])
         return out, probs.detach()
 
-    g = vmap(grad_and_value(loss, has_aux=True), in_dims=(0, 0, None, None, 0, None))
+    g = vmap(grad_and_value(loss, has_aux=True), in_dims=(0, 0, None, None, 0, 0, 0))
     bufs: dict = {}
     hist = torch.zeros(E, S, device=dev)
     lrs = [lr if lr_schedule == "constant" else lr * 0.5 * (1.0 + math.cos(math.pi * e / E)) for e in range(E)]
@@ -457,7 +479,7 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
         for t in range(T):
             idx = schedule[e, t]
             xb = X[idx] if augment is None else augment(X[idx])
-            grads, (lv, probs) = g(ens.params, ens.buffers, idx, xb, avg, lam_t[e])
+            grads, (lv, probs) = g(ens.params, ens.buffers, idx, xb, avg, lam_t[e], llr_t)
             sgd_update(ens, grads, lrs[e], finite_members(lv, grads), weight_decay, momentum, bufs)
             hist[e] += torch.where(ens.alive, lv.detach(), torch.full_like(lv, float("nan"))) / T
             if fbar == "train_pass":
@@ -467,4 +489,4 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
                     cur[:, idx] = F.softmax(ens.forward(xb), -1)
         with torch.no_grad():
             avg.mul_(e / (e + 1)).add_(cur / (e + 1))  # f̄ = mean of the predictions of epochs 0..e
-    return SoTeacherRun(avg, lam_t, hist)
+    return SoTeacherRun(avg, lam_t if per_member else lam_t[:, 0], hist)
