@@ -604,6 +604,7 @@ class _SplineFactor:
     chol: np.ndarray | None  # Cholesky factor of R + λD² (banded upper storage), None when not usable
     lu: np.ndarray | None = None  # banded LU of the interleaved block system (built only on fallback)
     piv: np.ndarray | None = None
+    eta: float = 0.0  # relative change of r by the last refinement step (the accuracy of the last refined r)
 
 
 class SplineGram:
@@ -772,7 +773,8 @@ class SplineGram:
                 gam += delta
                 dr = lam * self._D(delta)
                 r += dr
-                if float(np.linalg.norm(dr)) <= _REFINE_TOL * nr:
+                fac.eta = float(np.linalg.norm(dr)) / nr if nr > 0 else 0.0
+                if fac.eta <= _REFINE_TOL:
                     self.cholesky_solves += 1
                     return r
             fac.chol = None  # corrections do not contract at this λ: the block LU from now on
@@ -795,7 +797,8 @@ class SplineGram:
                 g += sol[1::2]
                 dr = lam * self._D(sol[0::2])
                 r += dr
-                if float(np.linalg.norm(dr)) <= _REFINE_TOL * nr:
+                fac.eta = float(np.linalg.norm(dr)) / nr if nr > 0 else 0.0
+                if fac.eta <= _REFINE_TOL:
                     break
         return r
 
@@ -879,7 +882,8 @@ def _solve_banded_root(S: SplineGram, y: np.ndarray, eps: float,
     ``r = c(cI + G)⁻¹y`` and ``q = c(cI + G)⁻¹r``; with ``p = r − q = G(cI + G)⁻¹r`` (eigenbasis: r_k = c z_k/(c +
     d_k)) ``N' = 2rᵀp`` and ``N'' = 2(3‖p‖² − rᵀp)`` — both derivatives from the same solve, so the iteration is
     cubic at no extra cost; a step leaving the current bracket is replaced by bisection. Stops at an *evaluated*
-    point (|ψ| ≤ 1e-12, i.e. the constraint to 1e-12 relative, or a step below the round-off of s) and returns
+    point (|ψ| ≤ max(1e-12, 4η), i.e. the constraint to 1e-12 relative or to the accuracy η of the refined r
+    where that is worse — large λ near collapse, η up to ~1e-9 — or a step below the round-off of s) and returns
     (c, evaluations, r at c), so the caller reuses r for the next labels. Raises when the iterates end at a
     bracket end without a sign change (never returns an unverified point)."""
     K = S.K
@@ -910,7 +914,7 @@ def _solve_banded_root(S: SplineGram, y: np.ndarray, eps: float,
         rr = float(r @ r)
         count += 1
         psi = math.log(rr) - lt if rr > 0 else -math.inf
-        if abs(psi) <= _PSI_TOL:
+        if abs(psi) <= max(_PSI_TOL, 4.0 * fac.eta):  # ψ to its own accuracy (2η from r's, with margin)
             return math.exp(s), count, r
         if psi < 0:
             a, neg = s, True
