@@ -433,3 +433,31 @@ def test_mixed_alpha_pinned_k1():
     assert p.c[0] == pytest.approx(0.1, rel=1e-12)
     with pytest.raises(ValueError, match="alpha"):
         sd.mixed_self_distill(np.eye(2), [1.0, 1.0], 0.1, 2, 1.5)
+
+
+@pytest.mark.parametrize("log_c, route", [(-40.0, "cholesky"), (-25.0, "cholesky"), (-12.0, "block"),
+                                          (0.0, "block")])
+def test_banded_cholesky_and_block_fallback_against_mpmath(log_c, route):
+    # both solvers of SplineGram (refined Cholesky of R + λD², refined block LU) against Reinsch's system at 40
+    # digits, from near interpolation (λ ≪ gap³) to heavy smoothing, where ten points 1e-9 apart make the
+    # refinement of the squared form stall and the block LU take over (measured errors ~1e-15 … 7e-9: the block
+    # system's own conditioning at gap 1e-9)
+    import mpmath as mp
+    from verification.self_distillation import mp_residual_banded
+    rng = np.random.default_rng(11)
+    x = np.sort(rng.uniform(0, 1, 300))
+    x[100:110] = x[100] + np.arange(10) * 1e-9
+    x = np.sort(x)
+    y = np.sin(2 * np.pi * x) + 0.3 * rng.standard_normal(x.size)
+    S = sd.spline_gram(x)
+    c = math.exp(log_c)
+    with mp.workdps(40):
+        ref = np.array([float(v) for v in mp_residual_banded(x, y, c)])
+    fac = S._factor(c)
+    r_auto = S._apply(fac, y)
+    assert (fac.chol is not None) == (route == "cholesky")
+    r_block = S._apply(sd._SplineFactor(fac.lam, None), y)
+    tol = 1e-11 if route == "cholesky" else 3e-8
+    for r in (r_auto, r_block):
+        assert np.linalg.norm(r - ref) <= tol * np.linalg.norm(ref)
+    assert np.linalg.norm(S.residual(c, y) - ref) <= tol * np.linalg.norm(ref)
