@@ -66,7 +66,7 @@ __all__ = [
     "multiplier_bracket", "multiplier_bracket_printed", "solve_multiplier", "self_distill",
     "effective_basis_count", "guaranteed_rounds", "prop3_lower_bound", "prop4_crossing",
     "prop5_ratio_bound", "prop6_bound", "training_loss", "early_stopping", "early_stopping_match",
-    "multiclass_self_distill", "SplineGram", "spline_gram", "spline_green_diag", "choose_route",
+    "multiclass_self_distill", "SplineGram", "SobolevGram", "implicit_gram", "spline_gram", "spline_green_diag", "choose_route",
     "self_distill_points", "trivial_rounds", "step_bounds", "tangent_bounds", "prop3_upper_bound", "product_form",
     "product_form_printed", "MixedPath", "mixed_self_distill",
 ]
@@ -383,10 +383,11 @@ def self_distill(G, y0, eps, rounds) -> SelfDistillationPath:
 
     One eigendecomposition of G, then O(K) per root-finding evaluation and O(K²) per round (y_t = V z_t).
     Stops at the first collapsed round (the zero function is a fixed point). Source: eqs. (28)–(35), (46).
-    ``G`` may also be a :class:`SplineGram` (the kernel of eq. 57 held implicitly): then every evaluation of h is
-    one O(K) banded solve, no G is formed, and ``log_B``/``effective_basis``/``d`` are None (route "banded").
+    ``G`` may also be a :class:`SplineGram` (the kernel of eq. 57 held implicitly) or a :class:`SobolevGram`
+    (∫ w₁f'² + w₀f²): then every evaluation of h is one O(K) banded solve, no G is formed, and
+    ``log_B``/``effective_basis``/``d`` are None (route "banded").
     """
-    if isinstance(G, SplineGram):
+    if isinstance(G, _ImplicitGram):
         y0 = _labels("y0", y0, G.K)
         eps = V.positive("eps", eps)
         rounds = int(V.scalar("rounds", rounds, lo=0, integer=True))
@@ -598,6 +599,44 @@ _REFINE_TOL = 1e-12
 _PSI_TOL = 1e-12
 
 
+class _ImplicitGram:
+    """What the O(K) Gram classes share: the residual and fit through ``_factor``/``_apply`` on the points in
+    ``_inner`` (points pinned to 0 by a boundary condition are null-space components), Lanczos d_max on
+    ``matvec``, the reachable floor."""
+
+    def _residual_inner(self, c, yi):
+        return self._apply(self._factor(c), yi)
+
+    def residual(self, c, y) -> np.ndarray:
+        """``r = c(cI + G)⁻¹ y = y − f_c(x)`` (the training residual of the Prop. 1 fit) in O(K)."""
+        c = V.positive("c", c)
+        y = _labels("y", y, self.K)
+        r = y.copy()  # boundary points: f = 0 there, the residual is the label
+        if self.n_interior:
+            r[self._inner] = self._residual_inner(c, y[self._inner])
+        return r
+
+    def fit_predictions(self, c, y) -> np.ndarray:
+        """``G(cI + G)⁻¹ y`` (eq. 26) in O(K)."""
+        y = _labels("y", y, self.K)
+        return y - self.residual(c, y)
+
+    def d_max(self, *, tol: float = 1e-12) -> float:
+        """Largest eigenvalue of G by Lanczos (``scipy.sparse.linalg.eigsh`` on :meth:`matvec`)."""
+        if self.n_interior == 0:
+            return 0.0
+        if self.n_interior <= 2:
+            return float(np.linalg.eigvalsh(self.dense()).max())
+        op = splinalg.LinearOperator((self.K, self.K), matvec=self.matvec, dtype=float)
+        return float(splinalg.eigsh(op, k=1, which="LA", tol=tol, return_eigenvectors=False)[0])
+
+    def reachable_floor(self, y) -> float:
+        y = _labels("y", y, self.K)
+        mask = np.ones(self.K, bool)
+        mask[self._inner] = False
+        return float(np.sum(y[mask] ** 2) / self.K)
+
+
 @dataclasses.dataclass
 class _SplineFactor:
     lam: float
@@ -607,7 +646,7 @@ class _SplineFactor:
     eta: float = 0.0  # relative change of r by the last refinement step (the accuracy of the last refined r)
 
 
-class SplineGram:
+class SplineGram(_ImplicitGram):
     """The Gram matrix ``G[j, k] = g(x_j, x_k)/K`` of the spline kernel (57), held implicitly in O(K).
 
     The Green's function of ``∫(f'')²`` with ``f = f'' = 0`` at 0 and 1 is the kernel of an ODE operator, so on
@@ -802,23 +841,6 @@ class SplineGram:
                     break
         return r
 
-    def _residual_inner(self, c, yi):
-        return self._apply(self._factor(c), yi)
-
-    def residual(self, c, y) -> np.ndarray:
-        """``r = c(cI + G)⁻¹ y = y − f_c(x)`` (the training residual of the Prop. 1 fit) in O(K)."""
-        c = V.positive("c", c)
-        y = _labels("y", y, self.K)
-        r = y.copy()  # boundary points: f = 0 there, the residual is the label
-        if self.n_interior:
-            r[self._inner] = self._residual_inner(c, y[self._inner])
-        return r
-
-    def fit_predictions(self, c, y) -> np.ndarray:
-        """``G(cI + G)⁻¹ y`` (eq. 26) in O(K)."""
-        y = _labels("y", y, self.K)
-        return y - self.residual(c, y)
-
     def matvec(self, u) -> np.ndarray:
         """``G u = (1/K) D⁻¹ R D⁻¹ u`` on interior points (0 on boundary points), O(K)."""
         u = _labels("u", u, self.K)
@@ -831,26 +853,10 @@ class SplineGram:
             out[self._inner] = -linalg.solveh_banded(self._mD, Rw, check_finite=False) / self.K
         return out
 
-    def d_max(self, *, tol: float = 1e-12) -> float:
-        """Largest eigenvalue of G by Lanczos (``scipy.sparse.linalg.eigsh`` on :meth:`matvec`)."""
-        if self.n_interior == 0:
-            return 0.0
-        if self.n_interior <= 2:
-            return float(np.linalg.eigvalsh(self.dense()).max())
-        op = splinalg.LinearOperator((self.K, self.K), matvec=self.matvec, dtype=float)
-        return float(splinalg.eigsh(op, k=1, which="LA", tol=tol, return_eigenvectors=False)[0])
-
     def dense(self) -> np.ndarray:
         """The Gram matrix itself (O(K²); for tests and small K)."""
         x = self.points
         return _spline_green_matrix(x) / self.K
-
-    def reachable_floor(self, y) -> float:
-        y = _labels("y", y, self.K)
-        mask = np.ones(self.K, bool)
-        mask[self._inner] = False
-        return float(np.sum(y[mask] ** 2) / self.K)
-
 
 def spline_green_diag(x) -> np.ndarray:
     """``g(x, x)`` of eq. (57): ``x²(1 − x)²/3`` (the x = t value of either piece)."""
@@ -872,7 +878,199 @@ def spline_gram(points) -> SplineGram:
     return SplineGram(points)
 
 
-def _solve_banded_root(S: SplineGram, y: np.ndarray, eps: float,
+def _pttrf(d, e):
+    """LAPACK dpttrf (SPD tridiagonal LDLᵀ); n = 1 by hand (f2py wants a non-empty e)."""
+    if d.size == 1:
+        return d.copy(), e, 0 if d[0] > 0 else 1
+    return lapack.dpttrf(d, e)
+
+
+def _pttrs(d, e, b):
+    if d.size == 1:
+        return b / d, 0
+    return lapack.dpttrs(d, e, b)
+
+
+@dataclasses.dataclass
+class _TriFactor:
+    lam: float
+    d: np.ndarray  # LDLᵀ of I + λT (LAPACK dpttrf)
+    e: np.ndarray
+    eta: float = 0.0
+
+
+class SobolevGram(_ImplicitGram):
+    """The Gram matrix ``G[j, k] = g(x_j, x_k)/K`` of the first-order Sobolev regulariser
+    ``R(f) = ∫₀¹ w₁ f'² + w₀ f²`` (L = w₀ − w₁D², w₁ > 0, w₀ ≥ 0), held implicitly in O(K).
+
+    Each end carries a Dirichlet (f = 0) or Neumann (f' = 0) condition, both self-adjoint. The Green's function of
+    a second-order operator is ``u(min(x, t))·v(max(x, t))/W`` (semiseparable), so on sorted points
+    ``[g(x_j, x_k)]⁻¹ = T`` is tridiagonal: ``gᵀTg`` is the energy of the minimal-R interpolant of the values g,
+    which on a gap of length h between values α, β is ``w₁a[(α² + β²)coth(ah) − 2αβ/sinh(ah)]`` (a = √(w₀/w₁);
+    ``w₁(β − α)²/h`` at a = 0); the end gaps give ``w₁a·coth(ah)·β²`` (Dirichlet) or ``w₁a·tanh(ah)·β²``
+    (Neumann). Hence ``G⁻¹ = K·T`` and, with λ = cK, ``r = c(cI + G)⁻¹y = λ(I + λT)⁻¹Ty``: one SPD tridiagonal
+    LDLᵀ (LAPACK dpttrf, no BLAS calls: ~25 ms at K = 10⁶) per evaluation of h, refined on the same system.
+
+    Points at a Dirichlet end are null-space components (G has zero rows there), as for :class:`SplineGram`;
+    points at a Neumann end are ordinary. Interior points must be distinct. Which kernels have an O(K) route:
+    the spline kernel (57) (:class:`SplineGram`) and this family (:func:`implicit_gram` picks it from a
+    :class:`kdtheory.greens.GreenFunction`); every other regulariser (order ≥ 4 other than (57), other boundary
+    conditions) falls back to the eigen route on the dense Gram.
+    """
+
+    def __init__(self, points, w0, w1, bcs=((0, 0), (1, 0))):
+        x = V.as_array("points", points, ndim=1)
+        w0, w1 = V.nonnegative("w0", w0), V.positive("w1", w1)
+        if not (isinstance(bcs, (tuple, list)) and len(bcs) == 2
+                and all(isinstance(b, (tuple, list)) and len(b) == 2 for b in bcs)
+                and sorted(b[0] for b in bcs) == [0, 1] and all(b[1] in (0, 1) for b in bcs)):
+            raise ValueError(f"bcs must be one condition (end, order) per end with order 0 (Dirichlet) or 1 "
+                             f"(Neumann), got {bcs!r}")
+        kind = {int(p): int(k) for p, k in bcs}
+        if w0 == 0 and kind[0] == kind[1] == 1:
+            raise ValueError("w0 = 0 with Neumann conditions at both ends: constants have R = 0, no Green's function")
+        K = x.shape[0]
+        if K == 0:
+            raise ValueError("points must be non-empty")
+        if x.min() < 0 or x.max() > 1:
+            raise ValueError(f"points must lie in [0, 1], got range [{x.min():.6g}, {x.max():.6g}]")
+        order = np.argsort(x, kind="stable")
+        xs = x[order]
+        keep = np.ones(K, bool)
+        if kind[0] == 0:
+            keep &= xs > 0
+        if kind[1] == 0:
+            keep &= xs < 1
+        xi = xs[keep]
+        if xi.size > 1 and np.any(np.diff(xi) <= 0):
+            raise ValueError("points must be distinct for the O(K) route (duplicates make G singular; use the "
+                             "eigen route on the dense Gram)")
+        self.points, self.K, self.w0, self.w1, self.bcs = x, K, w0, w1, ((0, kind[0]), (1, kind[1]))
+        self._inner = order[keep]
+        n = self.n_interior = xi.size
+        self.cholesky_solves = self.block_solves = 0
+        if n == 0:
+            self.d_max_upper = self.d_min_lower = 0.0
+            return
+        a = math.sqrt(w0 / w1)
+        gaps = np.diff(xi)
+        h0, h1 = float(xi[0]), float(1.0 - xi[-1])
+
+        def cth(h):  # a·coth(ah), a/sinh(ah), a·tanh(ah), overflow-free (1/h, 1/h, 0 at a = 0)
+            h = np.asarray(h, dtype=float)
+            if a == 0:
+                with np.errstate(divide="ignore"):
+                    return 1.0 / h, 1.0 / h, np.zeros_like(h)
+            m = -np.expm1(-2 * a * h)  # 1 − e^{−2ah}
+            q = np.exp(-2 * a * h)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return a * (1 + q) / m, 2 * a * np.exp(-a * h) / m, a * m / (1 + q)
+        if gaps.size and float(np.min(gaps)) < 1e-100:
+            raise ValueError("points closer than 1e-100: the O(K) route's 1/gap would overflow (use the eigen route)")
+        cg, sg, _ = cth(gaps)
+        Td = np.zeros(n)
+        Td[:-1] += cg
+        Td[1:] += cg
+        for end, h in ((0, h0), (1, h1)):
+            c_, _, t_ = cth(h)
+            i = 0 if end == 0 else n - 1
+            if kind[end] == 0:
+                if h <= 0:
+                    raise ValueError("a point at a Dirichlet end must be dropped (internal error)")
+                Td[i] += float(c_)
+            else:
+                Td[i] += float(t_)
+        self._Td, self._To = w1 * Td, -w1 * sg
+        self.d_max_upper = float(np.sum(self._green_diag(xi))) / K  # trace G ≥ d_max
+        self.d_min_lower = 1.0 / (K * float(np.max(np.abs(self._Td) + np.r_[0, -self._To] + np.r_[-self._To, 0])))
+
+    def _green_diag(self, x):
+        """``g(x, x) = u(x)v(x)/(w₁W)``: u = sinh(ax) (Dirichlet at 0) or cosh(ax) (Neumann), v likewise from 1,
+        W = a·sinh(a) (same kinds) or a·cosh(a) (mixed); written with e^{−2a·} so it never overflows (the
+        sympy pieces of :func:`kdtheory.greens.green_function` cancel e^{±ax} terms and lose everything for
+        a ≳ 40). At a = 0: x(1 − x), x or 1 − x over w₁."""
+        kL, kR = self.bcs[0][1], self.bcs[1][1]
+        a = math.sqrt(self.w0 / self.w1)
+        if a == 0:
+            return {(0, 0): x * (1 - x), (0, 1): x, (1, 0): 1 - x}[(kL, kR)] / self.w1
+
+        def f(z, kind):  # (1 − e^{−2z}) for sinh (Dirichlet), (1 + e^{−2z}) for cosh (Neumann)
+            return -np.expm1(-2 * z) if kind == 0 else 1 + np.exp(-2 * z)
+        return f(a * x, kL) * f(a * (1 - x), kR) / (2 * self.w1 * a * f(a, 0 if kL == kR else 1))
+
+    def green(self):
+        """The Green's function itself (derived by sympy in :mod:`kdtheory.greens`; lazy import)."""
+        from kdtheory.greens import green_function
+        return green_function({0: self.w0, 1: self.w1} if self.w0 else {1: self.w1}, list(self.bcs))
+
+    def _T(self, u):
+        out = self._Td * u
+        out[:-1] += self._To * u[1:]
+        out[1:] += self._To * u[:-1]
+        return out
+
+    def _factor(self, c) -> _TriFactor:
+        lam = c * self.K
+        d, e, info = _pttrf(1.0 + lam * self._Td, lam * self._To)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"LDLᵀ of I + λT failed at c={c:.6g} (dpttrf info={info})")
+        return _TriFactor(lam, d, e)
+
+    def _apply(self, fac: _TriFactor, u, *, refine: bool = True):
+        """``c(cI + G)⁻¹u = λ(I + λT)⁻¹Tu`` (r directly, no cancellation near interpolation), refined on the
+        tridiagonal system until a correction changes r by ≤ 1e-12 relative (3 at most; η kept for the root)."""
+        lam = fac.lam
+        b = self._T(u)
+        xs, info = _pttrs(fac.d, fac.e, b)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"dpttrs failed (info={info})")
+        if refine:
+            nr = float(np.linalg.norm(xs)) * lam
+            for _ in range(3):
+                delta = _pttrs(fac.d, fac.e, b - xs - lam * self._T(xs))[0]
+                xs += delta
+                fac.eta = float(np.linalg.norm(delta)) * lam / nr if nr > 0 else 0.0
+                if fac.eta <= _REFINE_TOL:
+                    break
+            self.cholesky_solves += 1
+        return lam * xs
+
+    def matvec(self, u) -> np.ndarray:
+        """``G u = T⁻¹u/K`` on the kept points (0 at points on a Dirichlet end), O(K)."""
+        u = _labels("u", u, self.K)
+        out = np.zeros(self.K)
+        if self.n_interior:
+            d, e, _ = _pttrf(self._Td, self._To)
+            out[self._inner] = _pttrs(d, e, u[self._inner])[0] / self.K
+        return out
+
+    def dense(self) -> np.ndarray:
+        """The Gram matrix itself from the sympy-derived Green's function (O(K²); for tests and small K)."""
+        x = self.points
+        return self.green()(x[:, None], x[None, :]) / self.K
+
+
+def implicit_gram(points, green=None):
+    """The O(K) implicit Gram of ``green`` on ``points`` when one exists, else None.
+
+    ``green``: a :class:`kdtheory.greens.GreenFunction` (None: the spline kernel (57)). O(K) routes: (57) itself
+    (weights {2: 1}, conditions (55)) → :class:`SplineGram`; ``∫ w₁f'² + w₀f²`` with a Dirichlet or Neumann
+    condition at each end → :class:`SobolevGram`. Everything else: None (use the dense Gram, eigen route)."""
+    if green is None:
+        return SplineGram(points)
+    if getattr(green, "weights", None) is None or getattr(green, "bcs", None) is None:
+        V.function("green", green)
+        return None  # a plain kernel callable: no structure known
+    w = {int(j): float(v) for j, v in dict(green.weights).items()}
+    bcs = tuple(sorted(green.bcs))
+    if w == {2: 1.0} and bcs == ((0, 0), (0, 2), (1, 0), (1, 2)):
+        return SplineGram(points)
+    if set(w) <= {0, 1} and 1 in w and len(bcs) == 2 and {p for p, _ in bcs} == {0, 1}:
+        return SobolevGram(points, w.get(0, 0.0), w[1], bcs)
+    return None
+
+
+def _solve_banded_root(S: _ImplicitGram, y: np.ndarray, eps: float,
                        guess: float | None = None) -> tuple[float, int, np.ndarray]:
     """Root of h (Prop. 2) for the implicit spline Gram, inside the bracket (25) with ``d_min ≥ d_min_lower``
     and ``d_max ≤ trace G`` (a valid, wider bracket).
@@ -895,7 +1093,7 @@ def _solve_banded_root(S: SplineGram, y: np.ndarray, eps: float,
                          "(collapsed); there is no positive multiplier")
     if eps <= zn2 / K:
         raise ValueError(f"eps={eps:.6g} is infeasible: no f can reach a training MSE below the reachable floor "
-                         f"{zn2 / K:.6g} (labels at points 0 or 1, where the boundary conditions (55) force f = 0)")
+                         f"{zn2 / K:.6g} (labels at points where a boundary condition — (55) for the spline kernel — forces f = 0)")
     target = K * eps - zn2
     s0 = math.sqrt(target)
     nz = math.sqrt(zr2)
@@ -954,7 +1152,7 @@ def _extrapolated_guess(cs: list) -> float | None:
     return cs[-1] if cs else None
 
 
-def _self_distill_banded(S: SplineGram, y0: np.ndarray, eps: float, rounds: int) -> "SelfDistillationPath":
+def _self_distill_banded(S: _ImplicitGram, y0: np.ndarray, eps: float, rounds: int) -> "SelfDistillationPath":
     K = S.K
     ys, zn, cs = [y0.copy()], [float(np.linalg.norm(y0))], []
     collapsed, evals = None, 0
@@ -983,22 +1181,22 @@ _EIGEN_REL_ACC = 1e-6
 _EIGEN_MAX_K = 3000
 
 
-def choose_route(points) -> str:
-    """``"eigen"`` or ``"banded"`` for the spline kernel (57) on ``points``.
+def choose_route(points, green=None) -> str:
+    """``"eigen"`` or ``"banded"`` for the kernel ``green`` (None: the spline kernel (57)) on ``points``.
 
     The eigen route (one ``eigh``, O(K³)) gives the B_t analysis (eq. 46) and is used when it is accurate:
-    K ≤ 3000, interior points distinct, and ``κ_upper·K·machine-ε ≤ 1e-6`` (eigh's absolute error ~K·ε·d_max
-    leaves the smallest eigenvalue a relative accuracy of 1e-6 or better; κ_upper = trace(G)/d_min_lower ≥ κ).
-    Otherwise the O(K) banded route (no B_t). Duplicate interior points: eigen (the banded route needs
-    distinct points)."""
+    K ≤ 3000, an O(K) Gram exists and builds (:func:`implicit_gram`: interior points distinct), and
+    ``κ_upper·K·machine-ε ≤ 1e-6`` (eigh's absolute error ~K·ε·d_max leaves the smallest eigenvalue a relative
+    accuracy of 1e-6 or better; κ_upper = trace(G)/d_min_lower ≥ κ). Otherwise the O(K) banded route (no B_t).
+    Kernels without an O(K) route, and duplicate interior points: eigen."""
     x = V.as_array("points", points, ndim=1)
     try:
-        S = SplineGram(x)
+        S = implicit_gram(x, green)
     except ValueError:
         if x.size and x.min() >= 0 and x.max() <= 1:
             return "eigen"
         raise
-    if S.n_interior == 0:
+    if S is None or S.n_interior == 0:
         return "eigen"
     kappa_up = S.d_max_upper / S.d_min_lower
     if S.K <= _EIGEN_MAX_K and kappa_up * S.K * _MACHEPS <= _EIGEN_REL_ACC:
@@ -1006,19 +1204,28 @@ def choose_route(points) -> str:
     return "banded"
 
 
-def self_distill_points(points, y0, eps, rounds, *, route: str = "auto") -> SelfDistillationPath:
-    """Self-distillation with the spline kernel (57) on 1-D ``points`` (G = g(x_j, x_k)/K, eq. 16).
+def self_distill_points(points, y0, eps, rounds, *, route: str = "auto", green=None) -> SelfDistillationPath:
+    """Self-distillation with the kernel ``green`` (a :class:`kdtheory.greens.GreenFunction`; None: the spline
+    kernel (57)) on 1-D ``points`` (G = g(x_j, x_k)/K, eq. 16).
 
     ``route``: ``"auto"`` (:func:`choose_route`), ``"eigen"`` (:func:`self_distill` on the dense Gram: B_t
-    available) or ``"banded"`` (O(K) per evaluation of h, no G formed; ``log_B``/``effective_basis`` are None).
+    available) or ``"banded"`` (O(K) per evaluation of h, no G formed; ``log_B``/``effective_basis`` are None;
+    a ValueError for a kernel without an O(K) route, see :func:`implicit_gram`).
     """
     route = V.one_of("route", route, ("auto", "eigen", "banded"))
     x = V.as_array("points", points, ndim=1)
+    if green is not None:
+        V.function("green", green)
     if route == "auto":
-        route = choose_route(x)
+        route = choose_route(x, green)
     if route == "eigen":
-        return self_distill(_spline_green_matrix(x) / x.shape[0], y0, eps, rounds)
-    return self_distill(SplineGram(x), y0, eps, rounds)
+        G = _spline_green_matrix(x) if green is None else green(x[:, None], x[None, :])
+        return self_distill(G / x.shape[0], y0, eps, rounds)
+    S = implicit_gram(x, green)
+    if S is None:
+        raise ValueError("route='banded': this kernel has no O(K) route (the spline kernel (57) and ∫ w₁f'² + "
+                         "w₀f² with Dirichlet/Neumann ends do); use route='eigen' or 'auto'")
+    return self_distill(S, y0, eps, rounds)
 
 
 # -------------------------------------------------------- App. B: the one-step bounds and Prop. 3's upper side

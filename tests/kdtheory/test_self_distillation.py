@@ -461,3 +461,71 @@ def test_banded_cholesky_and_block_fallback_against_mpmath(log_c, route):
     for r in (r_auto, r_block):
         assert np.linalg.norm(r - ref) <= tol * np.linalg.norm(ref)
     assert np.linalg.norm(S.residual(c, y) - ref) <= tol * np.linalg.norm(ref)
+
+
+# ------------------------------------------------------ the O(K) route of the first-order Sobolev kernels
+@pytest.mark.parametrize("w, bcs", [({0: 1, 1: 1}, [(0, 0), (1, 0)]), ({1: 1}, [(0, 0), (1, 0)]),
+                                    ({0: 4, 1: 1}, [(0, 1), (1, 0)]), ({0: 1, 1: 2}, [(0, 1), (1, 1)]),
+                                    ({1: 3}, [(1, 0), (0, 1)])])
+def test_sobolev_gram_against_sympy_kernel_and_eigen_route(w, bcs):
+    # G from the sympy-derived Green's function (kdtheory.greens) vs T⁻¹/K from the interval energies; the
+    # banded path vs the eigen route on the dense Gram (κ ≤ ~1e5 here: both accurate); end points included
+    g = gr.green_function(w, bcs)
+    rng = np.random.default_rng(len(bcs) + len(w))
+    x = np.concatenate([[0.0, 1.0], rng.uniform(0, 1, 30)])
+    y = np.sin(6 * x) + 0.3 * rng.standard_normal(x.size)
+    S = sd.implicit_gram(x, g)
+    assert isinstance(S, sd.SobolevGram)
+    Gd = gr.gram(x, g)
+    np.testing.assert_allclose(S.dense(), Gd, rtol=0, atol=1e-13 * np.max(Gd))
+    np.testing.assert_allclose(S.matvec(y), Gd @ y, rtol=0, atol=1e-12 * np.max(np.abs(Gd @ y)))
+    np.testing.assert_allclose(S._green_diag(x[2:]), np.diag(Gd)[2:] * x.size, rtol=1e-12)
+    spec = sd.spectrum(Gd)
+    assert S.d_min_lower <= spec.d_min and S.d_max_upper >= spec.d_max
+    eps = S.reachable_floor(y) + 0.05 * float(np.mean(y ** 2))
+    pe, pb = sd.self_distill(Gd, y, eps, 6), sd.self_distill(S, y, eps, 6)
+    assert pb.route == "banded" and pe.collapsed_at == pb.collapsed_at and pe.rounds_fitted == pb.rounds_fitted
+    np.testing.assert_allclose(pb.c, pe.c, rtol=1e-9)
+    for a, b in zip(pb.y, pe.y):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10 * np.max(np.abs(y)))
+
+
+def test_sobolev_gram_pinned_by_hand():
+    # one point x = 1/2, ∫f'² (a = 0), Dirichlet: T = 1/h₀ + 1/h₁ = 4, g(½, ½) = ½·½ = 1/4;
+    # a = ln 2·2 (w0 = (2 ln 2)², w1 = 1), gap h = ½: a·coth(a/2) = 2ln2·(5/3), a/sinh(a/2) = 2ln2·(4/3)
+    S = sd.SobolevGram([0.5], 0.0, 1.0)
+    assert S._Td[0] == pytest.approx(4.0, rel=1e-15) and S.dense()[0, 0] == pytest.approx(0.25, rel=1e-14)
+    a = 2 * math.log(2)
+    S2 = sd.SobolevGram([0.25, 0.75], a * a, 1.0)  # gaps ¼, ½, ¼: e^{−2a·¼} = ½, e^{−2a·½} = ¼
+    coth_q, csch_h = a * (1 + 0.5) / 0.5, 2 * a * 0.5 / 0.75  # a·coth(a/4), a/sinh(a/2)
+    coth_h = a * (1 + 0.25) / 0.75
+    np.testing.assert_allclose(S2._Td, [coth_q + coth_h] * 2, rtol=1e-14)
+    np.testing.assert_allclose(S2._To, [-csch_h], rtol=1e-14)
+    # residual by hand at K = 1: r = λT y/(1 + λT), λ = c
+    assert float(S.residual(0.5, [2.0])[0]) == pytest.approx(0.5 * 4 * 2 / (1 + 0.5 * 4), rel=1e-14)
+
+
+def test_implicit_gram_choice_and_routes():
+    spline = gr.spline_green_symbolic()
+    assert isinstance(sd.implicit_gram([0.2, 0.6], spline), sd.SplineGram)
+    assert isinstance(sd.implicit_gram([0.2, 0.6]), sd.SplineGram)
+    assert sd.implicit_gram([0.2, 0.6], gr.green_function({2: 1}, [(0, 0), (1, 0), (0, 1), (1, 1)])) is None
+    assert sd.implicit_gram([0.2, 0.6], gr.spline_green) is None  # a plain callable: no structure known
+    sob = gr.green_function({0: 1, 1: 1}, [(0, 0), (1, 0)])
+    assert sd.choose_route(np.linspace(0.05, 0.95, 50), sob) == "eigen"
+    assert sd.choose_route(np.linspace(0.001, 0.999, 5000), sob) == "banded"
+    clamped = gr.green_function({2: 1}, [(0, 0), (1, 0), (0, 1), (1, 1)])
+    assert sd.choose_route(np.linspace(0.001, 0.999, 5000), clamped) == "eigen"
+    x = np.linspace(0.05, 0.95, 9)
+    y = np.cos(3 * x)
+    p = sd.self_distill_points(x, y, 0.01, 3, green=sob, route="banded")
+    q = sd.self_distill_points(x, y, 0.01, 3, green=sob, route="eigen")
+    np.testing.assert_allclose(p.c, q.c, rtol=1e-10)
+    with pytest.raises(ValueError, match="no O\\(K\\) route"):
+        sd.self_distill_points(x, y, 0.01, 3, green=clamped, route="banded")
+    with pytest.raises(ValueError, match="bcs"):
+        sd.SobolevGram(x, 1.0, 1.0, [(0, 2), (1, 0)])
+    with pytest.raises(ValueError, match="Neumann"):
+        sd.SobolevGram(x, 0.0, 1.0, [(0, 1), (1, 1)])
+    with pytest.raises(ValueError, match="distinct"):
+        sd.SobolevGram([0.2, 0.2], 1.0, 1.0)
