@@ -700,7 +700,11 @@ def _main(args, modules, out: Path, roots: list) -> int:
         fname = m.function.split(".")[-1]
         targets = {fname} | callers.get(fname, set())
         cl = sorted(c for c, n in cnames.items() if n & targets)
-        ts = sorted(t for t, n in tnames.items() if n & targets)
+        # the mutated module's own pinned and unit tests first: generic names (kappa, matvec, d_max) also match
+        # other modules' tests, which would otherwise fill the --max-tests slots alphabetically
+        own = (f"tests/kdtheory/test_pinned_{m.module}.py::", f"tests/kdtheory/test_{m.module}.py::")
+        ts = sorted((t for t, n in tnames.items() if n & targets),
+                    key=lambda t: (next((i for i, o in enumerate(own) if t.startswith(o)), len(own)), t))
         return cl, ts
 
     cover = {m: covering(m) for m in chosen}
