@@ -35,7 +35,11 @@ The eigen route (:func:`self_distill` on a dense G) gives the B_t analysis but i
 spline Gram, zeroes eigenvalues below the rank tolerance (it then refuses small eps as infeasible). The banded
 route (:class:`SplineGram`, O(K) per evaluation of h, no G formed) computes the path itself at any K and down to
 near interpolation (checked against 40-digit mpmath: claim ``mobahi.banded_path``). :func:`self_distill_points`
-chooses automatically (:func:`choose_route`).
+chooses automatically (:func:`choose_route`). The same O(K) route exists for the first-order Sobolev regulariser
+``∫ w₁f'² + w₀f²`` with Dirichlet/Neumann ends (:class:`SobolevGram`, tridiagonal G⁻¹); :func:`implicit_gram`
+picks the O(K) Gram of a :class:`kdtheory.greens.GreenFunction` when one exists — every other kernel uses the
+eigen route. Cost (benchmarks/bench_self_distillation_banded.py): ~3 evaluations of h a round, each one banded
+Cholesky of ``R + λD²`` with refinement on the interleaved block system (block LU only as a fallback).
 
 Source
 ------
