@@ -6,6 +6,8 @@ These kill mutants that turn a formula into another plausible one (see tools/mut
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -45,3 +47,43 @@ def test_prop3_upper_bound_pinned():
     # κ = 4, u0 = 6: a(1/4) = 148/147, b(1/4) = 16/49 (w = 21/4); t = 2: s(a²u0 − b(a + 1)) = 2792/1029
     assert float(sd.prop3_upper_bound(3.0, 1, 0.25, 4.0, 2)) == pytest.approx(2792 / 1029, rel=1e-13)
     assert float(sd.prop3_upper_bound(3.0, 1, 0.25, 4.0, 0)) == pytest.approx(3.0, rel=1e-14)
+
+
+def test_sobolev_gram_pinned_by_hand():
+    # one point x = 1/2, ∫f'² (a = 0), Dirichlet: T = 1/h₀ + 1/h₁ = 4, g(½, ½) = ½·½ = 1/4;
+    # a = ln 2·2 (w0 = (2 ln 2)², w1 = 1), gap h = ½: a·coth(a/2) = 2ln2·(5/3), a/sinh(a/2) = 2ln2·(4/3)
+    S = sd.SobolevGram([0.5], 0.0, 1.0)
+    assert S._Td[0] == pytest.approx(4.0, rel=1e-15) and S.dense()[0, 0] == pytest.approx(0.25, rel=1e-14)
+    a = 2 * math.log(2)
+    S2 = sd.SobolevGram([0.25, 0.75], a * a, 1.0)  # gaps ¼, ½, ¼: e^{−2a·¼} = ½, e^{−2a·½} = ¼
+    coth_q, csch_h = a * (1 + 0.5) / 0.5, 2 * a * 0.5 / 0.75  # a·coth(a/4), a/sinh(a/2)
+    coth_h = a * (1 + 0.25) / 0.75
+    np.testing.assert_allclose(S2._Td, [coth_q + coth_h] * 2, rtol=1e-14)
+    np.testing.assert_allclose(S2._To, [-csch_h], rtol=1e-14)
+    # residual by hand at K = 1: r = λT y/(1 + λT), λ = c
+    assert float(S.residual(0.5, [2.0])[0]) == pytest.approx(0.5 * 4 * 2 / (1 + 0.5 * 4), rel=1e-14)
+    # K = 2 at x = 1/3, 2/3, ∫f'², Dirichlet: gaps 1/3 ⇒ T = [[6, −3], [−3, 6]] (T⁻¹ = [[6, 3], [3, 6]]/27 is the
+    # Brownian bridge min(x,t)(1 − max(x,t)) on the points); c = 1/2 ⇒ λ = cK = 1, (I + T)⁻¹ = [[7, 3], [3, 7]]/40,
+    # y = (1, 0): Ty = (6, −3), r = (33, −3)/40
+    S2 = sd.SobolevGram([2 / 3, 1 / 3], 0.0, 1.0)
+    np.testing.assert_allclose(S2.residual(0.5, [0.0, 1.0]), [-3 / 40, 33 / 40], rtol=1e-14)
+    np.testing.assert_allclose(S2.dense(), np.array([[6.0, 3.0], [3.0, 6.0]])[::-1, ::-1] / 54, rtol=1e-13)
+    # the path: y = (1, 1) lies on G's eigenvector of d = 1/(K·3) = 1/6, so h(c) = (c/(c + 1/6))² = eps = 1/4 at
+    # c = 1/6 and y₁ = (1/2)y, which has mean square 1/4 = eps: collapsed at round 1
+    p = sd.self_distill(S2, [1.0, 1.0], 0.25, 3)
+    assert p.c[0] == pytest.approx(1 / 6, rel=1e-11) and p.collapsed_at == 1
+    np.testing.assert_allclose(p.y[1], [0.5, 0.5], rtol=1e-11)
+
+
+def test_prop3_lower_bound_when_a_rounds_to_zero():
+    # κ = 1e20 ≫ u0 = 2 (z0 = 1, K = 1, eps = 1/4, s = 1/2): one_minus_a rounds to 1; exactly
+    # a = (1 + 3κ)/(1 + κ)², b = 4κ/(1 + κ)², so t = 1 gives s(2a − b) = s·2/(1 + κ) = 1e-20 (geo = 1, not 2 or ½)
+    assert float(sd.prop3_lower_bound(1.0, 1, 0.25, 1e20, 1)) == pytest.approx(1e-20, rel=1e-9)
+    assert float(sd.prop3_lower_bound(1.0, 1, 0.25, 1e20, 0)) == pytest.approx(1.0, rel=1e-14)
+
+
+def test_multiplier_bracket_printed_pinned():
+    # as printed (√K·ε): K = 4, eps = 1 ⇒ s = 2; z = (0, 0, 3, 4), ‖z‖ = 5; d = (1, 2, 3, 4):
+    # [d_min·s/(‖z‖ − s), d_max·s/(‖z‖ − s)] = [2/3, 8/3]
+    lo, hi = sd.multiplier_bracket_printed([1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 3.0, 4.0], 1.0)
+    assert (lo, hi) == (pytest.approx(2 / 3, rel=1e-14), pytest.approx(8 / 3, rel=1e-14))

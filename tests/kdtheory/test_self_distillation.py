@@ -490,21 +490,6 @@ def test_sobolev_gram_against_sympy_kernel_and_eigen_route(w, bcs):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10 * np.max(np.abs(y)))
 
 
-def test_sobolev_gram_pinned_by_hand():
-    # one point x = 1/2, ∫f'² (a = 0), Dirichlet: T = 1/h₀ + 1/h₁ = 4, g(½, ½) = ½·½ = 1/4;
-    # a = ln 2·2 (w0 = (2 ln 2)², w1 = 1), gap h = ½: a·coth(a/2) = 2ln2·(5/3), a/sinh(a/2) = 2ln2·(4/3)
-    S = sd.SobolevGram([0.5], 0.0, 1.0)
-    assert S._Td[0] == pytest.approx(4.0, rel=1e-15) and S.dense()[0, 0] == pytest.approx(0.25, rel=1e-14)
-    a = 2 * math.log(2)
-    S2 = sd.SobolevGram([0.25, 0.75], a * a, 1.0)  # gaps ¼, ½, ¼: e^{−2a·¼} = ½, e^{−2a·½} = ¼
-    coth_q, csch_h = a * (1 + 0.5) / 0.5, 2 * a * 0.5 / 0.75  # a·coth(a/4), a/sinh(a/2)
-    coth_h = a * (1 + 0.25) / 0.75
-    np.testing.assert_allclose(S2._Td, [coth_q + coth_h] * 2, rtol=1e-14)
-    np.testing.assert_allclose(S2._To, [-csch_h], rtol=1e-14)
-    # residual by hand at K = 1: r = λT y/(1 + λT), λ = c
-    assert float(S.residual(0.5, [2.0])[0]) == pytest.approx(0.5 * 4 * 2 / (1 + 0.5 * 4), rel=1e-14)
-
-
 def test_implicit_gram_choice_and_routes():
     spline = gr.spline_green_symbolic()
     assert isinstance(sd.implicit_gram([0.2, 0.6], spline), sd.SplineGram)
