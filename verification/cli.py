@@ -4,7 +4,7 @@
                   [--seeds N] [--out reports/] [--jobs N | --dask ADDRESS|local] [--module my_pkg.claims ...]
     kdverify list [--paper P] [--kind theory|network|all] [--module my_pkg.claims ...]
     kdverify stability [--seeds 0-4] [--paper P] [--claim ID ...] [--jobs N | --dask ...] [--module ...]
-    kdverify figs [--only ID ...] [--size quick|full] [--out figures/]
+    kdverify figs [--only ID ...] [--size quick|full] [--out figures/] [--jobs N | --dask ADDRESS|local]
     kdverify gpu  [--device auto|cpu|cuda] [--dataset digits|mnist|cifar10] [--data-dir DIR] [--size ...]
 
 ``run``, ``gpu`` and ``figs`` exit with code 1 when any claim is ``violated`` (an ``erratum`` is not a
@@ -260,7 +260,11 @@ def list_(paper, kind, modules) -> None:
 @click.option("--only", "only", multiple=True, help="Figure id (repeatable).")
 @click.option("--size", type=SIZE, default="quick", show_default=True)
 @click.option("--out", type=OUT_DIR, default="figures", show_default=True)
-def figs(only, size, out) -> None:
+@click.option("--dask", "dask", default=None, metavar="ADDRESS",
+              help="Run the figure claims on a Dask cluster (an address or 'local'); drawing stays here.")
+@click.option("--jobs", "jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Run the figure claims on this many local processes; drawing stays in this process.")
+def figs(only, size, out, jobs, dask) -> None:
     """Regenerate every registered figure to OUT/<id>.png and write OUT/index.md."""
     import matplotlib
 
@@ -276,25 +280,33 @@ def figs(only, size, out) -> None:
         raise UsageError(f"--only: unknown figure id(s) {unknown}; known: {sorted(mods)}")
     chosen = {k: m for k, m in mods.items() if not only or k in only}
     out.mkdir(parents=True, exist_ok=True)
-    rows, failed, fclaims, fverdicts = [], [], [], []
+    executor = _executor(jobs, dask)
+    # every figure claim once (two figures may cite one), on the executor; then each figure is drawn from them
+    per_fig = {fid: paper_figs.figure_claims(mod.FIGURE) for fid, mod in chosen.items()}
+    fclaims = list({c.id: c for cs in per_fig.values() for c in cs}.values())
+    t0 = time.perf_counter()
+    fverdicts = _run_with_progress(fclaims, seed=0, size=size, console=console, label="figure claims",
+                                   executor=executor) if fclaims else []
+    by_id = {c.id: v for c, v in zip(fclaims, fverdicts)}
+    n_claims = max(len(fclaims), 1)
+    claim_secs = (time.perf_counter() - t0) / n_claims  # shown per figure as its share of the claims' run
+    rows, failed = [], []
     for fid, mod in chosen.items():
-        t0 = time.perf_counter()
+        t1 = time.perf_counter()
+        cv = [(c, by_id[c.id]) for c in per_fig[fid]]
         try:
-            claims = paper_figs.figure_claims(mod.FIGURE)
-            verdicts = _claims.run_claims(claims, seed=0, size=size)
-            fclaims += claims
-            fverdicts += verdicts
-            fig = paper_figs.render(mod, size, {c.id: v for c, v in zip(claims, verdicts)})
+            fig = paper_figs.render(mod, size, {c.id: v for c, v in cv})
             fig.savefig(out / f"{fid}.png", dpi=110, bbox_inches="tight")
             plt.close(fig)
         except Exception as exc:  # one broken figure must not hide the others
             failed.append(fid)
             console.print(f"[red]figure {fid} failed: {type(exc).__name__}: {exc}[/]")
             continue
-        secs = time.perf_counter() - t0
-        rows.append((fid, mod.FIGURE, secs, list(zip(claims, verdicts))))
+        secs = time.perf_counter() - t1 + claim_secs * len(cv)
+        rows.append((fid, mod.FIGURE, secs, cv))
         console.print(f"{fid}.png  ({secs:.1f} s)  {mod.FIGURE['title']}")
     rep = _report.build_report(fclaims, fverdicts, seed=0, size=size, kind="figure", options={"only": list(only)})
+    rep["timing"]["executor"] = executor.describe()
     lines = ["# kdtheory figures", "", f"Regenerated with `kdverify figs --size {size}`.", ""]
     s = rep["summary"]
     lines += ["Figure statements: " + (", ".join(f"{s[k]} {k}" for k in _claims.STATUSES if s[k]) or "none checked")

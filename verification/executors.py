@@ -302,8 +302,11 @@ class DaskExecutor(Executor):
                         results[i] = res
                     except Exception as exc:
                         name = type(exc).__name__
-                        if name == "KilledWorker" and not final:
-                            killed.append(i)  # maybe only queued on the worker that died: retry alone
+                        if not final:
+                            # KilledWorker: maybe only queued on the worker that died; any other error of a
+                            # task that never returned (a result lost with its worker, a cancelled future
+                            # under load; a check's own exception is a verdict, not an error): retry it alone
+                            killed.append(i)
                             continue
                         cause = (f"dask worker died while running this task ({name}: {exc})"
                                  if name == "KilledWorker" else f"{name}: {exc}")
@@ -312,8 +315,8 @@ class DaskExecutor(Executor):
                         progress(tasks[i])
                 return killed
 
-            # a dying worker takes down every task it holds, queued ones included: the tasks that got
-            # KilledWorker are re-run one at a time, and a task that kills its worker alone is the culprit
+            # a dying worker takes down every task it holds, queued ones included: the tasks that did not return
+            # are re-run one at a time, and a task that kills its worker alone is the culprit
             for n, i in enumerate(sorted(collect(submit(range(len(tasks)), 0), final=False))):
                 collect(submit([i], n + 1), final=True)
             return [results[i] for i in range(len(tasks))]
