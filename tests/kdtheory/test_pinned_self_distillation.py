@@ -78,7 +78,7 @@ def test_sobolev_gram_pinned_by_hand():
 def test_prop3_lower_bound_when_a_rounds_to_zero():
     # κ = 1e20 ≫ u0 = 2 (z0 = 1, K = 1, eps = 1/4, s = 1/2): one_minus_a rounds to 1; exactly
     # a = (1 + 3κ)/(1 + κ)², b = 4κ/(1 + κ)², so t = 1 gives s(2a − b) = s·2/(1 + κ) = 1e-20 (geo = 1, not 2 or ½)
-    assert float(sd.prop3_lower_bound(1.0, 1, 0.25, 1e20, 1)) == pytest.approx(1e-20, rel=1e-9)
+    assert float(sd.prop3_lower_bound(1.0, 1, 0.25, 1e20, 1)) == pytest.approx(1e-20, rel=1e-9, abs=0)
     assert float(sd.prop3_lower_bound(1.0, 1, 0.25, 1e20, 0)) == pytest.approx(1.0, rel=1e-14)
 
 
