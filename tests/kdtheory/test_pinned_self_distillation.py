@@ -87,3 +87,21 @@ def test_multiplier_bracket_printed_pinned():
     # [d_min·s/(‖z‖ − s), d_max·s/(‖z‖ − s)] = [2/3, 8/3]
     lo, hi = sd.multiplier_bracket_printed([1.0, 2.0, 3.0, 4.0], [0.0, 0.0, 3.0, 4.0], 1.0)
     assert (lo, hi) == (pytest.approx(2 / 3, rel=1e-14), pytest.approx(8 / 3, rel=1e-14))
+
+
+def test_spline_gram_bracket_bounds_pinned():
+    # g(x, x) = x²(1 − x)²/3: 1/48 at x = 1/2, 4/243 at 1/3 and 2/3
+    np.testing.assert_allclose(sd.spline_green_diag([0.5, 1 / 3, 2 / 3]), [1 / 48, 4 / 243, 4 / 243], rtol=1e-14)
+    # K = 2 at 1/3, 2/3: d_max_upper = trace G = (8 + 8)/972; Gershgorin: gaps 1/3 ⇒ row sums of |D| = 2(3 + 3) = 12,
+    # λ_min(R) ≥ min (h_{i−1} + h_i)/6 = 1/9 ⇒ d_min_lower = (1/9)/(K·12²) = 1/2592
+    S = sd.spline_gram([1 / 3, 2 / 3])
+    assert S.d_max_upper == pytest.approx(16 / 972, rel=1e-14)
+    assert S.d_min_lower == pytest.approx(1 / 2592, rel=1e-14)
+
+
+def test_effective_basis_count_pinned():
+    # participation ratio (Σb)²/Σb² of b = B/max B: (1, ½, ½) ⇒ 4/(3/2) = 8/3 (a swapped exponent gives (1, 2, 2):
+    # 25/9); an all-(−inf) row (collapsed) ⇒ 0
+    L = np.log(np.array([[1.0, 0.5, 0.5], [4.0, 2.0, 2.0]]))
+    np.testing.assert_allclose(sd.effective_basis_count(L), [8 / 3, 8 / 3], rtol=1e-14)
+    assert float(sd.effective_basis_count(np.full((1, 3), -np.inf))[0]) == 0.0
