@@ -14,7 +14,7 @@ K ≈ 60 only — it zeroes eigenvalues below K·ε_mach·d_max — so at K = 5,
 refuses eps as below its numerical floor; the banded path's accuracy is checked by ``mobahi.banded_path``).
 Usage: ``python benchmarks/bench_self_distillation_banded.py [--K 5000] [--big 1000000] [--rounds 20]``.
 
-Measured 2026-12-01 20:48 UTC in one run (shared 2-core machine, one BLAS thread, load average 2.5 → 3.0):
+Measured 2026-12-01 ~20:45 UTC in one run (shared 2-core machine, one BLAS thread, load average 2.5 → 3.0):
 K = 10⁶: 18.6 s for 20 rounds (64 evaluations, 0.29 s each, all refined Cholesky, no block-LU fallback);
 K = 5,000: banded 0.067 s (62 evaluations) vs eigen route 59.3 s until it refused eps as below its floor — 878×;
 naive dense re-solving 4.48 s per evaluation × 62 = 278 s — 4,116×. Before (dgbtrf block LU for every evaluation,
