@@ -4,6 +4,7 @@ equal training loss (cross-entropy on y_0)."""
 
 from paper_figs import _mobahi_net as _net
 from verification.claims import claim
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "gpu_mobahi_ce", "paper": "002",
           "title": "Self-distillation with the cross-entropy loss on the digits: training accuracy (original labels) "
@@ -37,7 +38,5 @@ def _fig6_ce(rng, size, device="auto", n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     return _net.make_figure(verdicts, _IDS, "ce", "Figs. 5 and 6 (right) in miniature, cross-entropy loss")

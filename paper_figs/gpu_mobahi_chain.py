@@ -3,6 +3,7 @@ noisy labels), and the test-accuracy gap to early stopping at equal training los
 
 from paper_figs import _mobahi_net as _net
 from verification.claims import claim
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "gpu_mobahi_chain", "paper": "002",
           "title": "Self-distillation with the ℓ2 loss on the digits: training accuracy (original labels) and test "
@@ -35,7 +36,5 @@ def _fig6_l2(rng, size, device="auto", n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     return _net.make_figure(verdicts, _IDS, "l2", "Figs. 4 and 6 (left) in miniature, ℓ2 loss")

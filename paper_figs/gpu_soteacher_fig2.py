@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from verification.claims import claim, combine
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "gpu_soteacher_fig2", "paper": "004",
           "title": "SoTeacher hyper-parameter sweeps (λ_LR, λ_CR^max, λ_CR schedule) on the digits: student and "
@@ -71,9 +72,7 @@ def _check_sweep(rng, size, device="auto"):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     v = verdicts["soteacher.fig.sweep"]
     d = v.details
     curves, axes_def = d["curves"], d["axes"]

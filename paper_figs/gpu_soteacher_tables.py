@@ -4,6 +4,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from verification.claims import claim, observed
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "gpu_soteacher_tables", "paper": "004",
           "title": "Standard vs SoTeacher (LR + CR), no-LR and no-CR teachers on the digits: teacher ECE/NLL "
@@ -41,9 +42,7 @@ def _check_tables(rng, size, device="auto"):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     v = verdicts["soteacher.fig.tables"]
     t, methods = v.details["table"], v.details["methods"]
     fig = Figure(figsize=(12, 3.6), layout="constrained")
