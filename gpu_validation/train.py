@@ -15,7 +15,7 @@ Losses (sources in the papers):
 * :func:`unbiased_kd_grad` — paper 000, eq. (16): ∇f_ξ(x) − λ∇f_ξ(θ) + λ∇f(θ).
 * fixed-mask (compressed) training — paper 000, eq. (18) with the deterministic mask C(x) = m⊙x.
 * :func:`l2_self_distillation_chain` — paper 002, §5: each round fits the previous round's predictions
-  with the ℓ2 loss (round 0: the labels).
+  with the ℓ2 loss (round 0: the labels), or with another ``criterion`` (cross-entropy, Fig. 5).
 * :func:`hinton_kd_loss` — paper 004, App. D: α·CE + (1−α)·T²·KL(teacher_T ‖ student_T).
 * :func:`lipschitz_penalty` / :func:`consistency_penalty` — paper 004, App. C (ℓ_LR, ℓ_CR); their
   values are checked against ``kdtheory.label_distribution`` where it provides them.
@@ -199,7 +199,9 @@ class ChainRound:
 def l2_self_distillation_chain(make_round: Callable[[int], Ensemble], X: torch.Tensor, Y0: torch.Tensor,
                                rounds: int, schedule: Callable[[int], torch.Tensor], *, lr: float,
                                weight_decay: float = 0.0, momentum: float = 0.0,
-                               output: Callable[[torch.Tensor], torch.Tensor] = _softmax) -> list[ChainRound]:
+                               output: Callable[[torch.Tensor], torch.Tensor] = _softmax,
+                               criterion: Callable | None = None, member_args: tuple = (),
+                               member_order: Callable[[int], torch.Tensor] | None = None) -> list[ChainRound]:
     """Paper 002, §5 (Figs. 4–6): self-distillation rounds with the ℓ2 loss, all members at once.
 
     Round 0 fits ``Y0`` (N, C) — the one-hot labels y_0; round t fits the outputs of round t − 1 on the
@@ -208,6 +210,13 @@ def l2_self_distillation_chain(make_round: Callable[[int], Ensemble], X: torch.T
     ``schedule(t)`` (:func:`batch_schedule`); ``weight_decay`` is the regulariser R (the penalty
     (wd/2)‖θ‖² of plain SGD weight decay). ``output`` maps logits to what is fitted (softmax by default;
     the identity gives the regression setting of eq. 1). Everything stays on the device.
+
+    ``criterion(logits, target, *member_args)`` replaces the ℓ2 fit (e.g. :func:`cross_entropy_soft` for the
+    cross-entropy chain of Fig. 5; targets are still ``output`` of the previous round); ``member_args`` are
+    tensors with a leading member axis (e.g. a per-member loss choice) and ``lr`` may be a (S,) tensor.
+    ``member_order(t)`` gives a (S, N) permutation of the training set per member: member s visits example
+    ``order[s][i]`` where the schedule says ``i``, so the members' batch sequences are independent (with one
+    shared schedule they are a random effect common to all members, which intervals over members cannot see).
     """
     if not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be a positive int, got {rounds!r}")
@@ -220,10 +229,18 @@ def l2_self_distillation_chain(make_round: Callable[[int], Ensemble], X: torch.T
         if target is None:
             target = Y0.expand(ens.size, -1, -1).clone()
 
-        def loss(p, b, idx, tgt, base=ens.base):
-            return l2_loss(output(functional_call(base, (p, b), (X[idx],))), tgt[idx])
+        order = () if member_order is None else (member_order(t),)
+        if order and tuple(order[0].shape) != (ens.size, X.shape[0]):
+            raise ValueError(f"member_order({t}) must have shape (members, N) = {(ens.size, X.shape[0])}, "
+                             f"got {tuple(order[0].shape)}")
 
-        hist = train_ensemble(ens, loss, schedule(t), lr=lr, member_args=(target,), weight_decay=weight_decay,
+        def loss(p, b, idx, tgt, *margs, base=ens.base, own=len(order) > 0):
+            if own:
+                idx, margs = margs[0][idx], margs[1:]
+            z = functional_call(base, (p, b), (X[idx],))
+            return l2_loss(output(z), tgt[idx]) if criterion is None else criterion(z, tgt[idx], *margs)
+
+        hist = train_ensemble(ens, loss, schedule(t), lr=lr, member_args=(target, *order, *member_args), weight_decay=weight_decay,
                               momentum=momentum)
         with torch.no_grad():
             pred = output(ens.forward(X))
@@ -379,8 +396,21 @@ class SoTeacherRun:
     loss_history: torch.Tensor
 
 
+def _per_member(name: str, value, S: int) -> np.ndarray:
+    """A float or one value per ensemble member as an (S,) float array of finite values >= 0."""
+    a = np.asarray(value, dtype=np.float64)
+    if a.ndim == 0:
+        a = np.full(S, float(a))
+    if a.shape != (S,):
+        raise ValueError(f"{name} must be a number or one value per member ({S}), got shape {a.shape}")
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError(f"{name} must be >= 0 and finite, got {value!r}")
+    return a
+
+
 def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: torch.Tensor, *, lr: float,
-                    lambda_lr: float = 0.0, lambda_cr_max: float = 0.0, cr_schedule: str = "linear",
+                    lambda_lr: float | Sequence[float] = 0.0, lambda_cr_max: float | Sequence[float] = 0.0,
+                    cr_schedule: str | Sequence[str] = "linear",
                     augment: Callable[[torch.Tensor], torch.Tensor] | None = None, weight_decay: float = 5e-4,
                     momentum: float = 0.9, n_classes: int = 10, lipschitz_conv: str = "operator",
                     fbar: str = "train_pass", lr_schedule: str = "constant") -> SoTeacherRun:
@@ -402,11 +432,13 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
     λ_CR reading: epochs are t = 0, …, T − 1 as in App. C (f̄_t averages epochs t' < t; "at epoch 0 we simply
     skip" CR) and λ_CR(t) = (t/T)·λmax (Sec. 4), so epoch 0 gets 0 and the last (T − 1)/T·λmax; App. D's
     "0 < t ≤ T" (epochs numbered from 1) would shift the ramp by one epoch. SGD with momentum and weight decay.
+
+    Per-member settings (a hyper-parameter sweep in one vmapped run, e.g. Fig. 2 of paper 004): ``lambda_lr``,
+    ``lambda_cr_max`` and ``cr_schedule`` may each be one value per member (length ``ens.size``); then
+    ``SoTeacherRun.lambda_cr`` is (epochs, S), else (epochs,).
     """
     from kdtheory.label_distribution import lambda_cr
 
-    if lambda_lr < 0 or lambda_cr_max < 0:
-        raise ValueError(f"lambda_lr and lambda_cr_max must be >= 0, got {lambda_lr}, {lambda_cr_max}")
     if lr_schedule not in ("constant", "cosine"):
         raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
     if fbar not in ("train_pass", "post_step"):
@@ -415,24 +447,31 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
         raise ValueError(f"lipschitz_conv must be one of {CONV_LIPSCHITZ}, got {lipschitz_conv!r}")
     E, T = schedule.shape[:2]
     S, N, dev = ens.size, len(y), ens.device
-    lams = np.asarray(lambda_cr(np.arange(E), E, lambda_cr_max, cr_schedule), dtype=np.float64)
+    lam_lr, lam_max = _per_member("lambda_lr", lambda_lr, S), _per_member("lambda_cr_max", lambda_cr_max, S)
+    scheds = [cr_schedule] * S if isinstance(cr_schedule, str) else list(cr_schedule)
+    if len(scheds) != S:
+        raise ValueError(f"cr_schedule must be a string or one per member ({S}), got {len(scheds)}")
+    lams = np.stack([np.asarray(lambda_cr(np.arange(E), E, lam_max[s], scheds[s]), dtype=np.float64).reshape(E)
+                     for s in range(S)], axis=1)  # (E, S)
     lams[0] = 0.0  # epoch 0 has no earlier predictions to be consistent with
     lam_t = torch.as_tensor(lams, dtype=torch.float32, device=dev)  # moved once
-    use_lr, use_cr = lambda_lr > 0, lambda_cr_max > 0
+    llr_t = torch.as_tensor(lam_lr, dtype=torch.float32, device=dev)
+    use_lr, use_cr = bool(lam_lr.max() > 0), bool(lam_max.max() > 0)
+    per_member = not (np.ndim(lambda_cr_max) == 0 and isinstance(cr_schedule, str))
     avg = torch.zeros(S, N, n_classes, device=dev)
     cur = torch.zeros(S, N, n_classes, device=dev)
 
-    def loss(p, b, idx, xb, avg_m, lam):
+    def loss(p, b, idx, xb, avg_m, lam, llr):
         logits = functional_call(ens.base, (p, b), (xb,))
         probs = F.softmax(logits, -1)
         out = F.cross_entropy(logits, y[idx])
         if use_lr:
-            out = out + lambda_lr * lipschitz_penalty(p, b, conv=lipschitz_conv)
+            out = out + llr * lipschitz_penalty(p, b, conv=lipschitz_conv)
         if use_cr:
             out = out + lam * consistency_penalty(probs, avg_m[idx])
         return out, probs.detach()
 
-    g = vmap(grad_and_value(loss, has_aux=True), in_dims=(0, 0, None, None, 0, None))
+    g = vmap(grad_and_value(loss, has_aux=True), in_dims=(0, 0, None, None, 0, 0, 0))
     bufs: dict = {}
     hist = torch.zeros(E, S, device=dev)
     lrs = [lr if lr_schedule == "constant" else lr * 0.5 * (1.0 + math.cos(math.pi * e / E)) for e in range(E)]
@@ -440,7 +479,7 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
         for t in range(T):
             idx = schedule[e, t]
             xb = X[idx] if augment is None else augment(X[idx])
-            grads, (lv, probs) = g(ens.params, ens.buffers, idx, xb, avg, lam_t[e])
+            grads, (lv, probs) = g(ens.params, ens.buffers, idx, xb, avg, lam_t[e], llr_t)
             sgd_update(ens, grads, lrs[e], finite_members(lv, grads), weight_decay, momentum, bufs)
             hist[e] += torch.where(ens.alive, lv.detach(), torch.full_like(lv, float("nan"))) / T
             if fbar == "train_pass":
@@ -450,4 +489,4 @@ def train_soteacher(ens: Ensemble, X: torch.Tensor, y: torch.Tensor, schedule: t
                     cur[:, idx] = F.softmax(ens.forward(xb), -1)
         with torch.no_grad():
             avg.mul_(e / (e + 1)).add_(cur / (e + 1))  # f̄ = mean of the predictions of epochs 0..e
-    return SoTeacherRun(avg, lam_t, hist)
+    return SoTeacherRun(avg, lam_t if per_member else lam_t[:, 0], hist)

@@ -35,7 +35,11 @@ The eigen route (:func:`self_distill` on a dense G) gives the B_t analysis but i
 spline Gram, zeroes eigenvalues below the rank tolerance (it then refuses small eps as infeasible). The banded
 route (:class:`SplineGram`, O(K) per evaluation of h, no G formed) computes the path itself at any K and down to
 near interpolation (checked against 40-digit mpmath: claim ``mobahi.banded_path``). :func:`self_distill_points`
-chooses automatically (:func:`choose_route`).
+chooses automatically (:func:`choose_route`). The same O(K) route exists for the first-order Sobolev regulariser
+``∫ w₁f'² + w₀f²`` with Dirichlet/Neumann ends (:class:`SobolevGram`, tridiagonal G⁻¹); :func:`implicit_gram`
+picks the O(K) Gram of a :class:`kdtheory.greens.GreenFunction` when one exists — every other kernel uses the
+eigen route. Cost (benchmarks/bench_self_distillation_banded.py): ~3 evaluations of h a round, each one banded
+Cholesky of ``R + λD²`` with refinement on the interleaved block system (block LU only as a fallback).
 
 Source
 ------
@@ -66,7 +70,7 @@ __all__ = [
     "multiplier_bracket", "multiplier_bracket_printed", "solve_multiplier", "self_distill",
     "effective_basis_count", "guaranteed_rounds", "prop3_lower_bound", "prop4_crossing",
     "prop5_ratio_bound", "prop6_bound", "training_loss", "early_stopping", "early_stopping_match",
-    "multiclass_self_distill", "SplineGram", "spline_gram", "spline_green_diag", "choose_route",
+    "multiclass_self_distill", "SplineGram", "SobolevGram", "implicit_gram", "spline_gram", "spline_green_diag", "choose_route",
     "self_distill_points", "trivial_rounds", "step_bounds", "tangent_bounds", "prop3_upper_bound", "product_form",
     "product_form_printed", "MixedPath", "mixed_self_distill",
 ]
@@ -383,10 +387,11 @@ def self_distill(G, y0, eps, rounds) -> SelfDistillationPath:
 
     One eigendecomposition of G, then O(K) per root-finding evaluation and O(K²) per round (y_t = V z_t).
     Stops at the first collapsed round (the zero function is a fixed point). Source: eqs. (28)–(35), (46).
-    ``G`` may also be a :class:`SplineGram` (the kernel of eq. 57 held implicitly): then every evaluation of h is
-    one O(K) banded solve, no G is formed, and ``log_B``/``effective_basis``/``d`` are None (route "banded").
+    ``G`` may also be a :class:`SplineGram` (the kernel of eq. 57 held implicitly) or a :class:`SobolevGram`
+    (∫ w₁f'² + w₀f²): then every evaluation of h is one O(K) banded solve, no G is formed, and
+    ``log_B``/``effective_basis``/``d`` are None (route "banded").
     """
-    if isinstance(G, SplineGram):
+    if isinstance(G, _ImplicitGram):
         y0 = _labels("y0", y0, G.K)
         eps = V.positive("eps", eps)
         rounds = int(V.scalar("rounds", rounds, lo=0, integer=True))
@@ -592,7 +597,60 @@ def multiclass_self_distill(G, Y0, eps, rounds) -> list[SelfDistillationPath]:
 
 
 # ------------------------------------------------------------------ O(K) route for the spline kernel (57)
-class SplineGram:
+#: relative change of r by one refinement step at which a solve is accepted
+_REFINE_TOL = 1e-12
+#: |ψ| (log of the constraint's two sides) at which an evaluated multiplier is accepted
+_PSI_TOL = 1e-12
+
+
+class _ImplicitGram:
+    """What the O(K) Gram classes share: the residual and fit through ``_factor``/``_apply`` on the points in
+    ``_inner`` (points pinned to 0 by a boundary condition are null-space components), Lanczos d_max on
+    ``matvec``, the reachable floor."""
+
+    def _residual_inner(self, c, yi):
+        return self._apply(self._factor(c), yi)
+
+    def residual(self, c, y) -> np.ndarray:
+        """``r = c(cI + G)⁻¹ y = y − f_c(x)`` (the training residual of the Prop. 1 fit) in O(K)."""
+        c = V.positive("c", c)
+        y = _labels("y", y, self.K)
+        r = y.copy()  # boundary points: f = 0 there, the residual is the label
+        if self.n_interior:
+            r[self._inner] = self._residual_inner(c, y[self._inner])
+        return r
+
+    def fit_predictions(self, c, y) -> np.ndarray:
+        """``G(cI + G)⁻¹ y`` (eq. 26) in O(K)."""
+        y = _labels("y", y, self.K)
+        return y - self.residual(c, y)
+
+    def d_max(self, *, tol: float = 1e-12) -> float:
+        """Largest eigenvalue of G by Lanczos (``scipy.sparse.linalg.eigsh`` on :meth:`matvec`)."""
+        if self.n_interior == 0:
+            return 0.0
+        if self.n_interior <= 2:
+            return float(np.linalg.eigvalsh(self.dense()).max())
+        op = splinalg.LinearOperator((self.K, self.K), matvec=self.matvec, dtype=float)
+        return float(splinalg.eigsh(op, k=1, which="LA", tol=tol, return_eigenvectors=False)[0])
+
+    def reachable_floor(self, y) -> float:
+        y = _labels("y", y, self.K)
+        mask = np.ones(self.K, bool)
+        mask[self._inner] = False
+        return float(np.sum(y[mask] ** 2) / self.K)
+
+
+@dataclasses.dataclass
+class _SplineFactor:
+    lam: float
+    chol: np.ndarray | None  # Cholesky factor of R + λD² (banded upper storage), None when not usable
+    lu: np.ndarray | None = None  # banded LU of the interleaved block system (built only on fallback)
+    piv: np.ndarray | None = None
+    eta: float = 0.0  # relative change of r by the last refinement step (the accuracy of the last refined r)
+
+
+class SplineGram(_ImplicitGram):
     """The Gram matrix ``G[j, k] = g(x_j, x_k)/K`` of the spline kernel (57), held implicitly in O(K).
 
     The Green's function of ``∫(f'')²`` with ``f = f'' = 0`` at 0 and 1 is the kernel of an ODE operator, so on
@@ -636,6 +694,7 @@ class SplineGram:
         self._inner = order[inner]  # indices (into the caller's order) of the interior points, sorted by x
         n = xi.size
         self.n_interior = n
+        self.cholesky_solves = self.block_solves = 0  # accepted Cholesky solves / block LU factorisations
         if n:
             hh = np.diff(np.concatenate([[0.0], xi, [1.0]]))  # h_0 … h_n
             inv = 1.0 / hh
@@ -653,7 +712,7 @@ class SplineGram:
             D2[2, :-1] += Do ** 2
             D2[1, 1:] = Do * (Dd[:-1] + Dd[1:])
             D2[0, 2:] = Do[:-1] * Do[1:]
-            self._D2 = D2
+            self._D2 = np.asfortranarray(D2)
             # −D is symmetric positive definite (Dirichlet second difference): banded upper form for solveh
             self._mD = np.zeros((2, n))
             self._mD[1] = -Dd
@@ -673,27 +732,44 @@ class SplineGram:
         out[1:] += self._Do * u[:-1]
         return out
 
-    def _factor(self, c):
-        """LU factors of the interleaved block system ``Rγ − Dg = 0``, ``λDγ + g = v`` (λ = cK; unknowns γ_1,
-        g_1, γ_2, g_2, …; bandwidth 3 each side), by banded LU with partial pivoting (LAPACK dgbtrf), O(K).
-        Forming ``R + λD²`` instead would square the conditioning of D (≈ 1/min gap²): it fails to be
-        numerically positive definite for close points (K = 10⁴ uniform draws)."""
+    def _factor(self, c) -> "_SplineFactor":
+        """Factors for ``c(cI + G)⁻¹`` at ``λ = cK``: the SPD pentadiagonal ``R + λD²`` by banded Cholesky (LAPACK
+        dpbtrf, one call per column of n, no pivoting) — its accuracy is certified in :meth:`_apply` against the
+        interleaved block system, which falls back to banded LU when it is not (see there)."""
         lam = c * self.K
-        if not hasattr(self, "_ab0"):
-            self._ab0, self._ab1 = self._band_template()
-        ab = self._ab0 + lam * self._ab1
-        lu, piv, info = lapack.dgbtrf(ab, 3, 3, overwrite_ab=1)
-        if info != 0:
-            raise np.linalg.LinAlgError(f"banded LU of the spline system failed at c={c:.6g} (dgbtrf info={info})")
-        return lam, lu, piv
+        A = np.empty((3, self.n_interior), order="F")
+        np.multiply(self._D2, lam, out=A)
+        A += self._R
+        chol, info = lapack.dpbtrf(A, overwrite_ab=1)
+        return _SplineFactor(lam, chol if info == 0 else None)
+
+    def _block_factor(self, fac: "_SplineFactor"):
+        """LU factors of the interleaved block system ``Rγ − Dg = 0``, ``λDγ + g = v`` (unknowns γ_1, g_1, γ_2,
+        g_2, …; bandwidth 3 each side), by banded LU with partial pivoting (LAPACK dgbtrf), O(K). Forming
+        ``R + λD²`` squares the conditioning of D (≈ 1/min gap²): its Cholesky can fail or lose accuracy for close
+        points (K = 10⁴ uniform draws, large λ); this system does not square it. Built only when needed."""
+        if fac.lu is None:
+            if not hasattr(self, "_ab0"):
+                self._ab0 = np.asfortranarray(self._band_template())
+            n, m, lam = self.n_interior, 6, fac.lam
+            ab = np.array(self._ab0, order="F")  # dgbtrf overwrites it in place (Fortran order: no copy)
+            ab[m + 1, 0::2] = lam * self._Dd          # (2i+1, 2i)
+            ab[m - 1, 2::2] = lam * self._Do          # (2i+1, 2i+2)
+            ab[m + 3, 0:2 * n - 2:2] = lam * self._Do  # (2i+3, 2i)
+            lu, piv, info = lapack.dgbtrf(ab, 3, 3, overwrite_ab=1)
+            if info != 0:
+                raise np.linalg.LinAlgError(f"banded LU of the spline system failed at c={fac.lam / self.K:.6g} "
+                                            f"(dgbtrf info={info})")
+            fac.lu, fac.piv = lu, piv
+            self.block_solves += 1
+        return fac.lu, fac.piv
 
     def _band_template(self):
-        """The interleaved band (dgbtrf storage) as ``ab0 + λ·ab1``: R, −D and the identity in ab0, D in ab1."""
+        """The interleaved band (dgbtrf storage) at λ = 0: R, −D and the identity (the λD rows are set per λ)."""
         n = self.n_interior
         Rd, Ro = self._R[2], self._R[1, 1:]
         Dd, Do = self._Dd, self._Do
         ab0 = np.zeros((10, 2 * n))  # A[i, j] at ab[kl + ku + i − j, j], kl = ku = 3
-        ab1 = np.zeros((10, 2 * n))
         ev, od = np.arange(0, 2 * n, 2), np.arange(1, 2 * n, 2)
         m = 6  # kl + ku
         # rows 2i (γ-equations):  R_{i,i±1} γ_{i±1} + R_ii γ_i − D_{i,i±1} g_{i±1} − D_ii g_i = 0
@@ -703,41 +779,71 @@ class SplineGram:
         ab0[m - 1, od] = -Dd                  # (2i, 2i+1)
         ab0[m - 3, od[1:]] = -Do              # (2i, 2i+3)
         ab0[m + 1, od[:-1]] = -Do             # (2i+2, 2i+1)
-        # rows 2i+1 (g-equations): λ D_{i,i±1} γ_{i±1} + λ D_ii γ_i + g_i = v_i
-        ab1[m + 1, ev] = Dd                   # (2i+1, 2i)
-        ab1[m - 1, ev[1:]] = Do               # (2i+1, 2i+2)
-        ab1[m + 3, ev[:-1]] = Do              # (2i+3, 2i)
+        # rows 2i+1 (g-equations): λ D_{i,i±1} γ_{i±1} + λ D_ii γ_i + g_i = v_i (λ D set in _block_factor)
         ab0[m, od] = 1.0                      # (2i+1, 2i+1)
-        return ab0, ab1
+        return ab0
 
-    def _apply(self, fac, u):
-        """``c(cI + G)⁻¹ u = λ D γ`` with the factors of :meth:`_factor` (r from γ, not as u − g: no
-        cancellation near interpolation)."""
-        lam, lu, piv = fac
+    def _R_mul(self, u, R=None):
+        R = self._R if R is None else R
+        out = R[2] * u
+        out[:-1] += R[1, 1:] * u[1:]
+        out[1:] += R[1, 1:] * u[:-1]
+        return out
+
+    def _apply(self, fac: "_SplineFactor", u, *, refine: bool = True):
+        """``c(cI + G)⁻¹ u = λ D γ`` (r from γ, not as u − g: no cancellation near interpolation).
+
+        Both routes end with iterative refinement on the interleaved *block* system ``Rγ − Dg = 0``,
+        ``λDγ + g = u``, whose residual is computed without forming D². Cholesky route: ``γ = (R + λD²)⁻¹ D u``;
+        with ``g = u − λDγ`` the second row holds by construction and ``(R + λD²)δ = Dg − Rγ`` is the exact
+        correction of the first; accepted once a correction changes r by ≤ 1e-12 relative (within 4 corrections:
+        1–2 in the path's regime); otherwise (or when dpbtrf failed, large λ with close points) banded LU of the
+        block system, refined the same way (up to 3 corrections). Measured (jittered grid, K = 10⁵): unrefined
+        block LU was off by up to 5e-11 relative; refined Cholesky and refined LU agree to 1e-15–1e-12 (the
+        noise of the block residual). ``refine=False`` (a derivative only steers Halley/Newton): one solve."""
+        lam = fac.lam
+        if fac.chol is not None:
+            gam, info = lapack.dpbtrs(fac.chol, self._D(u))
+            if info != 0:
+                raise np.linalg.LinAlgError(f"dpbtrs failed (info={info})")
+            r = lam * self._D(gam)
+            if not refine:
+                return r
+            nr = float(np.linalg.norm(r))
+            for _ in range(4):
+                rho = self._D(u - r) - self._R_mul(gam)
+                delta = lapack.dpbtrs(fac.chol, rho)[0]
+                gam += delta
+                dr = lam * self._D(delta)
+                r += dr
+                fac.eta = float(np.linalg.norm(dr)) / nr if nr > 0 else 0.0
+                if fac.eta <= _REFINE_TOL:
+                    self.cholesky_solves += 1
+                    return r
+            fac.chol = None  # corrections do not contract at this λ: the block LU from now on
+        lu, piv = self._block_factor(fac)
         n = self.n_interior
         rhs = np.zeros(2 * n)
         rhs[1::2] = u
         sol, info = lapack.dgbtrs(lu, 3, 3, rhs, piv, overwrite_b=1)
         if info != 0:
             raise np.linalg.LinAlgError(f"dgbtrs failed (info={info})")
-        return lam * self._D(sol[0::2])
-
-    def _residual_inner(self, c, yi):
-        return self._apply(self._factor(c), yi)
-
-    def residual(self, c, y) -> np.ndarray:
-        """``r = c(cI + G)⁻¹ y = y − f_c(x)`` (the training residual of the Prop. 1 fit) in O(K)."""
-        c = V.positive("c", c)
-        y = _labels("y", y, self.K)
-        r = y.copy()  # boundary points: f = 0 there, the residual is the label
-        if self.n_interior:
-            r[self._inner] = self._residual_inner(c, y[self._inner])
+        gam, g = sol[0::2].copy(), sol[1::2].copy()
+        r = lam * self._D(gam)
+        if refine:
+            nr = float(np.linalg.norm(r))
+            for _ in range(3):
+                rhs[0::2] = self._D(g) - self._R_mul(gam)
+                rhs[1::2] = u - r - g
+                sol = lapack.dgbtrs(lu, 3, 3, rhs, piv)[0]
+                gam += sol[0::2]
+                g += sol[1::2]
+                dr = lam * self._D(sol[0::2])
+                r += dr
+                fac.eta = float(np.linalg.norm(dr)) / nr if nr > 0 else 0.0
+                if fac.eta <= _REFINE_TOL:
+                    break
         return r
-
-    def fit_predictions(self, c, y) -> np.ndarray:
-        """``G(cI + G)⁻¹ y`` (eq. 26) in O(K)."""
-        y = _labels("y", y, self.K)
-        return y - self.residual(c, y)
 
     def matvec(self, u) -> np.ndarray:
         """``G u = (1/K) D⁻¹ R D⁻¹ u`` on interior points (0 on boundary points), O(K)."""
@@ -751,26 +857,10 @@ class SplineGram:
             out[self._inner] = -linalg.solveh_banded(self._mD, Rw, check_finite=False) / self.K
         return out
 
-    def d_max(self, *, tol: float = 1e-12) -> float:
-        """Largest eigenvalue of G by Lanczos (``scipy.sparse.linalg.eigsh`` on :meth:`matvec`)."""
-        if self.n_interior == 0:
-            return 0.0
-        if self.n_interior <= 2:
-            return float(np.linalg.eigvalsh(self.dense()).max())
-        op = splinalg.LinearOperator((self.K, self.K), matvec=self.matvec, dtype=float)
-        return float(splinalg.eigsh(op, k=1, which="LA", tol=tol, return_eigenvectors=False)[0])
-
     def dense(self) -> np.ndarray:
         """The Gram matrix itself (O(K²); for tests and small K)."""
         x = self.points
         return _spline_green_matrix(x) / self.K
-
-    def reachable_floor(self, y) -> float:
-        y = _labels("y", y, self.K)
-        mask = np.ones(self.K, bool)
-        mask[self._inner] = False
-        return float(np.sum(y[mask] ** 2) / self.K)
-
 
 def spline_green_diag(x) -> np.ndarray:
     """``g(x, x)`` of eq. (57): ``x²(1 − x)²/3`` (the x = t value of either piece)."""
@@ -792,14 +882,211 @@ def spline_gram(points) -> SplineGram:
     return SplineGram(points)
 
 
-def _solve_banded_root(S: SplineGram, y: np.ndarray, eps: float, guess: float | None = None) -> tuple[float, int]:
+def _pttrf(d, e):
+    """LAPACK dpttrf (SPD tridiagonal LDLᵀ); n = 1 by hand (f2py wants a non-empty e)."""
+    if d.size == 1:
+        return d.copy(), e, 0 if d[0] > 0 else 1
+    return lapack.dpttrf(d, e)
+
+
+def _pttrs(d, e, b):
+    if d.size == 1:
+        return b / d, 0
+    return lapack.dpttrs(d, e, b)
+
+
+@dataclasses.dataclass
+class _TriFactor:
+    lam: float
+    d: np.ndarray  # LDLᵀ of I + λT (LAPACK dpttrf)
+    e: np.ndarray
+    eta: float = 0.0
+
+
+class SobolevGram(_ImplicitGram):
+    """The Gram matrix ``G[j, k] = g(x_j, x_k)/K`` of the first-order Sobolev regulariser
+    ``R(f) = ∫₀¹ w₁ f'² + w₀ f²`` (L = w₀ − w₁D², w₁ > 0, w₀ ≥ 0), held implicitly in O(K).
+
+    Each end carries a Dirichlet (f = 0) or Neumann (f' = 0) condition, both self-adjoint. The Green's function of
+    a second-order operator is ``u(min(x, t))·v(max(x, t))/W`` (semiseparable), so on sorted points
+    ``[g(x_j, x_k)]⁻¹ = T`` is tridiagonal: ``gᵀTg`` is the energy of the minimal-R interpolant of the values g,
+    which on a gap of length h between values α, β is ``w₁a[(α² + β²)coth(ah) − 2αβ/sinh(ah)]`` (a = √(w₀/w₁);
+    ``w₁(β − α)²/h`` at a = 0); the end gaps give ``w₁a·coth(ah)·β²`` (Dirichlet) or ``w₁a·tanh(ah)·β²``
+    (Neumann). Hence ``G⁻¹ = K·T`` and, with λ = cK, ``r = c(cI + G)⁻¹y = λ(I + λT)⁻¹Ty``: one SPD tridiagonal
+    LDLᵀ (LAPACK dpttrf, no BLAS calls: ~25 ms at K = 10⁶) per evaluation of h, refined on the same system.
+
+    Points at a Dirichlet end are null-space components (G has zero rows there), as for :class:`SplineGram`;
+    points at a Neumann end are ordinary. Interior points must be distinct. Which kernels have an O(K) route:
+    the spline kernel (57) (:class:`SplineGram`) and this family (:func:`implicit_gram` picks it from a
+    :class:`kdtheory.greens.GreenFunction`); every other regulariser (order ≥ 4 other than (57), other boundary
+    conditions) falls back to the eigen route on the dense Gram.
+    """
+
+    def __init__(self, points, w0, w1, bcs=((0, 0), (1, 0))):
+        x = V.as_array("points", points, ndim=1)
+        w0, w1 = V.nonnegative("w0", w0), V.positive("w1", w1)
+        if not (isinstance(bcs, (tuple, list)) and len(bcs) == 2
+                and all(isinstance(b, (tuple, list)) and len(b) == 2 for b in bcs)
+                and sorted(b[0] for b in bcs) == [0, 1] and all(b[1] in (0, 1) for b in bcs)):
+            raise ValueError(f"bcs must be one condition (end, order) per end with order 0 (Dirichlet) or 1 "
+                             f"(Neumann), got {bcs!r}")
+        kind = {int(p): int(k) for p, k in bcs}
+        if w0 == 0 and kind[0] == kind[1] == 1:
+            raise ValueError("w0 = 0 with Neumann conditions at both ends: constants have R = 0, no Green's function")
+        K = x.shape[0]
+        if K == 0:
+            raise ValueError("points must be non-empty")
+        if x.min() < 0 or x.max() > 1:
+            raise ValueError(f"points must lie in [0, 1], got range [{x.min():.6g}, {x.max():.6g}]")
+        order = np.argsort(x, kind="stable")
+        xs = x[order]
+        keep = np.ones(K, bool)
+        if kind[0] == 0:
+            keep &= xs > 0
+        if kind[1] == 0:
+            keep &= xs < 1
+        xi = xs[keep]
+        if xi.size > 1 and np.any(np.diff(xi) <= 0):
+            raise ValueError("points must be distinct for the O(K) route (duplicates make G singular; use the "
+                             "eigen route on the dense Gram)")
+        self.points, self.K, self.w0, self.w1, self.bcs = x, K, w0, w1, ((0, kind[0]), (1, kind[1]))
+        self._inner = order[keep]
+        n = self.n_interior = xi.size
+        self.cholesky_solves = self.block_solves = 0
+        if n == 0:
+            self.d_max_upper = self.d_min_lower = 0.0
+            return
+        a = math.sqrt(w0 / w1)
+        gaps = np.diff(xi)
+        h0, h1 = float(xi[0]), float(1.0 - xi[-1])
+
+        def cth(h):  # a·coth(ah), a/sinh(ah), a·tanh(ah), overflow-free (1/h, 1/h, 0 at a = 0)
+            h = np.asarray(h, dtype=float)
+            if a == 0:
+                with np.errstate(divide="ignore"):
+                    return 1.0 / h, 1.0 / h, np.zeros_like(h)
+            m = -np.expm1(-2 * a * h)  # 1 − e^{−2ah}
+            q = np.exp(-2 * a * h)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return a * (1 + q) / m, 2 * a * np.exp(-a * h) / m, a * m / (1 + q)
+        if gaps.size and float(np.min(gaps)) < 1e-100:
+            raise ValueError("points closer than 1e-100: the O(K) route's 1/gap would overflow (use the eigen route)")
+        cg, sg, _ = cth(gaps)
+        Td = np.zeros(n)
+        Td[:-1] += cg
+        Td[1:] += cg
+        for end, h in ((0, h0), (1, h1)):
+            c_, _, t_ = cth(h)
+            i = 0 if end == 0 else n - 1
+            if kind[end] == 0:
+                if h <= 0:
+                    raise ValueError("a point at a Dirichlet end must be dropped (internal error)")
+                Td[i] += float(c_)
+            else:
+                Td[i] += float(t_)
+        self._Td, self._To = w1 * Td, -w1 * sg
+        self.d_max_upper = float(np.sum(self._green_diag(xi))) / K  # trace G ≥ d_max
+        self.d_min_lower = 1.0 / (K * float(np.max(np.abs(self._Td) + np.r_[0, -self._To] + np.r_[-self._To, 0])))
+
+    def _green_diag(self, x):
+        """``g(x, x) = u(x)v(x)/(w₁W)``: u = sinh(ax) (Dirichlet at 0) or cosh(ax) (Neumann), v likewise from 1,
+        W = a·sinh(a) (same kinds) or a·cosh(a) (mixed); written with e^{−2a·} so it never overflows (the
+        sympy pieces of :func:`kdtheory.greens.green_function` cancel e^{±ax} terms and lose everything for
+        a ≳ 40). At a = 0: x(1 − x), x or 1 − x over w₁."""
+        kL, kR = self.bcs[0][1], self.bcs[1][1]
+        a = math.sqrt(self.w0 / self.w1)
+        if a == 0:
+            return {(0, 0): x * (1 - x), (0, 1): x, (1, 0): 1 - x}[(kL, kR)] / self.w1
+
+        def f(z, kind):  # (1 − e^{−2z}) for sinh (Dirichlet), (1 + e^{−2z}) for cosh (Neumann)
+            return -np.expm1(-2 * z) if kind == 0 else 1 + np.exp(-2 * z)
+        return f(a * x, kL) * f(a * (1 - x), kR) / (2 * self.w1 * a * f(a, 0 if kL == kR else 1))
+
+    def green(self):
+        """The Green's function itself (derived by sympy in :mod:`kdtheory.greens`; lazy import)."""
+        from kdtheory.greens import green_function
+        return green_function({0: self.w0, 1: self.w1} if self.w0 else {1: self.w1}, list(self.bcs))
+
+    def _T(self, u):
+        out = self._Td * u
+        out[:-1] += self._To * u[1:]
+        out[1:] += self._To * u[:-1]
+        return out
+
+    def _factor(self, c) -> _TriFactor:
+        lam = c * self.K
+        d, e, info = _pttrf(1.0 + lam * self._Td, lam * self._To)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"LDLᵀ of I + λT failed at c={c:.6g} (dpttrf info={info})")
+        return _TriFactor(lam, d, e)
+
+    def _apply(self, fac: _TriFactor, u, *, refine: bool = True):
+        """``c(cI + G)⁻¹u = λ(I + λT)⁻¹Tu`` (r directly, no cancellation near interpolation), refined on the
+        tridiagonal system until a correction changes r by ≤ 1e-12 relative (3 at most; η kept for the root)."""
+        lam = fac.lam
+        b = self._T(u)
+        xs, info = _pttrs(fac.d, fac.e, b)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"dpttrs failed (info={info})")
+        if refine:
+            nr = float(np.linalg.norm(xs)) * lam
+            for _ in range(3):
+                delta = _pttrs(fac.d, fac.e, b - xs - lam * self._T(xs))[0]
+                xs += delta
+                fac.eta = float(np.linalg.norm(delta)) * lam / nr if nr > 0 else 0.0
+                if fac.eta <= _REFINE_TOL:
+                    break
+            self.cholesky_solves += 1
+        return lam * xs
+
+    def matvec(self, u) -> np.ndarray:
+        """``G u = T⁻¹u/K`` on the kept points (0 at points on a Dirichlet end), O(K)."""
+        u = _labels("u", u, self.K)
+        out = np.zeros(self.K)
+        if self.n_interior:
+            d, e, _ = _pttrf(self._Td, self._To)
+            out[self._inner] = _pttrs(d, e, u[self._inner])[0] / self.K
+        return out
+
+    def dense(self) -> np.ndarray:
+        """The Gram matrix itself from the sympy-derived Green's function (O(K²); for tests and small K)."""
+        x = self.points
+        return self.green()(x[:, None], x[None, :]) / self.K
+
+
+def implicit_gram(points, green=None):
+    """The O(K) implicit Gram of ``green`` on ``points`` when one exists, else None.
+
+    ``green``: a :class:`kdtheory.greens.GreenFunction` (None: the spline kernel (57)). O(K) routes: (57) itself
+    (weights {2: 1}, conditions (55)) → :class:`SplineGram`; ``∫ w₁f'² + w₀f²`` with a Dirichlet or Neumann
+    condition at each end → :class:`SobolevGram`. Everything else: None (use the dense Gram, eigen route)."""
+    if green is None:
+        return SplineGram(points)
+    if getattr(green, "weights", None) is None or getattr(green, "bcs", None) is None:
+        V.function("green", green)
+        return None  # a plain kernel callable: no structure known
+    w = {int(j): float(v) for j, v in dict(green.weights).items()}
+    bcs = tuple(sorted(green.bcs))
+    if w == {2: 1.0} and bcs == ((0, 0), (0, 2), (1, 0), (1, 2)):
+        return SplineGram(points)
+    if set(w) <= {0, 1} and 1 in w and len(bcs) == 2 and {p for p, _ in bcs} == {0, 1}:
+        return SobolevGram(points, w.get(0, 0.0), w[1], bcs)
+    return None
+
+
+def _solve_banded_root(S: _ImplicitGram, y: np.ndarray, eps: float,
+                       guess: float | None = None) -> tuple[float, int, np.ndarray]:
     """Root of h (Prop. 2) for the implicit spline Gram, inside the bracket (25) with ``d_min ≥ d_min_lower``
     and ``d_max ≤ trace G`` (a valid, wider bracket).
 
-    Bracketed (safeguarded) Newton on ``ψ(s) = log‖r(eˢ)‖² − log(K·eps − floor)``, ``s = log c``: one banded LU
-    per evaluation gives both ``r = c(cI + G)⁻¹y`` and ``dψ/ds = 2rᵀ(r − c(cI + G)⁻¹r)/‖r‖²``; a step leaving
-    the current bracket is replaced by bisection (rtsafe). ψ is smooth and nearly linear in s, so a round
-    takes ~5–8 evaluations instead of Brent's ~25. Returns (c, evaluations). Raises when the iterates end at a
+    Safeguarded Halley iteration on ``ψ(s) = log N − log(K·eps − floor)``, ``N(s) = ‖r(eˢ)‖²``, ``s = log c``
+    (``guess``: a start, e.g. extrapolated from the previous rounds). One factorisation per evaluation gives
+    ``r = c(cI + G)⁻¹y`` and ``q = c(cI + G)⁻¹r``; with ``p = r − q = G(cI + G)⁻¹r`` (eigenbasis: r_k = c z_k/(c +
+    d_k)) ``N' = 2rᵀp`` and ``N'' = 2(3‖p‖² − rᵀp)`` — both derivatives from the same solve, so the iteration is
+    cubic at no extra cost; a step leaving the current bracket is replaced by bisection. Stops at an *evaluated*
+    point (|ψ| ≤ max(1e-12, 4η), i.e. the constraint to 1e-12 relative or to the accuracy η of the refined r
+    where that is worse — large λ near collapse, η up to ~1e-9 — or a step below the round-off of s) and returns
+    (c, evaluations, r at c), so the caller reuses r for the next labels. Raises when the iterates end at a
     bracket end without a sign change (never returns an unverified point)."""
     K = S.K
     yi = y[S._inner]
@@ -810,7 +1097,7 @@ def _solve_banded_root(S: SplineGram, y: np.ndarray, eps: float, guess: float | 
                          "(collapsed); there is no positive multiplier")
     if eps <= zn2 / K:
         raise ValueError(f"eps={eps:.6g} is infeasible: no f can reach a training MSE below the reachable floor "
-                         f"{zn2 / K:.6g} (labels at points 0 or 1, where the boundary conditions (55) force f = 0)")
+                         f"{zn2 / K:.6g} (labels at points where a boundary condition — (55) for the spline kernel — forces f = 0)")
     target = K * eps - zn2
     s0 = math.sqrt(target)
     nz = math.sqrt(zr2)
@@ -822,37 +1109,54 @@ def _solve_banded_root(S: SplineGram, y: np.ndarray, eps: float, guess: float | 
     count = 0
     neg = pos = False  # a sign of ψ seen on the lower / upper side
     s = min(max(math.log(guess), a), b) if guess is not None and guess > 0 else 0.5 * (a + b)
+    psi = math.nan
     for _ in range(200):
         fac = S._factor(math.exp(s))
         r = S._apply(fac, yi)
         rr = float(r @ r)
         count += 1
         psi = math.log(rr) - lt if rr > 0 else -math.inf
-        if psi == 0.0:
-            return math.exp(s), count
+        if abs(psi) <= max(_PSI_TOL, 4.0 * fac.eta):  # ψ to its own accuracy (2η from r's, with margin)
+            return math.exp(s), count, r
         if psi < 0:
             a, neg = s, True
         else:
             b, pos = s, True
-        dpsi = 2.0 * float(r @ (r - S._apply(fac, r))) / rr if rr > 0 else 0.0
-        step = -psi / dpsi if dpsi > 0 and math.isfinite(psi) else math.nan
-        if math.isfinite(step) and abs(step) <= 1e-13 * max(1.0, abs(s)):
-            # Newton converged (relative accuracy of c ~1e-13·|log c|, below the float accuracy of h itself;
-            # iterating further only chases the round-off of h)
-            return math.exp(s + step), count
+        step = math.nan
+        if rr > 0:
+            p = r - S._apply(fac, r, refine=False)
+            rp = float(r @ p)
+            d1 = 2.0 * rp / rr                                  # ψ'
+            d2 = 2.0 * (3.0 * float(p @ p) - rp) / rr - d1 * d1  # ψ''
+            if d1 > 0:
+                den = 2.0 * d1 * d1 - psi * d2
+                step = -2.0 * psi * d1 / den if den > 0 else -psi / d1  # Halley, else Newton
+        if math.isfinite(step) and abs(step) <= 1e-14 * max(1.0, abs(s)):
+            return math.exp(s), count, r  # at the round-off of s: this evaluated point is the root
         sn = s + step
         if not (a < sn < b) or not math.isfinite(sn):
             sn = 0.5 * (a + b)
         if b - a <= 1e-13 * max(1.0, abs(s)):
             if not (neg and pos):
                 break
-            return math.exp(0.5 * (a + b)), count
+            return math.exp(s), count, r
         s = sn
     raise RuntimeError(f"no multiplier found in the bracket (25) [{math.exp(a):.6g}, {math.exp(b):.6g}] after "
                        f"{count} evaluations (ψ = {psi:.3g}): the banded residual is inaccurate here")
 
 
-def _self_distill_banded(S: SplineGram, y0: np.ndarray, eps: float, rounds: int) -> "SelfDistillationPath":
+def _extrapolated_guess(cs: list) -> float | None:
+    """Start of round t's root search from the previous multipliers: log c_t is smooth in t (quadratic
+    extrapolation from three rounds, linear from two)."""
+    ls = [math.log(c) for c in cs[-3:]]
+    if len(ls) == 3:
+        return math.exp(3 * ls[2] - 3 * ls[1] + ls[0])
+    if len(ls) == 2:
+        return math.exp(2 * ls[1] - ls[0])
+    return cs[-1] if cs else None
+
+
+def _self_distill_banded(S: _ImplicitGram, y0: np.ndarray, eps: float, rounds: int) -> "SelfDistillationPath":
     K = S.K
     ys, zn, cs = [y0.copy()], [float(np.linalg.norm(y0))], []
     collapsed, evals = None, 0
@@ -863,12 +1167,11 @@ def _self_distill_banded(S: SplineGram, y0: np.ndarray, eps: float, rounds: int)
             break
         if t == rounds:
             break
-        c, n = _solve_banded_root(S, y, eps, cs[-1] if cs else None)
+        c, n, r = _solve_banded_root(S, y, eps, _extrapolated_guess(cs))
         evals += n
         cs.append(c)
         yn = np.zeros(K)
-        yi = y[S._inner]
-        yn[S._inner] = yi - S._residual_inner(c, yi)
+        yn[S._inner] = y[S._inner] - r
         y = yn
         ys.append(y)
         zn.append(float(np.linalg.norm(y)))
@@ -882,22 +1185,22 @@ _EIGEN_REL_ACC = 1e-6
 _EIGEN_MAX_K = 3000
 
 
-def choose_route(points) -> str:
-    """``"eigen"`` or ``"banded"`` for the spline kernel (57) on ``points``.
+def choose_route(points, green=None) -> str:
+    """``"eigen"`` or ``"banded"`` for the kernel ``green`` (None: the spline kernel (57)) on ``points``.
 
     The eigen route (one ``eigh``, O(K³)) gives the B_t analysis (eq. 46) and is used when it is accurate:
-    K ≤ 3000, interior points distinct, and ``κ_upper·K·machine-ε ≤ 1e-6`` (eigh's absolute error ~K·ε·d_max
-    leaves the smallest eigenvalue a relative accuracy of 1e-6 or better; κ_upper = trace(G)/d_min_lower ≥ κ).
-    Otherwise the O(K) banded route (no B_t). Duplicate interior points: eigen (the banded route needs
-    distinct points)."""
+    K ≤ 3000, an O(K) Gram exists and builds (:func:`implicit_gram`: interior points distinct), and
+    ``κ_upper·K·machine-ε ≤ 1e-6`` (eigh's absolute error ~K·ε·d_max leaves the smallest eigenvalue a relative
+    accuracy of 1e-6 or better; κ_upper = trace(G)/d_min_lower ≥ κ). Otherwise the O(K) banded route (no B_t).
+    Kernels without an O(K) route, and duplicate interior points: eigen."""
     x = V.as_array("points", points, ndim=1)
     try:
-        S = SplineGram(x)
+        S = implicit_gram(x, green)
     except ValueError:
         if x.size and x.min() >= 0 and x.max() <= 1:
             return "eigen"
         raise
-    if S.n_interior == 0:
+    if S is None or S.n_interior == 0:
         return "eigen"
     kappa_up = S.d_max_upper / S.d_min_lower
     if S.K <= _EIGEN_MAX_K and kappa_up * S.K * _MACHEPS <= _EIGEN_REL_ACC:
@@ -905,19 +1208,28 @@ def choose_route(points) -> str:
     return "banded"
 
 
-def self_distill_points(points, y0, eps, rounds, *, route: str = "auto") -> SelfDistillationPath:
-    """Self-distillation with the spline kernel (57) on 1-D ``points`` (G = g(x_j, x_k)/K, eq. 16).
+def self_distill_points(points, y0, eps, rounds, *, route: str = "auto", green=None) -> SelfDistillationPath:
+    """Self-distillation with the kernel ``green`` (a :class:`kdtheory.greens.GreenFunction`; None: the spline
+    kernel (57)) on 1-D ``points`` (G = g(x_j, x_k)/K, eq. 16).
 
     ``route``: ``"auto"`` (:func:`choose_route`), ``"eigen"`` (:func:`self_distill` on the dense Gram: B_t
-    available) or ``"banded"`` (O(K) per evaluation of h, no G formed; ``log_B``/``effective_basis`` are None).
+    available) or ``"banded"`` (O(K) per evaluation of h, no G formed; ``log_B``/``effective_basis`` are None;
+    a ValueError for a kernel without an O(K) route, see :func:`implicit_gram`).
     """
     route = V.one_of("route", route, ("auto", "eigen", "banded"))
     x = V.as_array("points", points, ndim=1)
+    if green is not None:
+        V.function("green", green)
     if route == "auto":
-        route = choose_route(x)
+        route = choose_route(x, green)
     if route == "eigen":
-        return self_distill(_spline_green_matrix(x) / x.shape[0], y0, eps, rounds)
-    return self_distill(SplineGram(x), y0, eps, rounds)
+        G = _spline_green_matrix(x) if green is None else green(x[:, None], x[None, :])
+        return self_distill(G / x.shape[0], y0, eps, rounds)
+    S = implicit_gram(x, green)
+    if S is None:
+        raise ValueError("route='banded': this kernel has no O(K) route (the spline kernel (57) and ∫ w₁f'² + "
+                         "w₀f² with Dirichlet/Neumann ends do); use route='eigen' or 'auto'")
+    return self_distill(S, y0, eps, rounds)
 
 
 # -------------------------------------------------------- App. B: the one-step bounds and Prop. 3's upper side

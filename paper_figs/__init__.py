@@ -61,6 +61,12 @@ def figure_verdicts(meta: Mapping, size: str = "quick", *, seed: int = 0, **opti
     return {c.id: v for c, v in zip(claims, run_claims(claims, seed=seed, size=size, **options))}
 
 
+def verdicts_for(meta: Mapping, size: str, verdicts: Mapping | None) -> Mapping:
+    """What ``make(size, verdicts)`` draws from: the verdicts passed in, else a run of the figure's figure
+    claims (:func:`figure_verdicts`, seed 0) — the first line of every figure module's ``make``."""
+    return figure_verdicts(meta, size) if verdicts is None else verdicts
+
+
 def render(mod: ModuleType, size: str = "quick", verdicts: Mapping | None = None):
     """``mod.make(size, verdicts)``; a legacy ``make(size)`` without figure claims is called as it is."""
     params = inspect.signature(mod.make).parameters

@@ -4,6 +4,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from verification.claims import claim, observed
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "gpu_soteacher_tables", "paper": "004",
           "title": "Standard vs SoTeacher (LR + CR), no-LR and no-CR teachers on the digits: teacher ECE/NLL "
@@ -31,21 +32,17 @@ def _check_tables(rng, size, device="auto"):
     side = {c: ("paper's side" if (d["interval"][1] < 0 if _DIRECTION[c] < 0 else d["interval"][0] > 0) else
                 "opposite side" if (d["interval"][0] > 0 if _DIRECTION[c] < 0 else d["interval"][1] < 0) else
                 "straddles 0") for c, d in diffs.items()}
-    temp = m["table"]["standard"]["temperature"][0]
     reason = ("; ".join(f"{c}: {d['difference']:+.4f} [{d['interval'][0]:+.4f}, {d['interval'][1]:+.4f}] ({side[c]})"
-                        for c, d in diffs.items())
-              + f"; standard teacher's fitted temperature {temp:.2f} ("
-              + ("over-confident, the paper's regime)" if temp > 1 else "under-confident, unlike the paper's teachers)"))
+                        for c, d in diffs.items()) + ". " + soteacher.regime(m))
     n_good = sum(s == "paper's side" for s in side.values())
     return observed(n_good == len(_COLUMNS), predicted=len(_COLUMNS), measured=n_good, relation=">=", reason=reason,
-                    details={"table": m["table"], "methods": list(soteacher.METHODS), "differences": diffs,
+                    details={"table": {k: m["table"][k] for k in soteacher.METHODS}, "methods": list(soteacher.METHODS),
+                             "differences": diffs, "temperature_interval": soteacher.temperature_interval(m),
                              "side": side, "seeds": m["seeds"], "n_test": m["n_test"]})
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     v = verdicts["soteacher.fig.tables"]
     t, methods = v.details["table"], v.details["methods"]
     fig = Figure(figsize=(12, 3.6), layout="constrained")
@@ -70,6 +67,9 @@ def make(size="quick", verdicts=None):
         if b:
             ax.legend(fontsize=7)
     n_good = sum(s == "paper's side" for s in v.details["side"].values())
+    T, lo, hi = v.details["temperature_interval"]
     fig.suptitle(f"SoTeacher miniature (digits; mean ± std over {len(v.details['seeds'])} seeds; y-axes zoomed) — "
-                 f"{v.status}: {n_good}/6 columns on the paper's side of 0 (two-level bootstrap)", fontsize=9)
+                 f"{v.status}: {n_good}/6 columns on the paper's side of 0 (two-level bootstrap)\nstandard teacher's "
+                 f"fitted T = {T:.2f} [{lo:.2f}, {hi:.2f}] ({'over' if lo > 1 else 'under' if hi < 1 else 'neither over nor under'}"
+                 f"-confident)", fontsize=9)
     return fig

@@ -24,6 +24,7 @@ from kdtheory import self_distillation as sd
 from verification.claims import claim, combine, observed
 from verification.self_distillation import FIG2_EPS, FIG2_K, FIG2_SEED, FIG2_SIGMA, fig2_data
 from verification.stats import compare_samples
+from paper_figs import verdicts_for
 
 CLAIM = "mobahi.fig2.improves_then_underfits"
 FIGURE = {"id": "mobahi_fig2", "paper": "002",
@@ -91,9 +92,7 @@ def _check_fig2(rng, size, n_seeds=None):
 
 
 def make(size: str = "quick", verdicts=None) -> Figure:
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     v = verdicts[CLAIM]
     cur = v.details["curves"]
     xs = np.array(cur["xs"])

@@ -21,6 +21,7 @@ from kdtheory import greens as gr
 from kdtheory import self_distillation as sd
 from paper_figs.mobahi_fig2 import EPS, data
 from verification.claims import claim, observed
+from paper_figs import verdicts_for
 
 CLAIM = "mobahi.fig3.smaller_shrink_faster"
 FIGURE = {"id": "mobahi_fig3", "paper": "002", "title": "Evolution of diag(B_t), t = 0…3 (K = 11)",
@@ -52,9 +53,7 @@ def _check_fig3(rng, size):
 
 
 def make(size: str = "quick", verdicts=None) -> Figure:
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     v = verdicts[CLAIM]
     B = np.array(v.details["B"])
     pr = v.details["effective_basis"]

@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from kdtheory import linear_transfer as lt
-from paper_figs._phuong_common import verdicts_for
+from paper_figs import verdicts_for
 from verification.claims import claim, observed
 from verification.stats import interval
 

@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from kdtheory import linear_transfer as lt
-from paper_figs._phuong_common import verdicts_for
+from paper_figs import verdicts_for
 from verification.claims import claim
 from verification.stats import compare_samples, interval
 

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from paper_figs import _rahbar_common as C
 from verification.claims import claim, combine
+from paper_figs import verdicts_for
 
 NAMES = ["no_teacher", "with_teacher", "teacher"]
 IDS = ["rahbar.fig1.teacher_helps", "rahbar.fig1.faster", "rahbar.fig1.teacher_best", "rahbar.fig1.kernel_regime"]
@@ -69,9 +70,7 @@ def _kernel_regime(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     cur = verdicts[IDS[0]].details["curves"]
     fig = Figure(figsize=(11, 5), layout="constrained")
     axes = fig.subplots(1, 2)

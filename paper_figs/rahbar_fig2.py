@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from paper_figs import _rahbar_common as C
 from verification.claims import claim, combine
+from paper_figs import verdicts_for
 
 NAMES = ["lottery", "with_teacher", "frozen", "teacher"]
 CID = "rahbar.fig2.finite_lambda_best"
@@ -30,9 +31,7 @@ def _finite_lambda_best(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     v = verdicts[CID]
     fig = Figure(figsize=(11, 5), layout="constrained")
     axes = fig.subplots(1, 2)

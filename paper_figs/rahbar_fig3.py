@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from paper_figs import _rahbar_common as C
 from verification.claims import claim, combine
+from paper_figs import verdicts_for
 
 NAMES = ["with_teacher", "imperfect", "no_init"]
 CID = "rahbar.fig3.perfect_best"
@@ -29,9 +30,7 @@ def _perfect_best(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     v = verdicts[CID]
     fig = Figure(figsize=(11, 5), layout="constrained")
     axes = fig.subplots(1, 2)

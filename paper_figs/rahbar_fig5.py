@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from paper_figs import _rahbar_common as C
 from verification.claims import claim
+from paper_figs import verdicts_for
 
 CID = "rahbar.fig5.perfect_overlap"
 FIGURE = {"id": "rahbar_fig5", "paper": "001",
@@ -33,9 +34,7 @@ def _perfect_overlap(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     groups = [[("teacher_imperfect", "imperfect (partially trained) teacher", "C4"),
                ("teacher_perfect", "perfect teacher", "C1")],
               [("student_imperfect", "student of the imperfect teacher", "C4"),

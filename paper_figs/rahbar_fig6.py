@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from paper_figs import _rahbar_common as C
 from verification.claims import claim
+from paper_figs import verdicts_for
 
 CID = "rahbar.fig6.kernel_overlap"
 FIGURE = {"id": "rahbar_fig6", "paper": "001",
@@ -33,9 +34,7 @@ def _kernel_overlap(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     groups = [[("teacher_original", "teacher, original features", "C0"), ("teacher_kernel", "teacher, kernel embedding", "C3")],
               [("student_original", "student, original features", "C0"), ("student_kernel", "student, kernel embedding", "C3")]]
     return C.draw_overlaps(verdicts[CID], groups, "Rahbar et al. Fig. 6: kernel embedding and spectral overlap "

@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from verification.claims import claim, observed
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "soteacher_bound", "paper": "004",
           "title": "Thm 3.6: eq. (4) and the measured error of the cell-wise ERM (1-norm, (1−δ)-quantile over inputs of "
@@ -57,9 +58,7 @@ def _check_bound_vs_n(rng, size):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     v = verdicts["soteacher.fig.bound_vs_n"]
     d = v.details
     Ns = np.array(d["N"], dtype=float)

@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from verification.claims import claim, observed
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "soteacher_coverage", "paper": "004",
           "title": "Coverage frequency of eq. (3) (1-, 2-, ∞-norms, and the K-free 2-norm bound) and of eq. (4) "
@@ -48,9 +49,7 @@ def _check_coverage(rng, size):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     v = verdicts["soteacher.fig.coverage"]
     d = v.details
     deltas = np.asarray(d["deltas"])

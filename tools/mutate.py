@@ -242,6 +242,13 @@ def _names(node: ast.AST) -> set[str]:
     return out
 
 
+def _ref_key(qual: str) -> str:
+    """The name code uses to reach a function: its own name, or its class's for a dunder method
+    (``SplineGram.__init__`` runs wherever ``SplineGram(...)`` is written)."""
+    parts = qual.split(".")
+    return parts[-2] if len(parts) > 1 and parts[-1].startswith("__") and parts[-1].endswith("__") else parts[-1]
+
+
 def kdtheory_callers(root: Path = ROOT) -> dict[str, set[str]]:
     """name -> names of kdtheory functions that reference it, transitively (names across modules may
     collide: an over-approximation, which only makes coverage larger)."""
@@ -249,7 +256,7 @@ def kdtheory_callers(root: Path = ROOT) -> dict[str, set[str]]:
     for path in sorted((root / "kdtheory").rglob("*.py")):
         tree = ast.parse(path.read_text())
         for qual, fn in _functions(tree).items():
-            refs.setdefault(qual.split(".")[-1], set()).update(_names(fn))
+            refs.setdefault(_ref_key(qual), set()).update(_names(fn))
     callers: dict[str, set[str]] = defaultdict(set)
     for f, used in refs.items():
         for u in used:
@@ -697,10 +704,14 @@ def _main(args, modules, out: Path, roots: list) -> int:
     log(f"coverage map: {len(cnames)} theory claims, {len(tnames)} tests")
 
     def covering(m: Mutant) -> tuple[list[str], list[str]]:
-        fname = m.function.split(".")[-1]
+        fname = _ref_key(m.function)
         targets = {fname} | callers.get(fname, set())
         cl = sorted(c for c, n in cnames.items() if n & targets)
-        ts = sorted(t for t, n in tnames.items() if n & targets)
+        # the mutated module's own pinned and unit tests first: generic names (kappa, matvec, d_max) also match
+        # other modules' tests, which would otherwise fill the --max-tests slots alphabetically
+        own = (f"tests/kdtheory/test_pinned_{m.module}.py::", f"tests/kdtheory/test_{m.module}.py::")
+        ts = sorted((t for t, n in tnames.items() if n & targets),
+                    key=lambda t: (next((i for i, o in enumerate(own) if t.startswith(o)), len(own)), t))
         return cl, ts
 
     cover = {m: covering(m) for m in chosen}

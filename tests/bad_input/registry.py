@@ -192,6 +192,8 @@ SD = {
     "SplineGram": {"points": Arr(np.array([0.2, 0.5, 0.8]))}, "spline_gram": {"points": Arr(np.array([0.2, 0.5, 0.8]))},
     "spline_green_diag": {"x": Arr(np.array([0.2, 0.5, 0.8]), skip=("0-d", "extra-dim"))},
     "choose_route": {"points": Arr(np.array([0.2, 0.5, 0.8]))},
+    "SobolevGram": {"points": Arr(np.array([0.0, 0.2, 0.5, 0.8])), "w0": NonNeg(1.0), "w1": Pos(1.0)},
+    "implicit_gram": {"points": Arr(np.array([0.2, 0.5, 0.8]))},
     "self_distill_points": {"points": Arr(np.array([0.2, 0.5, 0.8])), "route": Choice("auto")},
     "trivial_rounds": {}, "step_bounds": {"u_prev": Arr(np.array([3.0, 2.0]), skip=("0-d",))},
     "tangent_bounds": {"u": Arr(np.array([2.0, 2.5]), skip=("0-d",))},

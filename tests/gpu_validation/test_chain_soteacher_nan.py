@@ -157,10 +157,10 @@ def test_no_host_round_trip_inside_training_loops():
     from gpu_validation.experiments import mobahi, phuong, rahbar, safaryan, soteacher
 
     loops = {train: ["train_ensemble", "sgd_with_grad", "l2_self_distillation_chain", "train_soteacher"],
-             safaryan: ["_fig1", "_sweep"], mobahi: ["check_early_stopping", "check_ntk_chain"],
+             safaryan: ["_fig1", "_sweep"], mobahi: ["_early_stopping", "check_ntk_chain"],
              rahbar: ["_gd"], phuong: ["_gd_linear", "_gd_deep"], soteacher: ["_train_students"]}
     per_step = {train: ["sgd_update", "finite_members", "kd_loss", "l2_loss", "lipschitz_penalty",
-                        "consistency_penalty", "hinton_kd_loss"], mobahi: ["snapshot"]}
+                        "consistency_penalty", "hinton_kd_loss"], mobahi: ["_fit", "_loss_y0"]}
     training = re.compile(r"\b(E|T|steps|epochs|rounds)\b|sch")
     bad = re.compile(r"\.item\(|\.cpu\(|\.numpy\(|\.tolist\(|\b(float|bool|int)\((?![\"'])")  # float("nan") is a constant
     checked = 0
@@ -209,3 +209,29 @@ def test_soteacher_lambda_cr_reading_app_c():
     ens, run, _ = _tiny_teacher_run(lr=0.0, lambda_cr_max=1.0)
     lam = run.lambda_cr.numpy()
     assert lam[0] == 0.0 and lam[-1] == pytest.approx(5 / 6) and np.all(np.diff(lam) > 0)
+
+
+def test_soteacher_per_member_settings_equal_separate_runs():
+    """A sweep in one ensemble (λ_LR, λ_CR^max and the schedule per member) trains each member exactly as a
+    separate run with its scalar settings would (same seed, same batches)."""
+    g = torch.Generator().manual_seed(2)
+    X, y = torch.rand(16, 1, 8, 8, generator=g), torch.randint(0, 10, (16,), generator=g)
+    mk = lambda seeds: train.make_ensemble([models.SmallCNN((1, 8, 8), 10, width=2, seed=s) for s in seeds], CPU)  # noqa: E731
+    sch = train.batch_schedule(16, 8, 6, np.random.default_rng(0), CPU)
+    lrs, crs, kinds = [0.0, 0.1, 0.3], [0.0, 0.5, 2.0], ["linear", "linear", "piecewise"]  # no palindrome
+    ens = mk([0, 0, 0])
+    run = train.train_soteacher(ens, X, y, sch, lr=0.05, lambda_lr=lrs, lambda_cr_max=crs, cr_schedule=kinds)
+    assert run.lambda_cr.shape == (6, 3)
+    np.testing.assert_allclose(run.lambda_cr[:, 2].numpy(), [0, 0, 0, 1.0, 1.0, 2.0], rtol=1e-6)
+    for j in range(3):
+        one = mk([0])
+        r1 = train.train_soteacher(one, X, y, sch, lr=0.05, lambda_lr=lrs[j], lambda_cr_max=crs[j], cr_schedule=kinds[j])
+        torch.testing.assert_close(run.loss_history[:, j], r1.loss_history[:, 0], rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(ens.flat()[j], one.flat()[0], rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(run.loss_history[:, 0], run.loss_history[:, 1])  # the settings did differ
+    with pytest.raises(ValueError, match="lambda_lr"):
+        train.train_soteacher(mk([0, 1]), X, y, sch, lr=0.05, lambda_lr=[0.1, 0.1, 0.1])
+    with pytest.raises(ValueError, match="lambda_cr_max"):
+        train.train_soteacher(mk([0, 1]), X, y, sch, lr=0.05, lambda_cr_max=[0.1, float("nan")])
+    with pytest.raises(ValueError, match="cr_schedule"):
+        train.train_soteacher(mk([0, 1]), X, y, sch, lr=0.05, lambda_cr_max=1.0, cr_schedule=["linear"])

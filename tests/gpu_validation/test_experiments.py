@@ -17,7 +17,8 @@ MODULES = sorted(i.name for i in pkgutil.iter_modules(_experiments.__path__) if 
 IDS = ["safaryan.net.fig1_monotone", "safaryan.net.fig1_similarity", "safaryan.net.lambda_sweep",
        "rahbar.net.final_value", "rahbar.net.width_rate", "mobahi.net.train_acc_falls",
        "mobahi.net.test_acc_rises_then_falls", "mobahi.net.noisy_rises_then_falls",
-       "mobahi.net.not_early_stopping", "mobahi.net.ntk_chain",
+       "mobahi.net.not_early_stopping", "mobahi.net.ntk_chain", "mobahi.net.ce_train_acc_falls",
+       "mobahi.net.ce_test_acc_rises_then_falls", "mobahi.net.ce_noisy_rises_then_falls", "mobahi.net.ce_not_early_stopping",
        "phuong.net.students_reach_solution", "phuong.net.transfer_risk", "soteacher.net.ece"]
 
 

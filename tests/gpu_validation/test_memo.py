@@ -66,11 +66,14 @@ def test_claims_of_one_experiment_share_an_rng_key():
     keys = {c.id: c.rng_name for c in select(kind="network")}
     groups = [("safaryan.net.fig1_monotone", "safaryan.net.fig1_similarity"),
               ("rahbar.net.final_value", "rahbar.net.width_rate"),
-              ("mobahi.net.train_acc_falls", "mobahi.net.test_acc_rises_then_falls", "mobahi.net.not_early_stopping"),
+              ("mobahi.net.train_acc_falls", "mobahi.net.test_acc_rises_then_falls", "mobahi.net.not_early_stopping",
+               "mobahi.net.ce_train_acc_falls", "mobahi.net.ce_test_acc_rises_then_falls",
+               "mobahi.net.ce_not_early_stopping"),
+              ("mobahi.net.noisy_rises_then_falls", "mobahi.net.ce_noisy_rises_then_falls"),
               ("phuong.net.students_reach_solution", "phuong.net.transfer_risk")]
     for g in groups:
         assert len({keys[i] for i in g}) == 1, g
-    assert len({keys[g[0]] for g in groups} | {keys["safaryan.net.lambda_sweep"], keys["soteacher.net.ece"]}) == 6
+    assert len({keys[g[0]] for g in groups} | {keys["safaryan.net.lambda_sweep"], keys["soteacher.net.ece"]}) == 7
 
 
 TINY_CHAIN = {"rounds": 2, "epochs": 1, "hidden": 8, "n_train": 60, "seeds": 2}
@@ -83,11 +86,13 @@ def test_chain_claim_alone_equals_after_its_sibling():
 
     key = mobahi.CHAIN_KEY
     mobahi._chain.cache_clear()
+    mobahi._early_stopping.cache_clear()
     calls = mobahi._chain.calls
     mobahi.check_train_acc(claim_rng(0, key), TINY_CHAIN, device="cpu")
     grouped = mobahi.check_early_stopping(claim_rng(0, key), TINY_CHAIN, device="cpu")
     assert mobahi._chain.calls == calls + 1
     mobahi._chain.cache_clear()
+    mobahi._early_stopping.cache_clear()  # the early-stopping run is memoised too (it holds the chain's result)
     alone = mobahi.check_early_stopping(claim_rng(0, key), TINY_CHAIN, device="cpu")
     assert mobahi._chain.calls == calls + 2
     assert grouped.to_dict() == alone.to_dict()

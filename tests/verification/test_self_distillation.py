@@ -44,3 +44,12 @@ def test_trivial_bound_on_fig2_data_by_hand_numbers():
     assert v.status == "holds" and f["collapsed_at"] == 4
     assert f["t_lower_prop4"] == pytest.approx(0.00064, abs=1e-5) and f["trivial_u0_minus_1"] == pytest.approx(2.86, abs=0.01)
     assert f["t_lower_prop4"] <= f["trivial_u0_minus_1"] <= f["collapsed_at"]
+
+
+def test_sec36_multiclass_decides_on_both_parts():
+    # per-class direct reference and the joint SLSQP problem both decide (a shared-eps mutant violates both)
+    v = _run("mobahi.sec36_multiclass")
+    assert v.status == "holds"
+    parts = v.details["parts"]
+    assert set(parts) == {"per_class_direct", "joint_problem"}
+    assert parts["per_class_direct"]["measured"] <= 1e-7 and parts["joint_problem"]["measured"] <= 1e-5
