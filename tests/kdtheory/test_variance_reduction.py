@@ -877,6 +877,7 @@ def test_lemmas_2_to_5_and_eq38_hold_exactly_for_rand_k(prob, data):
 
 
 @given(st.floats(1e-3, 10), st.floats(1, 100), st.floats(1, 100), st.sampled_from((1, 2, 3, 4)))
+@example(mu=1.0, rL=99.23895500672192, rcal=24.743002313368507, theorem=1)  # τ = 8.1e6: round-off in (1 − γμ)^(τ−1)
 def test_step_limits_and_restart_halving(mu, rL, rcal, theorem):
     L, calL = mu * rL, mu * rL * rcal
     g = vr.step_max(theorem, mu=mu, L=L, calL=calL)
@@ -890,7 +891,9 @@ def test_step_limits_and_restart_halving(mu, rL, rcal, theorem):
     gr = vr.restart_step_max(mu, L, calL)
     tau = vr.restart_phase_length(gr, mu)
     assert vr.restart_factor(tau, gr, mu, L, calL) <= 0.5 + 1e-12
-    assert (1 - gr * mu) ** (tau - 1) > 0.25 or tau == 1
+    # τ is the least such integer: (τ − 1)·(−ln(1 − γμ)) < ln 4, compared in log form with a round-off margin
+    # ((1 − γμ)^(τ−1) in floats carries a relative error ~τ·1e-16: 9e-10 at γμ = 1.7e-7, τ = 8.1e6, found by hypothesis)
+    assert tau == 1 or (tau - 1) * -math.log1p(-gr * mu) < math.log(4.0) * (1 + 1e-9)
     # printed restart step: the neighbourhood factor alone is (L + 𝓛)/(4𝓛) — ½ when L = 𝓛
     gp = vr.restart_step_max(mu, calL, calL, printed=True)
     assert vr.restart_factor(10**6, gp, mu, calL, calL) >= 0.5 - 1e-12
