@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from paper_figs import _safaryan_common as C
 from verification.claims import claim
 from verification.stats import compare_samples
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "safaryan_fig2", "paper": "000",
           "title": "Train loss (min and last-epochs mean) vs distillation weight, SGD vs L-BFGS teacher (digits)",
@@ -79,9 +80,7 @@ def _lbfgs_teacher(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     data = verdicts["safaryan.fig2.sgd_teacher_some_lambda"].details["figure_data"]
     fig = Figure(figsize=(10, 4.3))
     axes = fig.subplots(1, 2)

@@ -20,6 +20,7 @@ from kdtheory import variance_reduction as vr
 from paper_figs import _safaryan_common as C
 from verification.claims import claim, combine
 from verification.stats import compare_samples
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "safaryan_fig3", "paper": "000",
           "title": "Biased vs unbiased self-distillation vs SGD: train loss and gradient variance per epoch (digits)",
@@ -100,9 +101,7 @@ def _kd_variance(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     data = verdicts["safaryan.fig3.unbiased_lowest_loss"].details["figure_data"]
     fig = Figure(figsize=(10, 4.4))
     ax_l, ax_v = fig.subplots(1, 2)

@@ -25,6 +25,7 @@ from paper_figs import _safaryan_common as C
 from paper_figs import safaryan_fig2 as F2
 from verification.claims import claim
 from verification.stats import compare_samples
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "safaryan_fig4", "paper": "000",
           "title": "Validation loss (min and last-epochs mean) vs distillation weight, SGD teacher (digits, 80/20 split)",
@@ -70,9 +71,7 @@ def _val_some_lambda(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     v = verdicts["safaryan.fig4.val_some_lambda"]
     data = v.details["figure_data"]
     fig = Figure(figsize=(6.5, 4.8))

@@ -20,6 +20,7 @@ import functools
 from paper_figs import _safaryan_common as C
 from verification.claims import claim, combine
 from verification.stats import compare_samples
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "safaryan_fig5a", "paper": "000",
           "title": "Train loss vs distillation weight for several step sizes (SGD teachers, digits)",
@@ -66,9 +67,7 @@ def _gain_grows(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     data = verdicts["safaryan.fig5a.optimal_lambda_every_gamma"].details["figure_data"]
     return C.relative_sweep_figure(
         data, "gamma", lambda r: f"γ={r['gamma']} (best λ={r['best_lambda']:g})",

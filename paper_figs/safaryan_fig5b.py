@@ -15,6 +15,7 @@ import functools
 from paper_figs import _safaryan_common as C
 from paper_figs import safaryan_fig5a as F5A
 from verification.claims import claim, observed
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "safaryan_fig5b", "paper": "000",
           "title": "Train loss vs distillation weight for several step sizes, one better-trained teacher (digits)",
@@ -59,9 +60,7 @@ def _closer_to_1(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     data = verdicts["safaryan.fig5b.gain_grows_with_gamma"].details["figure_data"]
     return C.relative_sweep_figure(
         data, "gamma", lambda r: f"γ={r['gamma']} (best λ={r['best_lambda']:g})",

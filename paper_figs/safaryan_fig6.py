@@ -21,6 +21,7 @@ from paper_figs import _safaryan_common as C
 from verification import simulate as sim
 from verification.claims import claim, combine
 from verification.stats import compare_samples
+from paper_figs import verdicts_for
 
 FIGURE = {"id": "safaryan_fig6", "paper": "000",
           "title": "Self-distillation with a fixed random mask at several sparsities (digits); outside Theorem 4's assumptions",
@@ -66,9 +67,7 @@ def _gain_shrinks(rng, size, n_seeds=None):
 
 
 def make(size="quick", verdicts=None):
-    if verdicts is None:
-        from paper_figs import figure_verdicts
-        verdicts = figure_verdicts(FIGURE, size)
+    verdicts = verdicts_for(FIGURE, size, verdicts)
     data = verdicts["safaryan.fig6.kd_beats_sgd_masked"].details["figure_data"]
     fig = Figure(figsize=(6.5, 5))
     ax = fig.subplots()
