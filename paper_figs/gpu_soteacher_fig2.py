@@ -37,10 +37,11 @@ def _axes(recipes):
                  "student more accurate than the standard teacher's, and (Fig. 2a) the largest λ_LR lowers the "
                  "teacher's accuracy and raises the student's relative to λ_LR = 0 (each a 95 % two-level bootstrap "
                  "interval over seeds and test examples; inconclusive where an interval contains 0)")
-def _check_sweep(rng, size, device="auto"):
+def _check_sweep(rng, size, device="auto", n_seeds=None):
     from gpu_validation.experiments import soteacher
 
-    m = soteacher._run(rng, size, device, "digits", None)
+    # the tables' run (same configuration and seeds: one memoised run serves both)
+    m = soteacher._run(rng, soteacher._with_seeds(soteacher._SIZES, size, n_seeds), device, "digits", None)
     recipes = {k: tuple(v) for k, v in m["recipes"].items()}
     brng = np.random.default_rng([soteacher.seed_from(rng), 13])
     swept = [k for k, v in recipes.items() if v[0] > 0 and v[1] > 0]  # both regularisers on (▲ and its sweeps)

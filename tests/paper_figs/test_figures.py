@@ -1,5 +1,6 @@
 """Every figure module renders at quick size, draws something, and cites registered claims."""
 
+import inspect
 import io
 
 import matplotlib
@@ -25,11 +26,27 @@ def _registered_ids():
     return ids
 
 
+# Rendering is tested, not the verdicts (the registry battery runs every claim at quick size): the network
+# figures' experiments run smaller here — the quick defaults (4–32 seeds, hundreds of epochs) are what their
+# intervals need and cost minutes each; drawing depends on neither the seed count nor the epochs.
+_SMALLER = {"gpu_validation.experiments.mobahi": {"rounds": 3, "epochs": 8, "hidden": 16, "n_train": 120},
+            "gpu_validation.experiments.soteacher": {"epochs": 30, "student_epochs": 10}}
+
+
 @pytest.mark.parametrize("fid", sorted(FIGS))
-def test_figure_renders_and_cites_claims(fid):
+def test_figure_renders_and_cites_claims(fid, monkeypatch):
+    import importlib
+
     mod = FIGS[fid]
     assert mod.FIGURE["id"] == fid and mod.FIGURE["paper"] in papers()
-    fig = paper_figs.render(mod, "quick")
+    opts = {}
+    if fid.startswith("gpu_"):
+        opts = {"n_seeds": 2}
+        for name, over in _SMALLER.items():
+            exp = importlib.import_module(name)
+            monkeypatch.setitem(exp._SIZES, "quick", {**exp._SIZES["quick"], **over})
+    fig = paper_figs.render(mod, "quick", paper_figs.figure_verdicts(mod.FIGURE, "quick", **opts)
+                            if "verdicts" in inspect.signature(mod.make).parameters else None)
     try:
         assert isinstance(fig, Figure)
         axes = [ax for ax in fig.axes if ax.has_data()]
