@@ -105,3 +105,10 @@ def test_effective_basis_count_pinned():
     L = np.log(np.array([[1.0, 0.5, 0.5], [4.0, 2.0, 2.0]]))
     np.testing.assert_allclose(sd.effective_basis_count(L), [8 / 3, 8 / 3], rtol=1e-14)
     assert float(sd.effective_basis_count(np.full((1, 3), -np.inf))[0]) == 0.0
+
+
+def test_path_u_pinned():
+    # u_t = ‖z_t‖/√(K·eps) (eq. 116): K = 2, G = I/2, y = (1, 1), eps = 1/4 ⇒ u_0 = √2/√(1/2) = 2
+    # (K/eps would give √2/√8 = 1/2; K·eps without the root 2√2)
+    path = sd.self_distill(np.eye(2) / 2, np.array([1.0, 1.0]), 0.25, 1)
+    assert float(path.u[0]) == pytest.approx(2.0, rel=1e-12)
